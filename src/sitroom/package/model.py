@@ -1,0 +1,444 @@
+"""The exercise package: what a planning team writes before the exercise.
+
+A package is parsed from YAML (see ``load.py``) into these frozen pydantic models. Every
+model forbids unknown keys, so a typo in a field name is reported rather than ignored.
+
+Fields that only control staff may see (expected actions, controller notes, the controller
+responsible, contingency injects' triggers) carry ``json_schema_extra={"audience": "control"}``;
+``redact.player_safe`` drops them by reading that mark, so no renderer has to remember which
+fields are secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from sitroom.package.timeforms import parse_duration, parse_scenario_time
+
+FORMAT_VERSION = 1
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+CONTROL: dict[str, Any] = {"audience": "control"}
+"""Mark for fields players must never see."""
+
+UNDETERMINED = "und"
+
+
+def _to_local_text(value: Any, info: ValidationInfo) -> Any:
+    """Accept a plain string (in the exercise's first language) or a language→text mapping."""
+    if isinstance(value, str):
+        lang = (info.context or {}).get("default_language", "en")
+        return {lang: value}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        lang = (info.context or {}).get("default_language", "en")
+        return {lang: str(value)}
+    return value
+
+
+LocalText = Annotated[dict[str, str], BeforeValidator(_to_local_text)]
+"""Text in one or several languages: ``{"en": "...", "ko": "..."}``."""
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
+
+
+def _coerce_str(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return format(value, "g")
+    return value
+
+
+InjectNumber = Annotated[
+    str, BeforeValidator(_coerce_str), Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+]
+
+
+def _to_duration(value: Any) -> Any:
+    if isinstance(value, timedelta) or value is None:
+        return value
+    return parse_duration(value)
+
+
+def _to_scenario_time(value: Any) -> Any:
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return parse_scenario_time(str(value))
+
+
+Duration = Annotated[timedelta, BeforeValidator(_to_duration)]
+ScenarioTime = Annotated[datetime, BeforeValidator(_to_scenario_time)]
+
+
+def text_in(text: dict[str, str] | None, lang: str, fallbacks: tuple[str, ...] = ()) -> str:
+    """The text in ``lang``, else in the first fallback that has it, else any text at all."""
+    if not text:
+        return ""
+    for candidate in (lang, *fallbacks):
+        if text.get(candidate):
+            return text[candidate]
+    return next((t for t in text.values() if t), "")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ExerciseType(StrEnum):
+    TABLETOP = "tabletop"
+    SEMINAR = "seminar"
+    WORKSHOP = "workshop"
+    GAME = "game"
+
+
+class MissionArea(StrEnum):
+    PREVENTION = "prevention"
+    PROTECTION = "protection"
+    MITIGATION = "mitigation"
+    RESPONSE = "response"
+    RECOVERY = "recovery"
+
+
+class TLP(StrEnum):
+    """Traffic Light Protocol 2.0 labels."""
+
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+
+class TeamKind(StrEnum):
+    PLAYERS = "players"
+    CONTROL = "control"
+    SIMULATION = "simulation"
+    EVALUATORS = "evaluators"
+    OBSERVERS = "observers"
+
+
+class InjectType(StrEnum):
+    STANDARD = "standard"
+    CONTINGENCY = "contingency"
+    ADAPTIVE = "adaptive"
+
+
+class DeliveryMethod(StrEnum):
+    SITROOM = "sitroom"
+    EMAIL = "email"
+    PHONE = "phone"
+    RADIO = "radio"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    BRIEFING = "briefing"
+    IN_PERSON = "in-person"
+    MEDIA = "media"
+    SOCIAL_MEDIA = "social-media"
+    OTHER = "other"
+
+
+class Marking(Model):
+    """A classification or TLP label, plus releasability (REL TO parties)."""
+
+    classification: str | None = Field(
+        default=None,
+        max_length=60,
+        description="Classification label, e.g. UNCLASSIFIED, RESTRICTED, SECRET.",
+    )
+    tlp: TLP | None = Field(default=None, description="Traffic Light Protocol 2.0 label.")
+    releasable_to: tuple[Id, ...] = Field(
+        default=(),
+        description="Ids of the parties this material may be released to; empty means all.",
+    )
+    caveat: str | None = Field(default=None, max_length=80)
+
+
+class Series(Model):
+    id: Id
+    edition: str = Field(description="Edition of the series, e.g. '2025'.")
+
+    @field_validator("edition", mode="before")
+    @classmethod
+    def _edition_as_text(cls, value: Any) -> Any:
+        return _coerce_str(value)
+
+
+class DateSpan(Model):
+    start: date
+    end: date | None = None
+
+
+class PointOfContact(Model):
+    name: str
+    organization: str | None = None
+    role: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class Exercise(Model):
+    id: Id
+    title: LocalText
+    series: Series | None = None
+    type: ExerciseType = ExerciseType.TABLETOP
+    dates: DateSpan | None = None
+    venue: str | None = None
+    scope: LocalText | None = None
+    mission_areas: tuple[MissionArea, ...] = ()
+    threat_or_hazard: LocalText | None = None
+    scenario: LocalText | None = Field(default=None, description="Scenario summary (Markdown).")
+    sponsor: str | None = None
+    participating_organizations: tuple[str, ...] = ()
+    points_of_contact: tuple[PointOfContact, ...] = ()
+    languages: tuple[str, ...] = Field(default=("en",), min_length=1)
+    default_marking: Marking = Marking(classification="UNCLASSIFIED")
+    time_zone: str = "UTC"
+    capability_library: str | None = Field(
+        default="fema-core",
+        description="Bundled capability library to draw capabilities from, or null for none.",
+    )
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", code):
+                raise ValueError(f"'{code}' is not a language code; use e.g. 'en', 'ko', 'fr-CA'")
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
+
+
+class Party(Model):
+    """A nation or organisation taking part."""
+
+    id: Id
+    name: LocalText
+    code: str = Field(
+        pattern=r"^[A-Z0-9]{2,6}$", description="Short code, e.g. a country trigraph."
+    )
+    default_language: str | None = None
+
+
+class Team(Model):
+    """A team or cell. Control, simulation and evaluator cells may belong to no party."""
+
+    id: Id
+    name: LocalText
+    kind: TeamKind = TeamKind.PLAYERS
+    party: Id | None = None
+
+
+class Capability(Model):
+    id: Id
+    name: LocalText
+    mission_areas: tuple[MissionArea, ...] = ()
+    description: LocalText | None = None
+
+
+class CriticalTask(Model):
+    id: Id
+    text: LocalText
+    source: str | None = Field(
+        default=None,
+        description="The clause this task comes from, as 'reference-id/clause-id'.",
+    )
+
+
+class CapabilityTarget(Model):
+    id: Id
+    capability: Id
+    text: LocalText
+    tasks: tuple[CriticalTask, ...] = ()
+
+
+class Objective(Model):
+    id: Id
+    text: LocalText = Field(description="The SMART objective.")
+    capabilities: tuple[Id, ...] = ()
+    targets: tuple[CapabilityTarget, ...] = ()
+
+
+class Clause(Model):
+    id: Id
+    title: LocalText | None = None
+    text: LocalText
+
+
+class Reference(Model):
+    """A document the exercise checks against: guidelines, a plan, a procedure."""
+
+    id: Id
+    title: LocalText
+    short_title: str | None = None
+    clauses: tuple[Clause, ...] = ()
+
+
+class Attachment(Model):
+    path: str = Field(description="Path under the package's documents/ folder.")
+    title: LocalText | None = None
+    media_type: str | None = None
+
+
+class DiscussionQuestion(Model):
+    id: Id
+    text: LocalText
+    objectives: tuple[Id, ...] = Field(default=(), description="Objectives it exercises.")
+    teams: tuple[Id, ...] = Field(default=(), description="Only for these teams; empty = all.")
+    parties: tuple[Id, ...] = Field(default=(), description="Only for these parties; empty = all.")
+
+
+class PollOption(Model):
+    id: Id
+    text: LocalText
+
+
+class Poll(Model):
+    id: Id
+    question: LocalText
+    objectives: tuple[Id, ...] = ()
+    options: tuple[PollOption, ...] = Field(min_length=2)
+    multiple: bool = False
+    ask_confidence: bool = False
+    teams: tuple[Id, ...] = ()
+    parties: tuple[Id, ...] = ()
+
+
+class Inject(Model):
+    number: InjectNumber = Field(description="The MSEL number; unique in the package.")
+    title: LocalText
+    scenario_time: ScenarioTime | None = None
+    offset: Duration | None = Field(
+        default=None,
+        description="Planned release, measured from the start of its module "
+        "(e.g. '30m', '1h15m', 'PT45M'; a bare number is minutes).",
+    )
+    from_: str | None = Field(default=None, alias="from", description="Simulated sender.")
+    to: tuple[Id, ...] = Field(default=(), description="Team ids; empty = every player team.")
+    delivery: DeliveryMethod = DeliveryMethod.SITROOM
+    type: InjectType = InjectType.STANDARD
+    content: LocalText
+    attachments: tuple[Attachment, ...] = ()
+    objectives: tuple[Id, ...] = ()
+    tasks: tuple[Id, ...] = ()
+    clauses: tuple[str, ...] = Field(default=(), description="'reference-id/clause-id' each.")
+    marking: Marking | None = None
+    expected_actions: tuple[LocalText, ...] = Field(default=(), json_schema_extra=CONTROL)
+    controller: str | None = Field(default=None, json_schema_extra=CONTROL)
+    contingency_for: InjectNumber | None = Field(
+        default=None,
+        json_schema_extra=CONTROL,
+        description="For a contingency inject: the inject whose expected action it backs up.",
+    )
+    notes: LocalText | None = Field(default=None, json_schema_extra=CONTROL)
+
+
+class Module(Model):
+    id: Id
+    title: LocalText
+    start: ScenarioTime | None = Field(default=None, description="Scenario time span start.")
+    end: ScenarioTime | None = None
+    duration: Duration | None = Field(default=None, description="Planned length in the room.")
+    narrative: LocalText | None = None
+    key_issues: tuple[LocalText, ...] = ()
+    questions: tuple[DiscussionQuestion, ...] = ()
+    injects: tuple[Inject, ...] = ()
+    polls: tuple[Poll, ...] = ()
+    facilitator_notes: LocalText | None = Field(default=None, json_schema_extra=CONTROL)
+
+
+class Package(Model):
+    """A whole exercise package."""
+
+    format: int = Field(default=FORMAT_VERSION, description="Package format version.")
+    exercise: Exercise
+    parties: tuple[Party, ...] = ()
+    teams: tuple[Team, ...] = ()
+    capabilities: tuple[Capability, ...] = Field(
+        default=(), description="Custom capabilities, added to the bundled library."
+    )
+    objectives: tuple[Objective, ...] = ()
+    references: tuple[Reference, ...] = ()
+    modules: tuple[Module, ...] = ()
+    assumptions: tuple[LocalText, ...] = ()
+    artificialities: tuple[LocalText, ...] = ()
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: int) -> int:
+        if value != FORMAT_VERSION:
+            raise ValueError(f"format {value} is not supported; this sitroom reads format 1")
+        return value
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def injects(self) -> list[Inject]:
+        """Every inject, in module order."""
+        return [inject for module in self.modules for inject in module.injects]
+
+    def inject(self, number: str) -> Inject | None:
+        return next((i for i in self.injects() if i.number == number), None)
+
+    def module_of(self, number: str) -> Module | None:
+        return next((m for m in self.modules if any(i.number == number for i in m.injects)), None)
+
+    def team(self, team_id: str) -> Team | None:
+        return next((t for t in self.teams if t.id == team_id), None)
+
+    def party(self, party_id: str) -> Party | None:
+        return next((p for p in self.parties if p.id == party_id), None)
+
+    def tasks(self) -> list[CriticalTask]:
+        return [t for o in self.objectives for tg in o.targets for t in tg.tasks]
+
+    def targets(self) -> list[CapabilityTarget]:
+        return [tg for o in self.objectives for tg in o.targets]
+
+    def clause(self, ref: str) -> Clause | None:
+        reference_id, _, clause_id = ref.partition("/")
+        for reference in self.references:
+            if reference.id == reference_id:
+                return next((c for c in reference.clauses if c.id == clause_id), None)
+        return None
+
+    def player_teams(self) -> list[Team]:
+        return [t for t in self.teams if t.kind == TeamKind.PLAYERS]
+
+    def marking_of(self, inject: Inject) -> Marking:
+        """The inject's own marking, or the exercise default."""
+        return inject.marking or self.exercise.default_marking
+
+    def recipients(self, inject: Inject) -> list[Team]:
+        """The teams an inject goes to: its ``to`` list, or every player team."""
+        if inject.to:
+            return [t for t in self.teams if t.id in inject.to]
+        return self.player_teams()
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON form: the same for any key order or YAML layout."""
+        return content_hash(self)
+
+
+def canonical_json(package: Package) -> str:
+    """The package as JSON with sorted keys and no whitespace (the hashed form)."""
+    data = package.model_dump(mode="json", by_alias=True)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(package: Package) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(package).encode("utf-8")).hexdigest()

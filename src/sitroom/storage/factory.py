@@ -1,0 +1,42 @@
+"""Open the event-log recorder a database URL names."""
+
+from __future__ import annotations
+
+from sitroom.storage.recorder import Recorder
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def open_recorder(url: str) -> Recorder:
+    """Open the recorder for ``url`` and upgrade its schema to the newest revision.
+
+    ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or a bare file path open SQLite;
+    ``postgresql://…`` (or ``postgres://…``) opens PostgreSQL.
+    """
+    if url.startswith(_POSTGRES_SCHEMES):
+        from sitroom.storage.postgres import PostgresRecorder
+
+        conninfo = "postgresql://" + url.split("://", 1)[1]
+        return PostgresRecorder(conninfo)
+    if url.startswith("sqlite:"):
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+        if not path or path.startswith(":memory:"):
+            raise ValueError(
+                f"{url!r}: name a database file, e.g. sqlite:///var/sitroom.db "
+                "(an in-memory database cannot be shared by the writer and the readers)"
+            )
+        return _open_sqlite(path)
+    if "://" in url:
+        scheme = url.split("://", 1)[0]
+        raise ValueError(
+            f"{url!r}: unsupported database scheme {scheme!r}; use sqlite or postgresql"
+        )
+    if not url:
+        raise ValueError("no database URL given")
+    return _open_sqlite(url)
+
+
+def _open_sqlite(path: str) -> Recorder:
+    from sitroom.storage.sqlite import SqliteRecorder
+
+    return SqliteRecorder(path)

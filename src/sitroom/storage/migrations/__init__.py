@@ -1,0 +1,83 @@
+"""The database schema, as Alembic revisions shipped inside the package.
+
+`upgrade_sqlite` and `upgrade_postgres` bring a database to the newest revision. Both are
+safe when several processes open the same database at once: SQLite takes the write lock
+before reading the schema version, PostgreSQL takes an advisory lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Connection, Engine
+
+HERE = Path(__file__).resolve().parent
+
+# Any fixed number will do; it only has to be the same for every sitroom process.
+_ADVISORY_LOCK_ID = 0x5174_0001
+
+
+def alembic_config() -> Config:
+    """Return an Alembic configuration pointing at this folder (no alembic.ini needed)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    config.set_main_option("file_template", "v%%(rev)s_%%(slug)s")
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def upgrade_sqlite(path: str, busy_timeout_ms: int = 5000) -> None:
+    """Bring the SQLite database at ``path`` to the newest revision, in one transaction."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        return connection
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+
+    # The stdlib driver would start transactions lazily; take the write lock up front so
+    # schema changes are atomic and two processes never migrate at the same time.
+    def begin_immediate(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(engine, "begin", begin_immediate)
+    _run(engine)
+
+
+def upgrade_postgres(conninfo: str) -> None:
+    """Bring the PostgreSQL database at ``conninfo`` to the newest revision."""
+    import psycopg
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    def connect() -> Any:
+        return psycopg.connect(conninfo)
+
+    engine = create_engine("postgresql+psycopg://", creator=connect, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+        _upgrade(connection)
+    engine.dispose()
+
+
+def _run(engine: Engine) -> None:
+    with engine.begin() as connection:
+        _upgrade(connection)
+    engine.dispose()

@@ -1,0 +1,288 @@
+"""The PostgreSQL event-log recorder (psycopg 3, a small connection pool).
+
+Sequence numbers follow commit order per run: an append locks the run's row
+(``SELECT … FOR UPDATE``), numbers its events after ``runs.last_seq``, inserts them, moves
+``last_seq`` and commits, all in one transaction. The next append on the same run waits for
+that commit, so a reader asking for "after N" never skips an event that commits late.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import errors, pq
+
+from sitroom.storage.migrations import upgrade_postgres
+from sitroom.storage.recorder import (
+    AppendResult,
+    NewEvent,
+    RecorderClosed,
+    RunAlreadyExists,
+    RunRecord,
+    SequenceConflict,
+    StoredEvent,
+    UnknownRun,
+    new_run,
+    prepare_batch,
+    seal_batch,
+)
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+_EVENT_COLUMNS = "run_id, seq, type, payload, actor, recorded_at, idempotency_key, prev_hash, hash"
+_RUN_COLUMNS = "id, title, package_json, package_hash, created_at, last_seq"
+_INSERT_EVENT = (
+    "INSERT INTO events (run_id, seq, type, payload, actor, recorded_at, idempotency_key,"
+    " batch_size, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_SELECT_BATCH = (
+    "SELECT e.run_id, e.seq, e.type, e.payload, e.actor, e.recorded_at, e.idempotency_key,"
+    " e.prev_hash, e.hash FROM events AS h JOIN events AS e ON e.run_id = h.run_id"
+    " AND e.seq BETWEEN h.seq AND h.seq + h.batch_size - 1"
+    " WHERE h.run_id = %s AND h.idempotency_key = %s ORDER BY e.seq"
+)
+
+
+def _event_from_row(row: Sequence[Any]) -> StoredEvent:
+    return StoredEvent(
+        run_id=row[0],
+        seq=row[1],
+        type=row[2],
+        payload=json.loads(row[3]),
+        actor=row[4],
+        recorded_at=row[5].astimezone(UTC),
+        idempotency_key=row[6],
+        prev_hash=row[7],
+        hash=row[8],
+    )
+
+
+def _run_from_row(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        id=row[0],
+        title=row[1],
+        package_json=row[2],
+        package_hash=row[3],
+        created_at=row[4].astimezone(UTC),
+        last_seq=row[5],
+    )
+
+
+class PoolTimeout(Exception):
+    """No database connection became free in time."""
+
+
+class _ConnectionPool:
+    """At most ``size`` autocommit connections, opened on demand and reused."""
+
+    def __init__(self, conninfo: str, size: int, timeout: float) -> None:
+        self._conninfo = conninfo
+        self._timeout = timeout
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """Lend a connection for the duration of the block."""
+        if not self._slots.acquire(timeout=self._timeout):
+            raise PoolTimeout(f"no database connection free within {self._timeout} s")
+        try:
+            with self._lock:
+                if self._closed:
+                    raise RecorderClosed("the recorder is closed")
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                connection = psycopg.connect(self._conninfo, autocommit=True)
+            try:
+                yield connection
+            finally:
+                self._give_back(connection)
+        finally:
+            self._slots.release()
+
+    def _give_back(self, connection: Connection) -> None:
+        healthy = (
+            not connection.closed
+            and not connection.broken
+            and connection.info.transaction_status == pq.TransactionStatus.IDLE
+        )
+        with self._lock:
+            keep = healthy and not self._closed
+            if keep:
+                self._idle.append(connection)
+        if not keep:
+            connection.close()
+
+    def close(self) -> None:
+        """Close the idle connections; lent ones are closed when they come back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+class PostgresRecorder:
+    """The event log in a PostgreSQL database."""
+
+    def __init__(self, conninfo: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> None:
+        """Open (and create or upgrade) the database at ``conninfo``."""
+        upgrade_postgres(conninfo)
+        self._pool = _ConnectionPool(conninfo, pool_size, pool_timeout)
+
+    def create_run(
+        self, run_id: str, title: str, package_json: str, package_hash: str
+    ) -> RunRecord:
+        """Create an empty run; raise `RunAlreadyExists` if the id is taken."""
+        run = new_run(run_id, title, package_json, package_hash)
+        with self._pool.connection() as connection:
+            row = connection.execute(
+                "INSERT INTO runs (id, title, package_json, package_hash, created_at, last_seq)"
+                " VALUES (%s, %s, %s, %s, %s, 0) ON CONFLICT (id) DO NOTHING RETURNING id",
+                (run.id, run.title, run.package_json, run.package_hash, run.created_at),
+            ).fetchone()
+        if row is None:
+            raise RunAlreadyExists(run_id)
+        return run
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """Return the run, or None if there is none with this id."""
+        with self._pool.connection() as connection:
+            row = connection.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = %s", (run_id,)
+            ).fetchone()
+        return None if row is None else _run_from_row(row)
+
+    def list_runs(self) -> list[RunRecord]:
+        """Return every run, oldest first."""
+        with self._pool.connection() as connection:
+            rows = connection.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at, id"
+            ).fetchall()
+        return [_run_from_row(row) for row in rows]
+
+    def append(
+        self, run_id: str, events: Sequence[NewEvent], expected_seq: int | None = None
+    ) -> AppendResult:
+        """Record all events in one transaction, or none; return after the commit."""
+        batch = prepare_batch(events)
+        key = batch[0].idempotency_key
+        try:
+            with self._pool.connection() as connection, connection.transaction():
+                # The row lock orders appends on this run by commit; every statement after it
+                # sees what the appends before it committed.
+                row = connection.execute(
+                    "SELECT last_seq, package_hash FROM runs WHERE id = %s FOR UPDATE",
+                    (run_id,),
+                ).fetchone()
+                if row is None:
+                    raise UnknownRun(run_id)
+                last_seq: int = row[0]
+                last_hash: str = row[1]
+                if key is not None:
+                    earlier = self._find(connection, run_id, key)
+                    if earlier:
+                        return AppendResult(events=earlier, duplicate=True)
+                if expected_seq is not None and expected_seq != last_seq:
+                    raise SequenceConflict(run_id, expected_seq, last_seq)
+                if last_seq:
+                    last = connection.execute(
+                        "SELECT hash FROM events WHERE run_id = %s AND seq = %s",
+                        (run_id, last_seq),
+                    ).fetchone()
+                    if last is None:
+                        raise RuntimeError(f"run {run_id!r}: event {last_seq} is missing")
+                    last_hash = last[0]
+                recorded_at = datetime.now(UTC)
+                sealed = seal_batch(run_id, batch, last_seq, last_hash, recorded_at)
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        _INSERT_EVENT,
+                        [
+                            (
+                                event.run_id,
+                                event.seq,
+                                event.type,
+                                item.payload_json,
+                                event.actor,
+                                recorded_at,
+                                event.idempotency_key,
+                                len(sealed),
+                                event.prev_hash,
+                                event.hash,
+                            )
+                            for event, item in zip(sealed, batch, strict=True)
+                        ],
+                    )
+                    cursor.execute(
+                        "UPDATE runs SET last_seq = %s WHERE id = %s", (sealed[-1].seq, run_id)
+                    )
+        except errors.UniqueViolation:
+            # Only reachable if something appended without the row lock; the key decides.
+            if key is None:
+                raise
+            with self._pool.connection() as connection:
+                earlier = self._find(connection, run_id, key)
+            if not earlier:
+                raise
+            return AppendResult(events=earlier, duplicate=True)
+        return AppendResult(events=sealed, duplicate=False)
+
+    def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Return the run's events with seq greater than ``after``, in order."""
+        with self._pool.connection() as connection:
+            rows = connection.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE run_id = %s AND seq > %s"
+                " ORDER BY seq LIMIT %s",
+                (run_id, after, limit),
+            ).fetchall()
+            if not rows:
+                self._require_run(connection, run_id)
+        return [_event_from_row(row) for row in rows]
+
+    def last_seq(self, run_id: str) -> int:
+        """Return the seq of the run's last event (0 for an empty log)."""
+        with self._pool.connection() as connection:
+            row = connection.execute(
+                "SELECT last_seq FROM runs WHERE id = %s", (run_id,)
+            ).fetchone()
+        if row is None:
+            raise UnknownRun(run_id)
+        return int(row[0])
+
+    def find_by_key(self, run_id: str, idempotency_key: str) -> list[StoredEvent]:
+        """Return the events of the append made with this idempotency key (empty if none)."""
+        with self._pool.connection() as connection:
+            events = self._find(connection, run_id, idempotency_key)
+            if not events:
+                self._require_run(connection, run_id)
+        return events
+
+    def close(self) -> None:
+        """Close every pooled connection. Closing twice is harmless."""
+        self._pool.close()
+
+    def __enter__(self) -> PostgresRecorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _find(connection: Connection, run_id: str, key: str) -> list[StoredEvent]:
+        rows = connection.execute(_SELECT_BATCH, (run_id, key)).fetchall()
+        return [_event_from_row(row) for row in rows]
+
+    @staticmethod
+    def _require_run(connection: Connection, run_id: str) -> None:
+        row = connection.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone()
+        if row is None:
+            raise UnknownRun(run_id)

@@ -1,0 +1,448 @@
+"""The SQLite event-log recorder: one writer thread with group commit, pooled readers.
+
+Every write goes through one thread that owns the write connection. It drains a queue and
+commits many callers' work in one ``BEGIN IMMEDIATE … COMMIT``; each caller's conflict or
+duplicate is still decided on its own (with a savepoint each), and each caller returns only
+after the commit that holds its events. With WAL and ``synchronous=FULL`` an accepted write
+survives a crash of the process and of the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sitroom.storage.migrations import upgrade_sqlite
+from sitroom.storage.recorder import (
+    AppendResult,
+    NewEvent,
+    PreparedEvent,
+    RecorderClosed,
+    RunAlreadyExists,
+    RunRecord,
+    SequenceConflict,
+    StoredEvent,
+    UnknownRun,
+    format_timestamp,
+    new_run,
+    parse_timestamp,
+    prepare_batch,
+    seal_batch,
+)
+
+_EVENT_COLUMNS = "run_id, seq, type, payload, actor, recorded_at, idempotency_key, prev_hash, hash"
+_RUN_COLUMNS = "id, title, package_json, package_hash, created_at, last_seq"
+_INSERT_EVENT = (
+    "INSERT INTO events (run_id, seq, type, payload, actor, recorded_at, idempotency_key,"
+    " batch_size, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_BATCH = (
+    "SELECT e.run_id, e.seq, e.type, e.payload, e.actor, e.recorded_at, e.idempotency_key,"
+    " e.prev_hash, e.hash FROM events AS h JOIN events AS e ON e.run_id = h.run_id"
+    " AND e.seq BETWEEN h.seq AND h.seq + h.batch_size - 1"
+    " WHERE h.run_id = ? AND h.idempotency_key = ? ORDER BY e.seq"
+)
+
+
+def _event_from_row(row: Sequence[Any]) -> StoredEvent:
+    return StoredEvent(
+        run_id=row[0],
+        seq=row[1],
+        type=row[2],
+        payload=json.loads(row[3]),
+        actor=row[4],
+        recorded_at=parse_timestamp(row[5]),
+        idempotency_key=row[6],
+        prev_hash=row[7],
+        hash=row[8],
+    )
+
+
+def _run_from_row(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        id=row[0],
+        title=row[1],
+        package_json=row[2],
+        package_hash=row[3],
+        created_at=parse_timestamp(row[4]),
+        last_seq=row[5],
+    )
+
+
+@dataclass(slots=True)
+class _AppendJob:
+    run_id: str
+    batch: list[PreparedEvent]
+    expected_seq: int | None
+    future: Future[AppendResult]
+
+
+@dataclass(slots=True)
+class _CreateJob:
+    run: RunRecord
+    future: Future[RunRecord]
+
+
+_Job = _AppendJob | _CreateJob
+
+
+@dataclass(slots=True)
+class _Tail:
+    """A run's last seq and hash as seen inside the writer's open transaction."""
+
+    last_seq: int
+    last_hash: str
+
+
+class _Writer:
+    """The one thread that writes: it drains the queue and commits jobs in groups."""
+
+    def __init__(self, connection: sqlite3.Connection, max_group: int) -> None:
+        self._connection = connection
+        self._max_group = max_group
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._loop, name="sitroom-sqlite-writer", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, job: _Job) -> None:
+        """Queue a job; its future settles after the commit that holds it."""
+        with self._lock:
+            if self._closed:
+                raise RecorderClosed("the recorder is closed")
+            self._jobs.put(job)
+
+    def stop(self) -> None:
+        """Finish the queued jobs, then end the thread and close the write connection."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._jobs.put(None)
+        self._thread.join()
+        self._connection.close()
+
+    def _loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._jobs.get()
+            if first is None:
+                return
+            group: list[_Job] = [first]
+            while len(group) < self._max_group:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                group.append(job)
+            try:
+                self._commit(group)
+            except BaseException as error:  # never leave a caller waiting forever
+                for job in group:
+                    if not job.future.done():
+                        job.future.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+
+    def _commit(self, group: list[_Job]) -> None:
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            for job in group:
+                job.future.set_exception(error)
+            return
+        tails: dict[str, _Tail] = {}
+        written: set[str] = set()
+        outcomes: list[tuple[_Job, object]] = []
+        try:
+            for job in group:
+                connection.execute("SAVEPOINT job")
+                try:
+                    outcome: object = self._apply(job, tails, written)
+                except Exception as error:
+                    connection.execute("ROLLBACK TO job")
+                    outcome = self._after_failure(job, error)
+                connection.execute("RELEASE job")
+                outcomes.append((job, outcome))
+            connection.executemany(
+                "UPDATE runs SET last_seq = ? WHERE id = ?",
+                [(tails[run_id].last_seq, run_id) for run_id in written],
+            )
+            connection.execute("COMMIT")
+        except Exception as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            for job in group:
+                job.future.set_exception(error)
+            return
+        for job, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            elif isinstance(job, _AppendJob):
+                assert isinstance(outcome, AppendResult)
+                job.future.set_result(outcome)
+            else:
+                assert isinstance(outcome, RunRecord)
+                job.future.set_result(outcome)
+
+    def _apply(self, job: _Job, tails: dict[str, _Tail], written: set[str]) -> object:
+        if isinstance(job, _CreateJob):
+            return self._create(job.run)
+        key = job.batch[0].idempotency_key
+        tail = self._tail(job.run_id, tails)
+        if key is not None:
+            earlier = self._find(job.run_id, key)
+            if earlier:
+                return AppendResult(events=earlier, duplicate=True)
+        if job.expected_seq is not None and job.expected_seq != tail.last_seq:
+            raise SequenceConflict(job.run_id, job.expected_seq, tail.last_seq)
+        recorded_at = datetime.now(UTC)
+        sealed = seal_batch(job.run_id, job.batch, tail.last_seq, tail.last_hash, recorded_at)
+        stamp = format_timestamp(recorded_at)
+        size = len(sealed)
+        self._connection.executemany(
+            _INSERT_EVENT,
+            [
+                (
+                    event.run_id,
+                    event.seq,
+                    event.type,
+                    item.payload_json,
+                    event.actor,
+                    stamp,
+                    event.idempotency_key,
+                    size,
+                    event.prev_hash,
+                    event.hash,
+                )
+                for event, item in zip(sealed, job.batch, strict=True)
+            ],
+        )
+        tails[job.run_id] = _Tail(sealed[-1].seq, sealed[-1].hash)
+        written.add(job.run_id)
+        return AppendResult(events=sealed, duplicate=False)
+
+    def _after_failure(self, job: _Job, error: Exception) -> object:
+        """Turn a failed job into its outcome; a lost race on the key is a duplicate."""
+        if isinstance(job, _AppendJob) and isinstance(error, sqlite3.IntegrityError):
+            key = job.batch[0].idempotency_key
+            if key is not None:
+                earlier = self._find(job.run_id, key)
+                if earlier:
+                    return AppendResult(events=earlier, duplicate=True)
+        return error
+
+    def _create(self, run: RunRecord) -> RunRecord:
+        cursor = self._connection.execute(
+            "INSERT INTO runs (id, title, package_json, package_hash, created_at, last_seq)"
+            " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING",
+            (
+                run.id,
+                run.title,
+                run.package_json,
+                run.package_hash,
+                format_timestamp(run.created_at),
+            ),
+        )
+        if cursor.rowcount != 1:
+            raise RunAlreadyExists(run.id)
+        return run
+
+    def _tail(self, run_id: str, tails: dict[str, _Tail]) -> _Tail:
+        tail = tails.get(run_id)
+        if tail is not None:
+            return tail
+        row = self._connection.execute(
+            "SELECT r.last_seq, COALESCE(e.hash, r.package_hash) FROM runs AS r"
+            " LEFT JOIN events AS e ON e.run_id = r.id AND e.seq = r.last_seq WHERE r.id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            raise UnknownRun(run_id)
+        tail = _Tail(row[0], row[1])
+        tails[run_id] = tail
+        return tail
+
+    def _find(self, run_id: str, key: str) -> list[StoredEvent]:
+        rows = self._connection.execute(_SELECT_BATCH, (run_id, key)).fetchall()
+        return [_event_from_row(row) for row in rows]
+
+
+class _ReaderPool:
+    """A few read connections shared by the calling threads."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], size: int) -> None:
+        self._connect = connect
+        self._size = size
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """Lend a read connection for the duration of the block."""
+        with self._lock:
+            if self._closed:
+                raise RecorderClosed("the recorder is closed")
+            connection = self._idle.pop() if self._idle else None
+        if connection is None:
+            connection = self._connect()
+        try:
+            yield connection
+        finally:
+            with self._lock:
+                keep = not self._closed and len(self._idle) < self._size
+                if keep:
+                    self._idle.append(connection)
+            if not keep:
+                connection.close()
+
+    def close(self) -> None:
+        """Close the idle connections; lent ones are closed when they come back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+class SqliteRecorder:
+    """The event log in one SQLite file (WAL, ``synchronous=FULL``, one writer thread)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = 5000,
+        max_group: int = 512,
+        readers: int = 8,
+    ) -> None:
+        """Open (and create or upgrade) the database at ``path``."""
+        self._path = os.fspath(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        write_connection = self._connect()
+        try:
+            mode = write_connection.execute("PRAGMA journal_mode=WAL").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise RuntimeError(f"{self._path}: SQLite refused WAL mode")
+            write_connection.execute("PRAGMA synchronous=FULL")
+            upgrade_sqlite(self._path, busy_timeout_ms)
+        except BaseException:
+            write_connection.close()
+            raise
+        self._readers = _ReaderPool(self._connect_reader, readers)
+        self._writer = _Writer(write_connection, max_group)
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self._path,
+            timeout=self._busy_timeout_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        connection.execute("PRAGMA foreign_keys=ON")
+        return connection
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        connection = self._connect()
+        connection.execute("PRAGMA query_only=ON")
+        return connection
+
+    def create_run(
+        self, run_id: str, title: str, package_json: str, package_hash: str
+    ) -> RunRecord:
+        """Create an empty run; raise `RunAlreadyExists` if the id is taken."""
+        run = new_run(run_id, title, package_json, package_hash)
+        future: Future[RunRecord] = Future()
+        self._writer.submit(_CreateJob(run, future))
+        return future.result()
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """Return the run, or None if there is none with this id."""
+        with self._readers.connection() as connection:
+            row = connection.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+        return None if row is None else _run_from_row(row)
+
+    def list_runs(self) -> list[RunRecord]:
+        """Return every run, oldest first."""
+        with self._readers.connection() as connection:
+            rows = connection.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at, id"
+            ).fetchall()
+        return [_run_from_row(row) for row in rows]
+
+    def append(
+        self, run_id: str, events: Sequence[NewEvent], expected_seq: int | None = None
+    ) -> AppendResult:
+        """Record all events in one transaction, or none; return after the commit."""
+        future: Future[AppendResult] = Future()
+        self._writer.submit(_AppendJob(run_id, prepare_batch(events), expected_seq, future))
+        return future.result()
+
+    def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Return the run's events with seq greater than ``after``, in order."""
+        with self._readers.connection() as connection:
+            rows = connection.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (run_id, after, -1 if limit is None else limit),
+            ).fetchall()
+            if not rows:
+                self._require_run(connection, run_id)
+        return [_event_from_row(row) for row in rows]
+
+    def last_seq(self, run_id: str) -> int:
+        """Return the seq of the run's last event (0 for an empty log)."""
+        with self._readers.connection() as connection:
+            row = connection.execute("SELECT last_seq FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise UnknownRun(run_id)
+        return int(row[0])
+
+    def find_by_key(self, run_id: str, idempotency_key: str) -> list[StoredEvent]:
+        """Return the events of the append made with this idempotency key (empty if none)."""
+        with self._readers.connection() as connection:
+            rows = connection.execute(_SELECT_BATCH, (run_id, idempotency_key)).fetchall()
+            if not rows:
+                self._require_run(connection, run_id)
+        return [_event_from_row(row) for row in rows]
+
+    def close(self) -> None:
+        """Finish queued writes and close every connection. Closing twice is harmless."""
+        self._writer.stop()
+        self._readers.close()
+
+    def __enter__(self) -> SqliteRecorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _require_run(connection: sqlite3.Connection, run_id: str) -> None:
+        if connection.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            raise UnknownRun(run_id)

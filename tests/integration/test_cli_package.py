@@ -1,0 +1,64 @@
+"""The package commands of the ``sitroom`` CLI, run in-process through Typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sitroom.cli import app
+from sitroom.package.schema import package_schema
+
+BROKEN = Path(__file__).parent.parent / "fixtures" / "broken"
+ROOT = Path(__file__).parent.parent.parent
+runner = CliRunner()
+
+
+def test_validate_exit_codes(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(BROKEN / "unknown-team.yaml")])
+    assert result.exit_code == 1
+    assert "unknown-team.yaml:22:14" in result.output
+    assert "did you mean 'blue2'?" in result.output
+    assert runner.invoke(app, ["validate", str(tmp_path / "nope.yaml")]).exit_code == 2
+    assert runner.invoke(app, ["validate", str(BROKEN / "latin1.yaml")]).exit_code == 2
+
+
+def test_validate_json_lists_problems() -> None:
+    result = runner.invoke(app, ["validate", "--json", str(BROKEN / "releasability.yaml")])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    codes = {p["code"] for p in data["problems"]}
+    assert "releasability-conflict" in codes
+
+
+def test_new_scaffolds_a_valid_package(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", "flood-2027", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "flood-2027" / "documents").is_dir()
+    check = runner.invoke(app, ["validate", "--strict", str(tmp_path / "flood-2027")])
+    assert check.exit_code == 0, check.output
+    assert "flood-2027" in (tmp_path / "flood-2027" / "exercise.yaml").read_text()
+    again = runner.invoke(app, ["new", "flood-2027", "--dir", str(tmp_path)])
+    assert again.exit_code == 1
+    assert runner.invoke(app, ["new", "bad name!", "--dir", str(tmp_path)]).exit_code == 1
+
+
+def test_schema_in_docs_is_current() -> None:
+    published = json.loads((ROOT / "docs" / "package.schema.json").read_text(encoding="utf-8"))
+    assert published == package_schema(), "run: sitroom schema -o docs/package.schema.json"
+
+
+def test_every_command_is_documented() -> None:
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    names: list[str] = []
+    for info in app.registered_commands:
+        names.append(info.name or (info.callback.__name__ if info.callback else ""))
+    for group in app.registered_groups:
+        assert group.typer_instance is not None
+        for info in group.typer_instance.registered_commands:
+            names.append(f"{group.name} {info.name or ''}".strip())
+    assert names
+    for name in names:
+        assert f"sitroom {name}" in doc, f"docs/cli.md does not document 'sitroom {name}'"
