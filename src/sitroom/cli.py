@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,6 +11,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from sitroom.config import Settings
+    from sitroom.engine import Engine
     from sitroom.package.model import Package
 
 app = typer.Typer(
@@ -20,6 +23,16 @@ app = typer.Typer(
 )
 msel_app = typer.Typer(help="Import and export MSEL spreadsheets.", no_args_is_help=True)
 app.add_typer(msel_app, name="msel")
+run_app = typer.Typer(help="Create and list runs of an exercise.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+account_app = typer.Typer(help="Accounts of admins and facilitators.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="SITROOM_DATABASE_URL",
+                 help="sqlite:///PATH or postgresql://... (default: DATA_DIR/sitroom.db)."),
+]
 
 out = Console()
 err = Console(stderr=True)
@@ -239,6 +252,168 @@ def _load_or_exit(path: Path) -> Package:
         raise typer.Exit(EXIT_UNREADABLE if result.unreadable else EXIT_PROBLEMS)
     assert result.package is not None
     return result.package
+
+
+def _settings(database_url: str | None) -> Settings:
+    from sitroom.config import load_settings
+
+    env = dict(os.environ)
+    if database_url:
+        env["SITROOM_DATABASE_URL"] = database_url
+    return load_settings(env)
+
+
+def _engine(database_url: str | None) -> Engine:
+    from sitroom.engine import Engine
+    from sitroom.storage.factory import open_recorder
+
+    return Engine(open_recorder(_settings(database_url).effective_database_url))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (>1 wants Redis).")] = 1,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Serve the web application and the JSON API."""
+    import uvicorn
+
+    if database_url:
+        os.environ["SITROOM_DATABASE_URL"] = database_url
+    if workers > 1 and not os.environ.get("SITROOM_REDIS_URL"):
+        err.print("[yellow]several workers without SITROOM_REDIS_URL: live updates reach other "
+                  "workers' clients only at each heartbeat[/]")
+    uvicorn.run("sitroom.web.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="info", proxy_headers=True)
+
+
+@run_app.command("create")
+def run_create(
+    path: Annotated[Path, typer.Argument(help="A package .yaml file or folder.")],
+    run_id: Annotated[str | None, typer.Option("--id", help="Run id (default: generated).")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a run from a package: its snapshot and content hash are stored with the run."""
+    package = _load_or_exit(path)
+    engine = _engine(database_url)
+    try:
+        if run_id and engine.recorder.get_run(run_id):
+            err.print(f"a run '{run_id}' exists already")
+            raise typer.Exit(EXIT_PROBLEMS)
+        record = engine.create_run(package, run_id)
+    finally:
+        engine.recorder.close()
+    out.print(f"run {record.id} created from {package.exercise.id} ({record.package_hash})",
+              highlight=False)
+
+
+@run_app.command("list")
+def run_list(database_url: DatabaseOption = None) -> None:
+    """List the runs in the database."""
+    from rich.table import Table
+
+    engine = _engine(database_url)
+    try:
+        table = Table("run", "title", "events", "status", "created")
+        for record in engine.runs():
+            state = engine.state(record.id)
+            table.add_row(record.id, record.title, str(record.last_seq), str(state.status),
+                          record.created_at.strftime("%Y-%m-%d %H:%M"))
+    finally:
+        engine.recorder.close()
+    out.print(table)
+
+
+@app.command()
+def verify(
+    run_id: Annotated[str, typer.Argument(help="The run to check.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Walk a run's hash chain: exit 0 when the record is whole, 1 when it was altered."""
+    from sitroom.storage.recorder import verify_chain
+
+    engine = _engine(database_url)
+    try:
+        record = engine.recorder.get_run(run_id)
+        if record is None:
+            err.print(f"no run '{run_id}'")
+            raise typer.Exit(EXIT_UNREADABLE)
+        events = engine.recorder.read(run_id)
+        problems = verify_chain(events, record.package_hash)
+    finally:
+        engine.recorder.close()
+    for problem in problems:
+        err.print(f"[red]{problem}[/]")
+    if problems:
+        raise typer.Exit(EXIT_PROBLEMS)
+    last = events[-1].hash if events else record.package_hash
+    out.print(f"run {run_id}: {len(events)} event(s), chain whole, head {last}", highlight=False)
+
+
+@app.command("export")
+def export_run(
+    run_id: Annotated[str, typer.Argument(help="The run to export.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .zip to write.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Export a run: its package, every event, and a manifest with the hashes."""
+    from sitroom.archive import export_archive
+
+    engine = _engine(database_url)
+    try:
+        manifest = export_archive(engine.recorder, run_id, output)
+    except KeyError:
+        err.print(f"no run '{run_id}'")
+        raise typer.Exit(EXIT_UNREADABLE) from None
+    finally:
+        engine.recorder.close()
+    out.print(f"{manifest['events']} event(s) of run {run_id} written to {output}")
+
+
+@app.command("import")
+def import_run(
+    archive: Annotated[Path, typer.Argument(help="A .zip written by 'sitroom export'.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Import a run archive after checking its manifest and hash chain."""
+    from sitroom.archive import ArchiveError, import_archive
+
+    engine = _engine(database_url)
+    try:
+        record = import_archive(engine.recorder, archive)
+    except ArchiveError as exc:
+        err.print(f"[red]{archive}: {exc}[/]")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    finally:
+        engine.recorder.close()
+    out.print(f"run {record.id} imported with {record.last_seq} event(s)")
+
+
+@account_app.command("create")
+def account_create(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[str, typer.Option(help="admin or facilitator.")] = "facilitator",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True, envvar="SITROOM_PASSWORD",
+                                          help="At least 10 characters.")] = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an admin or facilitator account."""
+    from sitroom.web.identity import Identity
+
+    settings = _settings(database_url)
+    identity = Identity.open(settings.effective_database_url, settings)
+    try:
+        identity.create_account(username, password, role, name or username)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    finally:
+        identity.close()
+    out.print(f"account {username} ({role}) created")
 
 
 def main() -> None:

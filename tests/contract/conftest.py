@@ -35,8 +35,12 @@ def postgres_url() -> Iterator[str]:
     try:
         admin = _admin_connection(base)
     except psycopg.OperationalError as error:
+        reason = str(error)
+    else:
+        reason = ""
+    if reason:
         pytest.fail(
-            f"PostgreSQL at {base} cannot be reached: {error}\n"
+            f"PostgreSQL at {base} cannot be reached: {reason}\n"
             "Start the server (or point SITROOM_TEST_POSTGRES at one), "
             "or set SITROOM_SKIP_POSTGRES=1 to skip the PostgreSQL tests.",
             pytrace=False,
@@ -76,7 +80,7 @@ class Backend:
 
 def _empty_postgres(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("TRUNCATE events, runs")
+        connection.execute("TRUNCATE events, runs CASCADE")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

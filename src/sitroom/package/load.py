@@ -171,6 +171,21 @@ class _Build:
         )
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML with YAML 1.2 booleans: only true/false are booleans, so an option id or a
+    country code written ``no``, ``yes``, ``on`` or ``off`` stays text (the 'Norway problem')."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
@@ -182,7 +197,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     """Parse YAML text to plain data with positions; syntax errors become problems."""
     source = SourceMap(file)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -131,3 +131,126 @@ def format_duration(value: timedelta) -> str:
         f"{seconds}s" if seconds else "",
     ]
     return "".join(parts) or "0m"
+
+
+# -- spreadsheet time forms ----------------------------------------------------------------
+# Planners' MSELs write clock times and days in many ways; these parsers read the text forms.
+# Each raises ValueError; the caller decides how to combine a day, a date and a clock time.
+
+CLOCK_FORMS = "'0700', '600', '09:10', '9:10 AM', '9 PM', '0900 hrs'"
+DAY_FORMS = "'Day 2', 'D+1', '4-Mar', '4 March 2027', 'Mar 4', '2027-03-04', '3/4/2027'"
+
+_CLOCK_COLON = re.compile(
+    r"^(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?$", re.IGNORECASE
+)
+_CLOCK_AMPM = re.compile(r"^(\d{1,2})\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
+_CLOCK_MILITARY = re.compile(r"^(\d{3,4})\s*(?:hrs?|hours|h|[A-IK-Z])?\.?$", re.IGNORECASE)
+_MONTH_WORD = r"([A-Za-z]{3,9})\.?"
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(\d{4}|\d{2})"
+_DATE_DMY = re.compile(rf"^{_ORDINAL}[\s\-/.]*{_MONTH_WORD}(?:[\s\-/.,]+{_YEAR})?$")
+_DATE_MDY = re.compile(rf"^{_MONTH_WORD}[\s\-/.]*{_ORDINAL}(?:[\s\-/.,]+{_YEAR})?$")
+_DATE_NUMERIC = re.compile(r"^(\d{1,4})([/\-.])(\d{1,2})(?:\2(\d{2}|\d{4}))?$")
+_WEEKDAY = re.compile(
+    r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE
+)
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+)  # fmt: skip
+
+
+def parse_clock(text: str) -> tuple[int, int, int]:
+    """Parse a clock time ('0700', '600', '09:10', '9:10 AM') into (hour, minute, second)."""
+    stripped = " ".join(text.split())
+    lowered = stripped.lower()
+    if lowered == "noon":
+        return 12, 0, 0
+    if lowered == "midnight":
+        return 0, 0, 0
+    hour: int
+    minute = second = 0
+    half: str | None = None
+    if match := _CLOCK_COLON.match(stripped):
+        hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+        half = match[4]
+    elif match := _CLOCK_AMPM.match(stripped):
+        hour, half = int(match[1]), match[2]
+    elif match := _CLOCK_MILITARY.match(stripped):
+        digits = match[1]
+        hour, minute = int(digits[:-2]), int(digits[-2:])
+    else:
+        raise ValueError(f"'{text}' is not a clock time; write {CLOCK_FORMS}")
+    if half:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"'{text}': with AM/PM the hour is 1 to 12")
+        hour = hour % 12 + (12 if half.lower() == "p" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(f"'{text}' is not a time of day (00:00 to 23:59)")
+    return hour, minute, second
+
+
+def _month_number(word: str) -> int:
+    lowered = word.lower()
+    for number, name in enumerate(_MONTH_NAMES, start=1):
+        if len(lowered) >= 3 and name.startswith(lowered):
+            return number
+    raise ValueError(f"'{word}' is not a month")
+
+
+def _full_year(text: str | None) -> int | None:
+    if text is None:
+        return None
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def parse_calendar_date(text: str) -> tuple[int | None, int, int]:
+    """Parse a date such as '4-Mar', '4 March 2027', 'Mar 4', '2027-03-04' or '3/4/2027'.
+
+    Returns (year or None when not written, month, day). Numeric dates with '/' or '-' are
+    read month first (3/4/2027 is 4 March), unless the first number is over 12 or has four
+    digits; dates with dots are read day first (04.03.2027 is 4 March).
+    """
+    stripped = _WEEKDAY.sub("", " ".join(text.split())).strip()
+    year: int | None
+    if match := _DATE_DMY.match(stripped):
+        day, month, year = int(match[1]), _month_number(match[2]), _full_year(match[3])
+    elif match := _DATE_MDY.match(stripped):
+        month, day, year = _month_number(match[1]), int(match[2]), _full_year(match[3])
+    elif match := _DATE_NUMERIC.match(stripped):
+        first, separator, second, last = match[1], match[2], int(match[3]), match[4]
+        if len(first) == 4:
+            if last is None:
+                raise ValueError(f"'{text}' is not a date; write {DAY_FORMS}")
+            year, month, day = int(first), second, int(last)
+        elif separator == "." or int(first) > 12:
+            day, month, year = int(first), second, _full_year(last)
+        else:
+            month, day, year = int(first), second, _full_year(last)
+    else:
+        raise ValueError(f"'{text}' is not a date; write {DAY_FORMS}")
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        raise ValueError(f"'{text}' is not a real date")
+    try:
+        datetime(year or 2000, month, day)  # 2000 is a leap year: 29 Feb passes without a year
+    except ValueError:
+        raise ValueError(f"'{text}' is not a real date") from None
+    return year, month, day
+
+
+_DAY_NUMBER = re.compile(r"^(?:day\s*[-#:.]?\s*|d)(\d{1,3})$", re.IGNORECASE)
+_D_PLUS = re.compile(r"^d\s*([+-])\s*(\d{1,3})$", re.IGNORECASE)
+
+
+def parse_day_number(text: str) -> int:
+    """Parse 'Day 2' (→ 1) or 'D+1' (→ 1): the number of days after the first day."""
+    stripped = " ".join(text.split())
+    if match := _DAY_NUMBER.match(stripped):
+        number = int(match[1])
+        if number < 1:
+            raise ValueError(f"'{text}': days are numbered from 1")
+        return number - 1
+    if match := _D_PLUS.match(stripped):
+        return int(match[2]) * (1 if match[1] == "+" else -1)
+    raise ValueError(f"'{text}' is not a day number; write 'Day 2' or 'D+1'")

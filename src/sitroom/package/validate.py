@@ -290,7 +290,9 @@ def check_package(
                     c.unknown(qp + ("teams", i), "team", team_ref, team_ids, f"question '{q.id}'")
             for i, party_ref in enumerate(q.parties):
                 if party_ref not in party_ids:
-                    c.unknown(qp + ("parties", i), "party", party_ref, party_ids, f"question '{q.id}'")
+                    c.unknown(
+                        qp + ("parties", i), "party", party_ref, party_ids, f"question '{q.id}'"
+                    )
             for i, obj in enumerate(q.objectives):
                 if obj not in objective_ids:
                     c.unknown(
@@ -304,14 +306,26 @@ def check_package(
             poll_path: P = mp + ("polls", pi)
             for i, team_ref in enumerate(poll.teams):
                 if team_ref not in team_ids:
-                    c.unknown(poll_path + ("teams", i), "team", team_ref, team_ids, f"poll '{poll.id}'")
+                    c.unknown(
+                        poll_path + ("teams", i), "team", team_ref, team_ids, f"poll '{poll.id}'"
+                    )
             for i, party_ref in enumerate(poll.parties):
                 if party_ref not in party_ids:
-                    c.unknown(poll_path + ("parties", i), "party", party_ref, party_ids, f"poll '{poll.id}'")
+                    c.unknown(
+                        poll_path + ("parties", i),
+                        "party",
+                        party_ref,
+                        party_ids,
+                        f"poll '{poll.id}'",
+                    )
             for i, obj in enumerate(poll.objectives):
                 if obj not in objective_ids:
                     c.unknown(
-                        poll_path + ("objectives", i), "objective", obj, objective_ids, f"poll '{poll.id}'"
+                        poll_path + ("objectives", i),
+                        "objective",
+                        obj,
+                        objective_ids,
+                        f"poll '{poll.id}'",
                     )
 
     # --- injects

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from sitroom.storage.recorder import Recorder
+from sitroom.storage.recorder import Clock, Recorder, utc_now
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
-def open_recorder(url: str) -> Recorder:
+def open_recorder(url: str, *, clock: Clock = utc_now) -> Recorder:
     """Open the recorder for ``url`` and upgrade its schema to the newest revision.
 
     ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or a bare file path open SQLite;
-    ``postgresql://…`` (or ``postgres://…``) opens PostgreSQL.
+    ``postgresql://…`` (or ``postgres://…``) opens PostgreSQL. ``clock`` stamps runs and
+    events (timezone-aware); tests may pass a fake one.
     """
     if url.startswith(_POSTGRES_SCHEMES):
         from sitroom.storage.postgres import PostgresRecorder
 
         conninfo = "postgresql://" + url.split("://", 1)[1]
-        return PostgresRecorder(conninfo)
+        return PostgresRecorder(conninfo, clock=clock)
     if url.startswith("sqlite:"):
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
         if not path or path.startswith(":memory:"):
@@ -25,7 +26,7 @@ def open_recorder(url: str) -> Recorder:
                 f"{url!r}: name a database file, e.g. sqlite:///var/sitroom.db "
                 "(an in-memory database cannot be shared by the writer and the readers)"
             )
-        return _open_sqlite(path)
+        return _open_sqlite(path, clock)
     if "://" in url:
         scheme = url.split("://", 1)[0]
         raise ValueError(
@@ -33,10 +34,10 @@ def open_recorder(url: str) -> Recorder:
         )
     if not url:
         raise ValueError("no database URL given")
-    return _open_sqlite(url)
+    return _open_sqlite(url, clock)
 
 
-def _open_sqlite(path: str) -> Recorder:
+def _open_sqlite(path: str, clock: Clock) -> Recorder:
     from sitroom.storage.sqlite import SqliteRecorder
 
-    return SqliteRecorder(path)
+    return SqliteRecorder(path, clock=clock)

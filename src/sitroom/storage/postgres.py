@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import psycopg
 from psycopg import errors, pq
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from sitroom.storage.migrations import upgrade_postgres
 from sitroom.storage.recorder import (
     AppendResult,
+    Clock,
     NewEvent,
     RecorderClosed,
     RunAlreadyExists,
@@ -28,9 +31,13 @@ from sitroom.storage.recorder import (
     SequenceConflict,
     StoredEvent,
     UnknownRun,
+    check_page,
+    format_timestamp,
     new_run,
+    parse_timestamp,
     prepare_batch,
     seal_batch,
+    utc_now,
 )
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -40,6 +47,14 @@ _RUN_COLUMNS = "id, title, package_json, package_hash, created_at, last_seq"
 _INSERT_EVENT = (
     "INSERT INTO events (run_id, seq, type, payload, actor, recorded_at, idempotency_key,"
     " batch_size, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_LOCK_RUN = "SELECT last_seq, package_hash FROM runs WHERE id = %s FOR UPDATE"
+# The hash of the run's last event, and the head of an earlier batch with this key if any.
+_LOOK_UP = (
+    "SELECT 'last', hash FROM events WHERE run_id = %(run)s"
+    " AND seq = (SELECT last_seq FROM runs WHERE id = %(run)s)"
+    " UNION ALL SELECT 'key', hash FROM events"
+    " WHERE run_id = %(run)s AND idempotency_key = %(key)s"
 )
 _SELECT_BATCH = (
     "SELECT e.run_id, e.seq, e.type, e.payload, e.actor, e.recorded_at, e.idempotency_key,"
@@ -74,8 +89,54 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
     )
 
 
+def with_connect_timeout(conninfo: str, seconds: int = 10) -> str:
+    """Return ``conninfo`` with a connect timeout, unless it already names one."""
+    if "connect_timeout" in conninfo_to_dict(conninfo):
+        return conninfo
+    return make_conninfo(conninfo, connect_timeout=seconds)
+
+
 class PoolTimeout(Exception):
     """No database connection became free in time."""
+
+
+class _FairSlots:
+    """A counting semaphore that serves waiters first come, first served.
+
+    ``threading.Semaphore`` lets a releasing thread take the slot straight back, so under
+    heavy contention one waiter can starve for many seconds; here a freed slot goes to the
+    longest waiter.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._lock = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take a slot, waiting at most ``timeout`` seconds; return whether one was taken."""
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                return False
+        return True  # a slot was handed over just as the wait ran out
+
+    def release(self) -> None:
+        """Give a slot back, to the longest waiter if there is one."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._free += 1
 
 
 class _ConnectionPool:
@@ -84,7 +145,7 @@ class _ConnectionPool:
     def __init__(self, conninfo: str, size: int, timeout: float) -> None:
         self._conninfo = conninfo
         self._timeout = timeout
-        self._slots = threading.BoundedSemaphore(size)
+        self._slots = _FairSlots(size)
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -133,8 +194,20 @@ class _ConnectionPool:
 class PostgresRecorder:
     """The event log in a PostgreSQL database."""
 
-    def __init__(self, conninfo: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> None:
-        """Open (and create or upgrade) the database at ``conninfo``."""
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = 30.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        """Open (and create or upgrade) the database at ``conninfo``.
+
+        ``clock`` stamps runs and events; tests may pass a fake one.
+        """
+        self._clock = clock
+        conninfo = with_connect_timeout(conninfo)
         upgrade_postgres(conninfo)
         self._pool = _ConnectionPool(conninfo, pool_size, pool_timeout)
 
@@ -142,7 +215,7 @@ class PostgresRecorder:
         self, run_id: str, title: str, package_json: str, package_hash: str
     ) -> RunRecord:
         """Create an empty run; raise `RunAlreadyExists` if the id is taken."""
-        run = new_run(run_id, title, package_json, package_hash)
+        run = new_run(run_id, title, package_json, package_hash, self._clock())
         with self._pool.connection() as connection:
             row = connection.execute(
                 "INSERT INTO runs (id, title, package_json, package_hash, created_at, last_seq)"
@@ -176,32 +249,29 @@ class PostgresRecorder:
         batch = prepare_batch(events)
         key = batch[0].idempotency_key
         try:
-            with self._pool.connection() as connection, connection.transaction():
-                # The row lock orders appends on this run by commit; every statement after it
-                # sees what the appends before it committed.
-                row = connection.execute(
-                    "SELECT last_seq, package_hash FROM runs WHERE id = %s FOR UPDATE",
-                    (run_id,),
-                ).fetchone()
+            # Pipelined: the lock and the look-up travel together, then the writes and the
+            # commit; the server still runs them in order, and the look-up starts after the
+            # lock is held, so it sees everything the appends before this one committed.
+            with (
+                self._pool.connection() as connection,
+                connection.pipeline(),
+                connection.transaction(),
+            ):
+                lock = connection.execute(_LOCK_RUN, (run_id,))
+                look = connection.execute(_LOOK_UP, {"run": run_id, "key": key})
+                row = lock.fetchone()
                 if row is None:
                     raise UnknownRun(run_id)
                 last_seq: int = row[0]
                 last_hash: str = row[1]
-                if key is not None:
-                    earlier = self._find(connection, run_id, key)
-                    if earlier:
+                for kind, value in look.fetchall():
+                    if kind == "key":
+                        earlier = self._find(connection, run_id, str(key))
                         return AppendResult(events=earlier, duplicate=True)
+                    last_hash = value
                 if expected_seq is not None and expected_seq != last_seq:
                     raise SequenceConflict(run_id, expected_seq, last_seq)
-                if last_seq:
-                    last = connection.execute(
-                        "SELECT hash FROM events WHERE run_id = %s AND seq = %s",
-                        (run_id, last_seq),
-                    ).fetchone()
-                    if last is None:
-                        raise RuntimeError(f"run {run_id!r}: event {last_seq} is missing")
-                    last_hash = last[0]
-                recorded_at = datetime.now(UTC)
+                recorded_at = parse_timestamp(format_timestamp(self._clock()))
                 sealed = seal_batch(run_id, batch, last_seq, last_hash, recorded_at)
                 with connection.cursor() as cursor:
                     cursor.executemany(
@@ -238,6 +308,7 @@ class PostgresRecorder:
 
     def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Return the run's events with seq greater than ``after``, in order."""
+        check_page(after, limit)
         with self._pool.connection() as connection:
             rows = connection.execute(
                 f"SELECT {_EVENT_COLUMNS} FROM events WHERE run_id = %s AND seq > %s"

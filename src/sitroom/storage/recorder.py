@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -168,8 +168,27 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def new_run(run_id: str, title: str, package_json: str, package_hash: str) -> RunRecord:
-    """Check a new run's fields and stamp it with the current time."""
+def check_page(after: int, limit: int | None) -> None:
+    """Refuse a read window no backend can serve the same way."""
+    if after < 0:
+        raise ValueError("after must be 0 or more")
+    if limit is not None and limit < 0:
+        raise ValueError("limit must be 0 or more")
+
+
+Clock = Callable[[], datetime]
+"""Where a recorder reads the time it stamps on runs and events (timezone-aware)."""
+
+
+def utc_now() -> datetime:
+    """The wall-clock time in UTC: the default clock of every recorder."""
+    return datetime.now(UTC)
+
+
+def new_run(
+    run_id: str, title: str, package_json: str, package_hash: str, created_at: datetime
+) -> RunRecord:
+    """Check a new run's fields and stamp it with ``created_at``."""
     if not run_id:
         raise ValueError("a run needs an id")
     for name, value in (
@@ -184,7 +203,7 @@ def new_run(run_id: str, title: str, package_json: str, package_hash: str) -> Ru
         title=title,
         package_json=package_json,
         package_hash=package_hash,
-        created_at=datetime.now(UTC),
+        created_at=parse_timestamp(format_timestamp(created_at)),
         last_seq=0,
     )
 

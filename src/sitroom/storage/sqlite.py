@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sitroom.storage.migrations import upgrade_sqlite
 from sitroom.storage.recorder import (
     AppendResult,
+    Clock,
     NewEvent,
     PreparedEvent,
     RecorderClosed,
@@ -32,11 +32,13 @@ from sitroom.storage.recorder import (
     SequenceConflict,
     StoredEvent,
     UnknownRun,
+    check_page,
     format_timestamp,
     new_run,
     parse_timestamp,
     prepare_batch,
     seal_batch,
+    utc_now,
 )
 
 _EVENT_COLUMNS = "run_id, seq, type, payload, actor, recorded_at, idempotency_key, prev_hash, hash"
@@ -106,8 +108,9 @@ class _Tail:
 class _Writer:
     """The one thread that writes: it drains the queue and commits jobs in groups."""
 
-    def __init__(self, connection: sqlite3.Connection, max_group: int) -> None:
+    def __init__(self, connection: sqlite3.Connection, max_group: int, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
         self._max_group = max_group
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -153,11 +156,19 @@ class _Writer:
             try:
                 self._commit(group)
             except BaseException as error:  # never leave a caller waiting forever
+                self._roll_back()
                 for job in group:
                     if not job.future.done():
                         job.future.set_exception(error)
                 if not isinstance(error, Exception):
                     raise
+
+    def _roll_back(self) -> None:
+        try:
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the connection is unusable; the next BEGIN reports it to its callers
 
     def _commit(self, group: list[_Job]) -> None:
         connection = self._connection
@@ -186,8 +197,7 @@ class _Writer:
             )
             connection.execute("COMMIT")
         except Exception as error:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
+            self._roll_back()
             for job in group:
                 job.future.set_exception(error)
             return
@@ -212,7 +222,7 @@ class _Writer:
                 return AppendResult(events=earlier, duplicate=True)
         if job.expected_seq is not None and job.expected_seq != tail.last_seq:
             raise SequenceConflict(job.run_id, job.expected_seq, tail.last_seq)
-        recorded_at = datetime.now(UTC)
+        recorded_at = parse_timestamp(format_timestamp(self._clock()))
         sealed = seal_batch(job.run_id, job.batch, tail.last_seq, tail.last_hash, recorded_at)
         stamp = format_timestamp(recorded_at)
         size = len(sealed)
@@ -332,9 +342,14 @@ class SqliteRecorder:
         busy_timeout_ms: int = 5000,
         max_group: int = 512,
         readers: int = 8,
+        clock: Clock = utc_now,
     ) -> None:
-        """Open (and create or upgrade) the database at ``path``."""
+        """Open (and create or upgrade) the database at ``path``.
+
+        ``clock`` stamps runs and events; tests may pass a fake one.
+        """
         self._path = os.fspath(path)
+        self._clock = clock
         self._busy_timeout_ms = busy_timeout_ms
         write_connection = self._connect()
         try:
@@ -347,7 +362,7 @@ class SqliteRecorder:
             write_connection.close()
             raise
         self._readers = _ReaderPool(self._connect_reader, readers)
-        self._writer = _Writer(write_connection, max_group)
+        self._writer = _Writer(write_connection, max_group, clock)
 
     @property
     def path(self) -> str:
@@ -374,7 +389,7 @@ class SqliteRecorder:
         self, run_id: str, title: str, package_json: str, package_hash: str
     ) -> RunRecord:
         """Create an empty run; raise `RunAlreadyExists` if the id is taken."""
-        run = new_run(run_id, title, package_json, package_hash)
+        run = new_run(run_id, title, package_json, package_hash, self._clock())
         future: Future[RunRecord] = Future()
         self._writer.submit(_CreateJob(run, future))
         return future.result()
@@ -405,6 +420,7 @@ class SqliteRecorder:
 
     def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Return the run's events with seq greater than ``after``, in order."""
+        check_page(after, limit)
         with self._readers.connection() as connection:
             rows = connection.execute(
                 f"SELECT {_EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq > ?"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from alembic.config import Config
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Connection
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,11 +58,18 @@ def upgrade_sqlite(path: str, busy_timeout_ms: int = 5000) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     event.listen(engine, "begin", begin_immediate)
-    _run(engine)
+    try:
+        with engine.begin() as connection:
+            _upgrade(connection)
+    finally:
+        engine.dispose()
 
 
 def upgrade_postgres(conninfo: str) -> None:
-    """Bring the PostgreSQL database at ``conninfo`` to the newest revision."""
+    """Bring the PostgreSQL database at ``conninfo`` to the newest revision.
+
+    Add ``connect_timeout`` to ``conninfo`` to bound the wait for an unreachable server.
+    """
     import psycopg
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
@@ -71,13 +78,9 @@ def upgrade_postgres(conninfo: str) -> None:
         return psycopg.connect(conninfo)
 
     engine = create_engine("postgresql+psycopg://", creator=connect, poolclass=NullPool)
-    with engine.begin() as connection:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
-        _upgrade(connection)
-    engine.dispose()
-
-
-def _run(engine: Engine) -> None:
-    with engine.begin() as connection:
-        _upgrade(connection)
-    engine.dispose()
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+            _upgrade(connection)
+    finally:
+        engine.dispose()

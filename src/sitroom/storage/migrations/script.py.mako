@@ -8,10 +8,10 @@ Create Date: ${create_date}
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
-revision: str = ${repr(up_revision)}
-down_revision: str | None = ${repr(down_revision)}
-branch_labels: str | None = ${repr(branch_labels)}
-depends_on: str | None = ${repr(depends_on)}
+revision: str = ${repr(up_revision).replace("'", '"')}
+down_revision: str | None = ${repr(down_revision).replace("'", '"')}
+branch_labels: str | None = ${repr(branch_labels).replace("'", '"')}
+depends_on: str | None = ${repr(depends_on).replace("'", '"')}
 
 
 def upgrade() -> None:

@@ -1,0 +1,45 @@
+"""The error every refusal in ``sitroom.auth`` raises: the field it is about and why."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Reason = Literal["invalid", "taken", "unknown", "expired", "revoked", "throttled"]
+"""Why a request was refused; the web layer picks its status code from it."""
+
+_STATUS: dict[Reason, int] = {
+    "invalid": 422,
+    "taken": 409,
+    "unknown": 404,
+    "expired": 410,
+    "revoked": 410,
+    "throttled": 429,
+}
+
+
+class AuthError(Exception):
+    """A refusal that names the field it is about and says, for a person, what is wrong."""
+
+    def __init__(self, field: str, message: str, *, reason: Reason = "invalid") -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.reason: Reason = reason
+
+    @property
+    def status(self) -> int:
+        """The HTTP status that fits the reason (422, 409, 404, 410 or 429)."""
+        return _STATUS[self.reason]
+
+
+class TooManyAttempts(AuthError):
+    """Too many failed attempts from one client; it may try again after ``retry_after`` s."""
+
+    def __init__(self, field: str, retry_after: float) -> None:
+        seconds = max(1, round(retry_after))
+        super().__init__(
+            field,
+            f"too many failed attempts; try again in {seconds} seconds",
+            reason="throttled",
+        )
+        self.retry_after = retry_after

@@ -1,0 +1,317 @@
+"""Invitations into a run: a signed link to click, or a short join code to type in the room.
+
+An invitation binds a person to a role in one run (and a player to one team, whose party
+comes with it). The link carries the invitation id signed with the server secret, so nobody
+can make one up; the join code is eight characters from an alphabet without look-alikes,
+stored only as an HMAC under the server secret. Both are checked against the store on every
+use, so revoking an invitation stops a link that is still within its signed lifetime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, timedelta
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from sitroom.auth.errors import AuthError
+from sitroom.auth.keys import check_secret, derive_key
+from sitroom.auth.limiter import RateLimiter
+from sitroom.auth.store import (
+    INVITATION_ROLES,
+    AuthStore,
+    Clock,
+    Invitation,
+    InvitationStatus,
+    clean_language,
+    clean_name,
+    system_clock,
+)
+from sitroom.conduct.principal import Principal, Role
+from sitroom.package.model import Package, TeamKind
+
+DEFAULT_INVITATION_TTL = timedelta(days=7)
+
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+"""Capital letters and digits without 0, O, 1, I and L, which people misread."""
+JOIN_CODE_LENGTH = 8
+_LINK_SALT = "sitroom.invitation-link"
+_MAX_TOKEN_LENGTH = 512
+_SEPARATORS = str.maketrans("", "", "- \t\u00a0\u2010\u2011\u2012\u2013\u2014\u2212")
+
+
+def normalise_join_code(text: str) -> str | None:
+    """Return a typed join code as its eight canonical characters, or None if it is not one.
+
+    Case, dashes and spaces do not matter: ``"abcd efgh"`` and ``"ABCD-EFGH"`` are the same.
+    """
+    if len(text) > 4 * JOIN_CODE_LENGTH:
+        return None
+    code = text.translate(_SEPARATORS).upper()
+    if len(code) != JOIN_CODE_LENGTH or any(char not in JOIN_CODE_ALPHABET for char in code):
+        return None
+    return code
+
+
+def format_join_code(code: str) -> str:
+    """Return a canonical join code as people read it: ``XXXX-XXXX``."""
+    half = JOIN_CODE_LENGTH // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def principal_for(invitation: Invitation) -> Principal:
+    """The principal an invitation acts as in its run: ``invite:<id>``, with team and party."""
+    return Principal(
+        id=f"invite:{invitation.id}",
+        role=invitation.role,
+        name=invitation.display_name,
+        team=invitation.team,
+        party=invitation.party,
+    )
+
+
+def _invitation_role(role: Role | str) -> Role:
+    try:
+        chosen = Role(role)
+    except ValueError:
+        chosen = None
+    if chosen is None or chosen not in INVITATION_ROLES:
+        choices = ", ".join(sorted(r.value for r in INVITATION_ROLES))
+        raise AuthError("role", f"an invitation cannot grant {str(role)!r}; choose {choices}")
+    return chosen
+
+
+def _placement(
+    package: Package, role: Role, team: str | None, party: str | None
+) -> tuple[str | None, str | None]:
+    """Check a role's team and party against the package; return them (party from the team).
+
+    Players need a player team; an observer may sit with a player team or a party; a display
+    may show one party's view; facilitators and evaluators belong to no team or party.
+    """
+    team = team or None
+    party = party or None
+    parties = [p.id for p in package.parties]
+    player_teams = [t for t in package.player_teams()]
+    known_teams = ", ".join(t.id for t in player_teams) or "(the package has no player teams)"
+    if role in (Role.FACILITATOR, Role.EVALUATOR):
+        if team is not None:
+            raise AuthError("team", f"a {role.value} belongs to no team; leave the team empty")
+        if party is not None:
+            raise AuthError("party", f"a {role.value} belongs to no party; leave the party empty")
+        return None, None
+    if role == Role.DISPLAY and team is not None:
+        raise AuthError("team", "a display shows a party's view or everyone's, not a team's")
+    if role == Role.PLAYER and team is None:
+        raise AuthError("team", f"a player needs a team; choose one of: {known_teams}")
+    if team is not None:
+        found = next((t for t in package.teams if t.id == team), None)
+        if found is None:
+            raise AuthError("team", f"unknown team {team!r}; choose one of: {known_teams}")
+        if found.kind != TeamKind.PLAYERS:
+            raise AuthError(
+                "team",
+                f"team {team!r} is a {found.kind.value} team, not a player team;"
+                f" choose one of: {known_teams}",
+            )
+        if party is not None and party != found.party:
+            raise AuthError(
+                "party",
+                f"team {team!r} belongs to party {found.party!r}, not {party!r};"
+                " leave the party empty to take the team's",
+            )
+        return team, found.party
+    if party is not None and party not in parties:
+        known = ", ".join(parties) or "(the package has no parties)"
+        raise AuthError("party", f"unknown party {party!r}; choose one of: {known}")
+    return None, party
+
+
+class Invitations:
+    """Creates, lists, revokes and redeems the invitations of runs."""
+
+    def __init__(
+        self,
+        store: AuthStore,
+        secret: bytes,
+        *,
+        clock: Clock = system_clock,
+        ttl: timedelta = DEFAULT_INVITATION_TTL,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        """Keep invitations in ``store``; sign links and hash join codes with ``secret``.
+
+        ``ttl`` is how long a new invitation can be redeemed unless told otherwise;
+        ``limiter`` counts failed join-code attempts per client (10 a minute by default).
+        """
+        check_secret(secret)
+        if ttl <= timedelta(0):
+            raise ValueError("the invitation lifetime must be positive")
+        self._store = store
+        self._clock = clock
+        self._ttl = ttl
+        self._serializer = URLSafeTimedSerializer(secret, salt=_LINK_SALT)
+        self._code_key = derive_key(secret, "join-code")
+        self.limiter = limiter or RateLimiter(clock=clock)
+
+    def create_invitation(
+        self,
+        run_id: str,
+        package: Package,
+        display_name: str,
+        role: Role | str,
+        *,
+        team: str | None = None,
+        party: str | None = None,
+        language: str = "en",
+        created_by: str | None = None,
+        expires_in: timedelta | None = None,
+    ) -> tuple[Invitation, str, str]:
+        """Invite a person into a run; return the invitation, its link token and join code.
+
+        ``package`` is the run's package: a player's team must be one of its player teams
+        (the party comes from the team); an observer or display may name one of its parties.
+        The join code (``XXXX-XXXX``) is shown now and never again; raise `AuthError` naming
+        the field that is wrong.
+        """
+        if not run_id or "\x00" in run_id:
+            raise AuthError("run_id", "an invitation needs the id of its run")
+        if created_by is not None and "\x00" in created_by:
+            raise AuthError("created_by", "created_by must not contain NUL characters")
+        chosen_role = _invitation_role(role)
+        chosen_team, chosen_party = _placement(package, chosen_role, team, party)
+        lifetime = self._ttl if expires_in is None else expires_in
+        if lifetime <= timedelta(0):
+            raise AuthError("expires_in", "an invitation must stay valid for some time")
+        now = self._clock()
+        invitation = Invitation(
+            id=secrets.token_hex(8),
+            run_id=run_id,
+            display_name=clean_name("display_name", display_name, "the invitee's name"),
+            role=chosen_role,
+            team=chosen_team,
+            party=chosen_party,
+            language=clean_language(language),
+            created_by=created_by,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+        while True:  # a code that is already taken (about 1 in 10^12) is drawn again
+            code = self._new_code()
+            if self._store.add_invitation(invitation, self._code_hash(code)):
+                break
+        return invitation, self.link_token(invitation.id), format_join_code(code)
+
+    def link_token(self, invitation_id: str) -> str:
+        """A signed link token for the invitation (a new one is as good as the first)."""
+        return self._serializer.dumps(invitation_id)
+
+    def new_join_code(self, invitation_id: str) -> str:
+        """Give the invitation a fresh join code (the old one stops working); return it."""
+        self._active(self.get_invitation(invitation_id), "invitation")
+        while True:
+            code = self._new_code()
+            if self._store.set_invitation_code(invitation_id, self._code_hash(code)):
+                return format_join_code(code)
+            if self._store.get_invitation(invitation_id) is None:
+                raise _unknown(invitation_id)
+
+    def revoke_invitation(self, invitation_id: str) -> Invitation:
+        """Withdraw the invitation: its link, its code and every session it opened stop now."""
+        revoked = self._store.revoke_invitation(invitation_id, self._clock())
+        if revoked is None:
+            raise _unknown(invitation_id)
+        return revoked
+
+    def get_invitation(self, invitation_id: str) -> Invitation:
+        """Return the invitation; raise `AuthError` (unknown) if there is none with this id."""
+        invitation = self._store.get_invitation(invitation_id)
+        if invitation is None:
+            raise _unknown(invitation_id)
+        return invitation
+
+    def list_invitations(self, run_id: str) -> list[Invitation]:
+        """Return the run's invitations, oldest first (revoked and expired ones included)."""
+        return self._store.list_invitations(run_id)
+
+    def redeem_link(self, token: str) -> Invitation:
+        """Return the invitation a link token names if it can still be used.
+
+        Raise `AuthError` on ``token``: unknown (forged, damaged or no such invitation),
+        expired or revoked.
+        """
+        invitation_id: object = None
+        if len(token) <= _MAX_TOKEN_LENGTH:
+            try:
+                invitation_id = self._serializer.loads(token)
+            except BadSignature:
+                invitation_id = None
+        invitation = (
+            self._store.get_invitation(invitation_id) if isinstance(invitation_id, str) else None
+        )
+        if invitation is None:
+            raise AuthError(
+                "token",
+                "this invitation link is not valid; check that it was copied whole,"
+                " or ask the facilitator for a new one",
+                reason="unknown",
+            )
+        return self._active(invitation, "token")
+
+    def redeem_code(self, code: str, *, client: str | None = None) -> Invitation:
+        """Return the invitation a typed join code belongs to if it can still be used.
+
+        With ``client`` (the caller's address) failed attempts are counted, and a client
+        that failed too often gets `TooManyAttempts` before the code is even looked at.
+        Raise `AuthError` on ``code``: malformed, unknown, expired or revoked.
+        """
+        if client is not None:
+            self.limiter.check(client, "code")
+        try:
+            canonical = normalise_join_code(code)
+            if canonical is None:
+                raise AuthError(
+                    "code",
+                    f"a join code has {JOIN_CODE_LENGTH} letters and digits, like ABCD-EFGH",
+                )
+            invitation = self._store.find_invitation_by_code(self._code_hash(canonical))
+            if invitation is None:
+                raise AuthError(
+                    "code",
+                    "no invitation has this join code; check it and try again",
+                    reason="unknown",
+                )
+            return self._active(invitation, "code")
+        except AuthError:
+            if client is not None:
+                self.limiter.record_failure(client)
+            raise
+
+    def _active(self, invitation: Invitation, field: str) -> Invitation:
+        status = invitation.status(self._clock())
+        if status == InvitationStatus.REVOKED:
+            raise AuthError(
+                field,
+                "this invitation was withdrawn; ask the facilitator for a new one",
+                reason="revoked",
+            )
+        if status == InvitationStatus.EXPIRED:
+            when = invitation.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            raise AuthError(
+                field,
+                f"this invitation expired on {when}; ask the facilitator for a new one",
+                reason="expired",
+            )
+        return invitation
+
+    def _new_code(self) -> str:
+        return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+    def _code_hash(self, code: str) -> str:
+        return hmac.new(self._code_key, code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _unknown(invitation_id: str) -> AuthError:
+    return AuthError("invitation", f"no invitation with id {invitation_id!r}", reason="unknown")

@@ -1,0 +1,228 @@
+"""An in-memory auth store: the same contract as the SQL stores, for tests and demos."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime
+
+from sitroom.auth.errors import AuthError
+from sitroom.auth.store import (
+    Account,
+    ApiTokenRecord,
+    Invitation,
+    SessionKind,
+    SessionRecord,
+    SessionSubject,
+    username_key,
+)
+
+
+class MemoryAuthStore:
+    """Keeps everything in dictionaries behind one lock; nothing survives the process."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._lock = threading.Lock()
+        self._accounts: dict[str, Account] = {}
+        self._hashes: dict[str, str] = {}
+        self._invitations: dict[str, Invitation] = {}
+        self._codes: dict[str, str] = {}  # code hash -> invitation id
+        self._sessions: dict[str, SessionRecord] = {}
+        self._tokens: dict[str, ApiTokenRecord] = {}
+        self._token_hashes: dict[str, str] = {}  # token hash -> token id
+
+    def add_account(self, account: Account, password_hash: str) -> None:
+        """Record a new account; raise `AuthError` on ``username`` if the name is taken."""
+        key = username_key(account.username)
+        with self._lock:
+            if any(username_key(a.username) == key for a in self._accounts.values()):
+                raise AuthError(
+                    "username", f"the username {account.username!r} is taken", reason="taken"
+                )
+            self._accounts[account.id] = account
+            self._hashes[account.id] = password_hash
+
+    def get_account(self, account_id: str) -> Account | None:
+        """Return the account, or None."""
+        with self._lock:
+            return self._accounts.get(account_id)
+
+    def find_account(self, username: str) -> tuple[Account, str] | None:
+        """Return the account with this username (any case) and its password hash."""
+        key = username_key(username)
+        with self._lock:
+            for account in self._accounts.values():
+                if username_key(account.username) == key:
+                    return account, self._hashes[account.id]
+        return None
+
+    def list_accounts(self) -> list[Account]:
+        """Return every account, by username."""
+        with self._lock:
+            return sorted(self._accounts.values(), key=lambda a: username_key(a.username))
+
+    def set_password_hash(
+        self, account_id: str, password_hash: str, *, replacing: str | None = None
+    ) -> bool:
+        """Store a new hash; with ``replacing``, only if the stored hash is still that one."""
+        with self._lock:
+            current = self._hashes.get(account_id)
+            if current is None or (replacing is not None and current != replacing):
+                return False
+            self._hashes[account_id] = password_hash
+            return True
+
+    def set_account_disabled(self, account_id: str, disabled: bool) -> bool:
+        """Disable or enable an account; return whether it exists."""
+        with self._lock:
+            account = self._accounts.get(account_id)
+            if account is None:
+                return False
+            self._accounts[account_id] = replace(account, disabled=disabled)
+            return True
+
+    def add_invitation(self, invitation: Invitation, code_hash: str) -> bool:
+        """Record an invitation; return False (and record nothing) if the code hash is taken."""
+        with self._lock:
+            if code_hash in self._codes or invitation.id in self._invitations:
+                return False
+            self._invitations[invitation.id] = invitation
+            self._codes[code_hash] = invitation.id
+            return True
+
+    def get_invitation(self, invitation_id: str) -> Invitation | None:
+        """Return the invitation, or None."""
+        with self._lock:
+            return self._invitations.get(invitation_id)
+
+    def find_invitation_by_code(self, code_hash: str) -> Invitation | None:
+        """Return the invitation whose join code has this hash, or None."""
+        with self._lock:
+            found = self._codes.get(code_hash)
+            return None if found is None else self._invitations[found]
+
+    def list_invitations(self, run_id: str) -> list[Invitation]:
+        """Return the run's invitations, oldest first."""
+        with self._lock:
+            chosen = [i for i in self._invitations.values() if i.run_id == run_id]
+        return sorted(chosen, key=lambda i: (i.created_at, i.id))
+
+    def set_invitation_code(self, invitation_id: str, code_hash: str) -> bool:
+        """Replace an invitation's join code; False if it is unknown or the hash is taken."""
+        with self._lock:
+            if invitation_id not in self._invitations or code_hash in self._codes:
+                return False
+            for old in [h for h, i in self._codes.items() if i == invitation_id]:
+                del self._codes[old]
+            self._codes[code_hash] = invitation_id
+            return True
+
+    def revoke_invitation(self, invitation_id: str, at: datetime) -> Invitation | None:
+        """Mark it revoked (keeping an earlier revocation time) and end its sessions, at once."""
+        with self._lock:
+            invitation = self._invitations.get(invitation_id)
+            if invitation is None:
+                return None
+            if invitation.revoked_at is None:
+                invitation = replace(invitation, revoked_at=at)
+                self._invitations[invitation_id] = invitation
+            self._drop_sessions(SessionKind.INVITATION, invitation_id)
+            return invitation
+
+    def add_session(self, record: SessionRecord) -> None:
+        """Record a new session."""
+        with self._lock:
+            self._sessions[record.token_hash] = record
+
+    def get_session(self, token_hash: str) -> SessionSubject | None:
+        """Return the session and its account or invitation, in one look-up."""
+        with self._lock:
+            record = self._sessions.get(token_hash)
+            if record is None:
+                return None
+            if record.kind == SessionKind.ACCOUNT:
+                return SessionSubject(record, account=self._accounts.get(record.subject_id))
+            return SessionSubject(record, invitation=self._invitations.get(record.subject_id))
+
+    def touch_session(self, token_hash: str, at: datetime) -> None:
+        """Move the session's ``last_seen`` forward to ``at``."""
+        with self._lock:
+            record = self._sessions.get(token_hash)
+            if record is not None and record.last_seen < at:
+                self._sessions[token_hash] = replace(record, last_seen=at)
+
+    def delete_session(self, token_hash: str) -> bool:
+        """End one session; return whether it existed."""
+        with self._lock:
+            return self._sessions.pop(token_hash, None) is not None
+
+    def delete_sessions(self, kind: SessionKind, subject_id: str) -> int:
+        """End every session of an account or an invitation; return how many."""
+        with self._lock:
+            return self._drop_sessions(kind, subject_id)
+
+    def purge_sessions(self, now: datetime, idle_before: datetime | None = None) -> int:
+        """Delete sessions expired at ``now`` or not seen since ``idle_before``."""
+        with self._lock:
+            stale = [
+                h
+                for h, s in self._sessions.items()
+                if s.expires_at <= now or (idle_before is not None and s.last_seen <= idle_before)
+            ]
+            for token_hash in stale:
+                del self._sessions[token_hash]
+            return len(stale)
+
+    def add_api_token(self, record: ApiTokenRecord, token_hash: str) -> None:
+        """Record a new API token."""
+        with self._lock:
+            if record.account_id not in self._accounts:
+                raise AuthError("account", f"no account {record.account_id!r}", reason="unknown")
+            self._tokens[record.id] = record
+            self._token_hashes[token_hash] = record.id
+
+    def get_api_token(self, token_hash: str) -> tuple[ApiTokenRecord, Account] | None:
+        """Return the token with this hash and its account, in one look-up."""
+        with self._lock:
+            token_id = self._token_hashes.get(token_hash)
+            if token_id is None:
+                return None
+            record = self._tokens[token_id]
+            return record, self._accounts[record.account_id]
+
+    def touch_api_token(self, token_id: str, at: datetime) -> None:
+        """Move the token's ``last_used_at`` forward to ``at``."""
+        with self._lock:
+            record = self._tokens.get(token_id)
+            if record is not None and (record.last_used_at is None or record.last_used_at < at):
+                self._tokens[token_id] = replace(record, last_used_at=at)
+
+    def list_api_tokens(self, account_id: str | None = None) -> list[ApiTokenRecord]:
+        """Return the tokens of one account (or all), oldest first."""
+        with self._lock:
+            chosen = [t for t in self._tokens.values() if account_id in (None, t.account_id)]
+        return sorted(chosen, key=lambda t: (t.created_at, t.id))
+
+    def revoke_api_token(
+        self, token_id: str, at: datetime, *, account_id: str | None = None
+    ) -> bool:
+        """Revoke a token (keeping an earlier revocation time); return whether it exists."""
+        with self._lock:
+            record = self._tokens.get(token_id)
+            if record is None or account_id not in (None, record.account_id):
+                return False
+            if record.revoked_at is None:
+                self._tokens[token_id] = replace(record, revoked_at=at)
+            return True
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _drop_sessions(self, kind: SessionKind, subject_id: str) -> int:
+        ended = [
+            h for h, s in self._sessions.items() if s.kind == kind and s.subject_id == subject_id
+        ]
+        for token_hash in ended:
+            del self._sessions[token_hash]
+        return len(ended)

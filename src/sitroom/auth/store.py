@@ -1,0 +1,271 @@
+"""The records of who is who, and the store interface every backend honours.
+
+The store only keeps rows: it never sees a password, a raw session or API token, or a join
+code, only their hashes. Rules (password length, team checks, expiry) live in the services
+that use it (`accounts`, `invitations`, `sessions`, `tokens`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from sitroom.auth.errors import AuthError
+from sitroom.conduct.principal import Role
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware. Tests pass a clock they can move."""
+
+
+def system_clock() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+ACCOUNT_ROLES = frozenset({Role.ADMIN, Role.FACILITATOR})
+"""The roles an account can hold; everyone else joins a run by invitation."""
+
+INVITATION_ROLES = frozenset(
+    {Role.FACILITATOR, Role.PLAYER, Role.EVALUATOR, Role.OBSERVER, Role.DISPLAY}
+)
+"""The roles an invitation can grant."""
+
+LANGUAGES = ("en", "ko")
+"""The interface languages a person can prefer."""
+
+
+MAX_NAME_LENGTH = 100
+
+
+def username_key(username: str) -> str:
+    """The form of a username that uniqueness and look-up compare: NFKC, case-folded."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def clean_name(field: str, value: str, what: str = "a name") -> str:
+    """Return a display name without surrounding spaces; raise `AuthError` if it is unusable."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise AuthError(field, f"{what} cannot be empty")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise AuthError(field, f"{what} can have at most {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in cleaned):
+        raise AuthError(field, f"{what} cannot contain control characters or line breaks")
+    return cleaned
+
+
+def clean_language(value: str) -> str:
+    """Return the language code if sitroom speaks it; raise `AuthError` on ``language``."""
+    cleaned = value.strip().lower()
+    if cleaned not in LANGUAGES:
+        raise AuthError(
+            "language", f"unknown language {value!r}; choose one of {', '.join(LANGUAGES)}"
+        )
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An admin's or a facilitator's account, for signing in with a password."""
+
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    created_at: datetime
+    disabled: bool = False
+    language: str = "en"
+
+
+class InvitationStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A person invited into one run with one role (and, for players, one team)."""
+
+    id: str
+    run_id: str
+    display_name: str
+    role: Role
+    team: str | None
+    party: str | None
+    language: str
+    created_by: str | None
+    """The principal id of whoever made it, e.g. ``"account:…"``."""
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def status(self, now: datetime) -> InvitationStatus:
+        """Whether the invitation can still be redeemed at ``now``."""
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if now >= self.expires_at:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.ACTIVE
+
+
+class SessionKind(StrEnum):
+    ACCOUNT = "account"
+    INVITATION = "invitation"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A signed-in browser: the hash of its cookie token and whom it stands for."""
+
+    token_hash: str = field(repr=False)
+    kind: SessionKind
+    subject_id: str
+    """The account id or the invitation id."""
+    run_id: str | None
+    """The run an invitation session is bound to; None for account sessions."""
+    created_at: datetime
+    last_seen: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSubject:
+    """A session with the account or invitation behind it, as they are now."""
+
+    session: SessionRecord
+    account: Account | None = None
+    invitation: Invitation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenRecord:
+    """An API token for scripts, as it is listed: never with the token itself."""
+
+    id: str
+    account_id: str
+    name: str
+    hint: str
+    """The first characters of the token, so its owner can tell tokens apart."""
+    created_at: datetime
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@runtime_checkable
+class AuthStore(Protocol):
+    """Where accounts, invitations, sessions and API tokens are kept. Safe across threads."""
+
+    def add_account(self, account: Account, password_hash: str) -> None:
+        """Record a new account; raise `AuthError` on ``username`` if the name is taken."""
+        ...
+
+    def get_account(self, account_id: str) -> Account | None:
+        """Return the account, or None."""
+        ...
+
+    def find_account(self, username: str) -> tuple[Account, str] | None:
+        """Return the account with this username (any case) and its password hash."""
+        ...
+
+    def list_accounts(self) -> list[Account]:
+        """Return every account, by username."""
+        ...
+
+    def set_password_hash(
+        self, account_id: str, password_hash: str, *, replacing: str | None = None
+    ) -> bool:
+        """Store a new hash; with ``replacing``, only if the stored hash is still that one.
+
+        Return whether a row changed.
+        """
+        ...
+
+    def set_account_disabled(self, account_id: str, disabled: bool) -> bool:
+        """Disable or enable an account; return whether it exists."""
+        ...
+
+    def add_invitation(self, invitation: Invitation, code_hash: str) -> bool:
+        """Record an invitation; return False (and record nothing) if the code hash is taken."""
+        ...
+
+    def get_invitation(self, invitation_id: str) -> Invitation | None:
+        """Return the invitation, or None."""
+        ...
+
+    def find_invitation_by_code(self, code_hash: str) -> Invitation | None:
+        """Return the invitation whose join code has this hash, or None."""
+        ...
+
+    def list_invitations(self, run_id: str) -> list[Invitation]:
+        """Return the run's invitations, oldest first."""
+        ...
+
+    def set_invitation_code(self, invitation_id: str, code_hash: str) -> bool:
+        """Replace an invitation's join code; False if it is unknown or the hash is taken."""
+        ...
+
+    def revoke_invitation(self, invitation_id: str, at: datetime) -> Invitation | None:
+        """Mark it revoked (keeping an earlier revocation time) and end its sessions, at once.
+
+        Return the invitation as it now is, or None if there is none with this id.
+        """
+        ...
+
+    def add_session(self, record: SessionRecord) -> None:
+        """Record a new session."""
+        ...
+
+    def get_session(self, token_hash: str) -> SessionSubject | None:
+        """Return the session and its account or invitation, in one look-up."""
+        ...
+
+    def touch_session(self, token_hash: str, at: datetime) -> None:
+        """Move the session's ``last_seen`` forward to ``at``."""
+        ...
+
+    def delete_session(self, token_hash: str) -> bool:
+        """End one session; return whether it existed."""
+        ...
+
+    def delete_sessions(self, kind: SessionKind, subject_id: str) -> int:
+        """End every session of an account or an invitation; return how many."""
+        ...
+
+    def purge_sessions(self, now: datetime, idle_before: datetime | None = None) -> int:
+        """Delete sessions expired at ``now`` or not seen since ``idle_before``."""
+        ...
+
+    def add_api_token(self, record: ApiTokenRecord, token_hash: str) -> None:
+        """Record a new API token."""
+        ...
+
+    def get_api_token(self, token_hash: str) -> tuple[ApiTokenRecord, Account] | None:
+        """Return the token with this hash and its account, in one look-up."""
+        ...
+
+    def touch_api_token(self, token_id: str, at: datetime) -> None:
+        """Move the token's ``last_used_at`` forward to ``at``."""
+        ...
+
+    def list_api_tokens(self, account_id: str | None = None) -> list[ApiTokenRecord]:
+        """Return the tokens of one account (or all), oldest first."""
+        ...
+
+    def revoke_api_token(
+        self, token_id: str, at: datetime, *, account_id: str | None = None
+    ) -> bool:
+        """Revoke a token (keeping an earlier revocation time); return whether it exists.
+
+        With ``account_id``, only a token of that account is revoked.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections. Closing twice is harmless."""
+        ...

@@ -1,0 +1,1 @@
+"""Conduct of a run: commands in, events out, one visibility gate."""

@@ -1,0 +1,260 @@
+"""Events: what happened in a run, past tense, each with a stable kebab-case wire name.
+
+Events carry references (inject numbers, poll ids) and what participants typed — never a copy
+of package content, so the visibility gate decides per viewer what a reference shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of all events; ``TYPE`` is the wire name stored in the log."""
+
+    TYPE: ClassVar[str] = ""
+
+    def payload(self) -> dict[str, Any]:
+        """The event's fields as JSON-ready data."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+# --- lifecycle -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted(Event):
+    TYPE: ClassVar[str] = "run-started"
+    compression: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunPaused(Event):
+    TYPE: ClassVar[str] = "run-paused"
+
+
+@dataclass(frozen=True, slots=True)
+class RunResumed(Event):
+    TYPE: ClassVar[str] = "run-resumed"
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnded(Event):
+    """ENDEX."""
+
+    TYPE: ClassVar[str] = "run-ended"
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleOpened(Event):
+    TYPE: ClassVar[str] = "module-opened"
+    module: str
+
+
+# --- injects and updates ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InjectReleased(Event):
+    TYPE: ClassVar[str] = "inject-released"
+    number: str
+    module: str
+    how: str = "manual"  # manual | now | scheduled | contingency
+
+
+@dataclass(frozen=True, slots=True)
+class InjectCorrected(Event):
+    TYPE: ClassVar[str] = "inject-corrected"
+    number: str
+    content: dict[str, str]
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InjectRetracted(Event):
+    TYPE: ClassVar[str] = "inject-retracted"
+    number: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateBroadcast(Event):
+    TYPE: ClassVar[str] = "update-broadcast"
+    id: str
+    text: dict[str, str]
+    teams: tuple[str, ...] = ()
+    parties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InjectReceived(Event):
+    """A delivery receipt: the inject reached this principal's screen."""
+
+    TYPE: ClassVar[str] = "inject-received"
+    number: str
+    principal: str
+    team: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InjectAcknowledged(Event):
+    TYPE: ClassVar[str] = "inject-acknowledged"
+    number: str
+    principal: str
+    team: str | None = None
+
+
+# --- participants --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseSubmitted(Event):
+    TYPE: ClassVar[str] = "response-submitted"
+    id: str
+    target: str  # "inject" | "question"
+    ref: str
+    team: str
+    party: str | None
+    author: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionProposed(Event):
+    TYPE: ClassVar[str] = "decision-proposed"
+    id: str
+    team: str
+    party: str | None
+    author: str
+    title: str
+    text: str
+    joint_with: tuple[str, ...] = ()
+    clauses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionConcurred(Event):
+    TYPE: ClassVar[str] = "decision-concurred"
+    decision: str
+    party: str
+    team: str
+    author: str
+    reasons: str = ""
+    clauses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionNonConcurred(Event):
+    TYPE: ClassVar[str] = "decision-non-concurred"
+    decision: str
+    party: str
+    team: str
+    author: str
+    reasons: str = ""
+    clauses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PollOpened(Event):
+    TYPE: ClassVar[str] = "poll-opened"
+    poll: str
+
+
+@dataclass(frozen=True, slots=True)
+class PollClosed(Event):
+    TYPE: ClassVar[str] = "poll-closed"
+    poll: str
+    results: dict[str, int] = field(default_factory=dict)
+    votes: int = 0
+    mean_confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollVoteCast(Event):
+    TYPE: ClassVar[str] = "poll-vote-cast"
+    poll: str
+    voter: str
+    team: str | None
+    party: str | None
+    options: tuple[str, ...]
+    confidence: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamNoteAdded(Event):
+    TYPE: ClassVar[str] = "team-note-added"
+    id: str
+    team: str
+    author: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationRecorded(Event):
+    TYPE: ClassVar[str] = "observation-recorded"
+    id: str
+    author: str
+    text: str
+    objective: str | None = None
+    task: str | None = None
+    inject: str | None = None
+    team: str | None = None
+    rating: str | None = None  # P | S | M | U
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        RunStarted,
+        RunPaused,
+        RunResumed,
+        RunEnded,
+        ModuleOpened,
+        InjectReleased,
+        InjectCorrected,
+        InjectRetracted,
+        UpdateBroadcast,
+        InjectReceived,
+        InjectAcknowledged,
+        ResponseSubmitted,
+        DecisionProposed,
+        DecisionConcurred,
+        DecisionNonConcurred,
+        PollOpened,
+        PollClosed,
+        PollVoteCast,
+        TeamNoteAdded,
+        ObservationRecorded,
+    )
+}
+
+
+class UnknownEvent(ValueError):
+    """A stored event type this version of sitroom does not know."""
+
+
+def from_wire(type_: str, payload: dict[str, Any]) -> Event:
+    """Rebuild an event from its wire name and payload (tuples restored from lists)."""
+    cls = EVENT_TYPES.get(type_)
+    if cls is None:
+        raise UnknownEvent(type_)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in payload:
+            continue
+        value = payload[f.name]
+        if isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)

@@ -1,0 +1,357 @@
+"""The live state of a run, folded from its events.
+
+``apply`` folds one recorded event into the state. For speed on long runs it updates the state
+in place and returns it; ``fold`` starts from a fresh state, so folding the whole log always
+equals the live projection (a property test checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sitroom.conduct import events as ev
+from sitroom.package.model import Module, Package
+
+
+class RunStatus(StrEnum):
+    PLANNED = "planned"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class InjectStatus(StrEnum):
+    PLANNED = "planned"
+    RELEASED = "released"
+    CORRECTED = "corrected"
+    RETRACTED = "retracted"
+
+
+class DecisionStatus(StrEnum):
+    PROPOSED = "proposed"
+    AWAITING_CONCURRENCE = "awaiting-concurrence"
+    CONCURRED = "concurred"
+    NON_CONCURRED = "non-concurred"
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event as the log holds it: sequence number, time, actor."""
+
+    seq: int
+    at: datetime
+    event: ev.Event
+    actor: str | None = None
+
+
+@dataclass
+class InjectState:
+    number: str
+    status: InjectStatus = InjectStatus.PLANNED
+    released_seq: int | None = None
+    released_at: datetime | None = None
+    how: str | None = None
+    content: dict[str, str] | None = None  # the latest correction, if any
+    corrections: int = 0
+    receipts: dict[str, datetime] = field(default_factory=dict)  # principal -> first receipt
+    acknowledged: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass
+class Answer:
+    party: str
+    team: str
+    author: str
+    concur: bool
+    reasons: str
+    clauses: tuple[str, ...]
+    seq: int
+    at: datetime
+
+
+@dataclass
+class DecisionState:
+    id: str
+    team: str
+    party: str | None
+    author: str
+    title: str
+    text: str
+    joint_with: tuple[str, ...]
+    clauses: tuple[str, ...]
+    seq: int
+    at: datetime
+    answers: dict[str, Answer] = field(default_factory=dict)  # party -> answer
+
+    @property
+    def status(self) -> DecisionStatus:
+        if not self.joint_with:
+            return DecisionStatus.PROPOSED
+        if any(not a.concur for a in self.answers.values()):
+            return DecisionStatus.NON_CONCURRED
+        if all(p in self.answers for p in self.joint_with):
+            return DecisionStatus.CONCURRED
+        return DecisionStatus.AWAITING_CONCURRENCE
+
+    def parties(self) -> set[str]:
+        """Every party the decision concerns: the proposer's and those asked to concur."""
+        return {p for p in (self.party, *self.joint_with) if p}
+
+
+@dataclass
+class Vote:
+    voter: str
+    team: str | None
+    party: str | None
+    options: tuple[str, ...]
+    confidence: int | None
+    seq: int
+
+
+@dataclass
+class PollState:
+    id: str
+    open: bool = False
+    opened_seq: int | None = None
+    closed_seq: int | None = None
+    votes: dict[str, Vote] = field(default_factory=dict)  # voter -> latest vote
+
+    def results(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for vote in self.votes.values():
+            for option in vote.options:
+                counts[option] = counts.get(option, 0) + 1
+        return counts
+
+    def mean_confidence(self) -> float | None:
+        values = [v.confidence for v in self.votes.values() if v.confidence is not None]
+        return round(sum(values) / len(values), 2) if values else None
+
+
+@dataclass
+class Entry:
+    """A participant's text: a response, a team note, an observation."""
+
+    id: str
+    seq: int
+    at: datetime
+    author: str
+    text: str
+    team: str | None = None
+    party: str | None = None
+    target: str | None = None
+    ref: str | None = None
+    tags: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class Broadcast:
+    """A control update to everyone, or to named teams or parties."""
+
+    id: str
+    seq: int
+    at: datetime
+    author: str
+    text: dict[str, str]
+    teams: tuple[str, ...]
+    parties: tuple[str, ...]
+
+
+@dataclass
+class RunState:
+    """Everything a run's log says so far."""
+
+    run_id: str
+    package: Package
+    seq: int = 0
+    status: RunStatus = RunStatus.PLANNED
+    compression: float = 1.0
+    started_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_total: timedelta = timedelta()
+    ended_at: datetime | None = None
+    module: str | None = None
+    module_opened_clock: timedelta = timedelta()  # run clock when the module was opened
+    injects: dict[str, InjectState] = field(default_factory=dict)
+    decisions: dict[str, DecisionState] = field(default_factory=dict)
+    polls: dict[str, PollState] = field(default_factory=dict)
+    responses: list[Entry] = field(default_factory=list)
+    notes: list[Entry] = field(default_factory=list)
+    observations: list[Entry] = field(default_factory=list)
+    broadcasts: list[Broadcast] = field(default_factory=list)
+
+    @classmethod
+    def initial(cls, run_id: str, package: Package) -> RunState:
+        """A planned run with every inject and poll of the package in its initial state."""
+        state = cls(run_id=run_id, package=package)
+        for inject in package.injects():
+            state.injects[inject.number] = InjectState(inject.number)
+        for module in package.modules:
+            for poll in module.polls:
+                state.polls[poll.id] = PollState(poll.id)
+        return state
+
+    # -- the exercise clock -------------------------------------------------------------------
+
+    def run_clock(self, now: datetime) -> timedelta:
+        """Exercise time elapsed since STARTEX, paused time excluded."""
+        if self.started_at is None:
+            return timedelta()
+        end = self.ended_at or self.paused_at or now
+        return max(timedelta(), end - self.started_at - self.paused_total)
+
+    def module_clock(self, now: datetime) -> timedelta:
+        """Time since the current module was opened, paused time excluded."""
+        return max(timedelta(), self.run_clock(now) - self.module_opened_clock)
+
+    def scenario_time(self, now: datetime) -> datetime | None:
+        """Scenario time: the module's start plus its elapsed time, times the compression."""
+        module = self.current_module()
+        if module is None or module.start is None:
+            return None
+        return module.start + self.module_clock(now) * self.compression
+
+    def current_module(self) -> Module | None:
+        """The module the facilitator has opened, if any."""
+        return next((m for m in self.package.modules if m.id == self.module), None)
+
+    def is_live(self) -> bool:
+        return self.status in (RunStatus.RUNNING, RunStatus.PAUSED)
+
+
+def apply(state: RunState, recorded: Recorded) -> RunState:
+    """Fold one recorded event into ``state`` (in place) and return it."""
+    event, at, seq = recorded.event, recorded.at, recorded.seq
+    state.seq = seq
+    match event:
+        case ev.RunStarted(compression=compression):
+            state.status = RunStatus.RUNNING
+            state.started_at = at
+            state.compression = compression
+        case ev.RunPaused():
+            state.status = RunStatus.PAUSED
+            state.paused_at = at
+        case ev.RunResumed():
+            if state.paused_at is not None:
+                state.paused_total += at - state.paused_at
+            state.paused_at = None
+            state.status = RunStatus.RUNNING
+        case ev.RunEnded():
+            if state.paused_at is not None:
+                state.paused_total += at - state.paused_at
+                state.paused_at = None
+            state.status = RunStatus.ENDED
+            state.ended_at = at
+        case ev.ModuleOpened(module=module):
+            state.module = module
+            state.module_opened_clock = state.run_clock(at)
+        case ev.InjectReleased(number=number, how=how):
+            inject = state.injects[number]
+            inject.status = InjectStatus.RELEASED
+            inject.released_seq = seq
+            inject.released_at = at
+            inject.how = how
+        case ev.InjectCorrected(number=number, content=content):
+            inject = state.injects[number]
+            inject.status = InjectStatus.CORRECTED
+            inject.content = dict(content)
+            inject.corrections += 1
+        case ev.InjectRetracted(number=number):
+            state.injects[number].status = InjectStatus.RETRACTED
+        case ev.UpdateBroadcast():
+            state.broadcasts.append(
+                Broadcast(
+                    event.id,
+                    seq,
+                    at,
+                    recorded.actor or "",
+                    dict(event.text),
+                    tuple(event.teams),
+                    tuple(event.parties),
+                )
+            )
+        case ev.InjectReceived(number=number, principal=principal):
+            state.injects[number].receipts.setdefault(principal, at)
+        case ev.InjectAcknowledged(number=number, principal=principal):
+            state.injects[number].acknowledged.setdefault(principal, at)
+        case ev.ResponseSubmitted():
+            state.responses.append(
+                Entry(
+                    event.id,
+                    seq,
+                    at,
+                    event.author,
+                    event.text,
+                    event.team,
+                    event.party,
+                    event.target,
+                    event.ref,
+                )
+            )
+        case ev.DecisionProposed():
+            state.decisions[event.id] = DecisionState(
+                event.id,
+                event.team,
+                event.party,
+                event.author,
+                event.title,
+                event.text,
+                tuple(event.joint_with),
+                tuple(event.clauses),
+                seq,
+                at,
+            )
+        case ev.DecisionConcurred() | ev.DecisionNonConcurred():
+            concur = isinstance(event, ev.DecisionConcurred)
+            state.decisions[event.decision].answers[event.party] = Answer(
+                event.party,
+                event.team,
+                event.author,
+                concur,
+                event.reasons,
+                tuple(event.clauses),
+                seq,
+                at,
+            )
+        case ev.PollOpened(poll=poll):
+            state.polls[poll].open = True
+            state.polls[poll].opened_seq = seq
+        case ev.PollClosed(poll=poll):
+            state.polls[poll].open = False
+            state.polls[poll].closed_seq = seq
+        case ev.PollVoteCast():
+            state.polls[event.poll].votes[event.voter] = Vote(
+                event.voter, event.team, event.party, tuple(event.options), event.confidence, seq
+            )
+        case ev.TeamNoteAdded():
+            state.notes.append(Entry(event.id, seq, at, event.author, event.text, event.team))
+        case ev.ObservationRecorded():
+            state.observations.append(
+                Entry(
+                    event.id,
+                    seq,
+                    at,
+                    event.author,
+                    event.text,
+                    event.team,
+                    tags={
+                        "objective": event.objective,
+                        "task": event.task,
+                        "inject": event.inject,
+                        "rating": event.rating,
+                    },
+                )
+            )
+        case _:
+            pass
+    return state
+
+
+def fold(run_id: str, package: Package, log: list[Recorded]) -> RunState:
+    """A fresh state with every event of ``log`` applied in order."""
+    state = RunState.initial(run_id, package)
+    for recorded in log:
+        apply(state, recorded)
+    return state

@@ -1,0 +1,233 @@
+"""The one visibility gate: what a principal may see of a run and of its package.
+
+Every read path — SSE, JSON API, pages, exports, reports — asks these functions. Players see
+what is released to their team or party and releasable to their party; never expected
+actions, controller notes, evaluator observations, unreleased injects, or another team's
+private responses. Content shown to anyone who is not control staff comes from
+``redact.strip_control``, so a field marked control-only cannot leak through a view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitroom.conduct import events as ev
+from sitroom.conduct.principal import Principal, Role
+from sitroom.package.model import DiscussionQuestion, Inject, Package, Poll, text_in
+from sitroom.package.redact import strip_control
+
+
+def _releasable(package: Package, inject: Inject, party: str | None) -> bool:
+    releasable = package.marking_of(inject).releasable_to
+    return not releasable or (party is not None and party in releasable)
+
+
+def _for_everyone(package: Package, inject: Inject) -> bool:
+    if not inject.to:
+        return True
+    return {t.id for t in package.player_teams()} <= set(inject.to)
+
+
+def can_see_inject(principal: Principal, package: Package, inject: Inject) -> bool:
+    """Whether ``principal`` may see ``inject`` once released (control sees all, always)."""
+    if principal.sees_control_material:
+        return True
+    recipients = {t.id: t for t in package.recipients(inject)}
+    if principal.role in (Role.PLAYER, Role.OBSERVER) and principal.team is not None:
+        return principal.team in recipients and _releasable(package, inject, principal.party)
+    if principal.role == Role.OBSERVER and principal.party is not None:
+        return any(t.party == principal.party for t in recipients.values()) and _releasable(
+            package, inject, principal.party
+        )
+    if principal.role in (Role.OBSERVER, Role.DISPLAY):
+        return _for_everyone(package, inject) and (
+            not package.marking_of(inject).releasable_to
+            or _releasable(package, inject, principal.party)
+        )
+    return False
+
+
+def _audience(principal: Principal, teams: tuple[str, ...], parties: tuple[str, ...]) -> bool:
+    if principal.sees_control_material:
+        return True
+    if not teams and not parties:
+        return True
+    if principal.team is not None and principal.team in teams:
+        return True
+    return principal.party is not None and principal.party in parties
+
+
+def can_see_question(principal: Principal, package: Package, question: DiscussionQuestion) -> bool:
+    """Discussion questions go to everyone, or to the teams and parties they name."""
+    return _audience(principal, question.teams, question.parties)
+
+
+def can_see_poll(principal: Principal, package: Package, poll: Poll) -> bool:
+    """Polls go to everyone, or to the teams and parties they name."""
+    return _audience(principal, poll.teams, poll.parties)
+
+
+def can_see_team_material(principal: Principal, team: str | None, party: str | None) -> bool:
+    """Team-private material (responses, notes): the team itself and control/evaluators."""
+    if principal.sees_control_material:
+        return True
+    return (
+        principal.role in (Role.PLAYER, Role.OBSERVER)
+        and principal.team is not None
+        and (principal.team == team)
+    )
+
+
+def can_see_decision(
+    principal: Principal, team: str, party: str | None, joint_with: tuple[str, ...]
+) -> bool:
+    """A team decision: its team; a joint decision: every team of the parties it concerns."""
+    if principal.sees_control_material:
+        return True
+    if principal.role not in (Role.PLAYER, Role.OBSERVER) or principal.team is None:
+        return False
+    if principal.team == team:
+        return True
+    return (
+        bool(joint_with)
+        and principal.party is not None
+        and (principal.party == party or principal.party in joint_with)
+    )
+
+
+# --- what a viewer sees of package content --------------------------------------------------
+
+
+def inject_view(
+    principal: Principal,
+    package: Package,
+    inject: Inject,
+    lang: str | None = None,
+    corrected: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The inject as this viewer may see it: control gets everything, others the safe copy."""
+    from sitroom.package.marking import exercise_banner
+
+    shown = inject if principal.sees_control_material else strip_control(inject)
+    data = shown.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+    if not principal.sees_control_material:
+        for name in ("expected_actions", "controller", "contingency_for", "notes"):
+            data.pop(name, None)
+    if corrected:
+        data["content"] = dict(corrected)
+    data["banner"] = exercise_banner(package.marking_of(inject), package)
+    if lang:
+        fallbacks = package.exercise.languages
+        data["title_text"] = text_in(inject.title, lang, fallbacks)
+        data["content_text"] = text_in(corrected or inject.content, lang, fallbacks)
+    return data
+
+
+def module_view(principal: Principal, package: Package, module_id: str) -> dict[str, Any] | None:
+    """The module's narrative, key issues and the questions this viewer may see."""
+    module = next((m for m in package.modules if m.id == module_id), None)
+    if module is None:
+        return None
+    shown = module if principal.sees_control_material else strip_control(module)
+    return {
+        "id": shown.id,
+        "title": shown.title,
+        "start": shown.start.isoformat() if shown.start else None,
+        "end": shown.end.isoformat() if shown.end else None,
+        "narrative": shown.narrative,
+        "key_issues": list(shown.key_issues),
+        "questions": [
+            q.model_dump(mode="json")
+            for q in shown.questions
+            if can_see_question(principal, package, q)
+        ],
+        "polls": [
+            p.model_dump(mode="json") for p in shown.polls if can_see_poll(principal, package, p)
+        ],
+        **(
+            {"facilitator_notes": module.facilitator_notes}
+            if principal.sees_control_material
+            else {}
+        ),
+        "injects": [i.number for i in module.injects] if principal.sees_control_material else [],
+    }
+
+
+# --- the gate for log events ----------------------------------------------------------------
+
+
+def view_event(
+    principal: Principal,
+    package: Package,
+    event: ev.Event,
+    *,
+    actor: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The event's data as ``principal`` may see it, or None when it is not theirs to see.
+
+    ``context`` carries what the event refers to in the run so far (for decision answers:
+    the decision's team, party and joint_with).
+    """
+    control = principal.sees_control_material
+    base = ev.Event.payload(event)
+    if control and actor is not None:
+        base["actor"] = actor
+    match event:
+        case ev.RunStarted() | ev.RunPaused() | ev.RunResumed() | ev.RunEnded():
+            return base
+        case ev.ModuleOpened(module=module):
+            return {**base, "view": module_view(principal, package, module)}
+        case ev.InjectReleased(number=number) | ev.InjectRetracted(number=number):
+            inject = package.inject(number)
+            if inject is None or not can_see_inject(principal, package, inject):
+                return None
+            if isinstance(event, ev.InjectRetracted):
+                return base
+            return {**base, "inject": inject_view(principal, package, inject)}
+        case ev.InjectCorrected(number=number, content=content):
+            inject = package.inject(number)
+            if inject is None or not can_see_inject(principal, package, inject):
+                return None
+            return {**base, "inject": inject_view(principal, package, inject, corrected=content)}
+        case ev.UpdateBroadcast(teams=teams, parties=parties):
+            return base if _audience(principal, tuple(teams), tuple(parties)) else None
+        case ev.InjectReceived(principal=who) | ev.InjectAcknowledged(principal=who):
+            return base if control or who == principal.id else None
+        case ev.ResponseSubmitted(team=team, party=party):
+            return base if can_see_team_material(principal, team, party) else None
+        case ev.TeamNoteAdded(team=team):
+            return base if can_see_team_material(principal, team, None) else None
+        case ev.DecisionProposed(team=team, party=party, joint_with=joint_with):
+            return base if can_see_decision(principal, team, party, tuple(joint_with)) else None
+        case ev.DecisionConcurred() | ev.DecisionNonConcurred():
+            ctx = context or {}
+            if control:
+                return base
+            if "team" not in ctx:
+                return None
+            allowed = can_see_decision(
+                principal, ctx["team"], ctx.get("party"), tuple(ctx.get("joint_with", ()))
+            )
+            return base if allowed else None
+        case ev.PollOpened(poll=poll_id) | ev.PollClosed(poll=poll_id):
+            poll = next((p for m in package.modules for p in m.polls if p.id == poll_id), None)
+            if poll is None or not can_see_poll(principal, package, poll):
+                return None
+            return {**base, "poll_view": poll.model_dump(mode="json")}
+        case ev.PollVoteCast(poll=poll_id, voter=voter):
+            if control or voter == principal.id:
+                return base
+            poll = next((p for m in package.modules for p in m.polls if p.id == poll_id), None)
+            if principal.role == Role.DISPLAY and poll and can_see_poll(principal, package, poll):
+                return {
+                    "poll": poll_id,
+                    "options": base["options"],
+                    "confidence": base["confidence"],
+                }
+            return None
+        case ev.ObservationRecorded(author=author):
+            if principal.is_control or principal.role == Role.EVALUATOR:
+                return base
+            return base if author == principal.id else None
+    return None

@@ -1,0 +1,68 @@
+"""Settings, read from the environment once (in ``bootstrap``), never at import time."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting sitroom reads. Each is documented in docs/configuration.md."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    redis_prefix: str = "sitroom:"
+    secret_key: bytes = b""
+    base_url: str = "http://127.0.0.1:8000"
+    secure_cookies: bool = False
+    heartbeat_seconds: float = 15.0
+    scheduler_seconds: float = 1.0
+    invitation_days: int = 7
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'sitroom.db'}"
+
+
+ENV_VARS = {
+    "SITROOM_DATA_DIR": "Folder for the SQLite database and the generated secret key (default ./var).",
+    "SITROOM_DATABASE_URL": "sqlite:///PATH (default: DATA_DIR/sitroom.db) or postgresql://USER@HOST/DB.",
+    "SITROOM_REDIS_URL": "redis://HOST:PORT/DB: use Redis pub/sub between worker processes.",
+    "SITROOM_REDIS_PREFIX": "Prefix of sitroom's Redis channels (default 'sitroom:').",
+    "SITROOM_SECRET_KEY": "Secret that signs invitation links and CSRF tokens (default: generated once into DATA_DIR/secret.key).",
+    "SITROOM_BASE_URL": "The address participants use, for printed links (default http://127.0.0.1:8000).",
+    "SITROOM_SECURE_COOKIES": "1 behind https: session cookies get the Secure flag.",
+    "SITROOM_HEARTBEAT": "Seconds between SSE heartbeats (default 15).",
+    "SITROOM_INVITATION_DAYS": "Days an invitation stays valid (default 7).",
+}  # fmt: skip
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from ``env`` (default: the process environment); creates the data folder."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("SITROOM_DATA_DIR", "var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = env.get("SITROOM_SECRET_KEY", "").encode()
+    if not secret:
+        key_file = data_dir / "secret.key"
+        if not key_file.exists():
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        secret = key_file.read_text().strip().encode()
+    return Settings(
+        data_dir=data_dir,
+        database_url=env.get("SITROOM_DATABASE_URL", ""),
+        redis_url=env.get("SITROOM_REDIS_URL") or None,
+        redis_prefix=env.get("SITROOM_REDIS_PREFIX", "sitroom:"),
+        secret_key=secret,
+        base_url=env.get("SITROOM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        secure_cookies=env.get("SITROOM_SECURE_COOKIES", "") in ("1", "true", "yes"),
+        heartbeat_seconds=float(env.get("SITROOM_HEARTBEAT", "15")),
+        invitation_days=int(env.get("SITROOM_INVITATION_DAYS", "7")),
+    )

@@ -1,0 +1,196 @@
+"""The run engine: load a run's state from the log, decide, append in one transaction, publish.
+
+This is where ``conduct`` (pure rules) meets ``storage`` (the log) and the broker. A run's
+state is cached per process and caught up from the log before every decision, so several
+worker processes can serve one run: a stale worker gets ``SequenceConflict``, catches up and
+decides again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sitroom.conduct import commands as cmd
+from sitroom.conduct import events as ev
+from sitroom.conduct.principal import Principal, Role
+from sitroom.conduct.run import Context, Rejected, decide, due_injects
+from sitroom.conduct.state import Recorded, RunState, apply
+from sitroom.conduct.visibility import view_event
+from sitroom.package.model import Package, canonical_json
+from sitroom.storage.recorder import (
+    NewEvent,
+    Recorder,
+    RunRecord,
+    SequenceConflict,
+    StoredEvent,
+)
+
+MAX_RETRIES = 20
+SCHEDULER = Principal(id="system:scheduler", role=Role.FACILITATOR, name="scheduler")
+
+
+class RunNotFound(LookupError):
+    """No run with that id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command did: the events recorded (or found again, for a retried submission)."""
+
+    events: list[StoredEvent]
+    duplicate: bool = False
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.events[-1].seq if self.events else None
+
+
+def to_recorded(stored: StoredEvent) -> Recorded:
+    """A stored event as the conduct layer folds it."""
+    return Recorded(
+        seq=stored.seq,
+        at=stored.recorded_at,
+        event=ev.from_wire(stored.type, stored.payload),
+        actor=stored.actor,
+    )
+
+
+class Engine:
+    """Commands in, events out, for every run in one recorder."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        publish: Callable[[str, int], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.recorder = recorder
+        self.publish = publish or (lambda run_id, seq: None)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._states: dict[str, RunState] = {}
+        self._packages: dict[str, Package] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(self, package: Package, run_id: str | None = None) -> RunRecord:
+        """Store a run with a snapshot of its package (and the package's content hash)."""
+        run_id = run_id or f"{package.exercise.id}-{uuid.uuid4().hex[:8]}"
+        title = next(iter(package.exercise.title.values()), package.exercise.id)
+        return self.recorder.create_run(run_id, title, canonical_json(package),
+                                        package.content_hash())  # fmt: skip
+
+    def runs(self) -> list[RunRecord]:
+        return self.recorder.list_runs()
+
+    def record(self, run_id: str) -> RunRecord:
+        record = self.recorder.get_run(run_id)
+        if record is None:
+            raise RunNotFound(run_id)
+        return record
+
+    def package(self, run_id: str) -> Package:
+        """The package snapshot the run was created from."""
+        cached = self._packages.get(run_id)
+        if cached is None:
+            record = self.record(run_id)
+            digest = "sha256:" + hashlib.sha256(record.package_json.encode("utf-8")).hexdigest()
+            if digest != record.package_hash:
+                raise RuntimeError(f"run {run_id}: the stored package does not match its hash")
+            data = json.loads(record.package_json)
+            cached = Package.model_validate(data, context={"default_language": "en"})
+            self._packages[run_id] = cached
+        return cached
+
+    def _lock(self, run_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(run_id, threading.Lock())
+
+    def _catch_up(self, run_id: str) -> RunState:
+        state = self._states.get(run_id)
+        if state is None:
+            state = RunState.initial(run_id, self.package(run_id))
+            self._states[run_id] = state
+        for stored in self.recorder.read(run_id, after=state.seq):
+            apply(state, to_recorded(stored))
+        return state
+
+    def state(self, run_id: str) -> RunState:
+        """The run's live state, caught up with the log."""
+        with self._lock(run_id):
+            return self._catch_up(run_id)
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def handle(
+        self, run_id: str, command: cmd.Command, principal: Principal, key: str | None = None
+    ) -> Outcome:
+        """Decide and record ``command``. A retried ``key`` returns the first outcome."""
+        if key is not None:
+            earlier = self.recorder.find_by_key(run_id, key)
+            if earlier:
+                return Outcome(earlier, duplicate=True)
+        with self._lock(run_id):
+            for _ in range(MAX_RETRIES):
+                state = self._catch_up(run_id)
+                ctx = Context(now=self.clock(), new_id=key or uuid.uuid4().hex)
+                events = decide(state, command, principal, ctx)
+                if not events:
+                    return Outcome([])
+                batch = [
+                    NewEvent(e.TYPE, e.payload(), actor=principal.id,
+                             idempotency_key=key if i == 0 else None)
+                    for i, e in enumerate(events)
+                ]  # fmt: skip
+                try:
+                    result = self.recorder.append(run_id, batch, expected_seq=state.seq)
+                except SequenceConflict:
+                    continue
+                if not result.duplicate:
+                    for stored in result.events:
+                        apply(state, to_recorded(stored))
+                    self.publish(run_id, result.events[-1].seq)
+                return Outcome(list(result.events), duplicate=result.duplicate)
+        raise Rejected("the run is too busy; try again", status=503)
+
+    def tick(self, run_id: str) -> list[str]:
+        """Release every scheduled inject that is due in ``run_id``; return their numbers."""
+        state = self.state(run_id)
+        released: list[str] = []
+        for number in due_injects(state, self.clock()):
+            try:
+                self.handle(run_id, cmd.ReleaseInject(number, how="scheduled"), SCHEDULER,
+                            key=f"scheduled:{number}")  # fmt: skip
+            except Rejected:
+                continue
+            released.append(number)
+        return released
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        return self.recorder.read(run_id, after=after, limit=limit)
+
+    def view(self, principal: Principal, run_id: str, stored: StoredEvent) -> dict[str, Any] | None:
+        """One stored event as ``principal`` may see it (the visibility gate), or None."""
+        package = self.package(run_id)
+        event = ev.from_wire(stored.type, stored.payload)
+        context: dict[str, Any] | None = None
+        if isinstance(event, ev.DecisionConcurred | ev.DecisionNonConcurred):
+            decision = self.state(run_id).decisions.get(event.decision)
+            if decision is not None:
+                context = {"team": decision.team, "party": decision.party,
+                           "joint_with": decision.joint_with}  # fmt: skip
+        data = view_event(principal, package, event, actor=stored.actor, context=context)
+        if data is None:
+            return None
+        return {"seq": stored.seq, "type": stored.type,
+                "at": stored.recorded_at.isoformat(), "data": data}  # fmt: skip

@@ -1,0 +1,414 @@
+"""Spreadsheet files as grids of cell values: .xlsx workbooks and .csv text.
+
+Whatever arrives — a workbook, a CSV in any common encoding and delimiter, an old .xls, a
+password-protected file, random bytes — the result is either a :class:`Book` to read sheets
+from, or problems that say what the file is and what to do. Nothing here raises.
+
+Workbooks are opened read-only (fast, and memory stays flat on large sheets); read-only mode
+does not report merged cells, so those are read from the sheet's XML directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sitroom.package.problems import Problem, Severity
+
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+MAX_ROWS = 100_000
+MAX_COLUMNS = 500
+HEAD_ROWS = 30
+
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm"})
+TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".tab"})
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+_MERGE = re.compile(
+    rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)\""
+)
+_DELIMITERS = (",", ";", "\t", "|")
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Sheet:
+    """The cells of one sheet: rows of values (0-based here, 1-based when reported)."""
+
+    name: str
+    rows: list[list[Any]]
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """Merged ranges as 0-based (first row, first column, last row, last column)."""
+
+
+@dataclass
+class Book:
+    """An opened spreadsheet: its sheet names and a way to read each one."""
+
+    kind: str
+    path: Path
+    names: list[str]
+    hidden: set[str] = field(default_factory=set)
+    epoch: datetime = EXCEL_EPOCH
+    _workbook: Any = None
+    _csv_rows: list[list[Any]] | None = None
+
+    def head(self, name: str, count: int = HEAD_ROWS) -> list[list[Any]]:
+        """The first ``count`` rows of a sheet, to look for its header."""
+        if self._csv_rows is not None:
+            return self._csv_rows[:count]
+        worksheet = self._workbook[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            worksheet.reset_dimensions()
+            return [_trim(row) for row in worksheet.iter_rows(max_row=count, values_only=True)]
+
+    def read(self, name: str, progress: Progress | None = None) -> tuple[Sheet, list[Problem]]:
+        """Every row of a sheet, with its merged ranges; too many rows is an error."""
+        if self._csv_rows is not None:
+            return Sheet(name, self._csv_rows), []
+        worksheet = self._workbook[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimate = worksheet.max_row or 0
+            worksheet.reset_dimensions()
+            rows: list[list[Any]] = []
+            wide = False
+            for values in worksheet.iter_rows(values_only=True):
+                row = _trim(values)
+                if len(row) > MAX_COLUMNS:
+                    row, wide = row[:MAX_COLUMNS], True
+                rows.append(row)
+                if len(rows) > MAX_ROWS:
+                    return Sheet(name, []), [_too_many_rows(self.path, name)]
+                if progress and len(rows) % 200 == 0:
+                    progress(len(rows), max(estimate, len(rows)))
+        problems: list[Problem] = []
+        if wide:
+            problems.append(
+                Problem(
+                    "too-wide",
+                    f"values beyond column {MAX_COLUMNS} were left out",
+                    file=str(self.path),
+                    sheet=name,
+                    severity=Severity.WARNING,
+                    hint="an MSEL needs a few dozen columns at most; delete the stray cells",
+                )
+            )
+        while rows and not rows[-1]:
+            rows.pop()
+        return Sheet(name, rows, self._merges(worksheet)), problems
+
+    def _merges(self, worksheet: Any) -> list[tuple[int, int, int, int]]:
+        # Read-only worksheets keep the path of their XML part; without it, no merges.
+        member = getattr(worksheet, "_worksheet_path", None)
+        if not member:
+            return []
+        from openpyxl.utils.cell import range_boundaries
+
+        with zipfile.ZipFile(self.path) as archive:
+            data = archive.read(member.lstrip("/"))
+        merges = []
+        for match in _MERGE.finditer(data):
+            ref = match[1].decode("ascii")
+            min_col, min_row, max_col, max_row = range_boundaries(
+                ref if ":" in ref else f"{ref}:{ref}"
+            )
+            merges.append((min_row - 1, min_col - 1, max_row - 1, max_col - 1))
+        return merges
+
+    def close(self) -> None:
+        """Release the workbook file."""
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
+
+
+def _trim(values: tuple[Any, ...] | list[Any]) -> list[Any]:
+    row = [None if isinstance(v, str) and not v.strip() else v for v in values]
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
+def _too_many_rows(path: Path, sheet: str | None) -> Problem:
+    return Problem(
+        "too-large",
+        f"the sheet has more than {MAX_ROWS:,} rows",
+        file=str(path),
+        sheet=sheet,
+        hint="an MSEL this long is likely a data export; split it or delete the empty rows",
+    )
+
+
+def open_book(path: Path) -> tuple[Book | None, list[Problem]]:
+    """Open an .xlsx workbook or a .csv file, or say why it cannot be read."""
+    display = str(path)
+
+    def fail(code: str, message: str, hint: str = "") -> tuple[None, list[Problem]]:
+        return None, [Problem(code, message, file=display, hint=hint)]
+
+    try:
+        if not path.is_file():
+            return fail("not-found", f"no such file: {path}", "give an .xlsx or .csv MSEL file")
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            start = handle.read(4096)
+    except OSError as exc:
+        return fail("unreadable", f"cannot read {path}: {exc.strerror or exc}")
+    if size == 0:
+        return fail("empty", "the file is empty", "export the MSEL again from the spreadsheet")
+    if size > MAX_FILE_BYTES:
+        return fail(
+            "too-large",
+            f"the file is {size / 1e6:.0f} MB; at most {MAX_FILE_BYTES // 1_000_000} MB is read",
+            "delete images and unused sheets",
+        )
+    suffix = path.suffix.lower()
+    if start.startswith(_OLE_MAGIC):
+        return None, [_ole_problem(path, display)]
+    kind = "xlsx" if start.startswith(_ZIP_MAGIC) else "csv"
+    if suffix not in XLSX_SUFFIXES | TEXT_SUFFIXES | {".xls"}:
+        return fail(
+            "unsupported-file",
+            f"'{suffix or path.name}' files are not read",
+            "save the MSEL as an Excel workbook (.xlsx) or as CSV (.csv)",
+        )
+    problems: list[Problem] = []
+    if (
+        kind == "csv"
+        and suffix == ".xls"
+        and start.lstrip()[:6].lower() in (b"<html>", b"<!doct", b"<table")
+    ):
+        return fail(
+            "unsupported-file",
+            "the file is a web page (HTML) named .xls",
+            "open it in Excel and save it as an Excel workbook (.xlsx)",
+        )
+    expected = "xlsx" if suffix in XLSX_SUFFIXES | {".xls"} else "csv"
+    if kind != expected:
+        what = "an Excel workbook" if kind == "xlsx" else "text (CSV)"
+        problems.append(
+            Problem(
+                "wrong-extension",
+                f"the file is named {suffix} but holds {what}; read it as such",
+                file=display,
+                severity=Severity.WARNING,
+                hint=f"rename it to .{'xlsx' if kind == 'xlsx' else 'csv'}",
+            )
+        )
+    book, more = _open_xlsx(path) if kind == "xlsx" else _open_csv(path)
+    return book, problems + more
+
+
+def _ole_problem(path: Path, display: str) -> Problem:
+    try:
+        encrypted = _ENCRYPTED_MARK in path.read_bytes()
+    except OSError:
+        encrypted = False
+    if encrypted:
+        return Problem(
+            "password-protected",
+            "the workbook is protected with a password",
+            file=display,
+            hint="open it in Excel, remove the password "
+            "(File › Info › Protect Workbook) and save a copy as .xlsx",
+        )
+    return Problem(
+        "old-excel-format",
+        "the file is an old Excel 97-2003 workbook (.xls)",
+        file=display,
+        hint="open it in Excel or LibreOffice and save it as an Excel workbook (.xlsx)",
+    )
+
+
+def _open_xlsx(path: Path) -> tuple[Book | None, list[Problem]]:
+    display = str(path)
+    hint = "open it in Excel and save it again as an Excel workbook (.xlsx)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = {info.filename for info in infos}
+            unpacked = sum(info.file_size for info in infos)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        return None, [
+            Problem("corrupt-workbook", f"the workbook is damaged: {exc}", file=display, hint=hint)
+        ]
+    if "mimetype" in names and not any(n.startswith("xl/") for n in names):
+        return None, [
+            Problem(
+                "unsupported-file",
+                "the file is not an Excel workbook (an OpenDocument or other zip file?)",
+                file=display,
+                hint="save the MSEL as an Excel workbook (.xlsx)",
+            )
+        ]
+    if not any(n.startswith("xl/") for n in names):
+        return None, [
+            Problem(
+                "corrupt-workbook",
+                "the file is a zip archive but not an Excel workbook (a Word document?)",
+                file=display,
+                hint=hint,
+            )
+        ]
+    if unpacked > MAX_UNPACKED_BYTES:
+        return None, [
+            Problem(
+                "too-large",
+                f"the workbook unpacks to {unpacked / 1e9:.1f} GB",
+                file=display,
+                hint="delete images and unused sheets",
+            )
+        ]
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(path, read_only=True, data_only=True)
+            sheetnames = list(workbook.sheetnames)
+            hidden = {ws.title for ws in workbook.worksheets if ws.sheet_state != "visible"}
+            # Chart sheets have no cells; only worksheets are offered.
+            sheetnames = [n for n in sheetnames if n in {ws.title for ws in workbook.worksheets}]
+    except Exception as exc:  # openpyxl raises many kinds on malformed parts
+        return None, [
+            Problem(
+                "corrupt-workbook", f"the workbook cannot be read: {exc}", file=display, hint=hint
+            )
+        ]
+    epoch = getattr(workbook, "epoch", EXCEL_EPOCH)
+    return Book("xlsx", path, sheetnames, hidden, epoch, _workbook=workbook), []
+
+
+def _open_csv(path: Path) -> tuple[Book | None, list[Problem]]:
+    display = str(path)
+    raw = path.read_bytes()
+    text, problems = decode_text(raw, display)
+    if text is None:
+        return None, problems
+    rows, more = parse_csv(text, display)
+    if rows is None:
+        return None, problems + more
+    return Book("csv", path, [""], _csv_rows=rows), problems + more
+
+
+def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 with a warning."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError:
+            return None, [
+                Problem(
+                    "unreadable-text",
+                    "the file starts like UTF-16 text but is not",
+                    file=display,
+                    hint="save the MSEL as CSV UTF-8",
+                )
+            ]
+    else:
+        try:
+            text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+            return _check_text(
+                text,
+                display,
+                [
+                    Problem(
+                        "not-utf8",
+                        "the file is not UTF-8; it was read as Windows-1252 (Western European)",
+                        file=display,
+                        severity=Severity.WARNING,
+                        hint="check accented letters; in Excel, save as 'CSV UTF-8' to be sure",
+                    )
+                ],
+            )
+    return _check_text(text, display, [])
+
+
+def _check_text(
+    text: str, display: str, problems: list[Problem]
+) -> tuple[str | None, list[Problem]]:
+    if "\x00" in text:
+        return None, [
+            Problem(
+                "not-text",
+                "the file holds binary data, not CSV text",
+                file=display,
+                hint="give an .xlsx workbook or a .csv file",
+            )
+        ]
+    return text, problems
+
+
+def parse_csv(text: str, display: str) -> tuple[list[list[Any]] | None, list[Problem]]:
+    """Rows of a CSV text; the delimiter (, ; tab |) is found from the first lines."""
+    lines = text.splitlines()
+    delimiter = None
+    if lines and re.fullmatch(r"sep=(.)", lines[0].strip()):  # Excel's delimiter hint line
+        delimiter = lines[0].strip()[4]
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    delimiter = delimiter or sniff_delimiter(text)
+    rows: list[list[Any]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(_trim([cell.replace("\r\n", "\n") for cell in record]))
+            if len(rows) > MAX_ROWS:
+                return None, [_too_many_rows(Path(display), None)]
+    except csv.Error as exc:
+        return None, [
+            Problem(
+                "unreadable-csv",
+                f"the CSV cannot be read: {exc}",
+                file=display,
+                row=len(rows) + 1,
+                hint="check the quotes around this row",
+            )
+        ]
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows, []
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the most rows of equal width."""
+    sample = text[:65536]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]
+    best, best_score = ",", 0
+    for delimiter in _DELIMITERS:
+        try:
+            widths = [len(r) for r in _records(sample, delimiter) if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
+        if not widths:
+            continue
+        width, count = Counter(widths).most_common(1)[0]
+        score = count * (width - 1)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _records(sample: str, delimiter: str) -> Iterator[list[str]]:
+    for index, record in enumerate(
+        csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    ):
+        if index >= 60:
+            return
+        yield record

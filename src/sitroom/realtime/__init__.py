@@ -1,0 +1,35 @@
+"""Realtime: tell the streams a run's log has grown, and stream it to each viewer over SSE.
+
+The broker carries only "run R has events up to N"; every stream reads content from the log.
+The Redis broker lives in ``sitroom.realtime.redisbroker`` and is imported only when used.
+"""
+
+from sitroom.realtime.broker import Broker
+from sitroom.realtime.factory import make_broker
+from sitroom.realtime.memory import MemoryBroker
+from sitroom.realtime.sse import (
+    PING,
+    RETRY_MS,
+    Frame,
+    InvalidCursor,
+    Sequenced,
+    event_stream,
+    format_frame,
+    parse_last_event_id,
+    revoked_frame,
+)
+
+__all__ = [
+    "PING",
+    "RETRY_MS",
+    "Broker",
+    "Frame",
+    "InvalidCursor",
+    "MemoryBroker",
+    "Sequenced",
+    "event_stream",
+    "format_frame",
+    "make_broker",
+    "parse_last_event_id",
+    "revoked_frame",
+]

@@ -1,0 +1,179 @@
+"""The Server-Sent Events stream of one run for one viewer, resumed from the log.
+
+The SSE ``id:`` of every frame is the event's sequence number in the run's log, so a client
+that reconnects with ``Last-Event-ID`` is served what it missed from the log itself. The
+broker only says when to look again; a lost announcement delays a frame by one heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
+
+from sitroom.realtime.broker import Broker
+
+RETRY_MS = 2000
+"""How long a browser waits before reconnecting after the stream drops."""
+
+PING = b": ping\n\n"
+"""The heartbeat: an SSE comment, ignored by clients, that keeps proxies from closing idle
+connections."""
+
+MAX_SEQ = 2**63 - 1
+"""The largest sequence number a resume cursor may name (a signed 64-bit column)."""
+
+# Only CR LF, CR and LF end a line in an event stream; str.splitlines would also split on
+# U+2028 and friends, which JSON text may hold raw, and corrupt the data.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DIGITS = re.compile(r"[0-9]+")
+# Timers may fire a hair before their deadline; without slack, a heartbeat would cost an
+# extra wake-up and log read.
+_SLACK = 0.002
+
+
+class Sequenced(Protocol):
+    """Anything read from a run's log: it has a sequence number."""
+
+    @property
+    def seq(self) -> int:
+        """The event's position in its run's log (1, 2, 3, …)."""
+        ...
+
+
+E = TypeVar("E", bound=Sequenced)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One SSE message."""
+
+    id: int | None
+    """The event's sequence number; ``None`` for messages that are not log events."""
+    event: str | None
+    """The SSE event type (``None``: the default ``message``)."""
+    data: str
+    """JSON text."""
+
+
+class InvalidCursor(ValueError):
+    """A resume position that is not a non-negative integer; ``field`` names where it came from."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(f"{field} must be a non-negative integer (an event id), got {value!r}")
+        self.field = field
+        self.value = value
+
+
+def format_frame(frame: Frame) -> bytes:
+    """Serialise ``frame`` as an SSE message; multi-line data becomes several ``data:`` lines."""
+    if frame.event is not None and _LINE_BREAK.search(frame.event):
+        raise ValueError(f"an SSE event type cannot hold a line break: {frame.event!r}")
+    lines: list[str] = []
+    if frame.id is not None:
+        lines.append(f"id: {frame.id}")
+    if frame.event is not None:
+        lines.append(f"event: {frame.event}")
+    lines.extend(f"data: {line}" for line in _LINE_BREAK.split(frame.data))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def revoked_frame() -> Frame:
+    """The last frame of a stream whose viewer may no longer follow the run."""
+    return Frame(id=None, event="revoked", data=json.dumps({"reason": "access-revoked"}))
+
+
+def parse_last_event_id(header: str | None, query: str | None) -> int:
+    """The position to resume after: the ``Last-Event-ID`` header, else ``?after=``, else 0.
+
+    An empty value counts as absent. Anything else that is not a non-negative integer raises
+    ``InvalidCursor`` (a ``ValueError``) naming the field, for a 400 response.
+    """
+    for field, value in (("Last-Event-ID", header), ("after", query)):
+        if value is None or not value.strip():
+            continue
+        text = value.strip()
+        if not _DIGITS.fullmatch(text) or int(text) > MAX_SEQ:
+            raise InvalidCursor(field, value)
+        return int(text)
+    return 0
+
+
+async def event_stream(
+    *,
+    run_id: str,
+    after: int,
+    broker: Broker,
+    read_after: Callable[[int], Awaitable[Sequence[E]]],
+    render: Callable[[E], Frame | None],
+    heartbeat: float = 15.0,
+    is_disconnected: Callable[[], Awaitable[bool]] | None = None,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
+) -> AsyncIterator[bytes]:
+    """Stream a run's events with ``seq > after`` to one viewer, then follow the log.
+
+    ``read_after(n)`` reads the events with ``seq > n`` in order; ``render`` is the viewer's
+    visibility gate and serialiser (``None``: not for this viewer, skipped, but the cursor
+    moves past it). A frame's ``id`` is always the event's ``seq``.
+
+    The stream sends ``retry:``, then the log after ``after``, then waits on the broker and
+    re-reads the log whenever it wakes or ``heartbeat`` seconds pass; it sends a ``PING``
+    comment when nothing else was sent for ``heartbeat`` seconds. Every ``heartbeat`` seconds
+    it asks ``still_allowed``; a no ends the stream with a ``revoked`` frame. It ends when
+    ``is_disconnected`` says so (or when the server cancels it). Errors of ``read_after``
+    propagate: the client reconnects and resumes from its ``Last-Event-ID``.
+    """
+    if heartbeat <= 0:
+        raise ValueError(f"heartbeat must be positive, got {heartbeat}")
+    loop = asyncio.get_running_loop()
+    yield f"retry: {RETRY_MS}\n\n".encode()
+
+    # Rule: note the broker's position before reading the snapshot. Anything committed after
+    # the read is announced after it, so it raises the watermark past the cursor and the
+    # first wait returns at once; nothing falls between the snapshot and the wait.
+    heard = broker.latest(run_id)
+    cursor = after
+
+    async def read_rendered() -> bytes:
+        nonlocal cursor
+        chunks: list[bytes] = []
+        for event in await read_after(cursor):
+            if event.seq <= cursor:
+                continue
+            cursor = event.seq
+            frame = render(event)
+            if frame is None:
+                continue
+            if frame.id != event.seq:
+                frame = replace(frame, id=event.seq)
+            chunks.append(format_frame(frame))
+        return b"".join(chunks)
+
+    chunk = await read_rendered()
+    if chunk:
+        yield chunk
+    last_sent = next_check = loop.time()
+    next_check += heartbeat
+    while True:
+        if is_disconnected is not None and await is_disconnected():
+            return
+        timeout = min(last_sent + heartbeat, next_check) - loop.time()
+        # Waiting beyond what was heard (not only beyond the cursor) keeps a log that lags
+        # its announcements (a replica, say) from turning this loop into a busy spin.
+        heard = max(heard, await broker.wait_beyond(run_id, cursor, timeout))
+        chunk = await read_rendered()
+        if chunk:
+            yield chunk
+            last_sent = loop.time()
+        now = loop.time() + _SLACK
+        if now >= next_check:
+            next_check = now + heartbeat
+            if still_allowed is not None and not await still_allowed():
+                yield format_frame(revoked_frame())
+                return
+        if now - last_sent >= heartbeat:
+            yield PING
+            last_sent = loop.time()

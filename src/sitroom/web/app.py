@@ -1,0 +1,95 @@
+"""The application factory and its lifespan: services up, scheduler running, broker started."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sitroom import __version__
+from sitroom.conduct.run import Rejected
+from sitroom.conduct.state import RunStatus
+from sitroom.config import Settings, load_settings
+from sitroom.engine import RunNotFound
+from sitroom.web.deps import ApiError
+
+log = logging.getLogger("sitroom.web")
+
+
+async def _scheduler(app: FastAPI) -> None:
+    """Fire scheduled injects of running runs; several workers may do it (keys dedupe)."""
+    svc = app.state.services
+    while True:
+        await asyncio.sleep(svc.settings.scheduler_seconds)
+        try:
+            records = await run_in_threadpool(svc.engine.runs)
+            for record in records:
+                state = await run_in_threadpool(svc.engine.state, record.id)
+                if state.status == RunStatus.RUNNING:
+                    await run_in_threadpool(svc.engine.tick, record.id)
+        except Exception:  # the loop must outlive a bad tick; the error is logged
+            log.exception("scheduler tick failed")
+
+
+def _errors(status: int, errors: list[dict[str, Any]], **extra: Any) -> JSONResponse:
+    return JSONResponse({"errors": errors, **extra}, status_code=status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A sitroom application. Services are built in the lifespan, not here."""
+    from sitroom.bootstrap import build_services
+    from sitroom.web import api, session
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = await run_in_threadpool(build_services, settings or load_settings())
+        app.state.services = svc
+        await svc.broker.start()
+        scheduler = asyncio.create_task(_scheduler(app))
+        try:
+            yield
+        finally:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
+            await svc.broker.close()
+            await run_in_threadpool(svc.close)
+
+    app = FastAPI(title="sitroom", version=__version__, lifespan=lifespan,
+                  description="Design, run and evaluate discussion-based exercises.")  # fmt: skip
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _errors(exc.status, [{"field": exc.field, "message": exc.message}], **exc.extra)
+
+    @app.exception_handler(Rejected)
+    async def rejected(request: Request, exc: Rejected) -> JSONResponse:
+        return _errors(exc.status, [{"field": exc.field, "message": exc.message}])
+
+    @app.exception_handler(RunNotFound)
+    async def not_found(request: Request, exc: RunNotFound) -> JSONResponse:
+        return _errors(404, [{"field": "run_id", "message": f"no run '{exc.args[0]}'"}])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
+        return _errors(422, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _errors(exc.status_code, [{"field": None, "message": str(exc.detail)}])
+
+    app.include_router(api.router)
+    app.include_router(session.router)
+    return app

@@ -1,0 +1,75 @@
+"""Request dependencies: the services, the viewer, and the error type routes raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from sitroom.conduct.principal import Principal
+
+if TYPE_CHECKING:
+    from sitroom.bootstrap import Services
+
+SESSION_COOKIE = "sitroom_session"
+
+
+class ApiError(Exception):
+    """An error with its HTTP status and the field it is about."""
+
+    def __init__(self, status: int, message: str, *, field: str | None = None,
+                 **extra: Any) -> None:  # fmt: skip
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The principal behind a request; invitation principals are bound to one run."""
+
+    principal: Principal
+    run_id: str | None = None
+    language: str = "en"
+    session: str | None = field(default=None, repr=False)
+    invitation: str | None = None
+
+
+def services(request: Request) -> Services:
+    """The application's services, built in the lifespan."""
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+async def optional_viewer(request: Request) -> Viewer | None:
+    """The viewer from the session cookie or an ``Authorization: Bearer`` API token."""
+    svc = services(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    bearer = request.headers.get("authorization", "")
+    api_token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
+    if not token and not api_token:
+        return None
+    return await run_in_threadpool(svc.identity.resolve, token, api_token)
+
+
+async def viewer(request: Request) -> Viewer:
+    """The signed-in viewer, or 401."""
+    found = await optional_viewer(request)
+    if found is None:
+        raise ApiError(401, "sign in first: use your invitation link or join code")
+    return found
+
+
+async def viewer_in_run(request: Request, run_id: str) -> Viewer:
+    """The viewer, who must belong to ``run_id`` (invitations) or hold an account."""
+    found = await viewer(request)
+    svc = services(request)
+    if found.run_id is not None and found.run_id != run_id:
+        raise ApiError(404, f"no run '{run_id}'", field="run_id")
+    record = await run_in_threadpool(svc.engine.recorder.get_run, run_id)
+    if record is None:
+        raise ApiError(404, f"no run '{run_id}'", field="run_id")
+    return found

@@ -1,0 +1,95 @@
+"""Request bodies of the JSON API: strict pydantic models, so bad input is a 422 naming the field."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Text = Field(min_length=1, max_length=20_000)
+LangText = dict[str, str]
+
+
+class LoginBody(Body):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class JoinBody(Body):
+    code: str = Field(min_length=1, max_length=40, description="Join code, e.g. ABCD-EFGH.")
+
+
+class StartBody(Body):
+    compression: float = Field(default=1.0, ge=0.1, le=100)
+
+
+class ReleaseBody(Body):
+    how: str = Field(default="manual", pattern="^(manual|now)$")
+
+
+class CorrectBody(Body):
+    content: LangText = Field(min_length=1)
+    reason: str = Field(default="", max_length=2000)
+
+
+class RetractBody(Body):
+    reason: str = Field(default="", max_length=2000)
+
+
+class BroadcastBody(Body):
+    text: LangText = Field(min_length=1)
+    teams: list[str] = Field(default_factory=list, max_length=200)
+    parties: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ResponseBody(Body):
+    target: str = Field(pattern="^(inject|question)$")
+    ref: str = Field(min_length=1, max_length=80)
+    text: str = Text
+
+
+class DecisionBody(Body):
+    title: str = Field(min_length=1, max_length=300)
+    text: str = Field(default="", max_length=20_000)
+    joint_with: list[str] = Field(default_factory=list, max_length=20)
+    clauses: list[str] = Field(default_factory=list, max_length=50)
+
+
+class AnswerBody(Body):
+    concur: bool
+    reasons: str = Field(default="", max_length=20_000)
+    clauses: list[str] = Field(default_factory=list, max_length=50)
+
+
+class VoteBody(Body):
+    options: list[str] = Field(min_length=1, max_length=50)
+    confidence: int | None = Field(default=None, ge=1, le=5)
+
+
+class NoteBody(Body):
+    text: str = Text
+
+
+class ObservationBody(Body):
+    text: str = Text
+    objective: str | None = Field(default=None, max_length=80)
+    task: str | None = Field(default=None, max_length=80)
+    inject: str | None = Field(default=None, max_length=80)
+    team: str | None = Field(default=None, max_length=80)
+    rating: str | None = Field(default=None, pattern="^[PSMU]$")
+
+
+class InvitationBody(Body):
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(pattern="^(facilitator|player|evaluator|observer|display)$")
+    team: str | None = Field(default=None, max_length=80)
+    party: str | None = Field(default=None, max_length=80)
+    language: str = Field(default="en", max_length=10)
+
+
+class RunCreateBody(Body):
+    package_yaml: str = Field(min_length=1, max_length=20_000_000)
+    run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")

@@ -1,0 +1,69 @@
+"""A real sitroom server on 127.0.0.1 for tests: uvicorn in a thread, or a subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from sitroom.config import load_settings
+from sitroom.web.app import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(base: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server at {base} did not come up")
+
+
+@contextmanager
+def running_server(data_dir: Path, **env: str) -> Iterator[str]:
+    """Serve sitroom in this process (a uvicorn thread); yield its base URL."""
+    port = free_port()
+    settings = load_settings({
+        "SITROOM_DATA_DIR": str(data_dir), "SITROOM_BASE_URL": f"http://127.0.0.1:{port}",
+        "SITROOM_HEARTBEAT": "0.5", **env,
+    })  # fmt: skip
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="on")  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def start_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+    """Start ``sitroom serve`` as a separate process (for crash and multi-worker tests)."""
+    environ = {**os.environ, "SITROOM_DATA_DIR": str(data_dir),
+               "SITROOM_BASE_URL": f"http://127.0.0.1:{port}", "SITROOM_HEARTBEAT": "0.5", **env}
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "sitroom", "serve", "--port", str(port)],
+        env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
