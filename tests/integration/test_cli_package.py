@@ -62,3 +62,11 @@ def test_every_command_is_documented() -> None:
     assert names
     for name in names:
         assert f"sitroom {name}" in doc, f"docs/cli.md does not document 'sitroom {name}'"
+
+
+def test_every_setting_is_documented() -> None:
+    from sitroom.config import ENV_VARS
+
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for name in ENV_VARS:
+        assert f"`{name}`" in doc, f"docs/configuration.md does not document {name}"

@@ -27,9 +27,7 @@ def clean_username(username: str) -> str:
     if not cleaned:
         raise AuthError("username", "a username cannot be empty")
     if len(cleaned) > MAX_USERNAME_LENGTH:
-        raise AuthError(
-            "username", f"a username can have at most {MAX_USERNAME_LENGTH} characters"
-        )
+        raise AuthError("username", f"a username can have at most {MAX_USERNAME_LENGTH} characters")
     if not all(char.isalnum() or char in _USERNAME_PUNCTUATION for char in cleaned):
         raise AuthError(
             "username", "a username can only have letters, digits and the characters . _ - @ +"
@@ -55,9 +53,7 @@ def account_role(role: Role | str) -> Role:
 
 def principal_for_account(account: Account) -> Principal:
     """The principal an account acts as: ``account:<id>``, admin or facilitator."""
-    return Principal(
-        id=f"account:{account.id}", role=account.role, name=account.display_name
-    )
+    return Principal(id=f"account:{account.id}", role=account.role, name=account.display_name)
 
 
 class Accounts:

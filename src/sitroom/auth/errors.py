@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Reason = Literal["invalid", "taken", "unknown", "expired", "revoked", "throttled"]
+Reason = Literal["invalid", "taken", "unknown", "expired", "revoked", "denied", "throttled"]
 """Why a request was refused; the web layer picks its status code from it."""
 
 _STATUS: dict[Reason, int] = {
@@ -13,6 +13,7 @@ _STATUS: dict[Reason, int] = {
     "unknown": 404,
     "expired": 410,
     "revoked": 410,
+    "denied": 403,
     "throttled": 429,
 }
 
@@ -28,7 +29,7 @@ class AuthError(Exception):
 
     @property
     def status(self) -> int:
-        """The HTTP status that fits the reason (422, 409, 404, 410 or 429)."""
+        """The HTTP status that fits the reason (422, 409, 404, 410, 403 or 429)."""
         return _STATUS[self.reason]
 
 

@@ -152,7 +152,9 @@ class Invitations:
         self._store = store
         self._clock = clock
         self._ttl = ttl
-        self._serializer = URLSafeTimedSerializer(secret, salt=_LINK_SALT)
+        self._serializer = URLSafeTimedSerializer(
+            secret, salt=_LINK_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+        )
         self._code_key = derive_key(secret, "join-code")
         self.limiter = limiter or RateLimiter(clock=clock)
 

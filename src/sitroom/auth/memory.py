@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import fields, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sitroom.auth.errors import AuthError
 from sitroom.auth.store import (
@@ -16,6 +17,18 @@ from sitroom.auth.store import (
     SessionSubject,
     username_key,
 )
+
+_Record = TypeVar("_Record", Account, Invitation, SessionRecord, ApiTokenRecord)
+
+
+def _in_utc(record: _Record) -> _Record:
+    """The record with its timestamps in UTC, as the SQL stores give them back."""
+    changes: dict[str, Any] = {}
+    for item in fields(record):
+        value = getattr(record, item.name)
+        if isinstance(value, datetime):
+            changes[item.name] = value.astimezone(UTC)
+    return replace(record, **changes)
 
 
 class MemoryAuthStore:
@@ -40,7 +53,7 @@ class MemoryAuthStore:
                 raise AuthError(
                     "username", f"the username {account.username!r} is taken", reason="taken"
                 )
-            self._accounts[account.id] = account
+            self._accounts[account.id] = _in_utc(account)
             self._hashes[account.id] = password_hash
 
     def get_account(self, account_id: str) -> Account | None:
@@ -87,7 +100,7 @@ class MemoryAuthStore:
         with self._lock:
             if code_hash in self._codes or invitation.id in self._invitations:
                 return False
-            self._invitations[invitation.id] = invitation
+            self._invitations[invitation.id] = _in_utc(invitation)
             self._codes[code_hash] = invitation.id
             return True
 
@@ -125,7 +138,7 @@ class MemoryAuthStore:
             if invitation is None:
                 return None
             if invitation.revoked_at is None:
-                invitation = replace(invitation, revoked_at=at)
+                invitation = replace(invitation, revoked_at=at.astimezone(UTC))
                 self._invitations[invitation_id] = invitation
             self._drop_sessions(SessionKind.INVITATION, invitation_id)
             return invitation
@@ -133,7 +146,7 @@ class MemoryAuthStore:
     def add_session(self, record: SessionRecord) -> None:
         """Record a new session."""
         with self._lock:
-            self._sessions[record.token_hash] = record
+            self._sessions[record.token_hash] = _in_utc(record)
 
     def get_session(self, token_hash: str) -> SessionSubject | None:
         """Return the session and its account or invitation, in one look-up."""
@@ -150,7 +163,7 @@ class MemoryAuthStore:
         with self._lock:
             record = self._sessions.get(token_hash)
             if record is not None and record.last_seen < at:
-                self._sessions[token_hash] = replace(record, last_seen=at)
+                self._sessions[token_hash] = replace(record, last_seen=at.astimezone(UTC))
 
     def delete_session(self, token_hash: str) -> bool:
         """End one session; return whether it existed."""
@@ -179,7 +192,7 @@ class MemoryAuthStore:
         with self._lock:
             if record.account_id not in self._accounts:
                 raise AuthError("account", f"no account {record.account_id!r}", reason="unknown")
-            self._tokens[record.id] = record
+            self._tokens[record.id] = _in_utc(record)
             self._token_hashes[token_hash] = record.id
 
     def get_api_token(self, token_hash: str) -> tuple[ApiTokenRecord, Account] | None:
@@ -196,7 +209,7 @@ class MemoryAuthStore:
         with self._lock:
             record = self._tokens.get(token_id)
             if record is not None and (record.last_used_at is None or record.last_used_at < at):
-                self._tokens[token_id] = replace(record, last_used_at=at)
+                self._tokens[token_id] = replace(record, last_used_at=at.astimezone(UTC))
 
     def list_api_tokens(self, account_id: str | None = None) -> list[ApiTokenRecord]:
         """Return the tokens of one account (or all), oldest first."""
@@ -213,7 +226,7 @@ class MemoryAuthStore:
             if record is None or account_id not in (None, record.account_id):
                 return False
             if record.revoked_at is None:
-                self._tokens[token_id] = replace(record, revoked_at=at)
+                self._tokens[token_id] = replace(record, revoked_at=at.astimezone(UTC))
             return True
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ import secrets
 import threading
 
 from argon2 import PasswordHasher
-from argon2.exceptions import Argon2Error, InvalidHashError
+from argon2.exceptions import Argon2Error
 
 from sitroom.auth.errors import AuthError
 
@@ -24,9 +24,7 @@ def check_password(password: str, *, username: str | None = None) -> None:
             f" (this one has {len(password)}); a few words make a strong one",
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AuthError(
-            "password", f"a password can have at most {MAX_PASSWORD_LENGTH} characters"
-        )
+        raise AuthError("password", f"a password can have at most {MAX_PASSWORD_LENGTH} characters")
     if not password.strip():
         raise AuthError("password", "a password cannot be only spaces")
     if "\x00" in password:
@@ -57,14 +55,14 @@ class Passwords:
         """Return whether ``password`` matches ``password_hash``; a malformed hash never does."""
         try:
             return self._hasher.verify(password_hash, password)
-        except Argon2Error:
+        except (Argon2Error, ValueError):  # a malformed hash raises InvalidHashError
             return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         """Return whether the hash was made with other parameters than the current ones."""
         try:
             return self._hasher.check_needs_rehash(password_hash)
-        except (InvalidHashError, ValueError):
+        except ValueError:  # InvalidHashError included
             return True
 
     def verify_nothing(self, password: str) -> None:

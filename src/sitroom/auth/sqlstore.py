@@ -49,7 +49,6 @@ _TOKEN = (
     "t.id, t.account_id, t.name, t.hint, t.created_at, t.last_used_at, t.expires_at, t.revoked_at"
 )
 _ACCOUNT_WIDTH = 7
-_INVITATION_WIDTH = 11
 _SESSION_WIDTH = 7
 _TOKEN_WIDTH = 8
 
@@ -93,39 +92,57 @@ class _Database(Protocol):
 C = TypeVar("C")
 
 
+class PoolTimeout(Exception):
+    """No database connection became free in time."""
+
+
 class _Pool(Generic[C]):
-    """Up to ``size`` idle connections kept for reuse; more are opened when needed."""
+    """At most ``size`` connections at once, opened on demand and kept for reuse."""
 
     def __init__(
-        self, connect: Callable[[], C], close: Callable[[C], None], healthy: Callable[[C], bool]
+        self,
+        connect: Callable[[], C],
+        close: Callable[[C], None],
+        healthy: Callable[[C], bool],
+        *,
+        size: int,
+        timeout: float,
     ) -> None:
+        if size < 1:
+            raise ValueError("a pool needs at least one connection")
         self._connect = connect
         self._close = close
         self._healthy = healthy
+        self._timeout = timeout
+        self._slots = threading.BoundedSemaphore(size)
         self._idle: list[C] = []
         self._lock = threading.Lock()
         self._closed = False
-        self.size = 8
 
     @contextmanager
     def connection(self) -> Iterator[C]:
         """Lend a connection for the duration of the block."""
-        with self._lock:
-            if self._closed:
-                raise AuthStoreClosed("the auth store is closed")
-            connection = self._idle.pop() if self._idle else None
-        if connection is None:
-            connection = self._connect()
+        if not self._slots.acquire(timeout=self._timeout):
+            raise PoolTimeout(f"no database connection free within {self._timeout} s")
         try:
-            yield connection
-        finally:
-            healthy = self._healthy(connection)
             with self._lock:
-                keep = healthy and not self._closed and len(self._idle) < self.size
-                if keep:
-                    self._idle.append(connection)
-            if not keep:
-                self._close(connection)
+                if self._closed:
+                    raise AuthStoreClosed("the auth store is closed")
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                connection = self._connect()
+            try:
+                yield connection
+            finally:
+                healthy = self._healthy(connection)
+                with self._lock:
+                    keep = healthy and not self._closed
+                    if keep:
+                        self._idle.append(connection)
+                if not keep:
+                    self._close(connection)
+        finally:
+            self._slots.release()
 
     def close(self) -> None:
         """Close the idle connections; lent ones are closed when they come back."""
@@ -150,16 +167,21 @@ class _SqliteCursor:
 class _SqliteDatabase:
     integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
 
-    def __init__(self, path: str, busy_timeout_ms: int, pool_size: int) -> None:
+    def __init__(
+        self, path: str, busy_timeout_ms: int, pool_size: int, pool_timeout: float
+    ) -> None:
         from sitroom.storage.migrations import upgrade_sqlite
 
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
         upgrade_sqlite(path, busy_timeout_ms)
         self._pool: _Pool[sqlite3.Connection] = _Pool(
-            self._connect, lambda connection: connection.close(), lambda c: not c.in_transaction
+            self._connect,
+            lambda connection: connection.close(),
+            lambda connection: not connection.in_transaction,
+            size=pool_size,
+            timeout=pool_timeout,
         )
-        self._pool.size = pool_size
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -224,7 +246,7 @@ class _PostgresCursor:
 
 
 class _PostgresDatabase:
-    def __init__(self, conninfo: str, pool_size: int) -> None:
+    def __init__(self, conninfo: str, pool_size: int, pool_timeout: float) -> None:
         import psycopg
         from psycopg import pq
 
@@ -246,9 +268,12 @@ class _PostgresDatabase:
             )
 
         self._pool: _Pool[psycopg.Connection[tuple[Any, ...]]] = _Pool(
-            connect, lambda connection: connection.close(), healthy
+            connect,
+            lambda connection: connection.close(),
+            healthy,
+            size=pool_size,
+            timeout=pool_timeout,
         )
-        self._pool.size = pool_size
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[_Cursor]:
@@ -631,17 +656,32 @@ class SqlAuthStore:
 class SqliteAuthStore(SqlAuthStore):
     """The auth store in a SQLite file (WAL, busy timeout, a few pooled connections)."""
 
-    def __init__(self, path: str, *, busy_timeout_ms: int = 5000, pool_size: int = 8) -> None:
-        """Open (and create or upgrade) the database at ``path``."""
-        super().__init__(_SqliteDatabase(path, busy_timeout_ms, pool_size))
+    def __init__(
+        self,
+        path: str,
+        *,
+        busy_timeout_ms: int = 5000,
+        pool_size: int = 8,
+        pool_timeout: float = 30.0,
+    ) -> None:
+        """Open (and create or upgrade) the database at ``path``.
+
+        At most ``pool_size`` connections are open at once; a caller waits up to
+        ``pool_timeout`` seconds for one, then gets `PoolTimeout`.
+        """
+        super().__init__(_SqliteDatabase(path, busy_timeout_ms, pool_size, pool_timeout))
 
 
 class PostgresAuthStore(SqlAuthStore):
     """The auth store in a PostgreSQL database (a few pooled autocommit connections)."""
 
-    def __init__(self, conninfo: str, *, pool_size: int = 5) -> None:
-        """Open (and upgrade) the database at ``conninfo``."""
-        super().__init__(_PostgresDatabase(conninfo, pool_size))
+    def __init__(self, conninfo: str, *, pool_size: int = 5, pool_timeout: float = 30.0) -> None:
+        """Open (and upgrade) the database at ``conninfo``.
+
+        At most ``pool_size`` connections are open at once; a caller waits up to
+        ``pool_timeout`` seconds for one, then gets `PoolTimeout`.
+        """
+        super().__init__(_PostgresDatabase(conninfo, pool_size, pool_timeout))
 
 
 def open_auth_store(url: str) -> AuthStore:

@@ -145,6 +145,12 @@ class _Build:
                 "null",
                 "timestamp",
             }:
+                kind = node.tag.rsplit(":", 1)[-1]
+                if kind in ("int", "float") and node.style is None:
+                    # Base-60 numbers ('1:30:00') are durations or times to a planner, and an
+                    # identifier written '1.10' must not become the number 1.1.
+                    if ":" in node.value or (path and path[-1] in _TEXT_KEYS):
+                        return node.value
                 try:
                     return self.constructor.construct_object(node, deep=True)
                 except (yaml.YAMLError, ValueError) as exc:
@@ -185,6 +191,9 @@ _Loader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+
+_TEXT_KEYS = frozenset({"id", "number", "contingency_for", "edition", "code", "ref"})
+"""Keys whose values are identifiers: a number written there is kept exactly as written."""
 
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
@@ -465,6 +474,8 @@ def _from_pydantic(err: Any, data: Any, source: SourceMap) -> Problem:
         if kind == "enum":
             expected = err.get("ctx", {}).get("expected", "")
             hint = f"use one of {expected}" if expected else ""
+        elif kind == "string_type" and loc and loc[-1] in ("id", "number", "code"):
+            hint = 'quote it, e.g. id: "1.1"'
         elif kind == "string_pattern_mismatch":
             if (loc and loc[-1] in ("id", "code")) or "id" in str(loc[-1]):
                 hint = "ids use letters, digits, '-', '_' and '.', starting with a letter or digit"

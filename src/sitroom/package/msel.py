@@ -54,6 +54,8 @@ class ImportReport:
     """Headers of the columns no field took; their cells are kept in the notes."""
     year: str = ""
     """For dates written without a year: which year was used, and why."""
+    notes: list[str] = field(default_factory=list)
+    """Other things worth knowing about the reading (sheets passed over, ...)."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -86,6 +88,7 @@ class ImportReport:
                 f"Imported {_count(self.imported, 'inject')} in "
                 f"{_count(modules, 'module')}; {_count(teams, 'team')}."
             )
+        lines.extend(self.notes)
         if self.year:
             lines.append(self.year)
         if self.skipped:
@@ -204,8 +207,18 @@ class _Import:
         info = exercise_info(book)
         for message in info.problems if info else []:
             self.problem("exercise-sheet", message, warning=True)
+        if info:
+            self.report.notes.append(
+                "Exercise, languages, parties, teams and modules were read from the "
+                "'Exercise' sheet."
+            )
         choice = choose_sheet(book, self.wanted, mapping, info)
         self.report.sheet = choice.name or None
+        if choice.notes:
+            passed = ", ".join(f"'{n}'" for n in choice.notes)
+            self.report.notes.append(
+                f"Sheets passed over (archives, lookups, instructions, hidden): {passed}."
+            )
         if choice.error or choice.name is None:
             self.problem(*(choice.error or ("no-header", "no sheet to read", "")))
             return self.report

@@ -31,7 +31,8 @@ _DELIVERY = {
     "tv": "media", "television": "media", "newspaper": "media", "press release": "media",
     "social media": "social-media", "social-media": "social-media", "twitter": "social-media",
     "facebook": "social-media", "tweet": "social-media", "social": "social-media",
-    "sitroom": "sitroom", "other": "other",
+    "sitroom": "sitroom", "other": "other", "telefon": "phone", "téléphone": "phone",
+    "courriel": "email", "funk": "radio",
 }  # fmt: skip
 _STANDARD_TYPES = frozenset({
     "", "standard", "scheduled", "planned", "expected", "normal", "regular", "scripted",
@@ -69,7 +70,10 @@ def cell_text(value: Any) -> str:
 
 def clean_number(raw: str) -> str:
     """An MSEL number as an inject number: '#12' → '12', 'A 3' → 'A-3'."""
-    text = raw.strip().lstrip("#").strip()
+    text = raw.strip()
+    if _ID.fullmatch(text):
+        return text
+    text = text.lstrip("#").strip()
     return _NUMBER_CHARS.sub("-", text).strip("-._")
 
 

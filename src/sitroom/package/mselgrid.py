@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sitroom.package.problems import Problem, Severity
 
@@ -64,6 +64,7 @@ class Book:
     hidden: set[str] = field(default_factory=set)
     epoch: datetime = EXCEL_EPOCH
     _workbook: Any = None
+    _handle: BinaryIO | None = None
     _csv_rows: list[list[Any]] | None = None
 
     def head(self, name: str, count: int = HEAD_ROWS) -> list[list[Any]]:
@@ -135,6 +136,9 @@ class Book:
         if self._workbook is not None:
             self._workbook.close()
             self._workbook = None
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 def _trim(values: tuple[Any, ...] | list[Any]) -> list[Any]:
@@ -276,27 +280,36 @@ def _open_xlsx(path: Path) -> tuple[Book | None, list[Problem]]:
         ]
     from openpyxl import load_workbook
 
+    # openpyxl refuses a path whose suffix is not .xlsx; an open file is read whatever its name.
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        return None, [Problem("unreadable", f"cannot read {path}: {exc}", file=display)]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            workbook = load_workbook(path, read_only=True, data_only=True)
-            sheetnames = list(workbook.sheetnames)
-            hidden = {ws.title for ws in workbook.worksheets if ws.sheet_state != "visible"}
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+            worksheets = {ws.title: ws for ws in workbook.worksheets}
             # Chart sheets have no cells; only worksheets are offered.
-            sheetnames = [n for n in sheetnames if n in {ws.title for ws in workbook.worksheets}]
+            sheetnames = [n for n in workbook.sheetnames if n in worksheets]
+            hidden = {n for n, ws in worksheets.items() if ws.sheet_state != "visible"}
     except Exception as exc:  # openpyxl raises many kinds on malformed parts
+        handle.close()
         return None, [
             Problem(
                 "corrupt-workbook", f"the workbook cannot be read: {exc}", file=display, hint=hint
             )
         ]
     epoch = getattr(workbook, "epoch", EXCEL_EPOCH)
-    return Book("xlsx", path, sheetnames, hidden, epoch, _workbook=workbook), []
+    return Book("xlsx", path, sheetnames, hidden, epoch, _workbook=workbook, _handle=handle), []
 
 
 def _open_csv(path: Path) -> tuple[Book | None, list[Problem]]:
     display = str(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem("unreadable", f"cannot read {path}: {exc}", file=display)]
     text, problems = decode_text(raw, display)
     if text is None:
         return None, problems

@@ -154,9 +154,14 @@ _LANGUAGE_SUFFIX = re.compile(
 )
 _EXCLUDED_STEMS = ("delet", "archiv", "lookup", "instruction", "dropdown", "readme")
 _EXCLUDED_WORDS = frozenset({
-    "list", "lists", "help", "validation", "legend", "key", "cover", "print", "old", "backup",
-    "template", "removed", "unused", "cut", "parked", "changelog", "revisions", "values",
+    "old", "backup", "removed", "unused", "cut", "parked", "print",
 })  # fmt: skip
+# Words that mark a helper sheet unless the name also says it holds events ("Main Events List").
+_HELPER_WORDS = frozenset({
+    "list", "lists", "help", "validation", "legend", "key", "cover", "changelog", "revisions",
+    "values", "contacts", "template",
+})  # fmt: skip
+_EVENT_WORDS = frozenset({"msel", "mel", "mil", "inject", "injects", "event", "events"})
 
 
 def normalize_header(text: str) -> str:
@@ -334,4 +339,5 @@ def excluded_sheet(name: str) -> bool:
     lowered = name.lower()
     if any(stem in lowered for stem in _EXCLUDED_STEMS):
         return True
-    return any(word in _EXCLUDED_WORDS for word in re.findall(r"[a-z]+", lowered))
+    words = set(re.findall(r"[a-z]+", lowered))
+    return bool(words & _EXCLUDED_WORDS or (words & _HELPER_WORDS and not words & _EVENT_WORDS))

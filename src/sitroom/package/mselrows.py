@@ -120,7 +120,7 @@ class _Converter:
 
     def run(self, merges: Sequence[Merge]) -> Conversion:
         banners = apply_merges(self.rows, self.header, len(self.columns), merges)
-        numbers = {c.index for c in self.by_field.get("number", [])}
+        keys = {c.index for name in ("number", "title") for c in self.by_field.get(name, [])}
         drafts: list[_Draft] = []
         section, last_group = "", ""
         headings: list[str] = []
@@ -129,7 +129,7 @@ class _Converter:
             if self.ctx.progress and done % 200 == 0:
                 self.ctx.progress(done)
             row, number = self.rows[index], index + 1
-            reason = row_kind(row, banners.get(index), numbers, len(self.columns))
+            reason = row_kind(row, banners.get(index), keys, len(self.columns))
             if reason:
                 self.out.skipped.append((number, reason))
                 found = heading(row) if reason.startswith("section title") else None
@@ -144,6 +144,7 @@ class _Converter:
         self.settle_numbers(drafts)
         self.out.modules = self.modules(drafts, headings)
         self.out.teams = self.recipients.teams()
+        self.out.problems.sort(key=lambda p: p.row or 0)
         return self.out
 
     # -- one row -------------------------------------------------------------------------
@@ -343,7 +344,8 @@ class _Converter:
         taken = set(groups)
         module_of: dict[str, str] = {}
         for draft in drafts:
-            key = " ".join(draft.group.split()).casefold()
+            key = " ".join(draft.group.split())
+            key = key if known else key.casefold()  # sitroom's own workbook: exact names
             if key not in module_of:
                 m_id, title = self.module_for(draft.group, known, taken, headings)
                 module_of[key] = m_id
@@ -361,8 +363,10 @@ class _Converter:
         self, group: str, known: dict[str, dict[str, str]], taken: set[str], headings: list[str]
     ) -> tuple[str, dict[str, str]]:
         """The module id and title for a group value (a phase, a day, a section title)."""
+        if group in known:
+            return group, known[group]
         for m_id, title in known.items():
-            if group == m_id or group in title.values():
+            if group in title.values():
                 return m_id, title
         if not group:
             label = (not self.group_field and first_label(headings)) or "MSEL"

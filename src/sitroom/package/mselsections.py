@@ -63,26 +63,29 @@ def apply_merges(
     return banners
 
 
-def row_kind(
-    row: list[Any], banner: str | None, number_columns: set[int], width: int
-) -> str | None:
-    """Why a row is not an inject ('blank row', "section title 'Day 2'"), or None."""
+def row_kind(row: list[Any], banner: str | None, key_columns: set[int], width: int) -> str | None:
+    """Why a row is not an inject ('blank row', "section title 'Day 2'"), or None.
+
+    ``key_columns`` are the number and title columns: a STARTEX or ENDEX there (or in the
+    row's first text cell) marks the row as a marker, however many other cells it fills.
+    """
     filled = [(i, v) for i, v in enumerate(row) if v is not None]
     if not filled:
         return "blank row"
     if banner is not None:
         return f"section title '{banner}' (merged across the row)" if banner else "blank row"
     texts = [cell_text(v) for _, v in filled]
-    marker = next((t for t in texts[:3] if _MARKER_WORD.match(t)), None)
-    if marker:
-        return f"exercise marker '{marker.strip()}'"
+    first_text = next((i for i, v in filled if isinstance(v, str)), None)
+    for position, (index, _) in enumerate(filled):
+        if (index == first_text or index in key_columns) and _MARKER_WORD.match(texts[position]):
+            return f"exercise marker '{texts[position]}'"
     summary = " — ".join(texts)[:80]
     first = texts[0]
     if (len(filled) <= 3 and _MARKER.match(first)) or (len(filled) <= 2 and _HEADING.match(first)):
         return f"section title '{summary}'"
     if len(filled) == 1:
         index, value = filled[0]
-        lone_number = index in number_columns and is_number(clean_number(first))
+        lone_number = index in key_columns and is_number(clean_number(first))
         if isinstance(value, str) and not lone_number:
             return f"section title '{summary}'"
     elif (

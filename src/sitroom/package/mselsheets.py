@@ -83,7 +83,9 @@ def choose_sheet(
     best: tuple[float, str, int] | None = None
     passed = []
     for name in book.names:
-        if excluded_sheet(name) or name in book.hidden or (info and name == EXERCISE_SHEET):
+        if info and name == EXERCISE_SHEET:
+            continue
+        if excluded_sheet(name) or name in book.hidden:
             passed.append(name)
             continue
         found = find_header(book.head(name), mapping)

@@ -88,14 +88,16 @@ def _lines(actions: Sequence[dict[str, str]], lang: str) -> str:
 
 
 def _module_labels(package: Package) -> dict[str, str]:
-    """What the Module column says for each module: its title, or its id when titles repeat."""
+    """What the Module column says for each module: its title, or its id when the title could
+    be taken for another module's (the same text as another title or id, in any language)."""
     lang = package.exercise.languages[0]
-    titles = [text_in(m.title, lang) for m in package.modules]
+    texts = [" ".join(t.split()) for m in package.modules for t in m.title.values()]
     ids = {m.id for m in package.modules}
     labels = {}
-    for module, label in zip(package.modules, titles, strict=True):
-        unique = label and titles.count(label) == 1 and (label not in ids or label == module.id)
-        labels[module.id] = label if unique else module.id
+    for module in package.modules:
+        label = " ".join(text_in(module.title, lang).split())
+        unique = label and texts.count(label) == 1 and label not in ids
+        labels[module.id] = label if unique and "\n" not in label else module.id
     return labels
 
 

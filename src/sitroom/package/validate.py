@@ -80,9 +80,17 @@ def _inject_paths(package: Package) -> Iterator[tuple[P, Inject]]:
 
 
 def check_package(
-    package: Package, source: SourceMap, documents_dir: Path | None = None
+    package: Package,
+    source: SourceMap,
+    documents_dir: Path | None = None,
+    *,
+    require_attachments: bool = True,
 ) -> list[Problem]:
-    """Every cross-reference problem of ``package``; empty when it is consistent."""
+    """Every cross-reference problem of ``package``; empty when it is consistent.
+
+    ``require_attachments=False`` skips the check that attachment files exist (for a package
+    sent as YAML text, whose documents come separately).
+    """
     c = _Checker(package, source)
     ex = package.exercise
 
@@ -411,7 +419,7 @@ def check_package(
                     f"attachment '{attachment.path}' of {where} is not in {documents_dir}",
                     "add the file or fix the path",
                 )
-            elif documents_dir is None:
+            elif documents_dir is None and require_attachments:
                 c.report(
                     ap,
                     "missing-attachment",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
@@ -112,10 +112,11 @@ async def event_stream(
     heartbeat: float = 15.0,
     is_disconnected: Callable[[], Awaitable[bool]] | None = None,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Stream a run's events with ``seq > after`` to one viewer, then follow the log.
 
-    ``read_after(n)`` reads the events with ``seq > n`` in order; ``render`` is the viewer's
+    ``read_after(n)`` reads the events with ``seq > n`` in order (it may return only the first
+    page of them: the next page is read at once); ``render`` is the viewer's
     visibility gate and serialiser (``None``: not for this viewer, skipped, but the cursor
     moves past it). A frame's ``id`` is always the event's ``seq``.
 
@@ -131,9 +132,9 @@ async def event_stream(
     loop = asyncio.get_running_loop()
     yield f"retry: {RETRY_MS}\n\n".encode()
 
-    # Rule: note the broker's position before reading the snapshot. Anything committed after
-    # the read is announced after it, so it raises the watermark past the cursor and the
-    # first wait returns at once; nothing falls between the snapshot and the wait.
+    # Note the broker's position before reading the snapshot. Anything committed after the
+    # read is announced after it, so it raises the watermark past the cursor and the first
+    # wait returns at once: nothing falls between the snapshot and the wait.
     heard = broker.latest(run_id)
     cursor = after
 
@@ -157,14 +158,19 @@ async def event_stream(
         yield chunk
     last_sent = next_check = loop.time()
     next_check += heartbeat
+    progressed = cursor > after
     while True:
         if is_disconnected is not None and await is_disconnected():
             return
         timeout = min(last_sent + heartbeat, next_check) - loop.time()
-        # Waiting beyond what was heard (not only beyond the cursor) keeps a log that lags
-        # its announcements (a replica, say) from turning this loop into a busy spin.
-        heard = max(heard, await broker.wait_beyond(run_id, cursor, timeout))
+        # After a read that moved the cursor, wait beyond the cursor: if ``read_after`` pages,
+        # the next page is read at once. After a read that found nothing, wait beyond what
+        # was heard too, so a log that lags its announcements (a replica) cannot make a spin.
+        waited_from = cursor if progressed else max(cursor, heard)
+        heard = max(heard, await broker.wait_beyond(run_id, waited_from, timeout))
+        before = cursor
         chunk = await read_rendered()
+        progressed = cursor > before
         if chunk:
             yield chunk
             last_sent = loop.time()

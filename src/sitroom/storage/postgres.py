@@ -263,12 +263,14 @@ class PostgresRecorder:
                 if row is None:
                     raise UnknownRun(run_id)
                 last_seq: int = row[0]
-                last_hash: str = row[1]
+                last_hash: str | None = row[1] if last_seq == 0 else None
                 for kind, value in look.fetchall():
                     if kind == "key":
                         earlier = self._find(connection, run_id, str(key))
                         return AppendResult(events=earlier, duplicate=True)
                     last_hash = value
+                if last_hash is None:
+                    raise RuntimeError(f"run {run_id!r}: its last event ({last_seq}) is missing")
                 if expected_seq is not None and expected_seq != last_seq:
                     raise SequenceConflict(run_id, expected_seq, last_seq)
                 recorded_at = parse_timestamp(format_timestamp(self._clock()))

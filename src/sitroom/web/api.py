@@ -27,7 +27,8 @@ from sitroom.conduct.visibility import (
 from sitroom.engine import Outcome
 from sitroom.realtime.sse import Frame, InvalidCursor, event_stream, parse_last_event_id
 from sitroom.web import schemas as s
-from sitroom.web.deps import Services, Viewer, ApiError, services, viewer, viewer_in_run
+from sitroom.bootstrap import Services
+from sitroom.web.deps import ApiError, Viewer, services, viewer, viewer_in_run
 
 router = APIRouter(prefix="/api")
 
@@ -93,11 +94,24 @@ async def create_run(
     from sitroom.package.load import load_text
     from sitroom.package.validate import check_package
 
+    from sitroom.package.examples import example_names, example_path
+    from sitroom.package.load import load_package
+
     if not who.principal.is_control or who.run_id is not None:
         raise ApiError(403, "only an admin or facilitator account may create runs")
-    result = load_text(body.package_yaml, "package_yaml")
-    if result.package is not None:
-        result.problems.extend(check_package(result.package, result.source))
+    if body.example is not None:
+        if body.example not in example_names():
+            raise ApiError(422, f"no bundled example '{body.example}'; bundled: "
+                           + ", ".join(example_names()), field="example")  # fmt: skip
+        result = await run_in_threadpool(load_package, example_path(body.example))
+    elif body.package_yaml is not None:
+        result = load_text(body.package_yaml, "package_yaml")
+        if result.package is not None:
+            result.problems.extend(
+                check_package(result.package, result.source, require_attachments=False)
+            )
+    else:
+        raise ApiError(422, "send package_yaml or example", field="package_yaml")
     if not result.ok or result.package is None:
         raise ApiError(422, "the package is not valid", field="package_yaml",
                        problems=[p.as_dict() for p in result.errors])  # fmt: skip

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from sitroom.conduct.principal import Principal
 
 if TYPE_CHECKING:
-    from sitroom.bootstrap import Services
+    from sitroom.bootstrap import Services as Services
 
 SESSION_COOKIE = "sitroom_session"
 

@@ -91,5 +91,6 @@ class InvitationBody(Body):
 
 
 class RunCreateBody(Body):
-    package_yaml: str = Field(min_length=1, max_length=20_000_000)
+    package_yaml: str | None = Field(default=None, min_length=1, max_length=20_000_000)
+    example: str | None = Field(default=None, max_length=80, description="A bundled example.")
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")

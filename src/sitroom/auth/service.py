@@ -1,0 +1,84 @@
+"""Everything about who is who, wired together on one store and one server secret."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sitroom.auth.accounts import Accounts
+from sitroom.auth.csrf import CsrfGuard
+from sitroom.auth.invitations import DEFAULT_INVITATION_TTL, Invitations
+from sitroom.auth.keys import check_secret
+from sitroom.auth.limiter import RateLimiter
+from sitroom.auth.passwords import Passwords
+from sitroom.auth.sessions import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_SESSION_TTL,
+    SessionManager,
+    SignedIn,
+)
+from sitroom.auth.sqlstore import open_auth_store
+from sitroom.auth.store import AuthStore, Clock, system_clock
+from sitroom.auth.tokens import ApiTokens
+
+
+@dataclass(frozen=True, slots=True)
+class AuthService:
+    """Accounts, invitations, sessions, API tokens and CSRF tokens over one store."""
+
+    store: AuthStore
+    accounts: Accounts
+    invitations: Invitations
+    sessions: SessionManager
+    tokens: ApiTokens
+    csrf: CsrfGuard
+    login_limiter: RateLimiter
+    """Counts failed password sign-ins per client address, for the web layer to consult."""
+
+    def identify(self, session_token: str | None, api_token: str | None = None) -> SignedIn | None:
+        """Who is behind a request: the session cookie's owner, else the API token's."""
+        return self.sessions.identify(session_token) or self.tokens.identify(api_token)
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
+
+def build_auth(
+    store: AuthStore,
+    secret: bytes,
+    *,
+    clock: Clock = system_clock,
+    passwords: Passwords | None = None,
+    invitation_ttl: timedelta = DEFAULT_INVITATION_TTL,
+    session_ttl: timedelta = DEFAULT_SESSION_TTL,
+    idle_timeout: timedelta | None = DEFAULT_IDLE_TIMEOUT,
+    join_limiter: RateLimiter | None = None,
+    login_limiter: RateLimiter | None = None,
+) -> AuthService:
+    """Wire the auth services on ``store`` with the server ``secret``."""
+    return AuthService(
+        store=store,
+        accounts=Accounts(store, passwords=passwords, clock=clock),
+        invitations=Invitations(
+            store, secret, clock=clock, ttl=invitation_ttl, limiter=join_limiter
+        ),
+        sessions=SessionManager(store, clock=clock, ttl=session_ttl, idle_timeout=idle_timeout),
+        tokens=ApiTokens(store, clock=clock),
+        csrf=CsrfGuard(secret),
+        login_limiter=login_limiter or RateLimiter(clock=clock),
+    )
+
+
+def open_auth(url: str, secret: bytes) -> AuthService:
+    """Open the auth store at a database URL (as `open_recorder` takes) with the defaults.
+
+    For other settings, call `build_auth` on `open_auth_store` yourself.
+    """
+    check_secret(secret)
+    store = open_auth_store(url)
+    try:
+        return build_auth(store, secret)
+    except BaseException:
+        store.close()
+        raise

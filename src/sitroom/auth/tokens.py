@@ -1,0 +1,95 @@
+"""API tokens for scripts: ``srt_`` and 43 random characters, shown once, stored hashed."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sitroom.auth.errors import AuthError
+from sitroom.auth.keys import token_digest
+from sitroom.auth.sessions import DEFAULT_TOUCH_INTERVAL, SignedIn, signed_in_as
+from sitroom.auth.store import ApiTokenRecord, AuthStore, Clock, clean_name, system_clock
+from sitroom.conduct.principal import Principal
+
+API_TOKEN_PREFIX = "srt_"
+"""Marks sitroom tokens, so secret scanners and people can recognise a leaked one."""
+_TOKEN_BYTES = 32
+_HINT_LENGTH = len(API_TOKEN_PREFIX) + 4
+_MAX_TOKEN_LENGTH = 256
+
+
+class ApiTokens:
+    """Issues, resolves, lists and revokes the API tokens of accounts."""
+
+    def __init__(
+        self,
+        store: AuthStore,
+        *,
+        clock: Clock = system_clock,
+        touch_interval: timedelta = DEFAULT_TOUCH_INTERVAL,
+    ) -> None:
+        """Keep tokens in ``store``; ``last_used_at`` is written at most every interval."""
+        self._store = store
+        self._clock = clock
+        self._touch_interval = touch_interval
+
+    def create_api_token(
+        self, account_id: str, name: str, *, expires_in: timedelta | None = None
+    ) -> tuple[ApiTokenRecord, str]:
+        """Issue a token acting as the account; return its record and the raw token.
+
+        The raw token is shown now and never again. Raise `AuthError` if the account is
+        unknown or disabled, or the name is unusable.
+        """
+        account = self._store.get_account(account_id)
+        if account is None:
+            raise AuthError("account", f"no account with id {account_id!r}", reason="unknown")
+        if account.disabled:
+            raise AuthError("account", "a disabled account cannot have new tokens", reason="denied")
+        if expires_in is not None and expires_in <= timedelta(0):
+            raise AuthError("expires_in", "a token must stay valid for some time")
+        raw = API_TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+        now = self._clock()
+        record = ApiTokenRecord(
+            id=secrets.token_hex(8),
+            account_id=account_id,
+            name=clean_name("name", name, "a token name"),
+            hint=raw[:_HINT_LENGTH],
+            created_at=now,
+            expires_at=None if expires_in is None else now + expires_in,
+        )
+        self._store.add_api_token(record, token_digest(raw))
+        return record, raw
+
+    def resolve_api_token(self, raw: str | None) -> Principal | None:
+        """Return the principal of a valid token, or None (unknown, revoked, expired, disabled)."""
+        found = self.identify(raw)
+        return None if found is None else found.principal
+
+    def identify(self, raw: str | None) -> SignedIn | None:
+        """Return who a valid token acts as, or None."""
+        if not raw or not raw.startswith(API_TOKEN_PREFIX) or len(raw) > _MAX_TOKEN_LENGTH:
+            return None
+        found = self._store.get_api_token(token_digest(raw))
+        if found is None:
+            return None
+        record, account = found
+        now = self._clock()
+        if (
+            record.revoked_at is not None
+            or (record.expires_at is not None and record.expires_at <= now)
+            or account.disabled
+        ):
+            return None
+        if record.last_used_at is None or now - record.last_used_at >= self._touch_interval:
+            self._store.touch_api_token(record.id, now)
+        return signed_in_as(account, "api-token", record.expires_at)
+
+    def revoke_api_token(self, token_id: str, *, account_id: str | None = None) -> None:
+        """Revoke a token; with ``account_id``, only if it is that account's own."""
+        if not self._store.revoke_api_token(token_id, self._clock(), account_id=account_id):
+            raise AuthError("token", f"no API token with id {token_id!r}", reason="unknown")
+
+    def list_api_tokens(self, account_id: str | None = None) -> list[ApiTokenRecord]:
+        """Return the tokens of one account (or all), oldest first; never the tokens themselves."""
+        return self._store.list_api_tokens(account_id)

@@ -1,0 +1,82 @@
+"""Folding the whole log equals the live projection, on random command sequences."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sitroom.conduct import commands as cmd
+from sitroom.conduct.principal import Principal, Role
+from sitroom.conduct.run import Rejected
+from sitroom.conduct.state import fold
+from sitroom.engine import Engine, to_recorded
+from sitroom.storage.factory import open_recorder
+from tests.support.packages import two_parties
+
+PEOPLE = [
+    Principal("account:fac", Role.FACILITATOR),
+    Principal("invite:a1", Role.PLAYER, team="ald-nsc", party="ald"),
+    Principal("invite:b1", Role.PLAYER, team="brn-nsc", party="brn"),
+    Principal("invite:ev", Role.EVALUATOR),
+]
+PACKAGE = two_parties()
+
+numbers = st.sampled_from(["1", "2", "3", "4", "99"])
+texts = st.text(min_size=0, max_size=20)
+commands = st.one_of(
+    st.just(cmd.StartRun()), st.just(cmd.PauseRun()), st.just(cmd.ResumeRun()),
+    st.just(cmd.EndRun()), st.builds(cmd.OpenModule, st.sampled_from(["m1", "m2", "mx"])),
+    st.builds(cmd.ReleaseInject, numbers),
+    st.builds(cmd.CorrectInject, numbers, st.fixed_dictionaries({"en": texts})),
+    st.builds(cmd.RetractInject, numbers), st.builds(cmd.RecordReceipt, numbers),
+    st.builds(cmd.AcknowledgeInject, numbers),
+    st.builds(cmd.SubmitResponse, st.sampled_from(["inject", "question"]),
+              st.sampled_from(["1", "2", "q1", "q2"]), texts),
+    st.builds(cmd.ProposeDecision, texts, texts, st.sampled_from([(), ("ald",), ("brn",)])),
+    st.builds(cmd.OpenPoll, st.just("p1")), st.builds(cmd.ClosePoll, st.just("p1")),
+    st.builds(cmd.CastVote, st.just("p1"), st.sampled_from([("yes",), ("no",), ("yes", "no")]),
+              st.none() | st.integers(0, 6)),
+    st.builds(cmd.AddTeamNote, texts),
+    st.builds(cmd.RecordObservation, texts, st.none() | st.just("o1"), st.none(), st.none(),
+              st.none(), st.none() | st.sampled_from(["P", "S", "X"])),
+)  # fmt: skip
+steps = st.lists(
+    st.tuples(st.integers(0, len(PEOPLE) - 1), commands, st.none() | st.sampled_from("abc")),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps)
+def test_fold_of_log_equals_live_state(sequence: list[tuple[int, cmd.Command, str | None]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        recorder = open_recorder(f"sqlite:///{Path(folder) / 'fold.db'}")
+        try:
+            engine = Engine(recorder)
+            run = engine.create_run(PACKAGE, run_id="fold")
+            decisions: list[str] = []
+            for who, command, key in sequence:
+                if isinstance(command, cmd.AnswerDecision):
+                    continue
+                try:
+                    outcome = engine.handle(run.id, command, PEOPLE[who], key)
+                except Rejected:
+                    continue
+                decisions += [e.payload["id"] for e in outcome.events
+                              if e.type == "decision-proposed"]  # fmt: skip
+                for decision in decisions[-1:]:
+                    try:
+                        engine.handle(run.id, cmd.AnswerDecision(decision, who % 2 == 0, "r"),
+                                      PEOPLE[2 - who % 2])  # fmt: skip
+                    except Rejected:
+                        pass
+            live = engine.state(run.id)
+            folded = fold(run.id, PACKAGE, [to_recorded(e) for e in recorder.read(run.id)])
+            assert folded == live
+            fresh = Engine(recorder).state(run.id)
+            assert fresh == live
+        finally:
+            recorder.close()
