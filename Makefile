@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: validate and render the bundled example exercises, print where the output is
+## run: render the bundled examples, then serve a run of the allied example and print its links
 run: $(STAMP)
 	$(VENV)/bin/sitroom examples --out $(OUT)
+	$(VENV)/bin/sitroom demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -40,13 +40,25 @@ class Tally:
 
 def _cli(data_dir: Path, *args: str) -> str:
     env = {**os.environ, "SITROOM_DATA_DIR": str(data_dir), "SITROOM_PASSWORD": PASSWORD}
-    done = subprocess.run([sys.executable, "-m", "sitroom", *args], env=env, check=True,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "sitroom", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return done.stdout
 
 
-def _client(base: str, cookies: dict[str, str], run_id: str, question: str, stop: threading.Event,
-            tally: Tally, seed: int) -> None:  # fmt: skip
+def _client(
+    base: str,
+    cookies: dict[str, str],
+    run_id: str,
+    question: str,
+    stop: threading.Event,
+    tally: Tally,
+    seed: int,
+) -> None:
     rng = random.Random(seed)
     with httpx.Client(base_url=base, cookies=cookies, timeout=5.0) as http:
         while not stop.is_set():
@@ -56,8 +68,9 @@ def _client(base: str, cookies: dict[str, str], run_id: str, question: str, stop
                 if stop.is_set():
                     break
                 try:
-                    reply = http.post(f"/api/runs/{run_id}/responses", json=body,
-                                      headers={"Idempotency-Key": key})  # fmt: skip
+                    reply = http.post(
+                        f"/api/runs/{run_id}/responses", json=body, headers={"Idempotency-Key": key}
+                    )
                 except httpx.HTTPError:
                     with tally.lock:
                         tally.failures += 1
@@ -70,8 +83,9 @@ def _client(base: str, cookies: dict[str, str], run_id: str, question: str, stop
                 time.sleep(0.05)
 
 
-def crash_test(kills: int = 5, clients: int = 8, seconds: float = 12.0,
-               seed: int = 7) -> dict[str, object]:  # fmt: skip
+def crash_test(
+    kills: int = 5, clients: int = 8, seconds: float = 12.0, seed: int = 7
+) -> dict[str, object]:
     """Run the crash test; return a summary. Raises AssertionError when a check fails."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as folder:
@@ -84,17 +98,19 @@ def crash_test(kills: int = 5, clients: int = 8, seconds: float = 12.0,
         try:
             wait_until_up(base)
             admin = httpx.Client(base_url=base, timeout=10.0)
-            admin.post("/api/session", json={"username": "admin", "password": PASSWORD}
-                       ).raise_for_status()  # fmt: skip
+            admin.post(
+                "/api/session", json={"username": "admin", "password": PASSWORD}
+            ).raise_for_status()
             run = admin.get("/api/runs/crash").json()
             player_teams = [t for t in run["teams"] if t["kind"] == "players"]
             admin.post("/api/runs/crash/start", json={}).raise_for_status()
-            module = admin.get("/api/runs/crash").json()["module"]
             jars: list[tuple[dict[str, str], str]] = []
             for i in range(clients):
                 team = player_teams[i % len(player_teams)]
-                invite = admin.post("/api/runs/crash/invitations", json={
-                    "name": f"Player {i}", "role": "player", "team": team["id"]}).json()  # fmt: skip
+                invite = admin.post(
+                    "/api/runs/crash/invitations",
+                    json={"name": f"Player {i}", "role": "player", "team": team["id"]},
+                ).json()
                 with httpx.Client(base_url=base, timeout=10.0) as joiner:
                     joiner.post("/api/join", json={"code": invite["code"]}).raise_for_status()
                     cookies = dict(joiner.cookies)
@@ -103,9 +119,12 @@ def crash_test(kills: int = 5, clients: int = 8, seconds: float = 12.0,
                 jars.append((cookies, questions[0]["id"]))
             admin.close()
             tally, stop = Tally(), threading.Event()
-            threads = [threading.Thread(target=_client, args=(base, cookies, "crash", question,
-                                                               stop, tally, i))
-                       for i, (cookies, question) in enumerate(jars)]  # fmt: skip
+            threads = [
+                threading.Thread(
+                    target=_client, args=(base, cookies, "crash", question, stop, tally, i)
+                )
+                for i, (cookies, question) in enumerate(jars)
+            ]
             for thread in threads:
                 thread.start()
             for _ in range(kills):
@@ -133,13 +152,20 @@ def crash_test(kills: int = 5, clients: int = 8, seconds: float = 12.0,
         missing = [k for k in tally.accepted if keys[k] == 0]
         doubled = [k for k, n in keys.items() if n > 1]
         verify = subprocess.run(
-            [sys.executable, "-m", "sitroom", "verify", "crash"], capture_output=True, text=True,
+            [sys.executable, "-m", "sitroom", "verify", "crash"],
+            capture_output=True,
+            text=True,
             env={**os.environ, "SITROOM_DATA_DIR": str(data_dir)},
-        )  # fmt: skip
-        summary = {"accepted": len(tally.accepted), "recorded": sum(keys.values()),
-                   "connection_failures": tally.failures, "kills": kills,
-                   "missing": len(missing), "doubled": len(doubled),
-                   "verify_exit": verify.returncode}  # fmt: skip
+        )
+        summary = {
+            "accepted": len(tally.accepted),
+            "recorded": sum(keys.values()),
+            "connection_failures": tally.failures,
+            "kills": kills,
+            "missing": len(missing),
+            "doubled": len(doubled),
+            "verify_exit": verify.returncode,
+        }
         assert not missing, f"accepted but not in the log: {missing[:5]}"
         assert not doubled, f"recorded twice: {doubled[:5]}"
         assert len(set(tally.accepted)) == len(tally.accepted)

@@ -36,11 +36,15 @@ def _sha256(data: bytes) -> str:
 
 def _event_line(event: StoredEvent) -> dict[str, Any]:
     return {
-        "seq": event.seq, "type": event.type, "payload": event.payload, "actor": event.actor,
+        "seq": event.seq,
+        "type": event.type,
+        "payload": event.payload,
+        "actor": event.actor,
         "recorded_at": format_timestamp(event.recorded_at),
-        "idempotency_key": event.idempotency_key, "prev_hash": event.prev_hash,
+        "idempotency_key": event.idempotency_key,
+        "prev_hash": event.prev_hash,
         "hash": event.hash,
-    }  # fmt: skip
+    }
 
 
 def export_archive(recorder: Recorder, run_id: str, path: Path) -> dict[str, Any]:
@@ -54,11 +58,16 @@ def export_archive(recorder: Recorder, run_id: str, path: Path) -> dict[str, Any
         json.dumps(_event_line(e), ensure_ascii=False, sort_keys=True) + "\n" for e in events
     ).encode("utf-8")
     manifest = {
-        "format": FORMAT, "version": VERSION, "run_id": record.id, "title": record.title,
-        "created_at": format_timestamp(record.created_at), "package_hash": record.package_hash,
-        "events": len(events), "head_hash": events[-1].hash if events else record.package_hash,
+        "format": FORMAT,
+        "version": VERSION,
+        "run_id": record.id,
+        "title": record.title,
+        "created_at": format_timestamp(record.created_at),
+        "package_hash": record.package_hash,
+        "events": len(events),
+        "head_hash": events[-1].hash if events else record.package_hash,
         "files": {"package.json": _sha256(package), "events.jsonl": _sha256(lines)},
-    }  # fmt: skip
+    }
     tmp = path.with_suffix(path.suffix + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
@@ -104,13 +113,19 @@ def read_archive(path: Path) -> tuple[RunRecord, list[StoredEvent]]:
     for number, line in enumerate(lines.decode("utf-8").splitlines(), start=1):
         try:
             item = json.loads(line)
-            events.append(StoredEvent(
-                run_id=run_id, seq=int(item["seq"]), type=str(item["type"]),
-                payload=dict(item["payload"]), actor=item.get("actor"),
-                recorded_at=parse_timestamp(item["recorded_at"]),
-                idempotency_key=item.get("idempotency_key"), prev_hash=str(item["prev_hash"]),
-                hash=str(item["hash"]),
-            ))  # fmt: skip
+            events.append(
+                StoredEvent(
+                    run_id=run_id,
+                    seq=int(item["seq"]),
+                    type=str(item["type"]),
+                    payload=dict(item["payload"]),
+                    actor=item.get("actor"),
+                    recorded_at=parse_timestamp(item["recorded_at"]),
+                    idempotency_key=item.get("idempotency_key"),
+                    prev_hash=str(item["prev_hash"]),
+                    hash=str(item["hash"]),
+                )
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ArchiveError(f"events.jsonl line {number}: {exc}") from None
     problems = verify_chain(events, manifest["package_hash"])
@@ -119,10 +134,13 @@ def read_archive(path: Path) -> tuple[RunRecord, list[StoredEvent]]:
     if len(events) != manifest.get("events"):
         raise ArchiveError("the number of events differs from the manifest")
     record = RunRecord(
-        id=run_id, title=str(manifest.get("title", run_id)),
-        package_json=package.decode("utf-8"), package_hash=str(manifest["package_hash"]),
-        created_at=parse_timestamp(manifest["created_at"]), last_seq=len(events),
-    )  # fmt: skip
+        id=run_id,
+        title=str(manifest.get("title", run_id)),
+        package_json=package.decode("utf-8"),
+        package_hash=str(manifest["package_hash"]),
+        created_at=parse_timestamp(manifest["created_at"]),
+        last_seq=len(events),
+    )
     return record, events
 
 

@@ -30,16 +30,19 @@ class Settings:
 
 
 ENV_VARS = {
-    "SITROOM_DATA_DIR": "Folder for the SQLite database and the generated secret key (default ./var).",
-    "SITROOM_DATABASE_URL": "sqlite:///PATH (default: DATA_DIR/sitroom.db) or postgresql://USER@HOST/DB.",
+    "SITROOM_DATA_DIR": "Folder for the SQLite database and the generated secret key "
+    "(default ./var).",
+    "SITROOM_DATABASE_URL": "sqlite:///PATH (default: DATA_DIR/sitroom.db) or "
+    "postgresql://USER@HOST/DB.",
     "SITROOM_REDIS_URL": "redis://HOST:PORT/DB: use Redis pub/sub between worker processes.",
     "SITROOM_REDIS_PREFIX": "Prefix of sitroom's Redis channels (default 'sitroom:').",
-    "SITROOM_SECRET_KEY": "Secret that signs invitation links and CSRF tokens (default: generated once into DATA_DIR/secret.key).",
+    "SITROOM_SECRET_KEY": "Secret that signs invitation links and CSRF tokens "
+    "(default: generated once into DATA_DIR/secret.key).",
     "SITROOM_BASE_URL": "The address participants use, for printed links (default http://127.0.0.1:8000).",
     "SITROOM_SECURE_COOKIES": "1 behind https: session cookies get the Secure flag.",
     "SITROOM_HEARTBEAT": "Seconds between SSE heartbeats (default 15).",
     "SITROOM_INVITATION_DAYS": "Days an invitation stays valid (default 7).",
-}  # fmt: skip
+}
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

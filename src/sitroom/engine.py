@@ -85,8 +85,9 @@ class Engine:
         """Store a run with a snapshot of its package (and the package's content hash)."""
         run_id = run_id or f"{package.exercise.id}-{uuid.uuid4().hex[:8]}"
         title = next(iter(package.exercise.title.values()), package.exercise.id)
-        return self.recorder.create_run(run_id, title, canonical_json(package),
-                                        package.content_hash())  # fmt: skip
+        return self.recorder.create_run(
+            run_id, title, canonical_json(package), package.content_hash()
+        )
 
     def runs(self) -> list[RunRecord]:
         return self.recorder.list_runs()
@@ -146,10 +147,14 @@ class Engine:
                 if not events:
                     return Outcome([])
                 batch = [
-                    NewEvent(e.TYPE, e.payload(), actor=principal.id,
-                             idempotency_key=key if i == 0 else None)
+                    NewEvent(
+                        e.TYPE,
+                        e.payload(),
+                        actor=principal.id,
+                        idempotency_key=key if i == 0 else None,
+                    )
                     for i, e in enumerate(events)
-                ]  # fmt: skip
+                ]
                 try:
                     result = self.recorder.append(run_id, batch, expected_seq=state.seq)
                 except SequenceConflict:
@@ -167,8 +172,12 @@ class Engine:
         released: list[str] = []
         for number in due_injects(state, self.clock()):
             try:
-                self.handle(run_id, cmd.ReleaseInject(number, how="scheduled"), SCHEDULER,
-                            key=f"scheduled:{number}")  # fmt: skip
+                self.handle(
+                    run_id,
+                    cmd.ReleaseInject(number, how="scheduled"),
+                    SCHEDULER,
+                    key=f"scheduled:{number}",
+                )
             except Rejected:
                 continue
             released.append(number)
@@ -187,10 +196,17 @@ class Engine:
         if isinstance(event, ev.DecisionConcurred | ev.DecisionNonConcurred):
             decision = self.state(run_id).decisions.get(event.decision)
             if decision is not None:
-                context = {"team": decision.team, "party": decision.party,
-                           "joint_with": decision.joint_with}  # fmt: skip
+                context = {
+                    "team": decision.team,
+                    "party": decision.party,
+                    "joint_with": decision.joint_with,
+                }
         data = view_event(principal, package, event, actor=stored.actor, context=context)
         if data is None:
             return None
-        return {"seq": stored.seq, "type": stored.type,
-                "at": stored.recorded_at.isoformat(), "data": data}  # fmt: skip
+        return {
+            "seq": stored.seq,
+            "type": stored.type,
+            "at": stored.recorded_at.isoformat(),
+            "data": data,
+        }

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from tests.support.auth import SECRET, START, FakeClock, cheap_passwords
-from tests.support.packages import two_parties
 
 from sitroom.auth import (
     Account,
@@ -34,6 +32,8 @@ from sitroom.auth import (
 )
 from sitroom.conduct.principal import Role
 from sitroom.storage import open_recorder
+from tests.support.auth import SECRET, START, FakeClock, cheap_passwords
+from tests.support.packages import two_parties
 
 _TABLES = ("sessions", "api_tokens", "invitations", "accounts")
 

@@ -56,8 +56,13 @@ def test_a_short_exercise(engine: Engine) -> None:
     assert again.duplicate
     assert len(engine.state(run.id).responses) == 1
     proposal = engine.handle(
-        run.id, cmd.ProposeDecision("Joint statement", "Issue it", joint_with=("brn",),
-                                    clauses=("guide/1.1",)), ALD, key="d-1")  # fmt: skip
+        run.id,
+        cmd.ProposeDecision(
+            "Joint statement", "Issue it", joint_with=("brn",), clauses=("guide/1.1",)
+        ),
+        ALD,
+        key="d-1",
+    )
     decision_id = proposal.events[0].payload["id"]
     assert engine.state(run.id).decisions[decision_id].status == (
         DecisionStatus.AWAITING_CONCURRENCE
@@ -71,8 +76,9 @@ def test_a_short_exercise(engine: Engine) -> None:
     engine.handle(run.id, cmd.CastVote("p1", ("no",), 2), BRN)
     closed = engine.handle(run.id, cmd.ClosePoll("p1"), FACILITATOR)
     assert closed.events[0].payload["results"] == {"yes": 1, "no": 1}
-    engine.handle(run.id, cmd.RecordObservation("Good consultation", objective="o1",
-                                                 rating="S"), EVALUATOR)  # fmt: skip
+    engine.handle(
+        run.id, cmd.RecordObservation("Good consultation", objective="o1", rating="S"), EVALUATOR
+    )
     engine.handle(run.id, cmd.EndRun(), FACILITATOR)
     assert engine.state(run.id).status == RunStatus.ENDED
     assert engine.published[-1] == (run.id, engine.state(run.id).seq)  # type: ignore[attr-defined]

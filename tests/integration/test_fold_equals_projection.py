@@ -27,22 +27,42 @@ PACKAGE = two_parties()
 numbers = st.sampled_from(["1", "2", "3", "4", "99"])
 texts = st.text(min_size=0, max_size=20)
 commands = st.one_of(
-    st.just(cmd.StartRun()), st.just(cmd.PauseRun()), st.just(cmd.ResumeRun()),
-    st.just(cmd.EndRun()), st.builds(cmd.OpenModule, st.sampled_from(["m1", "m2", "mx"])),
+    st.just(cmd.StartRun()),
+    st.just(cmd.PauseRun()),
+    st.just(cmd.ResumeRun()),
+    st.just(cmd.EndRun()),
+    st.builds(cmd.OpenModule, st.sampled_from(["m1", "m2", "mx"])),
     st.builds(cmd.ReleaseInject, numbers),
     st.builds(cmd.CorrectInject, numbers, st.fixed_dictionaries({"en": texts})),
-    st.builds(cmd.RetractInject, numbers), st.builds(cmd.RecordReceipt, numbers),
+    st.builds(cmd.RetractInject, numbers),
+    st.builds(cmd.RecordReceipt, numbers),
     st.builds(cmd.AcknowledgeInject, numbers),
-    st.builds(cmd.SubmitResponse, st.sampled_from(["inject", "question"]),
-              st.sampled_from(["1", "2", "q1", "q2"]), texts),
+    st.builds(
+        cmd.SubmitResponse,
+        st.sampled_from(["inject", "question"]),
+        st.sampled_from(["1", "2", "q1", "q2"]),
+        texts,
+    ),
     st.builds(cmd.ProposeDecision, texts, texts, st.sampled_from([(), ("ald",), ("brn",)])),
-    st.builds(cmd.OpenPoll, st.just("p1")), st.builds(cmd.ClosePoll, st.just("p1")),
-    st.builds(cmd.CastVote, st.just("p1"), st.sampled_from([("yes",), ("no",), ("yes", "no")]),
-              st.none() | st.integers(0, 6)),
+    st.builds(cmd.OpenPoll, st.just("p1")),
+    st.builds(cmd.ClosePoll, st.just("p1")),
+    st.builds(
+        cmd.CastVote,
+        st.just("p1"),
+        st.sampled_from([("yes",), ("no",), ("yes", "no")]),
+        st.none() | st.integers(0, 6),
+    ),
     st.builds(cmd.AddTeamNote, texts),
-    st.builds(cmd.RecordObservation, texts, st.none() | st.just("o1"), st.none(), st.none(),
-              st.none(), st.none() | st.sampled_from(["P", "S", "X"])),
-)  # fmt: skip
+    st.builds(
+        cmd.RecordObservation,
+        texts,
+        st.none() | st.just("o1"),
+        st.none(),
+        st.none(),
+        st.none(),
+        st.none() | st.sampled_from(["P", "S", "X"]),
+    ),
+)
 steps = st.lists(
     st.tuples(st.integers(0, len(PEOPLE) - 1), commands, st.none() | st.sampled_from("abc")),
     max_size=40,
@@ -65,12 +85,16 @@ def test_fold_of_log_equals_live_state(sequence: list[tuple[int, cmd.Command, st
                     outcome = engine.handle(run.id, command, PEOPLE[who], key)
                 except Rejected:
                     continue
-                decisions += [e.payload["id"] for e in outcome.events
-                              if e.type == "decision-proposed"]  # fmt: skip
+                decisions += [
+                    e.payload["id"] for e in outcome.events if e.type == "decision-proposed"
+                ]
                 for decision in decisions[-1:]:
                     try:
-                        engine.handle(run.id, cmd.AnswerDecision(decision, who % 2 == 0, "r"),
-                                      PEOPLE[2 - who % 2])  # fmt: skip
+                        engine.handle(
+                            run.id,
+                            cmd.AnswerDecision(decision, who % 2 == 0, "r"),
+                            PEOPLE[2 - who % 2],
+                        )
                     except Rejected:
                         pass
             live = engine.state(run.id)

@@ -5,8 +5,14 @@ from __future__ import annotations
 from sitroom.package.load import load_text
 from sitroom.package.model import Package
 
-SECRET_MARKERS = ("ZZEXPECTED-ACTION", "ZZCONTROLLER-NAME", "ZZINJECT-NOTES", "ZZFACILITATOR",
-                  "ZZCONTINGENCY-TEXT", "ZZALD-ONLY-TEXT")  # fmt: skip
+SECRET_MARKERS = (
+    "ZZEXPECTED-ACTION",
+    "ZZCONTROLLER-NAME",
+    "ZZINJECT-NOTES",
+    "ZZFACILITATOR",
+    "ZZCONTINGENCY-TEXT",
+    "ZZALD-ONLY-TEXT",
+)
 
 TWO_PARTIES = """
 exercise:
@@ -41,8 +47,12 @@ modules:
     start: 2027-03-04T09:00:00Z
     facilitator_notes: {en: ZZFACILITATOR, ko: ZZFACILITATOR}
     questions:
-      - {id: q1, text: {en: "What do you tell the ally?", ko: "동맹국에 무엇을 알리는가?"}, objectives: [o1]}
-      - {id: q2, text: {en: Aldoria only question, ko: 알도리아 질문}, parties: [ald]}
+      - id: q1
+        text: {en: "What do you tell the ally?", ko: "동맹국에 무엇을 알리는가?"}
+        objectives: [o1]
+      - id: q2
+        text: {en: Aldoria only question, ko: 알도리아 질문}
+        parties: [ald]
     polls:
       - id: p1
         question: {en: "Raise the level?", ko: "수준을 높이는가?"}

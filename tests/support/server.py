@@ -41,12 +41,17 @@ def wait_until_up(base: str, timeout: float = 20.0) -> None:
 def running_server(data_dir: Path, **env: str) -> Iterator[str]:
     """Serve sitroom in this process (a uvicorn thread); yield its base URL."""
     port = free_port()
-    settings = load_settings({
-        "SITROOM_DATA_DIR": str(data_dir), "SITROOM_BASE_URL": f"http://127.0.0.1:{port}",
-        "SITROOM_HEARTBEAT": "0.5", **env,
-    })  # fmt: skip
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on")  # fmt: skip
+    settings = load_settings(
+        {
+            "SITROOM_DATA_DIR": str(data_dir),
+            "SITROOM_BASE_URL": f"http://127.0.0.1:{port}",
+            "SITROOM_HEARTBEAT": "0.5",
+            **env,
+        }
+    )
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -61,9 +66,17 @@ def running_server(data_dir: Path, **env: str) -> Iterator[str]:
 
 def start_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
     """Start ``sitroom serve`` as a separate process (for crash and multi-worker tests)."""
-    environ = {**os.environ, "SITROOM_DATA_DIR": str(data_dir),
-               "SITROOM_BASE_URL": f"http://127.0.0.1:{port}", "SITROOM_HEARTBEAT": "0.5", **env}
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "sitroom", "serve", "--port", str(port)],
-        env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    environ = {
+        **os.environ,
+        "SITROOM_DATA_DIR": str(data_dir),
+        "SITROOM_BASE_URL": f"http://127.0.0.1:{port}",
+        "SITROOM_HEARTBEAT": "0.5",
+        **env,
+    }
+    with (data_dir / f"server-{port}.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sitroom", "serve", "--port", str(port)],
+            env=environ,
+            stdout=log,
+            stderr=log,
+        )

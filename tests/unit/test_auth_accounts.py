@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.support.auth import FakeClock, cheap_hasher, cheap_passwords
 
 from sitroom.auth import Accounts, AuthError, MemoryAuthStore, Passwords, principal_for_account
 from sitroom.conduct.principal import Role
+from tests.support.auth import FakeClock, cheap_hasher, cheap_passwords
 
 PASSWORD = "correct horse battery"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.support.auth import SECRET
 
 from sitroom.auth import CsrfGuard
+from tests.support.auth import SECRET
 
 
 def test_a_token_is_accepted_for_its_own_session_only() -> None:

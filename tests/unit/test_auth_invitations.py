@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.support.auth import SECRET, FakeClock
-from tests.support.packages import two_parties
 
 from sitroom.auth import (
     AuthError,
@@ -23,6 +21,8 @@ from sitroom.auth import (
 from sitroom.auth.invitations import JOIN_CODE_ALPHABET
 from sitroom.conduct.principal import Role
 from sitroom.package.model import Package
+from tests.support.auth import SECRET, FakeClock
+from tests.support.packages import two_parties
 
 RUN = "run-1"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.support.auth import FakeClock
 
 from sitroom.auth import RateLimiter, TooManyAttempts
+from tests.support.auth import FakeClock
 
 
 def test_ten_failures_a_minute_then_the_client_waits() -> None:

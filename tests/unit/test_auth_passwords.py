@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.support.auth import cheap_passwords
 
 from sitroom.auth import AuthError, check_password
+from tests.support.auth import cheap_passwords
 
 
 def test_a_password_verifies_against_its_own_hash_only() -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.support.auth import SECRET, FakeClock, cheap_passwords
-from tests.support.packages import two_parties
 
 from sitroom.auth import (
     SESSION_COOKIE,
@@ -22,6 +20,8 @@ from sitroom.auth import (
 )
 from sitroom.auth.keys import token_digest
 from sitroom.conduct.principal import Role
+from tests.support.auth import SECRET, FakeClock, cheap_passwords
+from tests.support.packages import two_parties
 
 
 class Desk:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.support.auth import FakeClock, cheap_passwords
 
 from sitroom.auth import (
     API_TOKEN_PREFIX,
@@ -17,6 +16,7 @@ from sitroom.auth import (
 )
 from sitroom.auth.keys import token_digest
 from sitroom.conduct.principal import Role
+from tests.support.auth import FakeClock, cheap_passwords
 
 
 class Bench:

@@ -13,7 +13,6 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from tests.unit.package_factory import make_package, package_data
 
 from sitroom.package import documents
 from sitroom.package.documents import (
@@ -26,6 +25,7 @@ from sitroom.package.documents import (
 from sitroom.package.marking import EXERCISE_MARK, exercise_banner
 from sitroom.package.model import Marking, Package
 from sitroom.package.redact import is_control_field, player_safe
+from tests.unit.package_factory import make_package, package_data
 
 SITMAN, HANDBOOK = DocumentKind.SITMAN, DocumentKind.HANDBOOK
 NOTICE = "CONTROLLER/EVALUATOR USE ONLY — do not share with players"
@@ -146,8 +146,17 @@ class ControlMarker:
 
 
 # Free-text fields held as plain strings (LocalText dicts are found by their type).
-FREE_TEXT = {"venue", "sponsor", "participating_organizations", "organization", "role",
-             "short_title", "from_", "controller", "name"}  # fmt: skip
+FREE_TEXT = {
+    "venue",
+    "sponsor",
+    "participating_organizations",
+    "organization",
+    "role",
+    "short_title",
+    "from_",
+    "controller",
+    "name",
+}
 PAYLOAD = (
     '<script>alert("x")</script><img src=x onerror=alert(1)> [a](javascript:alert(2)) '
     "</style><style>body{display:none}</style> ![p](https://tracker.example/p.png)"
@@ -175,8 +184,11 @@ def test_every_control_field_reaches_the_handbook_and_never_the_sitman() -> None
     marker = ControlMarker()
     package = marker.mark(make_package(with_contingency(package_data())))
 
-    marked_models = {cls for cls in model_classes(Package) if any(
-        is_control_field(cls, name) for name in cls.model_fields)}  # fmt: skip
+    marked_models = {
+        cls
+        for cls in model_classes(Package)
+        if any(is_control_field(cls, name) for name in cls.model_fields)
+    }
     reached = {cls for cls, _ in marker.fields}
     assert marked_models <= reached, (
         f"add {sorted(c.__name__ for c in marked_models - reached)} to the test package"
@@ -219,9 +231,21 @@ def test_sitman_view_is_built_from_the_player_safe_package() -> None:
 def test_handbook_has_the_msel_columns_and_each_injects_own_banner() -> None:
     package = make_package()
     handbook = render_document(package, HANDBOOK)
-    for heading in ("MSEL #", "Scenario time", "Offset", "From", "To", "Delivery", "Type",
-                    "Subject", "Inject", "Expected actions", "Objectives, tasks and clauses",
-                    "Controller", "Notes"):  # fmt: skip
+    for heading in (
+        "MSEL #",
+        "Scenario time",
+        "Offset",
+        "From",
+        "To",
+        "Delivery",
+        "Type",
+        "Subject",
+        "Inject",
+        "Expected actions",
+        "Objectives, tasks and clauses",
+        "Controller",
+        "Notes",
+    ):
         assert f">{heading}</th>" in handbook
     for inject in package.injects():
         assert exercise_banner(package.marking_of(inject), package) in handbook

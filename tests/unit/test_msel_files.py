@@ -355,3 +355,62 @@ class TestSheetShapes:
         assert report.package.injects()[0].scenario_time == datetime(
             datetime.now().year, 3, 4, 9, 0
         )
+
+    def test_repeated_header_rows_and_phase_sections(self, tmp_path: Path) -> None:
+        rows = [
+            HEADER,
+            ["Phase I"],
+            ROWS[0],
+            [],
+            ["PHASE II"],
+            [h.upper() for h in HEADER],
+            ROWS[1],
+        ]
+        report = import_msel(_xlsx(tmp_path / "m.xlsx", rows))
+        assert report.package is not None
+        assert [(m.id, m.title["en"]) for m in report.package.modules] == [
+            ("phase-i", "Phase I"),
+            ("phase-ii", "PHASE II"),
+        ]
+        assert report.skipped == [
+            (2, "section title 'Phase I'"),
+            (4, "blank row"),
+            (5, "section title 'PHASE II'"),
+            (6, "the header row again"),
+        ]
+
+    def test_bare_numbers_in_a_phase_column(self, tmp_path: Path) -> None:
+        rows = [["Module #", *HEADER], [1, *ROWS[0]], [2, *ROWS[1]]]
+        report = import_msel(_xlsx(tmp_path / "m.xlsx", rows))
+        assert report.package is not None
+        assert [(m.id, m.title["en"]) for m in report.package.modules] == [
+            ("module-1", "Module 1"),
+            ("module-2", "Module 2"),
+        ]
+
+    def test_missing_mapping_file(self, tmp_path: Path) -> None:
+        path = _xlsx(tmp_path / "m.xlsx", [HEADER, *ROWS])
+        report = import_msel(path, mapping=tmp_path / "none.yaml")
+        assert (report.package, _codes(report)) == (None, ["not-found"])
+
+    def test_mapping_that_is_not_a_mapping(self, tmp_path: Path) -> None:
+        path = _xlsx(tmp_path / "m.xlsx", [HEADER, *ROWS])
+        (tmp_path / "list.yaml").write_text("- number\n- time\n", encoding="utf-8")
+        assert _codes(import_msel(path, mapping=tmp_path / "list.yaml")) == ["invalid-mapping"]
+        (tmp_path / "bad.yaml").write_text("a: [b\n", encoding="utf-8")
+        assert _codes(import_msel(path, mapping=tmp_path / "bad.yaml")) == ["yaml-syntax"]
+
+
+def test_damaged_sheet_part(tmp_path: Path) -> None:
+    good = _xlsx(tmp_path / "good.xlsx", [HEADER, *ROWS])
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) - 200]
+            target.writestr(item, data)
+    report = import_msel(damaged, sheet="MSEL")
+    assert report.package is None
+    assert _codes(report) == ["corrupt-workbook"]
+    assert report.problems[0].sheet == "MSEL"

@@ -36,34 +36,81 @@ EPOCH = datetime(1899, 12, 30)
 @pytest.mark.parametrize(
     ("header", "field"),
     [
-        ("MSEL #", "number"), ("MSEL NUMBER", "number"), ("MSEL No.", "number"),
-        ("Event #", "number"), ("Inject #", "number"), ("Inject No", "number"), ("#", "number"),
-        ("No.", "number"), ("EVENT TIME", "time"), ("INJECT DTG", "time"), ("Time", "time"),
-        ("DTG", "time"), ("Scenario Time", "time"), ("Inject Time", "time"),
-        ("Delivery Time", "time"), ("Date/Time", "time"), ("Time (EST)", "time"),
-        ("Date", "date"), ("Day", "day"), ("SEND TO", "to"), ("Sent To:", "to"), ("To", "to"),
-        ("Recipient", "to"), ("Intended Player(s)", "to"), ("Player", "to"),
-        ("SEND FROM (Simulated)", "from"), ("From", "from"), ("Originator", "from"),
-        ("Simulated Sender", "from"), ("INJECT MODE", "delivery"), ("METHOD", "delivery"),
-        ("Delivery Method", "delivery"), ("Mode", "delivery"), ("Inject Type", "type"),
-        ("Type", "type"), ("SUBJECT", "title"), ("TITLE", "title"), ("Event", "title"),
-        ("Event Synopsis", "title"), ("Inject Title", "title"), ("Synopsis", "title"),
-        ("DESCRIPTION/SCRIPT", "content"), ("EVENT DESCRIPTION", "content"),
-        ("Description", "content"), ("Inject", "content"), ("Script", "content"),
-        ("Message", "content"), ("Inject Description", "content"),
-        ("EXPECTED ACTION", "expected"), ("Expected Outcome", "expected"),
-        ("Expected Player Action", "expected"), ("Expected Response", "expected"),
-        ("Expected Player Response", "expected"), ("Expected Player Actions", "expected"),
-        ("CONTROLLER", "controller"), ("INJECTED BY", "controller"),
-        ("Controller Responsible", "controller"), ("Responsible Controller", "controller"),
-        ("STATUS", "status"), ("Phase", "phase"), ("Module", "phase"), ("Segment", "phase"),
-        ("Objective", "objective"), ("Objectives", "objective"),
-        ("Exercise Objective", "objective"), ("Core Capability", "capability"),
-        ("Capability", "capability"), ("Notes", "notes"), ("Remarks", "notes"),
-        ("Comments", "notes"), ("Evaluator Notes", "notes"), ("Offset", "offset"),
+        ("MSEL #", "number"),
+        ("MSEL NUMBER", "number"),
+        ("MSEL No.", "number"),
+        ("Event #", "number"),
+        ("Inject #", "number"),
+        ("Inject No", "number"),
+        ("#", "number"),
+        ("No.", "number"),
+        ("EVENT TIME", "time"),
+        ("INJECT DTG", "time"),
+        ("Time", "time"),
+        ("DTG", "time"),
+        ("Scenario Time", "time"),
+        ("Inject Time", "time"),
+        ("Delivery Time", "time"),
+        ("Date/Time", "time"),
+        ("Time (EST)", "time"),
+        ("Date", "date"),
+        ("Day", "day"),
+        ("SEND TO", "to"),
+        ("Sent To:", "to"),
+        ("To", "to"),
+        ("Recipient", "to"),
+        ("Intended Player(s)", "to"),
+        ("Player", "to"),
+        ("SEND FROM (Simulated)", "from"),
+        ("From", "from"),
+        ("Originator", "from"),
+        ("Simulated Sender", "from"),
+        ("INJECT MODE", "delivery"),
+        ("METHOD", "delivery"),
+        ("Delivery Method", "delivery"),
+        ("Mode", "delivery"),
+        ("Inject Type", "type"),
+        ("Type", "type"),
+        ("SUBJECT", "title"),
+        ("TITLE", "title"),
+        ("Event", "title"),
+        ("Event Synopsis", "title"),
+        ("Inject Title", "title"),
+        ("Synopsis", "title"),
+        ("DESCRIPTION/SCRIPT", "content"),
+        ("EVENT DESCRIPTION", "content"),
+        ("Description", "content"),
+        ("Inject", "content"),
+        ("Script", "content"),
+        ("Message", "content"),
+        ("Inject Description", "content"),
+        ("EXPECTED ACTION", "expected"),
+        ("Expected Outcome", "expected"),
+        ("Expected Player Action", "expected"),
+        ("Expected Response", "expected"),
+        ("Expected Player Response", "expected"),
+        ("Expected Player Actions", "expected"),
+        ("CONTROLLER", "controller"),
+        ("INJECTED BY", "controller"),
+        ("Controller Responsible", "controller"),
+        ("Responsible Controller", "controller"),
+        ("STATUS", "status"),
+        ("Phase", "phase"),
+        ("Module", "phase"),
+        ("Segment", "phase"),
+        ("Objective", "objective"),
+        ("Objectives", "objective"),
+        ("Exercise Objective", "objective"),
+        ("Core Capability", "capability"),
+        ("Capability", "capability"),
+        ("Notes", "notes"),
+        ("Remarks", "notes"),
+        ("Comments", "notes"),
+        ("Evaluator Notes", "notes"),
+        ("Offset", "offset"),
         ("Inject Description and Script", "content"),
     ],
-)  # fmt: skip
+)
 def test_header_synonyms(header: str, field: str) -> None:
     assert match_header(header)[0] == field
 
@@ -105,11 +152,14 @@ def test_header_row_is_the_best_match_in_the_first_rows() -> None:
 def test_columns_keep_every_header_and_give_a_field_once() -> None:
     columns = map_columns(["Subject", "Title", None, "Notes", "Remarks", "Notes"], 7)
     assert [(c.key, c.field, c.how) for c in columns] == [
-        ("Subject", "title", "synonym"), ("Title", "notes", "duplicate"),
-        ("Column C", "notes", "unmapped"), ("Notes", "notes", "synonym"),
-        ("Remarks", "notes", "synonym"), ("Notes (2)", "notes", "synonym"),
+        ("Subject", "title", "synonym"),
+        ("Title", "notes", "duplicate"),
+        ("Column C", "notes", "unmapped"),
+        ("Notes", "notes", "synonym"),
+        ("Remarks", "notes", "synonym"),
+        ("Notes (2)", "notes", "synonym"),
         ("Column G", "notes", "unmapped"),
-    ]  # fmt: skip
+    ]
 
 
 def test_archive_sheet_names() -> None:
@@ -130,10 +180,19 @@ def test_archive_sheet_names() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("0700", (7, 0, 0)), ("600", (6, 0, 0)), ("09:10", (9, 10, 0)), ("9:10 AM", (9, 10, 0)),
-     ("9:10 p.m.", (21, 10, 0)), ("12 AM", (0, 0, 0)), ("0900 hrs", (9, 0, 0)),
-     ("1430Z", (14, 30, 0)), ("9h10", (9, 10, 0)), ("noon", (12, 0, 0))],
-)  # fmt: skip
+    [
+        ("0700", (7, 0, 0)),
+        ("600", (6, 0, 0)),
+        ("09:10", (9, 10, 0)),
+        ("9:10 AM", (9, 10, 0)),
+        ("9:10 p.m.", (21, 10, 0)),
+        ("12 AM", (0, 0, 0)),
+        ("0900 hrs", (9, 0, 0)),
+        ("1430Z", (14, 30, 0)),
+        ("9h10", (9, 10, 0)),
+        ("noon", (12, 0, 0)),
+    ],
+)
 def test_clock_times(text: str, expected: tuple[int, int, int]) -> None:
     assert parse_clock(text) == expected
 
@@ -146,11 +205,21 @@ def test_not_clock_times(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("4- Mar", (None, 3, 4)), ("4-Mar", (None, 3, 4)), ("4 March 2027", (2027, 3, 4)),
-     ("Mar 4", (None, 3, 4)), ("March 4, 2027", (2027, 3, 4)), ("2027-03-04", (2027, 3, 4)),
-     ("3/4/2027", (2027, 3, 4)), ("13/4/27", (2027, 4, 13)), ("04.03.2027", (2027, 3, 4)),
-     ("Tue 4 Mar", (None, 3, 4)), ("Sept 3", (None, 9, 3)), ("29-Feb", (None, 2, 29))],
-)  # fmt: skip
+    [
+        ("4- Mar", (None, 3, 4)),
+        ("4-Mar", (None, 3, 4)),
+        ("4 March 2027", (2027, 3, 4)),
+        ("Mar 4", (None, 3, 4)),
+        ("March 4, 2027", (2027, 3, 4)),
+        ("2027-03-04", (2027, 3, 4)),
+        ("3/4/2027", (2027, 3, 4)),
+        ("13/4/27", (2027, 4, 13)),
+        ("04.03.2027", (2027, 3, 4)),
+        ("Tue 4 Mar", (None, 3, 4)),
+        ("Sept 3", (None, 9, 3)),
+        ("29-Feb", (None, 2, 29)),
+    ],
+)
 def test_calendar_dates(text: str, expected: tuple[int | None, int, int]) -> None:
     assert parse_calendar_date(text) == expected
 
@@ -169,15 +238,17 @@ def test_day_numbers() -> None:
         ("2027-03-04 09:00", TimeParts(moment=datetime(2027, 3, 4, 9, 0))),
         ("Day 2 0900", TimeParts(day_index=1, clock=time(9, 0))),
         ("D+1 09:00", TimeParts(day_index=1, clock=time(9, 0))),
-        ("4-Mar 14:30", TimeParts(day=date(2027, 3, 4), clock=time(14, 30), exact=False,
-                                  yearless=True)),
+        (
+            "4-Mar 14:30",
+            TimeParts(day=date(2027, 3, 4), clock=time(14, 30), exact=False, yearless=True),
+        ),
         ("Mar 4, 2027 9:00 AM", TimeParts(day=date(2027, 3, 4), clock=time(9, 0))),
         ("H+2", TimeParts(delta=timedelta(hours=2))),
         ("T+0:30", TimeParts(delta=timedelta(minutes=30))),
         ("+45m", TimeParts(delta=timedelta(minutes=45))),
         ("0900-0930", TimeParts(clock=time(9, 0), exact=False)),
     ],
-)  # fmt: skip
+)
 def test_time_texts(text: str, parts: TimeParts) -> None:
     assert read_time_text(text, year=2027) == parts
 
@@ -259,20 +330,29 @@ def test_cells() -> None:
 def test_expected_action_lines() -> None:
     assert action_lines("- one\n• two\n\n3) three\n") == ["one", "two", "", "three"]
     assert actions({"en": ["one", "", "three"], "ko": ["하나", "둘"]}) == [
-        {"en": "one", "ko": "하나"}, {"ko": "둘"}, {"en": "three"},
-    ]  # fmt: skip
+        {"en": "one", "ko": "하나"},
+        {"ko": "둘"},
+        {"en": "three"},
+    ]
 
 
 @pytest.mark.parametrize(
     ("text", "method", "exact"),
-    [("e-mail", DeliveryMethod.EMAIL, True), ("Email", DeliveryMethod.EMAIL, True),
-     ("Phone call", DeliveryMethod.PHONE, True), ("Radio", DeliveryMethod.RADIO, True),
-     ("Briefing", DeliveryMethod.BRIEFING, True), ("Video", DeliveryMethod.VIDEO, True),
-     ("Handout", DeliveryMethod.DOCUMENT, True), ("Paper", DeliveryMethod.DOCUMENT, True),
-     ("In person", DeliveryMethod.IN_PERSON, True), ("Tweet", DeliveryMethod.SOCIAL_MEDIA, True),
-     ("Email to the director", DeliveryMethod.EMAIL, False),
-     ("Carrier pigeon", DeliveryMethod.OTHER, False)],
-)  # fmt: skip
+    [
+        ("e-mail", DeliveryMethod.EMAIL, True),
+        ("Email", DeliveryMethod.EMAIL, True),
+        ("Phone call", DeliveryMethod.PHONE, True),
+        ("Radio", DeliveryMethod.RADIO, True),
+        ("Briefing", DeliveryMethod.BRIEFING, True),
+        ("Video", DeliveryMethod.VIDEO, True),
+        ("Handout", DeliveryMethod.DOCUMENT, True),
+        ("Paper", DeliveryMethod.DOCUMENT, True),
+        ("In person", DeliveryMethod.IN_PERSON, True),
+        ("Tweet", DeliveryMethod.SOCIAL_MEDIA, True),
+        ("Email to the director", DeliveryMethod.EMAIL, False),
+        ("Carrier pigeon", DeliveryMethod.OTHER, False),
+    ],
+)
 def test_delivery_methods(text: str, method: DeliveryMethod, exact: bool) -> None:
     assert delivery_method(text) == (method, exact)
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from sitroom.realtime import Broker, MemoryBroker, make_broker
-from sitroom.realtime.redisbroker import RedisBroker, channel_pattern
+from sitroom.realtime.redisbroker import RedisBroker, channel_pattern, redacted
 
 
 @pytest.mark.asyncio
@@ -168,3 +168,15 @@ def test_an_empty_prefix_is_refused() -> None:
 def test_glob_characters_in_the_prefix_are_matched_literally() -> None:
     assert channel_pattern("sitroom:") == "sitroom:run:*"
     assert channel_pattern("a*b?[c]\\:") == "a\\*b\\?\\[c\\]\\\\:run:*"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("rediss://app:s3cret@cache.example:6380/1", "rediss://app:***@cache.example:6380/1"),
+    ],
+)
+def test_the_redis_password_never_reaches_the_logs(url: str, shown: str) -> None:
+    assert redacted(url) == shown

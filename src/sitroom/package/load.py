@@ -146,11 +146,14 @@ class _Build:
                 "timestamp",
             }:
                 kind = node.tag.rsplit(":", 1)[-1]
-                if kind in ("int", "float") and node.style is None:
-                    # Base-60 numbers ('1:30:00') are durations or times to a planner, and an
-                    # identifier written '1.10' must not become the number 1.1.
-                    if ":" in node.value or (path and path[-1] in _TEXT_KEYS):
-                        return node.value
+                # Base-60 numbers ('1:30:00') are durations or times to a planner, and an
+                # identifier written '1.10' must not become the number 1.1.
+                if (
+                    kind in ("int", "float")
+                    and node.style is None
+                    and (":" in node.value or (path and path[-1] in _TEXT_KEYS))
+                ):
+                    return node.value
                 try:
                     return self.constructor.construct_object(node, deep=True)
                 except (yaml.YAMLError, ValueError) as exc:
@@ -411,7 +414,6 @@ def to_package(data: dict[str, Any], source: SourceMap) -> tuple[Package | None,
 
 def _known_fields(data: Any, loc: tuple[str | int, ...]) -> set[str]:
     """Field names allowed at the model reached by ``loc`` (for 'did you mean' hints)."""
-    from pydantic import BaseModel
 
     model: type[BaseModel] = Package
     for part in loc:

@@ -62,41 +62,45 @@ class Book:
     path: Path
     names: list[str]
     hidden: set[str] = field(default_factory=set)
+    damaged: dict[str, str] = field(default_factory=dict)
+    """Sheets whose part could not be read, with the reason."""
     epoch: datetime = EXCEL_EPOCH
     _workbook: Any = None
     _handle: BinaryIO | None = None
     _csv_rows: list[list[Any]] | None = None
 
     def head(self, name: str, count: int = HEAD_ROWS) -> list[list[Any]]:
-        """The first ``count`` rows of a sheet, to look for its header."""
+        """The first ``count`` rows of a sheet, to look for its header (none if unreadable)."""
         if self._csv_rows is not None:
             return self._csv_rows[:count]
         worksheet = self._workbook[name]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            worksheet.reset_dimensions()
-            return [_trim(row) for row in worksheet.iter_rows(max_row=count, values_only=True)]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                worksheet.reset_dimensions()
+                return [_trim(row) for row in worksheet.iter_rows(max_row=count, values_only=True)]
+        except Exception as exc:  # openpyxl parses a sheet's part only when it is read
+            self.damaged[name] = str(exc) or type(exc).__name__
+            return []
 
     def read(self, name: str, progress: Progress | None = None) -> tuple[Sheet, list[Problem]]:
         """Every row of a sheet, with its merged ranges; too many rows is an error."""
         if self._csv_rows is not None:
             return Sheet(name, self._csv_rows), []
-        worksheet = self._workbook[name]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            estimate = worksheet.max_row or 0
-            worksheet.reset_dimensions()
-            rows: list[list[Any]] = []
-            wide = False
-            for values in worksheet.iter_rows(values_only=True):
-                row = _trim(values)
-                if len(row) > MAX_COLUMNS:
-                    row, wide = row[:MAX_COLUMNS], True
-                rows.append(row)
-                if len(rows) > MAX_ROWS:
-                    return Sheet(name, []), [_too_many_rows(self.path, name)]
-                if progress and len(rows) % 200 == 0:
-                    progress(len(rows), max(estimate, len(rows)))
+        try:
+            rows, wide = self._rows(name, progress)
+        except _TooManyRows:
+            return Sheet(name, []), [_too_many_rows(self.path, name)]
+        except Exception as exc:  # openpyxl parses sheet parts only now, and may fail on them
+            return Sheet(name, []), [
+                Problem(
+                    "corrupt-workbook",
+                    f"the sheet cannot be read: {exc}",
+                    file=str(self.path),
+                    sheet=name,
+                    hint="open it in Excel and save it again as an Excel workbook (.xlsx)",
+                )
+            ]
         problems: list[Problem] = []
         if wide:
             problems.append(
@@ -109,9 +113,28 @@ class Book:
                     hint="an MSEL needs a few dozen columns at most; delete the stray cells",
                 )
             )
+        return Sheet(name, rows, self._merges(self._workbook[name])), problems
+
+    def _rows(self, name: str, progress: Progress | None) -> tuple[list[list[Any]], bool]:
+        worksheet = self._workbook[name]
+        rows: list[list[Any]] = []
+        wide = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimate = worksheet.max_row or 0
+            worksheet.reset_dimensions()
+            for values in worksheet.iter_rows(values_only=True):
+                row = _trim(values)
+                if len(row) > MAX_COLUMNS:
+                    row, wide = row[:MAX_COLUMNS], True
+                rows.append(row)
+                if len(rows) > MAX_ROWS:
+                    raise _TooManyRows
+                if progress and len(rows) % 200 == 0:
+                    progress(len(rows), max(estimate, len(rows)))
         while rows and not rows[-1]:
             rows.pop()
-        return Sheet(name, rows, self._merges(worksheet)), problems
+        return rows, wide
 
     def _merges(self, worksheet: Any) -> list[tuple[int, int, int, int]]:
         # Read-only worksheets keep the path of their XML part; without it, no merges.
@@ -120,8 +143,11 @@ class Book:
             return []
         from openpyxl.utils.cell import range_boundaries
 
-        with zipfile.ZipFile(self.path) as archive:
-            data = archive.read(member.lstrip("/"))
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                data = archive.read(member.lstrip("/"))
+        except (KeyError, OSError, zipfile.BadZipFile):
+            return []
         merges = []
         for match in _MERGE.finditer(data):
             ref = match[1].decode("ascii")
@@ -139,6 +165,10 @@ class Book:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+class _TooManyRows(Exception):
+    pass
 
 
 def _trim(values: tuple[Any, ...] | list[Any]) -> list[Any]:
@@ -301,7 +331,8 @@ def _open_xlsx(path: Path) -> tuple[Book | None, list[Problem]]:
             )
         ]
     epoch = getattr(workbook, "epoch", EXCEL_EPOCH)
-    return Book("xlsx", path, sheetnames, hidden, epoch, _workbook=workbook, _handle=handle), []
+    book = Book("xlsx", path, sheetnames, hidden, epoch=epoch, _workbook=workbook, _handle=handle)
+    return book, []
 
 
 def _open_csv(path: Path) -> tuple[Book | None, list[Problem]]:

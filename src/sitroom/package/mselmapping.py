@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sitroom.package.load import parse_yaml, read_text
 from sitroom.package.mselheaders import FIELDS, Column, Mapping, normalize_header, parse_field
 from sitroom.package.problems import Problem, Severity
 
@@ -27,8 +28,15 @@ def read_mapping(source: Path | dict[str, str] | None) -> tuple[Mapping, list[Pr
     display = str(source) if isinstance(source, Path) else "<mapping>"
     positions: Any = None
     if isinstance(source, Path):
-        from sitroom.package.load import parse_yaml, read_text
-
+        if not source.is_file():
+            return {}, [
+                Problem(
+                    "not-found",
+                    f"no such mapping file: {source}",
+                    file=display,
+                    hint="a mapping file has lines like 'Inject Narrative: content'",
+                )
+            ]
         text, problems = read_text(source, display)
         if text is None:
             return {}, problems

@@ -9,6 +9,7 @@ as "Header: value".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,8 +30,15 @@ from sitroom.package.mselcells import (
     inject_type,
     next_free_number,
 )
-from sitroom.package.mselheaders import Column
-from sitroom.package.mselsections import Merge, apply_merges, first_label, heading, row_kind
+from sitroom.package.mselheaders import Column, normalize_header
+from sitroom.package.mselsections import (
+    Merge,
+    apply_merges,
+    first_label,
+    heading,
+    repeats_header,
+    row_kind,
+)
 from sitroom.package.mselteams import Recipients, slugify, unique_id
 from sitroom.package.mseltime import TIME_CELL_FORMS, RowTime, TimeParts, combine, read_time_cell
 from sitroom.package.mselworkbook import ExerciseInfo, parse_marking
@@ -120,6 +128,7 @@ class _Converter:
 
     def run(self, merges: Sequence[Merge]) -> Conversion:
         banners = apply_merges(self.rows, self.header, len(self.columns), merges)
+        header = [normalize_header(cell_text(v)) for v in self.rows[self.header]]
         keys = {c.index for name in ("number", "title") for c in self.by_field.get(name, [])}
         drafts: list[_Draft] = []
         section, last_group = "", ""
@@ -130,6 +139,8 @@ class _Converter:
                 self.ctx.progress(done)
             row, number = self.rows[index], index + 1
             reason = row_kind(row, banners.get(index), keys, len(self.columns))
+            if reason is None and repeats_header(row, header):
+                reason = "the header row again"
             if reason:
                 self.out.skipped.append((number, reason))
                 found = heading(row) if reason.startswith("section title") else None
@@ -372,8 +383,13 @@ class _Converter:
             label = (not self.group_field and first_label(headings)) or "MSEL"
             return unique_id(slugify(label, "msel"), taken), {self.lang: label}
         found = heading([group]) if not self.group_field else None
-        base = slugify(found[0] if found else group, "module")
-        return unique_id(base, taken), {self.lang: group}
+        label = group
+        if self.group_field and re.fullmatch(r"\d{1,3}|[IVXLC]{1,6}", group):
+            # A bare "2" under a "Phase" column is "Phase 2".
+            word = re.sub(r"[^\w\s]", "", self.by_field[self.group_field][0].header).strip()
+            label = f"{word} {group}" if word else group
+        base = slugify(found[0] if found else label, "module")
+        return unique_id(base, taken), {self.lang: label}
 
     def injects(self, drafts: list[_Draft]) -> list[Inject]:
         """The module's injects; clock times become offsets from the module's earliest."""

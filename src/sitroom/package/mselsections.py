@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sitroom.package.mselcells import at, cell_text, clean_number, is_number
+from sitroom.package.mselheaders import normalize_header
 
 Merge = tuple[int, int, int, int]
 """A merged range: 0-based first row, first column, last row, last column."""
@@ -96,6 +97,18 @@ def row_kind(row: list[Any], banner: str | None, key_columns: set[int], width: i
     ):
         return f"section title '{summary}'"
     return None
+
+
+def repeats_header(row: list[Any], header: list[str]) -> bool:
+    """True for a copy of the header row (MSELs printed per day repeat it above each day)."""
+    same = filled = 0
+    for index, value in enumerate(row):
+        if value is None:
+            continue
+        filled += 1
+        if isinstance(value, str) and index < len(header) and header[index]:
+            same += normalize_header(value) == header[index]
+    return same >= 2 and same * 2 >= filled
 
 
 def heading(row: list[Any]) -> tuple[str, str] | None:

@@ -70,6 +70,8 @@ def choose_sheet(
                 )
             )
         found = find_header(book.head(name), mapping)
+        if name in book.damaged:
+            return Choice(name, error=_damaged(name, book.damaged[name]))
         if found is None:
             return Choice(
                 name,
@@ -93,6 +95,9 @@ def choose_sheet(
             score = found[1] + (0.25 if _MSEL_NAME.search(name) else 0.0)
             if best is None or score > best[0]:
                 best = (score, name, found[0])
+    if best is None and book.damaged:
+        name, reason = next(iter(book.damaged.items()))
+        return Choice(name, error=_damaged(name, reason))
     if best is None:
         left = f" (left out: {', '.join(repr(n) for n in passed)})" if passed else ""
         return Choice(
@@ -103,6 +108,14 @@ def choose_sheet(
             )
         )
     return Choice(best[1], best[2], notes=passed)
+
+
+def _damaged(name: str, reason: str) -> tuple[str, str, str]:
+    return (
+        "corrupt-workbook",
+        f"sheet '{name}' cannot be read: {reason}",
+        "open the workbook in Excel and save it again as an Excel workbook (.xlsx)",
+    )
 
 
 def pick_name(wanted: str, names: Sequence[str]) -> str | None:

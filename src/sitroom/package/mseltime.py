@@ -53,16 +53,6 @@ class TimeParts:
     exact: bool = True
     yearless: bool = False
 
-    def empty(self) -> bool:
-        """True when nothing about time was written."""
-        return not (
-            self.moment
-            or self.day
-            or self.clock
-            or self.day_index is not None
-            or self.delta is not None
-        )
-
     def merge(self, other: TimeParts) -> TimeParts:
         """Fill the parts this one lacks from ``other``."""
         return TimeParts(

@@ -19,6 +19,7 @@ import os
 import random
 import secrets
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -39,6 +40,16 @@ def channel_pattern(prefix: str) -> str:
     """The ``PSUBSCRIBE`` pattern matching every run channel under ``prefix`` (and only those)."""
     escaped = "".join("\\" + char if char in _GLOB_SPECIALS else char for char in prefix)
     return f"{escaped}run:*"
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, fit for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class RedisBroker:
@@ -64,6 +75,7 @@ class RedisBroker:
         """
         self.url = url
         self.prefix = prefix
+        self._shown_url = redacted(url)
         self.listener_name = f"sitroom-listener-{os.getpid()}-{secrets.token_hex(4)}"
         """The Redis client name of the listener connection (see ``CLIENT LIST``)."""
         self._start_timeout = start_timeout
@@ -115,7 +127,7 @@ class RedisBroker:
         except TimeoutError:
             logger.warning(
                 "Redis at %s: not subscribed after %.1f s; carrying on, retrying in the background",
-                self.url,
+                self._shown_url,
                 self._start_timeout,
             )
 
@@ -165,14 +177,14 @@ class RedisBroker:
                     logger.warning(
                         "Redis at %s: could not publish %d announcement(s) (%s); "
                         "streams will find the events on their next re-read",
-                        self.url,
+                        self._shown_url,
                         len(batch),
                         error or type(error).__name__,
                     )
                 self._publisher_down = True
             else:
                 if self._publisher_down:
-                    logger.info("Redis at %s: publishing again", self.url)
+                    logger.info("Redis at %s: publishing again", self._shown_url)
                 self._publisher_down = False
 
     async def _publish_batch(self, batch: dict[str, int]) -> None:
@@ -199,11 +211,11 @@ class RedisBroker:
             except Exception as error:
                 self._subscribed.clear()
                 if self._listener_down:
-                    logger.debug("Redis at %s: still unreachable (%s)", self.url, error)
+                    logger.debug("Redis at %s: still unreachable (%s)", self._shown_url, error)
                 else:
                     logger.warning(
                         "Redis at %s: listener lost (%s); reconnecting with backoff",
-                        self.url,
+                        self._shown_url,
                         error or type(error).__name__,
                         exc_info=not isinstance(error, _TRANSPORT_ERRORS),
                     )
@@ -240,7 +252,7 @@ class RedisBroker:
                 self._subscribed.set()
                 self._listener_failures = 0
                 if self._listener_down:
-                    logger.info("Redis at %s: listener subscribed again", self.url)
+                    logger.info("Redis at %s: listener subscribed again", self._shown_url)
                 self._listener_down = False
 
     def _hear(self, channel: bytes, data: bytes) -> None:

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
-from sitroom.conduct.principal import Principal, Role
+from sitroom.conduct.principal import Role
 from sitroom.conduct.state import RunState
 from sitroom.conduct.visibility import (
     can_see_decision,
@@ -27,16 +28,18 @@ from sitroom.conduct.visibility import (
 from sitroom.engine import Outcome
 from sitroom.realtime.sse import Frame, InvalidCursor, event_stream, parse_last_event_id
 from sitroom.web import schemas as s
-from sitroom.bootstrap import Services
 from sitroom.web.deps import ApiError, Viewer, services, viewer, viewer_in_run
 
 router = APIRouter(prefix="/api")
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=200,
-           description="A client-made id; a retry with the same key never records twice."),
-]  # fmt: skip
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="A client-made id; a retry with the same key never records twice.",
+    ),
+]
 
 
 def _outcome(outcome: Outcome) -> dict[str, Any]:
@@ -66,8 +69,15 @@ async def health(svc: Annotated[Services, Depends(services)]) -> dict[str, Any]:
 @router.get("/me", summary="Who you are")
 async def me(who: Annotated[Viewer, Depends(viewer)]) -> dict[str, Any]:
     p = who.principal
-    return {"id": p.id, "role": p.role, "name": p.name, "team": p.team, "party": p.party,
-            "run": who.run_id, "language": who.language}  # fmt: skip
+    return {
+        "id": p.id,
+        "role": p.role,
+        "name": p.name,
+        "team": p.team,
+        "party": p.party,
+        "run": who.run_id,
+        "language": who.language,
+    }
 
 
 # --- runs -----------------------------------------------------------------------------------
@@ -80,9 +90,16 @@ async def list_runs(
     records = await run_in_threadpool(svc.engine.runs)
     if who.run_id is not None:
         records = [r for r in records if r.id == who.run_id]
-    return [{"id": r.id, "title": r.title, "package_hash": r.package_hash,
-             "created_at": r.created_at.isoformat(), "last_seq": r.last_seq}
-            for r in records]  # fmt: skip
+    return [
+        {
+            "id": r.id,
+            "title": r.title,
+            "package_hash": r.package_hash,
+            "created_at": r.created_at.isoformat(),
+            "last_seq": r.last_seq,
+        }
+        for r in records
+    ]
 
 
 @router.post("/runs", status_code=201, summary="Create a run from package YAML")
@@ -91,18 +108,19 @@ async def create_run(
     svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer)],
 ) -> dict[str, Any]:
-    from sitroom.package.load import load_text
-    from sitroom.package.validate import check_package
-
     from sitroom.package.examples import example_names, example_path
-    from sitroom.package.load import load_package
+    from sitroom.package.load import load_package, load_text
+    from sitroom.package.validate import check_package
 
     if not who.principal.is_control or who.run_id is not None:
         raise ApiError(403, "only an admin or facilitator account may create runs")
     if body.example is not None:
         if body.example not in example_names():
-            raise ApiError(422, f"no bundled example '{body.example}'; bundled: "
-                           + ", ".join(example_names()), field="example")  # fmt: skip
+            raise ApiError(
+                422,
+                f"no bundled example '{body.example}'; bundled: " + ", ".join(example_names()),
+                field="example",
+            )
         result = await run_in_threadpool(load_package, example_path(body.example))
     elif body.package_yaml is not None:
         result = load_text(body.package_yaml, "package_yaml")
@@ -113,9 +131,16 @@ async def create_run(
     else:
         raise ApiError(422, "send package_yaml or example", field="package_yaml")
     if not result.ok or result.package is None:
-        raise ApiError(422, "the package is not valid", field="package_yaml",
-                       problems=[p.as_dict() for p in result.errors])  # fmt: skip
-    if body.run_id and await run_in_threadpool(svc.engine.recorder.get_run, body.run_id):
+        raise ApiError(
+            422,
+            "the package is not valid",
+            field="package_yaml",
+            problems=[p.as_dict() for p in result.errors],
+        )
+    if (
+        body.run_id
+        and await run_in_threadpool(svc.engine.recorder.get_run, body.run_id) is not None
+    ):
         raise ApiError(409, f"a run '{body.run_id}' exists already", field="run_id")
     record = await run_in_threadpool(svc.engine.create_run, result.package, body.run_id)
     return {"id": record.id, "title": record.title, "package_hash": record.package_hash}
@@ -124,15 +149,19 @@ async def create_run(
 def _clock(state: RunState, svc: Services) -> dict[str, Any]:
     now = svc.engine.clock()
     scenario = state.scenario_time(now)
-    return {"status": state.status, "run_clock_seconds": state.run_clock(now).total_seconds(),
-            "module_clock_seconds": state.module_clock(now).total_seconds(),
-            "scenario_time": scenario.isoformat() if scenario else None,
-            "compression": state.compression}  # fmt: skip
+    return {
+        "status": state.status,
+        "run_clock_seconds": state.run_clock(now).total_seconds(),
+        "module_clock_seconds": state.module_clock(now).total_seconds(),
+        "scenario_time": scenario.isoformat() if scenario else None,
+        "compression": state.compression,
+    }
 
 
 @router.get("/runs/{run_id}", summary="The run as you may see it: status, clock, module")
 async def run_summary(
-    run_id: str, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
 ) -> dict[str, Any]:
     state = await run_in_threadpool(svc.engine.state, run_id)
@@ -147,14 +176,16 @@ async def run_summary(
         "modules": [{"id": m.id, "title": m.title} for m in package.modules],
         "languages": list(package.exercise.languages),
         "parties": [{"id": x.id, "name": x.name, "code": x.code} for x in package.parties],
-        "teams": [{"id": t.id, "name": t.name, "party": t.party, "kind": t.kind}
-                  for t in package.teams],
-    }  # fmt: skip
+        "teams": [
+            {"id": t.id, "name": t.name, "party": t.party, "kind": t.kind} for t in package.teams
+        ],
+    }
 
 
 @router.get("/runs/{run_id}/injects", summary="Injects: the MSEL for control, released for players")
 async def injects(
-    run_id: str, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
     lang: Annotated[str | None, Query(max_length=10)] = None,
 ) -> list[dict[str, Any]]:
@@ -180,26 +211,45 @@ async def injects(
 
 @router.get("/runs/{run_id}/decisions", summary="Decisions you may see, with concurrence")
 async def decisions(
-    run_id: str, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
 ) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
     p = who.principal
     return [
-        {"id": d.id, "team": d.team, "party": d.party, "title": d.title, "text": d.text,
-         "joint_with": list(d.joint_with), "clauses": list(d.clauses), "status": d.status,
-         "seq": d.seq, "at": d.at.isoformat(),
-         "answers": [{"party": a.party, "team": a.team, "concur": a.concur,
-                      "reasons": a.reasons, "clauses": list(a.clauses), "seq": a.seq}
-                     for a in d.answers.values()]}
+        {
+            "id": d.id,
+            "team": d.team,
+            "party": d.party,
+            "title": d.title,
+            "text": d.text,
+            "joint_with": list(d.joint_with),
+            "clauses": list(d.clauses),
+            "status": d.status,
+            "seq": d.seq,
+            "at": d.at.isoformat(),
+            "answers": [
+                {
+                    "party": a.party,
+                    "team": a.team,
+                    "concur": a.concur,
+                    "reasons": a.reasons,
+                    "clauses": list(a.clauses),
+                    "seq": a.seq,
+                }
+                for a in d.answers.values()
+            ],
+        }
         for d in state.decisions.values()
         if can_see_decision(p, d.team, d.party, d.joint_with)
-    ]  # fmt: skip
+    ]
 
 
 @router.get("/runs/{run_id}/polls", summary="Polls you may see, with results once closed")
 async def polls(
-    run_id: str, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
 ) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
@@ -213,29 +263,48 @@ async def polls(
             live = p.is_control or p.role in (Role.EVALUATOR, Role.DISPLAY)
             show = live or ps.closed_seq is not None
             mine = ps.votes.get(p.id)
-            out.append({
-                "id": poll.id, "module": module.id, "question": poll.question,
-                "options": [o.model_dump(mode="json") for o in poll.options],
-                "multiple": poll.multiple, "ask_confidence": poll.ask_confidence,
-                "open": ps.open, "closed": ps.closed_seq is not None,
-                "results": ps.results() if show else None,
-                "votes": len(ps.votes) if show else None,
-                "mean_confidence": ps.mean_confidence() if show else None,
-                "my_vote": list(mine.options) if mine else None,
-            })  # fmt: skip
+            out.append(
+                {
+                    "id": poll.id,
+                    "module": module.id,
+                    "question": poll.question,
+                    "options": [o.model_dump(mode="json") for o in poll.options],
+                    "multiple": poll.multiple,
+                    "ask_confidence": poll.ask_confidence,
+                    "open": ps.open,
+                    "closed": ps.closed_seq is not None,
+                    "results": ps.results() if show else None,
+                    "votes": len(ps.votes) if show else None,
+                    "mean_confidence": ps.mean_confidence() if show else None,
+                    "my_vote": list(mine.options) if mine else None,
+                }
+            )
     return out
 
 
 def _entries(entries: list[Any], keep: Any) -> list[dict[str, Any]]:
-    return [{"id": e.id, "seq": e.seq, "at": e.at.isoformat(), "author": e.author,
-             "text": e.text, "team": e.team, "party": e.party, "target": e.target,
-             "ref": e.ref, **({"tags": e.tags} if e.tags else {})}
-            for e in entries if keep(e)]  # fmt: skip
+    return [
+        {
+            "id": e.id,
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "author": e.author,
+            "text": e.text,
+            "team": e.team,
+            "party": e.party,
+            "target": e.target,
+            "ref": e.ref,
+            **({"tags": e.tags} if e.tags else {}),
+        }
+        for e in entries
+        if keep(e)
+    ]
 
 
 @router.get("/runs/{run_id}/responses", summary="Responses: your team's, or all for control")
 async def responses(
-    run_id: str, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
 ) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
@@ -245,7 +314,8 @@ async def responses(
 
 @router.get("/runs/{run_id}/notes", summary="Team notes: your team's")
 async def notes(
-    run_id: str, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
 ) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
@@ -255,7 +325,8 @@ async def notes(
 
 @router.get("/runs/{run_id}/observations", summary="Observations: evaluators and control")
 async def observations(
-    run_id: str, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
 ) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
@@ -266,21 +337,29 @@ async def observations(
 
 @router.get("/runs/{run_id}/log", summary="The run's events as you may see them")
 async def log(
-    run_id: str, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     stored = await run_in_threadpool(svc.engine.read, run_id, after, limit)
     views = [svc.engine.view(who.principal, run_id, e) for e in stored]
-    return {"events": [v for v in views if v is not None],
-            "cursor": stored[-1].seq if stored else after}  # fmt: skip
+    return {
+        "events": [v for v in views if v is not None],
+        "cursor": stored[-1].seq if stored else after,
+    }
 
 
-@router.get("/runs/{run_id}/events", summary="Server-Sent Events: the run live, for you",
-            response_class=StreamingResponse)  # fmt: skip
+@router.get(
+    "/runs/{run_id}/events",
+    summary="Server-Sent Events: the run live, for you",
+    response_class=StreamingResponse,
+)
 async def events(
-    run_id: str, request: Request, svc: Annotated[Services, Depends(services)],
+    run_id: str,
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer_in_run)],
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=30)] = None,
     after: Annotated[str | None, Query(max_length=30)] = None,
@@ -304,10 +383,15 @@ async def events(
         return await run_in_threadpool(svc.identity.still_valid, who)
 
     stream = event_stream(
-        run_id=run_id, after=cursor, broker=svc.broker, read_after=read_after, render=render,
-        heartbeat=svc.settings.heartbeat_seconds, is_disconnected=request.is_disconnected,
+        run_id=run_id,
+        after=cursor,
+        broker=svc.broker,
+        read_after=read_after,
+        render=render,
+        heartbeat=svc.settings.heartbeat_seconds,
+        is_disconnected=request.is_disconnected,
         still_allowed=still_allowed,
-    )  # fmt: skip
+    )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 
@@ -319,8 +403,9 @@ InRun = Annotated[Viewer, Depends(viewer_in_run)]
 
 
 @router.post("/runs/{run_id}/start", summary="STARTEX")
-async def start(run_id: str, body: s.StartBody, svc: Svc, who: InRun, key: IdempotencyKey = None
-                ) -> dict[str, Any]:  # fmt: skip
+async def start(
+    run_id: str, body: s.StartBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.StartRun(body.compression), key)
 
 
@@ -340,46 +425,54 @@ async def end(run_id: str, svc: Svc, who: InRun, key: IdempotencyKey = None) -> 
 
 
 @router.post("/runs/{run_id}/modules/{module}/open", summary="Go to a module")
-async def open_module(run_id: str, module: str, svc: Svc, who: InRun,
-                      key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def open_module(
+    run_id: str, module: str, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.OpenModule(module), key)
 
 
 @router.post("/runs/{run_id}/injects/{number}/release", summary="Release an inject now")
-async def release(run_id: str, number: str, body: s.ReleaseBody, svc: Svc, who: InRun,
-                  key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def release(
+    run_id: str, number: str, body: s.ReleaseBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.ReleaseInject(number, body.how), key)
 
 
 @router.post("/runs/{run_id}/injects/{number}/correct", summary="Correct a released inject")
-async def correct(run_id: str, number: str, body: s.CorrectBody, svc: Svc, who: InRun,
-                  key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
-    return await _handle(svc, run_id, who, cmd.CorrectInject(number, body.content, body.reason),
-                         key)  # fmt: skip
+async def correct(
+    run_id: str, number: str, body: s.CorrectBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    return await _handle(
+        svc, run_id, who, cmd.CorrectInject(number, body.content, body.reason), key
+    )
 
 
 @router.post("/runs/{run_id}/injects/{number}/retract", summary="Retract a released inject")
-async def retract(run_id: str, number: str, body: s.RetractBody, svc: Svc, who: InRun,
-                  key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def retract(
+    run_id: str, number: str, body: s.RetractBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.RetractInject(number, body.reason), key)
 
 
 @router.post("/runs/{run_id}/updates", summary="Broadcast an update")
-async def broadcast(run_id: str, body: s.BroadcastBody, svc: Svc, who: InRun,
-                    key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def broadcast(
+    run_id: str, body: s.BroadcastBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     command = cmd.BroadcastUpdate(body.text, tuple(body.teams), tuple(body.parties))
     return await _handle(svc, run_id, who, command, key)
 
 
 @router.post("/runs/{run_id}/polls/{poll}/open", summary="Open a poll")
-async def open_poll(run_id: str, poll: str, svc: Svc, who: InRun,
-                    key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def open_poll(
+    run_id: str, poll: str, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.OpenPoll(poll), key)
 
 
 @router.post("/runs/{run_id}/polls/{poll}/close", summary="Close a poll")
-async def close_poll(run_id: str, poll: str, svc: Svc, who: InRun,
-                     key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def close_poll(
+    run_id: str, poll: str, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.ClosePoll(poll), key)
 
 
@@ -387,57 +480,69 @@ async def close_poll(run_id: str, poll: str, svc: Svc, who: InRun,
 
 
 @router.post("/runs/{run_id}/injects/{number}/receipt", summary="Delivery receipt")
-async def receipt(run_id: str, number: str, svc: Svc, who: InRun,
-                  key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def receipt(
+    run_id: str, number: str, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.RecordReceipt(number), key)
 
 
 @router.post("/runs/{run_id}/injects/{number}/acknowledge", summary="Acknowledge an inject")
-async def acknowledge(run_id: str, number: str, svc: Svc, who: InRun,
-                      key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def acknowledge(
+    run_id: str, number: str, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.AcknowledgeInject(number), key)
 
 
 @router.post("/runs/{run_id}/responses", summary="Respond to an inject or question")
-async def respond(run_id: str, body: s.ResponseBody, svc: Svc, who: InRun,
-                  key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
-    return await _handle(svc, run_id, who, cmd.SubmitResponse(body.target, body.ref, body.text),
-                         key)  # fmt: skip
+async def respond(
+    run_id: str, body: s.ResponseBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    return await _handle(
+        svc, run_id, who, cmd.SubmitResponse(body.target, body.ref, body.text), key
+    )
 
 
 @router.post("/runs/{run_id}/decisions", summary="Propose a team or joint decision")
-async def propose(run_id: str, body: s.DecisionBody, svc: Svc, who: InRun,
-                  key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
-    command = cmd.ProposeDecision(body.title, body.text, tuple(body.joint_with),
-                                  tuple(body.clauses))  # fmt: skip
+async def propose(
+    run_id: str, body: s.DecisionBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    command = cmd.ProposeDecision(
+        body.title, body.text, tuple(body.joint_with), tuple(body.clauses)
+    )
     return await _handle(svc, run_id, who, command, key)
 
 
 @router.post("/runs/{run_id}/decisions/{decision}/answer", summary="Concur or non-concur")
-async def answer(run_id: str, decision: str, body: s.AnswerBody, svc: Svc, who: InRun,
-                 key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def answer(
+    run_id: str, decision: str, body: s.AnswerBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     command = cmd.AnswerDecision(decision, body.concur, body.reasons, tuple(body.clauses))
     return await _handle(svc, run_id, who, command, key)
 
 
 @router.post("/runs/{run_id}/polls/{poll}/votes", summary="Cast a poll vote")
-async def vote(run_id: str, poll: str, body: s.VoteBody, svc: Svc, who: InRun,
-               key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
-    return await _handle(svc, run_id, who, cmd.CastVote(poll, tuple(body.options),
-                                                       body.confidence), key)  # fmt: skip
+async def vote(
+    run_id: str, poll: str, body: s.VoteBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    return await _handle(
+        svc, run_id, who, cmd.CastVote(poll, tuple(body.options), body.confidence), key
+    )
 
 
 @router.post("/runs/{run_id}/notes", summary="Add a team note")
-async def add_note(run_id: str, body: s.NoteBody, svc: Svc, who: InRun,
-                   key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
+async def add_note(
+    run_id: str, body: s.NoteBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.AddTeamNote(body.text), key)
 
 
 @router.post("/runs/{run_id}/observations", summary="Record an observation")
-async def observe(run_id: str, body: s.ObservationBody, svc: Svc, who: InRun,
-                  key: IdempotencyKey = None) -> dict[str, Any]:  # fmt: skip
-    command = cmd.RecordObservation(body.text, body.objective, body.task, body.inject, body.team,
-                                    body.rating)  # fmt: skip
+async def observe(
+    run_id: str, body: s.ObservationBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    command = cmd.RecordObservation(
+        body.text, body.objective, body.task, body.inject, body.team, body.rating
+    )
     return await _handle(svc, run_id, who, command, key)
 
 

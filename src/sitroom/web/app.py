@@ -63,8 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await svc.broker.close()
             await run_in_threadpool(svc.close)
 
-    app = FastAPI(title="sitroom", version=__version__, lifespan=lifespan,
-                  description="Design, run and evaluate discussion-based exercises.")  # fmt: skip
+    app = FastAPI(
+        title="sitroom",
+        version=__version__,
+        lifespan=lifespan,
+        description="Design, run and evaluate discussion-based exercises.",
+    )
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:

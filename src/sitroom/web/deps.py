@@ -19,8 +19,9 @@ SESSION_COOKIE = "sitroom_session"
 class ApiError(Exception):
     """An error with its HTTP status and the field it is about."""
 
-    def __init__(self, status: int, message: str, *, field: str | None = None,
-                 **extra: Any) -> None:  # fmt: skip
+    def __init__(
+        self, status: int, message: str, *, field: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message

@@ -38,8 +38,9 @@ class Identity:
         signed = self.auth.identify(session, api_token)
         if signed is None:
             return None
-        return Viewer(signed.principal, signed.run_id, signed.language, session,
-                      signed.invitation_id)  # fmt: skip
+        return Viewer(
+            signed.principal, signed.run_id, signed.language, session, signed.invitation_id
+        )
 
     def still_valid(self, viewer: Viewer) -> bool:
         """Re-checked on every SSE heartbeat: a revoked invitation ends the stream."""
@@ -85,16 +86,34 @@ class Identity:
         invitation = self.auth.invitations.redeem_link(token)
         return self.auth.sessions.create(invitation), invitation
 
-    def invite(self, run_id: str, package: Package, created_by: str, *, name: str, role: str,
-               team: str | None = None, party: str | None = None,
-               language: str = "en") -> dict[str, Any]:  # fmt: skip
+    def invite(
+        self,
+        run_id: str,
+        package: Package,
+        created_by: str,
+        *,
+        name: str,
+        role: str,
+        team: str | None = None,
+        party: str | None = None,
+        language: str = "en",
+    ) -> dict[str, Any]:
         """Create an invitation; the link and join code are returned only now."""
         invitation, token, code = self.auth.invitations.create_invitation(
-            run_id, package, name, role, team=team, party=party, language=language,
+            run_id,
+            package,
+            name,
+            role,
+            team=team,
+            party=party,
+            language=language,
             created_by=created_by,
-        )  # fmt: skip
-        return {**self.describe(invitation), "link": f"{self.settings.base_url}/join/{token}",
-                "code": code}  # fmt: skip
+        )
+        return {
+            **self.describe(invitation),
+            "link": f"{self.settings.base_url}/join/{token}",
+            "code": code,
+        }
 
     def invitations(self, run_id: str) -> list[dict[str, Any]]:
         return [self.describe(i) for i in self.auth.invitations.list_invitations(run_id)]
@@ -102,15 +121,21 @@ class Identity:
     def revoke(self, run_id: str, invitation_id: str) -> dict[str, Any]:
         invitation = self.auth.invitations.get_invitation(invitation_id)
         if invitation.run_id != run_id:
-            raise AuthError("invitation", f"no invitation '{invitation_id}' in this run",
-                            reason="unknown")  # fmt: skip
+            raise AuthError(
+                "invitation", f"no invitation '{invitation_id}' in this run", reason="unknown"
+            )
         return self.describe(self.auth.invitations.revoke_invitation(invitation_id))
 
     def describe(self, invitation: Invitation) -> dict[str, Any]:
         return {
-            "id": invitation.id, "run": invitation.run_id, "name": invitation.display_name,
-            "role": str(invitation.role), "team": invitation.team, "party": invitation.party,
-            "language": invitation.language, "principal": f"invite:{invitation.id}",
+            "id": invitation.id,
+            "run": invitation.run_id,
+            "name": invitation.display_name,
+            "role": str(invitation.role),
+            "team": invitation.team,
+            "party": invitation.party,
+            "language": invitation.language,
+            "principal": f"invite:{invitation.id}",
             "expires_at": invitation.expires_at.isoformat(),
             "revoked_at": invitation.revoked_at.isoformat() if invitation.revoked_at else None,
-        }  # fmt: skip
+        }

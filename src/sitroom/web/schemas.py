@@ -1,4 +1,4 @@
-"""Request bodies of the JSON API: strict pydantic models, so bad input is a 422 naming the field."""
+"""Request bodies of the JSON API: strict models, so bad input is a 422 naming the field."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.auth import AuthError, cookie_settings
-from sitroom.web import schemas as s
 from sitroom.bootstrap import Services
+from sitroom.web import schemas as s
 from sitroom.web.deps import (
     SESSION_COOKIE,
     ApiError,
@@ -32,17 +32,20 @@ def _auth_error(exc: AuthError) -> ApiError:
 
 def _with_session(response: Response, svc: Services, token: str) -> Response:
     max_age = svc.identity.auth.sessions.max_age
-    response.set_cookie(SESSION_COOKIE, token,
-                        **cookie_settings(svc.settings.secure_cookies, max_age))  # fmt: skip
+    response.set_cookie(
+        SESSION_COOKIE, token, **cookie_settings(svc.settings.secure_cookies, max_age)
+    )
     return response
 
 
 @router.post("/api/session", summary="Sign in with an account")
-async def sign_in(body: s.LoginBody, request: Request,
-                  svc: Annotated[Services, Depends(services)]) -> Response:  # fmt: skip
+async def sign_in(
+    body: s.LoginBody, request: Request, svc: Annotated[Services, Depends(services)]
+) -> Response:
     try:
-        token = await run_in_threadpool(svc.identity.login, body.username, body.password,
-                                        _client(request))  # fmt: skip
+        token = await run_in_threadpool(
+            svc.identity.login, body.username, body.password, _client(request)
+        )
     except AuthError as exc:
         raise _auth_error(exc) from None
     found = await run_in_threadpool(svc.identity.resolve, token, None)
@@ -62,11 +65,13 @@ async def sign_out(request: Request, svc: Annotated[Services, Depends(services)]
 
 
 @router.post("/api/join", summary="Join a run with a join code")
-async def join(body: s.JoinBody, request: Request,
-               svc: Annotated[Services, Depends(services)]) -> Response:  # fmt: skip
+async def join(
+    body: s.JoinBody, request: Request, svc: Annotated[Services, Depends(services)]
+) -> Response:
     try:
-        token, invitation = await run_in_threadpool(svc.identity.join_code, body.code,
-                                                    _client(request))  # fmt: skip
+        token, invitation = await run_in_threadpool(
+            svc.identity.join_code, body.code, _client(request)
+        )
     except AuthError as exc:
         raise _auth_error(exc) from None
     return _with_session(JSONResponse(svc.identity.describe(invitation)), svc, token)
@@ -88,35 +93,52 @@ def _control_of(who: Viewer) -> None:
 
 
 @router.get("/api/runs/{run_id}/invitations", summary="Invitations of a run (control)")
-async def list_invitations(run_id: str, svc: Annotated[Services, Depends(services)],
-                           who: Annotated[Viewer, Depends(viewer_in_run)]
-                           ) -> list[dict[str, Any]]:  # fmt: skip
+async def list_invitations(
+    run_id: str,
+    svc: Annotated[Services, Depends(services)],
+    who: Annotated[Viewer, Depends(viewer_in_run)],
+) -> list[dict[str, Any]]:
     _control_of(who)
     return await run_in_threadpool(svc.identity.invitations, run_id)
 
 
-@router.post("/api/runs/{run_id}/invitations", status_code=201,
-             summary="Invite a person: returns the link and join code once")  # fmt: skip
-async def create_invitation(run_id: str, body: s.InvitationBody,
-                            svc: Annotated[Services, Depends(services)],
-                            who: Annotated[Viewer, Depends(viewer_in_run)]
-                            ) -> dict[str, Any]:  # fmt: skip
+@router.post(
+    "/api/runs/{run_id}/invitations",
+    status_code=201,
+    summary="Invite a person: returns the link and join code once",
+)
+async def create_invitation(
+    run_id: str,
+    body: s.InvitationBody,
+    svc: Annotated[Services, Depends(services)],
+    who: Annotated[Viewer, Depends(viewer_in_run)],
+) -> dict[str, Any]:
     _control_of(who)
     package = await run_in_threadpool(svc.engine.package, run_id)
     try:
         return await run_in_threadpool(
-            lambda: svc.identity.invite(run_id, package, who.principal.id, name=body.name,
-                                        role=body.role, team=body.team, party=body.party,
-                                        language=body.language))  # fmt: skip
+            lambda: svc.identity.invite(
+                run_id,
+                package,
+                who.principal.id,
+                name=body.name,
+                role=body.role,
+                team=body.team,
+                party=body.party,
+                language=body.language,
+            )
+        )
     except AuthError as exc:
         raise _auth_error(exc) from None
 
 
 @router.delete("/api/runs/{run_id}/invitations/{invitation_id}", summary="Revoke an invitation")
-async def revoke_invitation(run_id: str, invitation_id: str,
-                            svc: Annotated[Services, Depends(services)],
-                            who: Annotated[Viewer, Depends(viewer_in_run)]
-                            ) -> dict[str, Any]:  # fmt: skip
+async def revoke_invitation(
+    run_id: str,
+    invitation_id: str,
+    svc: Annotated[Services, Depends(services)],
+    who: Annotated[Viewer, Depends(viewer_in_run)],
+) -> dict[str, Any]:
     _control_of(who)
     try:
         return await run_in_threadpool(svc.identity.revoke, run_id, invitation_id)
