@@ -14,25 +14,13 @@ from collections.abc import Iterable
 
 from sitroom.package.model import Team, TeamKind
 
-ALL_WORDS = frozenset(
-    {
-        "all",
-        "all players",
-        "all player",
-        "all participants",
-        "everyone",
-        "all teams",
-        "all agencies",
-        "all parties",
-        "all cells",
-        "all departments",
-        "all stakeholders",
-        "all organizations",
-        "all organisations",
-        "all participating agencies",
-        "all attendees",
-    }
-)
+# fmt: off
+ALL_WORDS = frozenset({
+    "all", "all players", "all player", "all participants", "everyone", "all teams", "all agencies",
+    "all parties", "all cells", "all departments", "all stakeholders", "all organizations",
+    "all organisations", "all participating agencies", "all attendees",
+})
+# fmt: on
 _FIRST_SPLIT = re.compile(r"[;\n]+")
 _SECOND_SPLIT = re.compile(r"\s*(?:,|/|\+|&|\band\b)\s*", re.IGNORECASE)
 

@@ -37,24 +37,14 @@ MSEL_SHEET = "MSEL"
 EXERCISE_MARK = "sitroom exercise"
 ALL_PLAYERS = "All players"
 
+# fmt: off
 COLUMNS: tuple[tuple[str, int], ...] = (
-    ("MSEL #", 9),
-    ("Module", 18),
-    ("Scenario Time", 17),
-    ("Offset", 9),
-    ("From (Simulated)", 22),
-    ("To", 24),
-    ("Delivery Method", 13),
-    ("Inject Type", 12),
-    ("Subject", 30),
-    ("Description/Script", 60),
-    ("Expected Player Action", 42),
-    ("Objectives", 14),
-    ("Core Capabilities/Tasks", 20),
-    ("Controller", 16),
-    ("Marking", 20),
-    ("Notes", 36),
+    ("MSEL #", 9), ("Module", 18), ("Scenario Time", 17), ("Offset", 9), ("From (Simulated)", 22),
+    ("To", 24), ("Delivery Method", 13), ("Inject Type", 12), ("Subject", 30),
+    ("Description/Script", 60), ("Expected Player Action", 42), ("Objectives", 14),
+    ("Core Capabilities/Tasks", 20), ("Controller", 16), ("Marking", 20), ("Notes", 36),
 )
+# fmt: on
 """The MSEL sheet's columns and their widths."""
 
 TRANSLATED = frozenset({"Subject", "Description/Script", "Expected Player Action", "Notes"})

@@ -366,8 +366,8 @@ async def events(
 ) -> StreamingResponse:
     try:
         cursor = parse_last_event_id(last_event_id, after)
-    except (InvalidCursor, ValueError) as exc:
-        raise ApiError(400, str(exc), field="Last-Event-ID") from None
+    except InvalidCursor as exc:
+        raise ApiError(400, str(exc), field=exc.field) from None
     engine = svc.engine
 
     async def read_after(seq: int) -> list[Any]:
