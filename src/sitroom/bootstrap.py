@@ -13,6 +13,7 @@ from sitroom.storage.factory import open_recorder
 from sitroom.storage.recorder import Recorder
 
 if TYPE_CHECKING:
+    from sitroom.web.frames import FrameCache
     from sitroom.web.identity import Identity
 
 
@@ -25,6 +26,7 @@ class Services:
     engine: Engine
     broker: Broker
     identity: Identity
+    frames: FrameCache
 
     def close(self) -> None:
         """Release the database connections."""
@@ -34,6 +36,7 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     """Open the database, make the broker and the engine. The broker is started by the app."""
+    from sitroom.web.frames import FrameCache
     from sitroom.web.identity import Identity
 
     url = settings.effective_database_url
@@ -41,4 +44,4 @@ def build_services(settings: Settings) -> Services:
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     engine = Engine(recorder, publish=broker.publish_threadsafe)
     identity = Identity.open(url, settings)
-    return Services(settings, recorder, engine, broker, identity)
+    return Services(settings, recorder, engine, broker, identity, FrameCache(engine))

@@ -447,14 +447,20 @@ def verify(
             raise typer.Exit(EXIT_UNREADABLE)
         events = engine.recorder.read(run_id)
         problems = verify_chain(events, record.package_hash)
+        last = events[-1].seq if events else 0
+        if last != record.last_seq:
+            problems.append(
+                f"the log ends at event {last} but the run records {record.last_seq} "
+                "events: events were removed from the end"
+            )
     finally:
         engine.recorder.close()
     for problem in problems:
         err.print(f"[red]{problem}[/]")
     if problems:
         raise typer.Exit(EXIT_PROBLEMS)
-    last = events[-1].hash if events else record.package_hash
-    out.print(f"run {run_id}: {len(events)} event(s), chain whole, head {last}", highlight=False)
+    head = events[-1].hash if events else record.package_hash
+    out.print(f"run {run_id}: {len(events)} event(s), chain whole, head {head}", highlight=False)
 
 
 @app.command("export")

@@ -9,9 +9,11 @@ decides again.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +35,8 @@ from sitroom.storage.recorder import (
 )
 
 MAX_RETRIES = 20
+TAIL = 10_000
+"""Events per run kept in memory for the streams (the log stays the source of truth)."""
 SCHEDULER = Principal(id="system:scheduler", role=Role.FACILITATOR, name="scheduler")
 
 
@@ -77,6 +81,7 @@ class Engine:
         self._states: dict[str, RunState] = {}
         self._packages: dict[str, Package] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._tails: dict[str, deque[StoredEvent]] = {}
         self._guard = threading.Lock()
 
     # -- runs --------------------------------------------------------------------------------
@@ -121,8 +126,15 @@ class Engine:
             state = RunState.initial(run_id, self.package(run_id))
             self._states[run_id] = state
         for stored in self.recorder.read(run_id, after=state.seq):
-            apply(state, to_recorded(stored))
+            self._fold(run_id, state, stored)
         return state
+
+    def _fold(self, run_id: str, state: RunState, stored: StoredEvent) -> None:
+        apply(state, to_recorded(stored))
+        tail = self._tails.setdefault(run_id, deque(maxlen=TAIL))
+        if tail and tail[-1].seq != stored.seq - 1:
+            tail.clear()
+        tail.append(stored)
 
     def state(self, run_id: str) -> RunState:
         """The run's live state, caught up with the log."""
@@ -161,7 +173,7 @@ class Engine:
                     continue
                 if not result.duplicate:
                     for stored in result.events:
-                        apply(state, to_recorded(stored))
+                        self._fold(run_id, state, stored)
                     self.publish(run_id, result.events[-1].seq)
                 return Outcome(list(result.events), duplicate=result.duplicate)
         raise Rejected("the run is too busy; try again", status=503)
@@ -186,7 +198,38 @@ class Engine:
     # -- reads -------------------------------------------------------------------------------
 
     def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Events after ``after`` from the log itself."""
         return self.recorder.read(run_id, after=after, limit=limit)
+
+    def recent(self, run_id: str, after: int, known: int, limit: int) -> list[StoredEvent] | None:
+        """Events after ``after`` from memory, or None when only the log can answer.
+
+        ``known`` is the highest sequence number announced for the run; if this process has
+        not folded that far, the caller must read the log (which also catches up). Memory
+        holds the last ``TAIL`` events of each run this process has folded, so a thousand
+        streams woken by one release share one read of the log instead of making their own.
+        """
+        lock = self._lock(run_id)
+        if not lock.acquire(blocking=False):  # a command is being recorded: ask the log
+            return None
+        try:
+            state = self._states.get(run_id)
+            tail = self._tails.get(run_id)
+            if state is None or not tail or known > state.seq or after < tail[0].seq - 1:
+                return None
+            start = max(0, after - tail[0].seq + 1)
+            return list(itertools.islice(tail, start, start + limit))
+        finally:
+            lock.release()
+
+    def read_after(self, run_id: str, after: int, known: int, limit: int) -> list[StoredEvent]:
+        """Events after ``after``: from memory when it is current, else from the log."""
+        found = self.recent(run_id, after, known, limit)
+        if found is not None:
+            return found
+        self.state(run_id)  # catch up, so the next stream finds it in memory
+        found = self.recent(run_id, after, 0, limit)
+        return found if found is not None else self.read(run_id, after, limit)
 
     def view(self, principal: Principal, run_id: str, stored: StoredEvent) -> dict[str, Any] | None:
         """One stored event as ``principal`` may see it (the visibility gate), or None."""

@@ -112,7 +112,7 @@ def test_players_never_see_controller_material(engine: Engine) -> None:
 
 def test_scheduled_injects_fire_with_paused_time_excluded(tmp_path: Path) -> None:
     clock = FakeClock()
-    recorder = open_recorder(f"sqlite:///{tmp_path / 'runs.db'}")
+    recorder = open_recorder(f"sqlite:///{tmp_path / 'runs.db'}", clock=clock)
     engine = Engine(recorder, clock=clock)
     run = engine.create_run(two_parties(), run_id="duo-3")
     engine.handle(run.id, cmd.StartRun(), FACILITATOR)

@@ -183,7 +183,10 @@ class TestCoalitionWorkbook:
     def test_picks_the_msel_sheet_over_instructions_and_deleted(self, report: ImportReport) -> None:
         assert report.sheet == "MSEL"
         assert report.header_row == 3
-        assert report.columns["Sent To"] == "to"
+        assert report.columns["Sent To:"] == "to"
+        assert "Objective                 → objective  (kept as 'header: value' in notes)" in (
+            report.summary()
+        )
         assert "Sheets passed over" in report.summary()
         assert "'Instructions', 'Deleted Injects', 'Lookups'" in report.summary()
 

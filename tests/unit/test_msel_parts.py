@@ -15,7 +15,7 @@ from sitroom.package.mselcells import (
     delivery_method,
     inject_type,
 )
-from sitroom.package.mselgrid import parse_csv, sniff_delimiter
+from sitroom.package.mselcsv import parse_csv, sniff_delimiter
 from sitroom.package.mselheaders import (
     excluded_sheet,
     find_header,
@@ -389,5 +389,5 @@ def test_csv_delimiters() -> None:
     assert sniff_delimiter("a;b;c\n1;2,5;3\n4;5;6\n") == ";"
     assert sniff_delimiter("a\tb\tc\n1\t2\t3\n") == "\t"
     assert sniff_delimiter("a,b,c\n1,2,3\n") == ","
-    rows, problems = parse_csv('a,b\n"x\ny",2\n\n', "f.csv")
+    rows, problems = parse_csv('a,b\n"x\ny",2\n\n', "f.csv", 10)
     assert (rows, problems) == ([["a", "b"], ["x\ny", "2"]], [])

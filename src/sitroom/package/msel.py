@@ -52,6 +52,9 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     """Headers of the columns no field took; their cells are kept in the notes."""
+    kept: list[str] = field(default_factory=list)
+    """Headers of mapped columns that the inject has no field for (status, objectives...):
+    their cells are kept in the notes too."""
     year: str = ""
     """For dates written without a year: which year was used, and why."""
     notes: list[str] = field(default_factory=list)
@@ -77,11 +80,12 @@ class ImportReport:
             lines.append("Columns:")
             width = max(len(h) for h in self.columns)
             for header, target in self.columns.items():
-                kept = "  (no field: kept as 'header: value' in notes)"
-                lines.append(
-                    f"  {header.ljust(width)}  → {target}"
-                    + (kept if header in self.unmapped else "")
-                )
+                line = f"  {header.ljust(width)}  → {target}"
+                if header in self.unmapped:
+                    line += "  (no field: kept as 'header: value' in notes)"
+                elif header in self.kept:
+                    line += "  (kept as 'header: value' in notes)"
+                lines.append(line)
         if self.package is not None:
             modules, teams = len(self.package.modules), len(self.package.teams)
             lines.append(
@@ -233,6 +237,8 @@ class _Import:
         columns = map_columns(sheet.rows[header], width, mapping)
         self.report.columns = {c.key: c.label for c in columns}
         self.report.unmapped = [c.key for c in columns if c.how in ("unmapped", "duplicate")]
+        noted = {"status"} if info else {"status", "objective", "capability", "marking"}
+        self.report.kept = [c.key for c in columns if c.field in noted]
         self.report.problems.extend(unused_mapping(mapping, columns, self.file, choice.name))
         return self.convert(sheet, header, columns, info, book)
 

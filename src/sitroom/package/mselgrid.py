@@ -10,18 +10,16 @@ does not report merged cells, so those are read from the sheet's XML directly.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import warnings
 import zipfile
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sitroom.package.mselcsv import decode_text, parse_csv, trim_row
 from sitroom.package.problems import Problem, Severity
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -38,7 +36,6 @@ _ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 _MERGE = re.compile(
     rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)\""
 )
-_DELIMITERS = (",", ";", "\t", "|")
 EXCEL_EPOCH = datetime(1899, 12, 30)
 
 Progress = Callable[[int, int], None]
@@ -78,7 +75,9 @@ class Book:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 worksheet.reset_dimensions()
-                return [_trim(row) for row in worksheet.iter_rows(max_row=count, values_only=True)]
+                return [
+                    trim_row(row) for row in worksheet.iter_rows(max_row=count, values_only=True)
+                ]
         except Exception as exc:  # openpyxl parses a sheet's part only when it is read
             self.damaged[name] = str(exc) or type(exc).__name__
             return []
@@ -124,7 +123,7 @@ class Book:
             estimate = worksheet.max_row or 0
             worksheet.reset_dimensions()
             for values in worksheet.iter_rows(values_only=True):
-                row = _trim(values)
+                row = trim_row(values)
                 if len(row) > MAX_COLUMNS:
                     row, wide = row[:MAX_COLUMNS], True
                 rows.append(row)
@@ -169,13 +168,6 @@ class Book:
 
 class _TooManyRows(Exception):
     pass
-
-
-def _trim(values: tuple[Any, ...] | list[Any]) -> list[Any]:
-    row = [None if isinstance(v, str) and not v.strip() else v for v in values]
-    while row and row[-1] is None:
-        row.pop()
-    return row
 
 
 def _too_many_rows(path: Path, sheet: str | None) -> Problem:
@@ -344,115 +336,7 @@ def _open_csv(path: Path) -> tuple[Book | None, list[Problem]]:
     text, problems = decode_text(raw, display)
     if text is None:
         return None, problems
-    rows, more = parse_csv(text, display)
+    rows, more = parse_csv(text, display, MAX_ROWS)
     if rows is None:
         return None, problems + more
     return Book("csv", path, [""], _csv_rows=rows), problems + more
-
-
-def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 with a warning."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = raw.decode("utf-16")
-        except UnicodeDecodeError:
-            return None, [
-                Problem(
-                    "unreadable-text",
-                    "the file starts like UTF-16 text but is not",
-                    file=display,
-                    hint="save the MSEL as CSV UTF-8",
-                )
-            ]
-    else:
-        try:
-            text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
-            return _check_text(
-                text,
-                display,
-                [
-                    Problem(
-                        "not-utf8",
-                        "the file is not UTF-8; it was read as Windows-1252 (Western European)",
-                        file=display,
-                        severity=Severity.WARNING,
-                        hint="check accented letters; in Excel, save as 'CSV UTF-8' to be sure",
-                    )
-                ],
-            )
-    return _check_text(text, display, [])
-
-
-def _check_text(
-    text: str, display: str, problems: list[Problem]
-) -> tuple[str | None, list[Problem]]:
-    if "\x00" in text:
-        return None, [
-            Problem(
-                "not-text",
-                "the file holds binary data, not CSV text",
-                file=display,
-                hint="give an .xlsx workbook or a .csv file",
-            )
-        ]
-    return text, problems
-
-
-def parse_csv(text: str, display: str) -> tuple[list[list[Any]] | None, list[Problem]]:
-    """Rows of a CSV text; the delimiter (, ; tab |) is found from the first lines."""
-    lines = text.splitlines()
-    delimiter = None
-    if lines and re.fullmatch(r"sep=(.)", lines[0].strip()):  # Excel's delimiter hint line
-        delimiter = lines[0].strip()[4]
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-    delimiter = delimiter or sniff_delimiter(text)
-    rows: list[list[Any]] = []
-    try:
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            rows.append(_trim([cell.replace("\r\n", "\n") for cell in record]))
-            if len(rows) > MAX_ROWS:
-                return None, [_too_many_rows(Path(display), None)]
-    except csv.Error as exc:
-        return None, [
-            Problem(
-                "unreadable-csv",
-                f"the CSV cannot be read: {exc}",
-                file=display,
-                row=len(rows) + 1,
-                hint="check the quotes around this row",
-            )
-        ]
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows, []
-
-
-def sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the first lines into the most rows of equal width."""
-    sample = text[:65536]
-    if len(text) > len(sample) and "\n" in sample:
-        sample = sample[: sample.rfind("\n")]
-    best, best_score = ",", 0
-    for delimiter in _DELIMITERS:
-        try:
-            widths = [len(r) for r in _records(sample, delimiter) if any(c.strip() for c in r)]
-        except csv.Error:
-            continue
-        if not widths:
-            continue
-        width, count = Counter(widths).most_common(1)[0]
-        score = count * (width - 1)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def _records(sample: str, delimiter: str) -> Iterator[list[str]]:
-    for index, record in enumerate(
-        csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-    ):
-        if index >= 60:
-            return
-        yield record

@@ -249,7 +249,9 @@ class Column:
 
     index: int
     header: str
+    """The header as written, without a trailing ':' (notes lines and problems use it)."""
     key: str
+    """The header exactly as written (spaces tidied), numbered if it repeats."""
     field: str
     lang: str | None = None
     how: str = "synonym"
@@ -323,9 +325,11 @@ def map_columns(header: Sequence[Any], width: int, mapping: Mapping | None = Non
     that takes one, become notes so that nothing is lost."""
     mapping = mapping or {}
     candidates: list[tuple[int, str, str | None, str | None, float, str]] = []
+    written: list[str] = []
     for index in range(width):
         cell = header[index] if index < len(header) else None
         text = " ".join(str(cell).split()) if cell is not None else ""
+        written.append(text or f"Column {column_letter(index)}")
         header_text = text.rstrip(":").strip() or f"Column {column_letter(index)}"
         field, lang, weight, how = _classify(text, mapping) if text else (None, None, 0.0, "")
         candidates.append((index, header_text, field, lang, weight, how))
@@ -337,10 +341,10 @@ def map_columns(header: Sequence[Any], width: int, mapping: Mapping | None = Non
     columns: list[Column] = []
     keys: set[str] = set()
     for index, header_text, field, lang, _, how in candidates:
-        key = header_text
+        key = written[index]
         serial = 2
         while key in keys:
-            key = f"{header_text} ({serial})"
+            key = f"{written[index]} ({serial})"
             serial += 1
         keys.add(key)
         if field is None:

@@ -154,20 +154,12 @@ _DATE_NUMERIC = re.compile(r"^(\d{1,4})([/\-.])(\d{1,2})(?:\2(\d{2}|\d{4}))?$")
 _WEEKDAY = re.compile(
     r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE
 )
+# fmt: off
 _MONTH_NAMES = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
 )
+# fmt: on
 
 
 def parse_clock(text: str) -> tuple[int, int, int]:

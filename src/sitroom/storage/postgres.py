@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -31,6 +32,7 @@ from sitroom.storage.recorder import (
     SequenceConflict,
     StoredEvent,
     UnknownRun,
+    canonical_json,
     check_page,
     format_timestamp,
     new_run,
@@ -225,6 +227,32 @@ class PostgresRecorder:
         if row is None:
             raise RunAlreadyExists(run_id)
         return run
+
+    def import_run(self, run: RunRecord, events: list[StoredEvent]) -> RunRecord:
+        """Store a run and its events exactly as given (hashes and times kept), in one commit.
+
+        The caller checks the chain first (``verify_chain``); `RunAlreadyExists` if the id
+        is taken.
+        """
+        last = events[-1].seq if events else 0
+        with self._pool.connection() as connection, connection.transaction():
+            row = connection.execute(
+                "INSERT INTO runs (id, title, package_json, package_hash, created_at, last_seq)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+                (run.id, run.title, run.package_json, run.package_hash, run.created_at, last),
+            ).fetchone()
+            if row is None:
+                raise RunAlreadyExists(run.id)
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    _INSERT_EVENT,
+                    [
+                        (e.run_id, e.seq, e.type, canonical_json(e.payload), e.actor,
+                         e.recorded_at, e.idempotency_key, 1, e.prev_hash, e.hash)
+                        for e in events
+                    ],
+                )  # fmt: skip
+        return replace(run, last_seq=last)
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """Return the run, or None if there is none with this id."""

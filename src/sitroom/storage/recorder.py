@@ -131,6 +131,10 @@ class Recorder(Protocol):
         """Return the seq of the run's last event (0 for an empty log)."""
         ...
 
+    def import_run(self, run: RunRecord, events: list[StoredEvent]) -> RunRecord:
+        """Store a run and its already-hashed events verbatim (for ``sitroom import``)."""
+        ...
+
     def find_by_key(self, run_id: str, idempotency_key: str) -> list[StoredEvent]:
         """Return the events of the append made with this idempotency key (empty if none)."""
         ...

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sitroom.storage.migrations import upgrade_sqlite
@@ -32,6 +32,7 @@ from sitroom.storage.recorder import (
     SequenceConflict,
     StoredEvent,
     UnknownRun,
+    canonical_json,
     check_page,
     format_timestamp,
     new_run,
@@ -94,7 +95,14 @@ class _CreateJob:
     future: Future[RunRecord]
 
 
-_Job = _AppendJob | _CreateJob
+@dataclass(slots=True)
+class _ImportJob:
+    run: RunRecord
+    events: list[StoredEvent]
+    future: Future[RunRecord]
+
+
+_Job = _AppendJob | _CreateJob | _ImportJob
 
 
 @dataclass(slots=True)
@@ -207,6 +215,9 @@ class _Writer:
             elif isinstance(job, _AppendJob):
                 assert isinstance(outcome, AppendResult)
                 job.future.set_result(outcome)
+            elif isinstance(job, _ImportJob):
+                assert isinstance(outcome, RunRecord)
+                job.future.set_result(outcome)
             else:
                 assert isinstance(outcome, RunRecord)
                 job.future.set_result(outcome)
@@ -214,6 +225,8 @@ class _Writer:
     def _apply(self, job: _Job, tails: dict[str, _Tail], written: set[str]) -> object:
         if isinstance(job, _CreateJob):
             return self._create(job.run)
+        if isinstance(job, _ImportJob):
+            return self._import(job.run, job.events)
         key = job.batch[0].idempotency_key
         tail = self._tail(job.run_id, tails)
         if key is not None:
@@ -273,6 +286,20 @@ class _Writer:
         if cursor.rowcount != 1:
             raise RunAlreadyExists(run.id)
         return run
+
+    def _import(self, run: RunRecord, events: list[StoredEvent]) -> RunRecord:
+        self._create(run)
+        self._connection.executemany(
+            _INSERT_EVENT,
+            [
+                (e.run_id, e.seq, e.type, canonical_json(e.payload), e.actor,
+                 format_timestamp(e.recorded_at), e.idempotency_key, 1, e.prev_hash, e.hash)
+                for e in events
+            ],
+        )  # fmt: skip
+        last = events[-1].seq if events else 0
+        self._connection.execute("UPDATE runs SET last_seq = ? WHERE id = ?", (last, run.id))
+        return replace(run, last_seq=last)
 
     def _tail(self, run_id: str, tails: dict[str, _Tail]) -> _Tail:
         tail = tails.get(run_id)
@@ -392,6 +419,16 @@ class SqliteRecorder:
         run = new_run(run_id, title, package_json, package_hash, self._clock())
         future: Future[RunRecord] = Future()
         self._writer.submit(_CreateJob(run, future))
+        return future.result()
+
+    def import_run(self, run: RunRecord, events: list[StoredEvent]) -> RunRecord:
+        """Store a run and its events exactly as given (hashes and times kept), in one commit.
+
+        The caller checks the chain first (``verify_chain``); `RunAlreadyExists` if the id
+        is taken.
+        """
+        future: Future[RunRecord] = Future()
+        self._writer.submit(_ImportJob(run, list(events), future))
         return future.result()
 
     def get_run(self, run_id: str) -> RunRecord | None:

@@ -6,7 +6,6 @@ visibility gate lets the caller see. No SQL and no business rule here.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -368,16 +367,17 @@ async def events(
         cursor = parse_last_event_id(last_event_id, after)
     except InvalidCursor as exc:
         raise ApiError(400, str(exc), field=exc.field) from None
-    engine = svc.engine
+    engine, broker, frames = svc.engine, svc.broker, svc.frames
 
     async def read_after(seq: int) -> list[Any]:
-        return await run_in_threadpool(engine.read, run_id, seq, 2000)
+        known = broker.latest(run_id)
+        found = engine.recent(run_id, seq, known, 2000)
+        if found is not None:
+            return found
+        return await run_in_threadpool(engine.read_after, run_id, seq, known, 2000)
 
     def render(stored: Any) -> Frame | None:
-        view = engine.view(who.principal, run_id, stored)
-        if view is None:
-            return None
-        return Frame(id=stored.seq, event=stored.type, data=json.dumps(view, ensure_ascii=False))
+        return frames.frame(who.principal, run_id, stored)
 
     async def still_allowed() -> bool:
         return await run_in_threadpool(svc.identity.still_valid, who)

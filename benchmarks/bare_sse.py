@@ -1,0 +1,60 @@
+"""The baseline for bench_sse.py: a bare SSE broadcaster on the same stack (uvicorn +
+Starlette), with no authentication, no filtering and no storage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+queues: set[asyncio.Queue[bytes]] = set()
+counter = 0
+
+
+async def events(request: Request) -> StreamingResponse:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    queues.add(queue)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 2000\n\n"
+            while True:
+                yield await queue.get()
+        finally:
+            queues.discard(queue)
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
+
+
+async def release(request: Request) -> JSONResponse:
+    global counter
+    counter += 1
+    number = request.path_params["number"]
+    data = json.dumps({"number": number, "how": "manual"})
+    frame = f"id: {counter}\nevent: inject-released\ndata: {data}\n\n".encode()
+    for queue in list(queues):
+        queue.put_nowait(frame)
+    return JSONResponse({"sent": len(queues)})
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True})
+
+
+app = Starlette(
+    routes=[
+        Route("/events", events),
+        Route("/release/{number}", release, methods=["POST"]),
+        Route("/health", health),
+    ]
+)
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

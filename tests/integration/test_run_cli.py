@@ -1,0 +1,112 @@
+"""``sitroom run create|list``, ``verify``, ``export`` and ``import`` on real databases."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sitroom.cli import app
+from sitroom.conduct import commands as cmd
+from sitroom.conduct.principal import Principal, Role
+from sitroom.engine import Engine
+from sitroom.storage.factory import open_recorder
+from tests.support.packages import TWO_PARTIES
+
+runner = CliRunner()
+FAC = Principal("account:f", Role.FACILITATOR)
+ALD = Principal("invite:a", Role.PLAYER, team="ald-nsc", party="ald")
+
+
+@pytest.fixture
+def played(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SITROOM_DATA_DIR", str(tmp_path / "var"))
+    package = tmp_path / "duo.yaml"
+    package.write_text(TWO_PARTIES, encoding="utf-8")
+    result = runner.invoke(app, ["run", "create", str(package), "--id", "duo"])
+    assert result.exit_code == 0, result.output
+    database = tmp_path / "var" / "sitroom.db"
+    recorder = open_recorder(f"sqlite:///{database}")
+    engine = Engine(recorder)
+    engine.handle("duo", cmd.StartRun(), FAC)
+    engine.handle("duo", cmd.ReleaseInject("1"), FAC)
+    engine.handle("duo", cmd.SubmitResponse("inject", "1", "Consulting now"), ALD, key="r1")
+    recorder.close()
+    return database
+
+
+def test_list_and_verify(played: Path) -> None:
+    listed = runner.invoke(app, ["run", "list"])
+    assert listed.exit_code == 0 and "duo" in listed.output and "running" in listed.output
+    verified = runner.invoke(app, ["verify", "duo"])
+    assert verified.exit_code == 0, verified.output
+    assert "4 event(s), chain whole" in verified.output
+    assert runner.invoke(app, ["verify", "nope"]).exit_code == 2
+
+
+def test_verify_finds_a_tampered_payload(played: Path) -> None:
+    with sqlite3.connect(played) as db:
+        db.execute(
+            "UPDATE events SET payload = replace(payload, 'Consulting now', 'Nothing') "
+            "WHERE seq = 4"
+        )
+    result = runner.invoke(app, ["verify", "duo"])
+    assert result.exit_code == 1
+    assert "4" in result.output
+
+
+def test_verify_finds_events_removed_at_the_end(played: Path) -> None:
+    with sqlite3.connect(played) as db:
+        db.execute("DELETE FROM events WHERE seq = 4")
+    result = runner.invoke(app, ["verify", "duo"])
+    assert result.exit_code == 1
+    assert "removed" in result.output
+
+
+def test_export_import_round_trip(
+    played: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "duo.zip"
+    exported = runner.invoke(app, ["export", "duo", "-o", str(archive)])
+    assert exported.exit_code == 0, exported.output
+    with zipfile.ZipFile(archive) as zipped:
+        manifest = json.loads(zipped.read("manifest.json"))
+        lines = zipped.read("events.jsonl").decode().splitlines()
+    assert manifest["events"] == 4 and len(lines) == 4
+    assert runner.invoke(app, ["import", str(archive)]).exit_code == 1  # the id exists here
+    monkeypatch.setenv("SITROOM_DATA_DIR", str(tmp_path / "elsewhere"))
+    imported = runner.invoke(app, ["import", str(archive)])
+    assert imported.exit_code == 0, imported.output
+    assert runner.invoke(app, ["verify", "duo"]).exit_code == 0
+    recorder = open_recorder(f"sqlite:///{tmp_path / 'elsewhere' / 'sitroom.db'}")
+    original = open_recorder(f"sqlite:///{played}")
+    try:
+        assert recorder.read("duo") == original.read("duo")
+        assert Engine(recorder).state("duo").responses[0].text == "Consulting now"
+    finally:
+        recorder.close()
+        original.close()
+
+
+def test_a_tampered_archive_is_refused(
+    played: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "duo.zip"
+    runner.invoke(app, ["export", "duo", "-o", str(archive)])
+    with zipfile.ZipFile(archive) as zipped:
+        members = {name: zipped.read(name) for name in zipped.namelist()}
+    members["events.jsonl"] = members["events.jsonl"].replace(b"Consulting now", b"Nothing")
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as zipped:
+        for name, data in members.items():
+            zipped.writestr(name, data)
+    monkeypatch.setenv("SITROOM_DATA_DIR", str(tmp_path / "elsewhere"))
+    result = runner.invoke(app, ["import", str(bad)])
+    assert result.exit_code == 1
+    assert "does not match" in result.output
+    (tmp_path / "junk.zip").write_bytes(b"not a zip")
+    assert runner.invoke(app, ["import", str(tmp_path / "junk.zip")]).exit_code == 1
