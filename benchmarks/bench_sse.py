@@ -25,7 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.server import free_port, wait_until_up  # noqa: E402
+from tests.support.server import free_port, sign_in, wait_until_up  # noqa: E402
 
 PASSWORD = "benchmark-password"
 
@@ -177,10 +177,7 @@ def run_sitroom(clients: int, rounds: int) -> dict[str, float]:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base)
-            admin = httpx.Client(base_url=base, timeout=30)
-            admin.post(
-                "/api/session", json={"username": "admin", "password": PASSWORD}
-            ).raise_for_status()
+            admin = sign_in(base, "admin", PASSWORD)
             cookies: list[str | None] = []
             for i in range(clients):
                 code = admin.post(
@@ -194,7 +191,9 @@ def run_sitroom(clients: int, rounds: int) -> dict[str, float]:
             seq = admin.get("/api/runs/fanout").json()["seq"]
 
             async def release(n: int) -> None:
-                async with httpx.AsyncClient(base_url=base, cookies=dict(admin.cookies)) as http:
+                async with httpx.AsyncClient(
+                    base_url=base, cookies=dict(admin.cookies), headers=dict(admin.headers)
+                ) as http:
                     (
                         await http.post(f"/api/runs/fanout/injects/{n}/release", json={})
                     ).raise_for_status()

@@ -25,7 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.server import free_port, start_process, wait_until_up  # noqa: E402
+from tests.support.server import free_port, join, sign_in, start_process, wait_until_up  # noqa: E402
 
 EXAMPLE = ROOT / "src" / "sitroom" / "package" / "examples" / "allied-consultation"
 PASSWORD = "crash-test-password-1"
@@ -52,7 +52,7 @@ def _cli(data_dir: Path, *args: str) -> str:
 
 def _client(
     base: str,
-    cookies: dict[str, str],
+    session: tuple[dict[str, str], dict[str, str]],
     run_id: str,
     question: str,
     stop: threading.Event,
@@ -60,7 +60,8 @@ def _client(
     seed: int,
 ) -> None:
     rng = random.Random(seed)
-    with httpx.Client(base_url=base, cookies=cookies, timeout=5.0) as http:
+    cookies, headers = session
+    with httpx.Client(base_url=base, cookies=cookies, headers=headers, timeout=5.0) as http:
         while not stop.is_set():
             key = uuid.uuid4().hex
             body = {"target": "question", "ref": question, "text": f"response {key}"}
@@ -97,33 +98,34 @@ def crash_test(
         server = start_process(data_dir, port)
         try:
             wait_until_up(base)
-            admin = httpx.Client(base_url=base, timeout=10.0)
-            admin.post(
-                "/api/session", json={"username": "admin", "password": PASSWORD}
-            ).raise_for_status()
+            admin = sign_in(base, "admin", PASSWORD)
             run = admin.get("/api/runs/crash").json()
             player_teams = [t for t in run["teams"] if t["kind"] == "players"]
             admin.post("/api/runs/crash/start", json={}).raise_for_status()
-            jars: list[tuple[dict[str, str], str]] = []
+            jars: list[tuple[tuple[dict[str, str], dict[str, str]], str]] = []
             for i in range(clients):
                 team = player_teams[i % len(player_teams)]
                 invite = admin.post(
                     "/api/runs/crash/invitations",
                     json={"name": f"Player {i}", "role": "player", "team": team["id"]},
                 ).json()
-                with httpx.Client(base_url=base, timeout=10.0) as joiner:
-                    joiner.post("/api/join", json={"code": invite["code"]}).raise_for_status()
-                    cookies = dict(joiner.cookies)
-                player_view = httpx.get(f"{base}/api/runs/crash", cookies=cookies).json()
-                questions = player_view["module"]["questions"]
-                jars.append((cookies, questions[0]["id"]))
+                joiner = join(base, invite["code"])
+                try:
+                    session = (
+                        dict(joiner.cookies),
+                        {"X-CSRF-Token": joiner.headers["X-CSRF-Token"]},
+                    )
+                    questions = joiner.get("/api/runs/crash").json()["module"]["questions"]
+                finally:
+                    joiner.close()
+                jars.append((session, questions[0]["id"]))
             admin.close()
             tally, stop = Tally(), threading.Event()
             threads = [
                 threading.Thread(
-                    target=_client, args=(base, cookies, "crash", question, stop, tally, i)
+                    target=_client, args=(base, session, "crash", question, stop, tally, i)
                 )
-                for i, (cookies, question) in enumerate(jars)
+                for i, (session, question) in enumerate(jars)
             ]
             for thread in threads:
                 thread.start()

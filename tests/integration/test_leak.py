@@ -11,7 +11,7 @@ import pytest
 from sitroom.config import load_settings
 from sitroom.web.identity import Identity
 from tests.support.packages import TWO_PARTIES
-from tests.support.server import running_server
+from tests.support.server import join, running_server, sign_in
 
 CONTROL_ONLY = ("ZZEXPECTED-ACTION", "ZZCONTROLLER-NAME", "ZZINJECT-NOTES", "ZZFACILITATOR")
 UNRELEASED = ("ZZCONTINGENCY-TEXT",)
@@ -54,12 +54,11 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     identity.create_account("admin", PASSWORD, "admin", "Admin")
     identity.close()
     with running_server(data_dir) as base:
-        admin = httpx.Client(base_url=base, timeout=10.0)
-        admin.post("/api/session", json={"username": "admin", "password": PASSWORD})
+        admin = sign_in(base, "admin", PASSWORD)
         run_id = admin.post(
             "/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": "leak"}
         ).json()["id"]
-        cookies: dict[str, dict[str, str]] = {"admin": dict(admin.cookies)}
+        clients: dict[str, httpx.Client] = {"admin": admin}
         for role, team in (
             ("facilitator", None),
             ("player", "ald-nsc"),
@@ -73,18 +72,16 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                 json={"name": f"{role} {team}", "role": role, "team": team},
             )
             assert invite.status_code == 201, invite.text
-            with httpx.Client(base_url=base) as joiner:
-                assert (
-                    joiner.post("/api/join", json={"code": invite.json()["code"]}).status_code
-                    == 200
-                )
-                cookies[f"{role}:{team}" if team else role] = dict(joiner.cookies)
+            clients[f"{role}:{team}" if team else role] = join(base, invite.json()["code"])
 
         def act(who: str, path: str, body: dict[str, object]) -> None:
-            reply = httpx.post(
-                f"{base}/api/runs/{run_id}{path}", json=body, cookies=cookies[who], timeout=10.0
-            )
+            reply = clients[who].post(f"/api/runs/{run_id}{path}", json=body)
             assert reply.status_code == 200, (path, reply.text)
+
+        forged = httpx.post(
+            f"{base}/api/runs/{run_id}/start", json={}, cookies=dict(clients["facilitator"].cookies)
+        )
+        assert forged.status_code == 403, "a cookie without its CSRF token must not write"
 
         act("facilitator", "/start", {})
         act("facilitator", "/injects/1/release", {})
@@ -99,9 +96,13 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         act("player:ald-nsc", "/decisions", {"title": "ZZALD-DECISION", "text": "national"})
         act("player:brn-nsc", "/notes", {"text": "ZZBRN-NOTE"})
         act("evaluator", "/observations", {"text": "ZZOBSERVATION", "rating": "S"})
-        last_seq = httpx.get(f"{base}/api/runs/{run_id}", cookies=cookies["admin"]).json()["seq"]
-        seen = {who: _read_everything(base, jar, run_id, last_seq) for who, jar in cookies.items()}
-        admin.close()
+        last_seq = admin.get(f"/api/runs/{run_id}").json()["seq"]
+        seen = {
+            who: _read_everything(base, dict(client.cookies), run_id, last_seq)
+            for who, client in clients.items()
+        }
+        for client in clients.values():
+            client.close()
     return seen
 
 

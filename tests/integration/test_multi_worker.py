@@ -11,14 +11,13 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
 from sitroom.config import load_settings
 from sitroom.web.identity import Identity
 from tests.support.packages import TWO_PARTIES
-from tests.support.server import free_port, start_process, wait_until_up
+from tests.support.server import free_port, join, sign_in, start_process, wait_until_up
 
 PASSWORD = "multi-worker-password"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -59,16 +58,12 @@ def test_inject_released_on_one_worker_reaches_clients_of_the_other(tmp_path: Pa
         base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
         wait_until_up(base_a)
         wait_until_up(base_b)
-        admin = httpx.Client(base_url=base_a, timeout=10.0)
-        admin.post(
-            "/api/session", json={"username": "admin", "password": PASSWORD}
-        ).raise_for_status()
+        admin = sign_in(base_a, "admin", PASSWORD)
         code = admin.post(
             "/api/runs/duo/invitations",
             json={"name": "Brenland player", "role": "player", "team": "brn-nsc"},
         ).json()["code"]
-        player = httpx.Client(base_url=base_b, timeout=40.0)
-        player.post("/api/join", json={"code": code}).raise_for_status()
+        player = join(base_b, code, timeout=40.0)
         admin.post("/api/runs/duo/start", json={}).raise_for_status()
         start_seq = admin.get("/api/runs/duo").json()["seq"]
         received: dict[str, float] = {}

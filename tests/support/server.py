@@ -80,3 +80,21 @@ def start_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[byt
             stdout=log,
             stderr=log,
         )
+
+
+def sign_in(base: str, username: str, password: str, timeout: float = 30.0) -> httpx.Client:
+    """A client signed in with an account, carrying its CSRF token on every request."""
+    client = httpx.Client(base_url=base, timeout=timeout)
+    reply = client.post("/api/session", json={"username": username, "password": password})
+    reply.raise_for_status()
+    client.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
+    return client
+
+
+def join(base: str, code: str, timeout: float = 30.0) -> httpx.Client:
+    """A client that joined a run with a join code, carrying its CSRF token."""
+    client = httpx.Client(base_url=base, timeout=timeout)
+    reply = client.post("/api/join", json={"code": code})
+    reply.raise_for_status()
+    client.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
+    return client

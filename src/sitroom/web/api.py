@@ -66,8 +66,11 @@ async def health(svc: Annotated[Services, Depends(services)]) -> dict[str, Any]:
 
 
 @router.get("/me", summary="Who you are")
-async def me(who: Annotated[Viewer, Depends(viewer)]) -> dict[str, Any]:
+async def me(
+    who: Annotated[Viewer, Depends(viewer)], svc: Annotated[Services, Depends(services)]
+) -> dict[str, Any]:
     p = who.principal
+    csrf = svc.identity.csrf_token(who.session) if who.session else None
     return {
         "id": p.id,
         "role": p.role,
@@ -76,6 +79,7 @@ async def me(who: Annotated[Viewer, Depends(viewer)]) -> dict[str, Any]:
         "party": p.party,
         "run": who.run_id,
         "language": who.language,
+        "csrf_token": csrf,
     }
 
 

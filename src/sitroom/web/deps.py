@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from sitroom.bootstrap import Services as Services
 
 SESSION_COOKIE = "sitroom_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ApiError(Exception):
@@ -57,10 +59,21 @@ async def optional_viewer(request: Request) -> Viewer | None:
 
 
 async def viewer(request: Request) -> Viewer:
-    """The signed-in viewer, or 401."""
+    """The signed-in viewer, or 401. A write with a session cookie must carry its CSRF token
+    (header ``X-CSRF-Token`` or form field ``csrf_token``); API tokens need none."""
     found = await optional_viewer(request)
     if found is None:
         raise ApiError(401, "sign in first: use your invitation link or join code")
+    if request.method not in SAFE_METHODS and found.session is not None:
+        submitted = request.headers.get(CSRF_HEADER)
+        if submitted is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            form = await request.form()
+            value = form.get("csrf_token")
+            submitted = value if isinstance(value, str) else None
+        if not services(request).identity.auth.csrf.check_csrf(found.session, submitted):
+            raise ApiError(403, "missing or wrong CSRF token; reload the page", field=CSRF_HEADER)
     return found
 
 

@@ -42,6 +42,10 @@ class Identity:
             signed.principal, signed.run_id, signed.language, session, signed.invitation_id
         )
 
+    def csrf_token(self, session: str) -> str:
+        """The CSRF token that writes with this session cookie must carry."""
+        return self.auth.csrf.csrf_token(session)
+
     def still_valid(self, viewer: Viewer) -> bool:
         """Re-checked on every SSE heartbeat: a revoked invitation ends the stream."""
         if viewer.session is None:

@@ -50,7 +50,12 @@ async def sign_in(
         raise _auth_error(exc) from None
     found = await run_in_threadpool(svc.identity.resolve, token, None)
     assert found is not None
-    data = {"id": found.principal.id, "role": found.principal.role, "name": found.principal.name}
+    data = {
+        "id": found.principal.id,
+        "role": found.principal.role,
+        "name": found.principal.name,
+        "csrf_token": svc.identity.csrf_token(token),
+    }
     return _with_session(JSONResponse(data), svc, token)
 
 
@@ -74,7 +79,8 @@ async def join(
         )
     except AuthError as exc:
         raise _auth_error(exc) from None
-    return _with_session(JSONResponse(svc.identity.describe(invitation)), svc, token)
+    data = {**svc.identity.describe(invitation), "csrf_token": svc.identity.csrf_token(token)}
+    return _with_session(JSONResponse(data), svc, token)
 
 
 @router.get("/join/{token}", summary="Join a run with an invitation link", include_in_schema=True)
