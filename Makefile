@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: install run test lint typecheck imports pytest bench clean
+.PHONY: install run test lint typecheck imports pytest bench clean browser-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -28,7 +28,13 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP)
+## browser-deps: Debian's chromium for the browser tests (installed when missing and root)
+browser-deps:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	  echo "chromium is missing: install it (apt-get install chromium) for the browser tests"
+
+pytest: $(STAMP) browser-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 ## test: lint, types, dependency directions, then the whole test suite

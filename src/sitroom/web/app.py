@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
+from pathlib import Path
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -22,6 +25,9 @@ from sitroom.engine import RunNotFound
 from sitroom.web.deps import ApiError
 
 log = logging.getLogger("sitroom.web")
+STATIC = Path(__file__).parent / "static"
+AUDIENCE_ROUTERS = ("play", "display", "console", "evaluate", "design")
+"""Page routers, one per audience, included when present."""
 
 
 async def _scheduler(app: FastAPI) -> None:
@@ -46,7 +52,9 @@ def _errors(status: int, errors: list[dict[str, Any]], **extra: Any) -> JSONResp
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A sitroom application. Services are built in the lifespan, not here."""
     from sitroom.bootstrap import build_services
-    from sitroom.web import api, session
+    from sitroom.web import api, pages, session
+    from sitroom.web.pages import NotSignedIn, PageError
+    from sitroom.web.render import page, ui_language
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,6 +102,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _errors(exc.status_code, [{"field": None, "message": str(exc.detail)}])
 
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        return RedirectResponse("/signin", status_code=303)
+
+    @app.exception_handler(PageError)
+    async def page_error(request: Request, exc: PageError) -> Response:
+        return page(
+            request, "error.html", ui_language(request), status_code=exc.status, message=exc.message
+        )
+
     app.include_router(api.router)
     app.include_router(session.router)
+    app.include_router(pages.router)
+    for name in AUDIENCE_ROUTERS:
+        try:
+            module = importlib.import_module(f"sitroom.web.{name}")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"sitroom.web.{name}":
+                raise
+            continue
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

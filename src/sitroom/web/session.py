@@ -90,7 +90,10 @@ async def join_link(token: str, svc: Annotated[Services, Depends(services)]) -> 
     except AuthError as exc:
         raise _auth_error(exc) from None
     target = f"/runs/{invitation.run_id}"
-    return _with_session(RedirectResponse(target, status_code=303), svc, session)
+    response = _with_session(RedirectResponse(target, status_code=303), svc, session)
+    if invitation.language in ("en", "ko"):
+        response.set_cookie("sitroom_lang", invitation.language, samesite="lax", path="/")
+    return response
 
 
 def _control_of(who: Viewer) -> None:

@@ -1,0 +1,103 @@
+"""Server-rendered pages: one Jinja environment per language, UI strings through gettext.
+
+UI strings live in ``locale/<lang>/LC_MESSAGES/web-*.po`` (one catalog per audience, merged
+here); English is the msgid itself. Everything users type reaches a page through autoescape
+or ``render_markdown`` only.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from sitroom.package.markdown import render_markdown
+from sitroom.package.model import text_in
+
+TEMPLATES = Path(__file__).parent / "templates"
+LOCALE_DIR = Path(__file__).parent.parent / "locale"
+UI_LANGUAGES = ("en", "ko")
+LANG_COOKIE = "sitroom_lang"
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation where it is defined; it is translated where shown."""
+    return message
+
+
+@cache
+def ui_translations(lang: str) -> Translations:
+    """Every ``web-*.po`` catalog of ``lang`` merged into one (empty for English)."""
+    merged = Translations(domain="web")
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    for po in sorted(folder.glob("web-*.po")) if folder.is_dir() else []:
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        merged.merge(Translations(buffer, domain="web"))
+    return merged
+
+
+@cache
+def environment(lang: str) -> Environment:
+    """The Jinja environment for pages in ``lang``."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    translations = ui_translations(lang)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translations.gettext, translations.ngettext, newstyle=True
+    )
+    env.filters["markdown"] = lambda text: Markup(render_markdown(text or "", heading_offset=2))
+    env.globals["UI_LANGUAGES"] = UI_LANGUAGES
+    return env
+
+
+def ui_language(request: Request, fallback: str = "en") -> str:
+    """The viewer's UI language: the language cookie, else their invitation's, else English."""
+    chosen = request.cookies.get(LANG_COOKIE) or fallback
+    return chosen if chosen in UI_LANGUAGES else "en"
+
+
+def local(text: dict[str, str] | None, lang: str, languages: tuple[str, ...] = ()) -> str:
+    """Exercise content in ``lang``, falling back to the exercise's other languages."""
+    return text_in(text, lang, languages)
+
+
+def page(
+    request: Request, template: str, lang: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a page (or a fragment) in ``lang`` with the shared context."""
+    env = environment(lang)
+    content_languages = context.get("content_languages", ())
+    context.setdefault("banner", None)
+    context.setdefault("csrf_token", None)
+    context.setdefault("viewer", None)
+    html = env.get_template(template).render(
+        request=request, lang=lang,
+        t=lambda text: local(text, lang, content_languages),
+        **context,
+    )  # fmt: skip
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,120 @@
+"""Browser tests: Debian's chromium driven by Playwright, against a real sitroom server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sitroom.config import load_settings
+from sitroom.web.identity import Identity
+from tests.support.server import running_server, sign_in
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).parents[2] / "src/sitroom/web/static/vendor/axe-core/axe.min.js"
+SHOTS = Path(__file__).parents[2] / "test-results" / "screenshots"
+ADMIN_PASSWORD = "browser-test-password"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class Site:
+    """A running server with an admin account."""
+
+    base: str
+    data_dir: Path
+
+    @contextmanager
+    def admin(self) -> Iterator[httpx.Client]:
+        client = sign_in(self.base, "admin", ADMIN_PASSWORD)
+        try:
+            yield client
+        finally:
+            client.close()
+
+    def invite(self, run_id: str, **body: Any) -> dict[str, Any]:
+        with self.admin() as admin:
+            reply = admin.post(f"/api/runs/{run_id}/invitations", json=body)
+            reply.raise_for_status()
+            return reply.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    data_dir = tmp_path_factory.mktemp("site")
+    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
+    identity = Identity.open(settings.effective_database_url, settings)
+    identity.create_account("admin", ADMIN_PASSWORD, "admin", "Administrator")
+    identity.close()
+    with running_server(data_dir, SITROOM_HEARTBEAT="2") as base:
+        yield Site(base, data_dir)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("SITROOM_SKIP_BROWSER") == "1":
+            pytest.skip("no chromium and SITROOM_SKIP_BROWSER=1")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make test does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Any]:
+    """Open pages in fresh contexts (one per person); all closed at the end of the test."""
+    contexts: list[Any] = []
+
+    def open_page(locale: str = "en-US") -> Any:
+        context = browser.new_context(bypass_csp=True, locale=locale,
+                                      viewport={"width": 1280, "height": 900})  # fmt: skip
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under test-results/screenshots/ (to look at)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """Run the vendored axe-core in the page; the serious and critical violations."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(n["target"][0] for n in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def chromium_available() -> bool:
+    return shutil.which("chromium") is not None or Path(CHROMIUM).exists()
