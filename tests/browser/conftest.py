@@ -73,9 +73,15 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield launched
         launched.close()
 
@@ -86,8 +92,9 @@ def new_page(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def open_page(locale: str = "en-US") -> Any:
-        context = browser.new_context(bypass_csp=True, locale=locale,
-                                      viewport={"width": 1280, "height": 900})  # fmt: skip
+        context = browser.new_context(
+            bypass_csp=True, locale=locale, viewport={"width": 1280, "height": 900}
+        )
         contexts.append(context)
         return context.new_page()
 

@@ -17,9 +17,11 @@ def web_messages() -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted(TEMPLATES.rglob("*.html")):
         for line, message, _comments, _context in extract_from_file(
-            "jinja2", str(path), keywords=KEYWORDS,
+            "jinja2",
+            str(path),
+            keywords=KEYWORDS,
             options={"extensions": "jinja2.ext.i18n", "trim_blocks": "true"},
-        ):  # fmt: skip
+        ):
             for msgid in message if isinstance(message, tuple) else (message,):
                 if msgid:
                     found.setdefault(msgid, f"{path.relative_to(WEB)}:{line}")
@@ -37,8 +39,11 @@ def untranslated(lang: str) -> dict[str, str]:
     """UI msgids with no translation in ``lang`` → where they are used."""
     ui_translations.cache_clear()
     catalog = ui_translations(lang)
-    return {m: where for m, where in web_messages().items() if catalog.gettext(m) == m and
-            not _same_in_both(m)}  # fmt: skip
+    return {
+        m: where
+        for m, where in web_messages().items()
+        if catalog.gettext(m) == m and not _same_in_both(m)
+    }
 
 
 def _same_in_both(message: str) -> bool:

@@ -247,11 +247,21 @@ class PostgresRecorder:
                 cursor.executemany(
                     _INSERT_EVENT,
                     [
-                        (e.run_id, e.seq, e.type, canonical_json(e.payload), e.actor,
-                         e.recorded_at, e.idempotency_key, 1, e.prev_hash, e.hash)
+                        (
+                            e.run_id,
+                            e.seq,
+                            e.type,
+                            canonical_json(e.payload),
+                            e.actor,
+                            e.recorded_at,
+                            e.idempotency_key,
+                            1,
+                            e.prev_hash,
+                            e.hash,
+                        )
                         for e in events
                     ],
-                )  # fmt: skip
+                )
         return replace(run, last_seq=last)
 
     def get_run(self, run_id: str) -> RunRecord | None:

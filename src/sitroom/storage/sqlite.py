@@ -292,11 +292,21 @@ class _Writer:
         self._connection.executemany(
             _INSERT_EVENT,
             [
-                (e.run_id, e.seq, e.type, canonical_json(e.payload), e.actor,
-                 format_timestamp(e.recorded_at), e.idempotency_key, 1, e.prev_hash, e.hash)
+                (
+                    e.run_id,
+                    e.seq,
+                    e.type,
+                    canonical_json(e.payload),
+                    e.actor,
+                    format_timestamp(e.recorded_at),
+                    e.idempotency_key,
+                    1,
+                    e.prev_hash,
+                    e.hash,
+                )
                 for e in events
             ],
-        )  # fmt: skip
+        )
         last = events[-1].seq if events else 0
         self._connection.execute("UPDATE runs SET last_seq = ? WHERE id = ?", (last, run.id))
         return replace(run, last_seq=last)

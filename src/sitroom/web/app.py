@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from pathlib import Path
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request

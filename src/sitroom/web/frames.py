@@ -16,11 +16,21 @@ from sitroom.engine import Engine
 from sitroom.realtime.sse import Frame
 from sitroom.storage.recorder import StoredEvent
 
-SHAREABLE = frozenset({
-    "run-started", "run-paused", "run-resumed", "run-ended", "module-opened",
-    "inject-released", "inject-corrected", "inject-retracted", "update-broadcast",
-    "poll-opened", "poll-closed",
-})  # fmt: skip
+SHAREABLE = frozenset(
+    {
+        "run-started",
+        "run-paused",
+        "run-resumed",
+        "run-ended",
+        "module-opened",
+        "inject-released",
+        "inject-corrected",
+        "inject-retracted",
+        "update-broadcast",
+        "poll-opened",
+        "poll-closed",
+    }
+)
 """Event types whose view depends only on the viewer's role, team and party."""
 
 

@@ -20,14 +20,18 @@ from sitroom.conduct.state import RunState
 from sitroom.package.marking import EXERCISE_MARK, banner, party_codes
 from sitroom.package.model import Package
 from sitroom.web.deps import SESSION_COOKIE, Viewer, optional_viewer, services
-from sitroom.web.render import LANG_COOKIE, UI_LANGUAGES, N_, page, ui_language
+from sitroom.web.render import LANG_COOKIE, N_, UI_LANGUAGES, page, ui_language
 
 router = APIRouter(include_in_schema=False)
 
 ROLE_HOME = {
-    Role.ADMIN: "console", Role.FACILITATOR: "console", Role.PLAYER: "play",
-    Role.EVALUATOR: "evaluate", Role.OBSERVER: "evaluate", Role.DISPLAY: "display",
-}  # fmt: skip
+    Role.ADMIN: "console",
+    Role.FACILITATOR: "console",
+    Role.PLAYER: "play",
+    Role.EVALUATOR: "evaluate",
+    Role.OBSERVER: "evaluate",
+    Role.DISPLAY: "display",
+}
 
 
 @dataclass
@@ -52,11 +56,18 @@ class RunPage:
         team = self.package.team(p.team) if p.team else None
         party = self.package.party(p.party) if p.party else None
         return {
-            "viewer": self.viewer, "principal": p, "run_id": self.run_id,
-            "package": self.package, "state": self.state, "banner": self.banner,
-            "csrf_token": self.csrf_token, "team": team, "party": party,
-            "content_languages": self.package.exercise.languages, **extra,
-        }  # fmt: skip
+            "viewer": self.viewer,
+            "principal": p,
+            "run_id": self.run_id,
+            "package": self.package,
+            "state": self.state,
+            "banner": self.banner,
+            "csrf_token": self.csrf_token,
+            "team": team,
+            "party": party,
+            "content_languages": self.package.exercise.languages,
+            **extra,
+        }
 
 
 AUTH_MESSAGES = {
@@ -111,8 +122,9 @@ async def home(request: Request, svc: Annotated[Services, Depends(services)]) ->
     runs = await run_in_threadpool(svc.engine.runs)
     lang = ui_language(request, who.language)
     csrf = svc.identity.csrf_token(who.session) if who.session else None
-    return page(request, "home.html", lang, viewer=who, principal=who.principal, runs=runs,
-                csrf_token=csrf)  # fmt: skip
+    return page(
+        request, "home.html", lang, viewer=who, principal=who.principal, runs=runs, csrf_token=csrf
+    )
 
 
 @router.get("/signin")
@@ -122,37 +134,56 @@ async def signin_form(request: Request) -> Response:
 
 @router.post("/signin")
 async def signin(
-    request: Request, svc: Annotated[Services, Depends(services)],
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     client = request.client.host if request.client else "unknown"
     try:
         token = await run_in_threadpool(svc.identity.login, username, password, client)
     except AuthError as exc:
-        return page(request, "signin.html", ui_language(request), status_code=exc.status,
-                    error=AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"]),
-                    username=username)  # fmt: skip
+        return page(
+            request,
+            "signin.html",
+            ui_language(request),
+            status_code=exc.status,
+            error=AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"]),
+            username=username,
+        )
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, **cookie_settings(svc.settings.secure_cookies,
-                                                                 svc.identity.auth.sessions.max_age))  # fmt: skip
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        **cookie_settings(svc.settings.secure_cookies, svc.identity.auth.sessions.max_age),
+    )
     return response
 
 
 @router.post("/join")
 async def join_form(
-    request: Request, svc: Annotated[Services, Depends(services)],
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
     code: Annotated[str, Form(max_length=40)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     client = request.client.host if request.client else "unknown"
     try:
         token, invitation = await run_in_threadpool(svc.identity.join_code, code, client)
     except AuthError as exc:
-        return page(request, "signin.html", ui_language(request), status_code=exc.status,
-                    join_error=AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"]), code=code)  # fmt: skip
+        return page(
+            request,
+            "signin.html",
+            ui_language(request),
+            status_code=exc.status,
+            join_error=AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"]),
+            code=code,
+        )
     response = RedirectResponse(f"/runs/{invitation.run_id}", status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, **cookie_settings(svc.settings.secure_cookies,
-                                                                 svc.identity.auth.sessions.max_age))  # fmt: skip
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        **cookie_settings(svc.settings.secure_cookies, svc.identity.auth.sessions.max_age),
+    )
     if invitation.language in UI_LANGUAGES:
         response.set_cookie(LANG_COOKIE, invitation.language, samesite="lax", path="/")
     return response
@@ -181,5 +212,6 @@ async def language(code: str, request: Request, next: str = "/") -> Response:
 async def run_door(run_id: str, request: Request) -> Response:
     """Send each person to the view of their role."""
     ctx = await run_page(request, run_id)
-    return RedirectResponse(f"/runs/{run_id}/{ROLE_HOME[ctx.viewer.principal.role]}",
-                            status_code=303)  # fmt: skip
+    return RedirectResponse(
+        f"/runs/{run_id}/{ROLE_HOME[ctx.viewer.principal.role]}", status_code=303
+    )

@@ -89,10 +89,11 @@ def page(
     context.setdefault("csrf_token", None)
     context.setdefault("viewer", None)
     html = env.get_template(template).render(
-        request=request, lang=lang,
+        request=request,
+        lang=lang,
         t=lambda text: local(text, lang, content_languages),
         **context,
-    )  # fmt: skip
+    )
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
