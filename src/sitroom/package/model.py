@@ -38,10 +38,16 @@ UNDETERMINED = "und"
 
 
 def _to_local_text(value: Any, info: ValidationInfo) -> Any:
-    """Accept a plain string (in the exercise's first language) or a language→text mapping."""
+    """Accept a plain string (in the exercise's first language) or a language→text mapping.
+
+    Trailing whitespace is dropped: whether a YAML block ends with a newline is layout, not
+    content, so it must not change the content hash.
+    """
     if isinstance(value, str):
         lang = (info.context or {}).get("default_language", "en")
-        return {lang: value}
+        return {lang: value.rstrip()}
+    if isinstance(value, dict):
+        return {k: v.rstrip() if isinstance(v, str) else v for k, v in value.items()}
     if isinstance(value, int | float) and not isinstance(value, bool):
         lang = (info.context or {}).get("default_language", "en")
         return {lang: str(value)}

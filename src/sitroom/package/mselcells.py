@@ -128,10 +128,21 @@ def actions(columns: dict[str, list[str]]) -> list[dict[str, str]]:
     return result
 
 
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.\-]+)*")
+
+
 def id_list(text: str) -> tuple[str, ...]:
     """Ids listed in a cell ('obj-1; obj-2'); empty unless every item is an id."""
     tokens = tuple(t.strip() for t in re.split(r"[;,\n]", text) if t.strip())
     if tokens and all(_ID.fullmatch(t) and len(t) <= 80 for t in tokens):
+        return tokens
+    return ()
+
+
+def ref_list(text: str) -> tuple[str, ...]:
+    """Clause references or document paths listed in a cell ('acg/1.1; acg/2.3')."""
+    tokens = tuple(t.strip() for t in re.split(r"[;\n]", text) if t.strip())
+    if tokens and all(_REF.fullmatch(t) and len(t) <= 200 for t in tokens):
         return tokens
     return ()
 

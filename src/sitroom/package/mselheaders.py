@@ -32,12 +32,17 @@ FIELDS: dict[str, str] = {
     "objective": "exercise objectives (kept in notes)",
     "capability": "core capabilities or critical tasks (kept in notes)",
     "marking": "classification or TLP marking (kept in notes)",
+    "clauses": "guideline clauses the inject cites, as reference-id/clause-id (kept in notes)",
+    "attachments": "attached documents, paths under documents/ (kept in notes)",
+    "contingency_for": "for a contingency inject: the inject it backs up (kept in notes)",
     "notes": "controller notes",
     "ignore": "a column to leave out",
 }
 """Fields a column can map to, with what each means."""
 
-MULTI_COLUMN_FIELDS = frozenset({"status", "objective", "capability", "marking", "notes", "ignore"})
+MULTI_COLUMN_FIELDS = frozenset(
+    {"status", "objective", "capability", "marking", "notes", "ignore", "clauses", "attachments"}
+)
 """Fields several columns may map to at once; the others take the first matching column."""
 
 TEXT_FIELDS = frozenset({"title", "content", "expected", "notes"})
@@ -126,6 +131,15 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "Core Capability", "Capability", "Core Capabilities/Tasks", "Critical Task", "Task",
         "Capability/Task", "Core Capability/Critical Task", "Target Capability",
         "Core Capability/Capability Target",
+    ),
+    "clauses": (
+        "Guideline Clauses", "Clauses", "Clause", "Plan Reference", "Reference Clauses",
+    ),
+    "attachments": (
+        "Attachments", "Attachment", "Documents", "Handouts",
+    ),
+    "contingency_for": (
+        "Contingency For", "Backs Up", "Contingency Of",
     ),
     "marking": (
         "Marking", "Classification", "TLP", "Releasability", "Security Classification",

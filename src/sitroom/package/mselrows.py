@@ -27,6 +27,7 @@ from sitroom.package.mselcells import (
     delivery_method,
     first_line,
     id_list,
+    ref_list,
     inject_type,
     next_free_number,
 )
@@ -294,6 +295,12 @@ class _Converter:
                 data["objectives" if name == "objective" else "tasks"] = id_list(text)
             elif name == "marking" and info and (marking := parse_marking(text, info.parties)):
                 data["marking"] = marking
+            elif name == "clauses" and info and (refs := ref_list(text)):
+                data["clauses"] = refs
+            elif name == "attachments" and info and (paths := ref_list(text)):
+                data["attachments"] = tuple({"path": path} for path in paths)
+            elif name == "contingency_for" and info and id_list(text)[:1] == (text.strip(),):
+                data["contingency_for"] = text.strip()
             elif name not in ("time", "date", "day", "offset"):
                 lines.append(f"{column.header}: {text}")
         if expected:

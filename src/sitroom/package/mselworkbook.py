@@ -42,7 +42,8 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("MSEL #", 9), ("Module", 18), ("Scenario Time", 17), ("Offset", 9), ("From (Simulated)", 22),
     ("To", 24), ("Delivery Method", 13), ("Inject Type", 12), ("Subject", 30),
     ("Description/Script", 60), ("Expected Player Action", 42), ("Objectives", 14),
-    ("Core Capabilities/Tasks", 20), ("Controller", 16), ("Marking", 20), ("Notes", 36),
+    ("Core Capabilities/Tasks", 20), ("Guideline Clauses", 16), ("Attachments", 18),
+    ("Contingency For", 11), ("Controller", 16), ("Marking", 20), ("Notes", 36),
 )
 # fmt: on
 """The MSEL sheet's columns and their widths."""
@@ -124,6 +125,9 @@ def _inject_row(package: Package, module_label: str, inject: Inject) -> list[Any
         "Inject Type": inject.type.value,
         "Objectives": "; ".join(inject.objectives) or None,
         "Core Capabilities/Tasks": "; ".join(inject.tasks) or None,
+        "Guideline Clauses": "; ".join(inject.clauses) or None,
+        "Attachments": "; ".join(a.path for a in inject.attachments) or None,
+        "Contingency For": inject.contingency_for,
         "Controller": inject.controller,
         "Marking": banner(inject.marking, codes) if inject.marking else None,
     }
