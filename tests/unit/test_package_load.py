@@ -130,3 +130,14 @@ def test_package_shaped_garbage_never_raises(tree: object) -> None:
         assert result.problems
     else:
         assert isinstance(result.package, Package)
+
+
+def test_fema_library_has_the_32_core_capabilities_in_english_and_korean() -> None:
+    from sitroom.package.capabilities import library_names, load_library
+
+    assert "fema-core" in library_names()
+    library = load_library("fema-core")
+    assert len(library) == 32
+    assert all(c.name.get("en") and c.name.get("ko") for c in library.values())
+    spanning = {c.id for c in library.values() if len(c.mission_areas) == 5}
+    assert spanning == {"planning", "public-information-and-warning", "operational-coordination"}
