@@ -37,7 +37,9 @@ async def release(request: Request) -> JSONResponse:
     global counter
     counter += 1
     number = request.path_params["number"]
-    data = json.dumps({"number": number, "how": "manual"})
+    size = int(request.query_params.get("size", "0"))
+    data = json.dumps({"number": number, "how": "manual", "pad": ""})
+    data = data[:-2] + "x" * max(0, size - len(data) - len("data: ")) + '"}'
     frame = f"id: {counter}\nevent: inject-released\ndata: {data}\n\n".encode()
     for queue in list(queues):
         queue.put_nowait(frame)

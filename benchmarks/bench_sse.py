@@ -89,6 +89,7 @@ async def follow(
                 text = line.decode()
                 key = text.split(marker, 1)[1].split('"', 1)[0].split(",", 1)[0]
                 arrivals.setdefault(key, []).append(time.perf_counter())
+                arrivals.setdefault("bytes", []).append(float(len(line)))
     finally:
         writer.close()
 
@@ -137,6 +138,7 @@ async def measure(
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p99": percentile(latencies, 0.99) if latencies else float("nan"),
         "max": max(latencies) if latencies else float("nan"),
+        "bytes": statistics.mean(arrivals.get("bytes", [0.0])),
     }
 
 
@@ -205,7 +207,8 @@ def run_sitroom(clients: int, rounds: int) -> dict[str, float]:
             server.wait(timeout=20)
 
 
-def run_bare(clients: int, rounds: int) -> dict[str, float]:
+def run_bare(clients: int, rounds: int, size: int) -> dict[str, float]:
+    """The baseline, sending data lines of ``size`` bytes (what sitroom sent) to everyone."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, str(Path(__file__).parent / "bare_sse.py"), str(port)],
@@ -224,7 +227,7 @@ def run_bare(clients: int, rounds: int) -> dict[str, float]:
 
         async def release(n: int) -> None:
             async with httpx.AsyncClient(base_url=base) as http:
-                (await http.post(f"/release/{n}")).raise_for_status()
+                (await http.post(f"/release/{n}", params={"size": size})).raise_for_status()
 
         return asyncio.run(
             measure(port, "/events", [None] * clients, '{"number": "', release, rounds)
@@ -239,10 +242,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    rows = [
-        ("bare SSE broadcaster", run_bare(args.clients, args.rounds)),
-        ("sitroom (auth, gate, log)", run_sitroom(args.clients, args.rounds)),
-    ]
+    sitroom = run_sitroom(args.clients, args.rounds)
+    bare = run_bare(args.clients, args.rounds, int(sitroom["bytes"]))
+    rows = [("bare SSE broadcaster", bare), ("sitroom (auth, gate, log)", sitroom)]
+    print(f"\nframes of {sitroom['bytes']:.0f} bytes on both servers")
     print(f"\n{args.clients} SSE clients (2 parties, 10 teams), {args.rounds} injects each\n")
     print(f"{'server':<28}{'deliveries':>11}{'missing':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for name, r in rows:

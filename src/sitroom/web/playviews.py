@@ -1,0 +1,304 @@
+"""What the player and display pages show of a run, as plain values for the templates.
+
+Every item is chosen by the visibility gate (``sitroom.conduct.visibility``); this module only
+turns what the gate lets through into localised text, times and bar lengths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_skeleton, format_time
+
+from sitroom.conduct.principal import Principal
+from sitroom.conduct.state import DecisionStatus, InjectStatus, PollState, RunState, RunStatus
+from sitroom.conduct.visibility import can_see_inject, can_see_poll, inject_view
+from sitroom.package.model import DeliveryMethod, Package, Poll, text_in
+from sitroom.web.render import N_
+
+RUN_STATUS = {
+    RunStatus.PLANNED: N_("Not started"),
+    RunStatus.RUNNING: N_("Running"),
+    RunStatus.PAUSED: N_("Paused"),
+    RunStatus.ENDED: N_("Ended (ENDEX)"),
+}
+DECISION_STATUS = {
+    DecisionStatus.PROPOSED: N_("Proposed"),
+    DecisionStatus.AWAITING_CONCURRENCE: N_("Awaiting concurrence"),
+    DecisionStatus.CONCURRED: N_("Concurred"),
+    DecisionStatus.NON_CONCURRED: N_("Non-concurred"),
+}
+INJECT_STATUS = {
+    InjectStatus.RELEASED: N_("Released"),
+    InjectStatus.CORRECTED: N_("Corrected"),
+    InjectStatus.RETRACTED: N_("Retracted"),
+}
+DELIVERY = {
+    DeliveryMethod.SITROOM: N_("On screen"),
+    DeliveryMethod.EMAIL: N_("Email"),
+    DeliveryMethod.PHONE: N_("Phone call"),
+    DeliveryMethod.RADIO: N_("Radio"),
+    DeliveryMethod.VIDEO: N_("Video"),
+    DeliveryMethod.DOCUMENT: N_("Document"),
+    DeliveryMethod.BRIEFING: N_("Briefing"),
+    DeliveryMethod.IN_PERSON: N_("In person"),
+    DeliveryMethod.MEDIA: N_("Media report"),
+    DeliveryMethod.SOCIAL_MEDIA: N_("Social media"),
+    DeliveryMethod.OTHER: N_("Other"),
+}
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+# --- times ----------------------------------------------------------------------------------
+
+
+def zone(package: Package) -> ZoneInfo:
+    """The exercise's time zone (UTC when the name is unknown here)."""
+    try:
+        return ZoneInfo(package.exercise.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def scenario_text(moment: datetime, package: Package, lang: str) -> str:
+    """A scenario date and time in the viewer's language, in the exercise's time zone."""
+    tz = zone(package)
+    day = format_skeleton("yMMMEd", moment, tzinfo=tz, locale=lang)
+    return f"{day} {format_time(moment, 'HH:mm', tzinfo=tz, locale=lang)} {tz.key}"
+
+
+def dtg(moment: datetime) -> str:
+    """A date-time group in Zulu time, e.g. ``140600ZSEP27``."""
+    z = moment.astimezone(UTC) if moment.tzinfo else moment
+    return f"{z:%d%H%M}Z{MONTHS[z.month - 1]}{z:%y}"
+
+
+def wall_time(moment: datetime, package: Package, lang: str) -> str:
+    """The real time something happened, as HH:MM in the exercise's time zone."""
+    return format_time(moment, "HH:mm", tzinfo=zone(package), locale=lang)
+
+
+def duration_text(elapsed: timedelta) -> str:
+    """``H:MM:SS`` of a run or module clock."""
+    seconds = int(elapsed.total_seconds())
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The run's status and the scenario clock."""
+
+    status: RunStatus
+    status_label: str
+    module_title: str | None
+    scenario: str | None
+    dtg: str | None
+    elapsed: str
+
+
+def clock(state: RunState, now: datetime, lang: str) -> Clock:
+    """The clock as the pages show it (nothing here is team-specific)."""
+    package = state.package
+    module = state.current_module()
+    scenario = state.scenario_time(now)
+    languages = package.exercise.languages
+    return Clock(
+        status=state.status,
+        status_label=RUN_STATUS[state.status],
+        module_title=text_in(module.title, lang, languages) if module else None,
+        scenario=scenario_text(scenario, package, lang) if scenario else None,
+        dtg=dtg(scenario) if scenario else None,
+        elapsed=duration_text(state.run_clock(now)),
+    )
+
+
+# --- injects --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    """A document attached to an inject; ``href`` only when the server can hand it out."""
+
+    index: int
+    title: str
+    path: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class InjectCard:
+    """A released inject as one viewer may see it."""
+
+    number: str
+    title: str
+    content: str
+    sender: str | None
+    delivery: str
+    banner: str
+    scenario: str | None
+    status: InjectStatus
+    status_label: str
+    released_seq: int
+    released_at: str
+    acknowledged_at: str | None
+    attachments: tuple[AttachmentLink, ...]
+
+    @property
+    def retracted(self) -> bool:
+        return self.status == InjectStatus.RETRACTED
+
+    @property
+    def corrected(self) -> bool:
+        return self.status == InjectStatus.CORRECTED
+
+
+def released_injects(
+    principal: Principal,
+    state: RunState,
+    lang: str,
+    attachment_href: str | None = None,
+) -> list[InjectCard]:
+    """Released injects the gate lets ``principal`` see, newest first.
+
+    ``attachment_href`` is a URL prefix (``…/attachments``) when attachments can be served.
+    """
+    package = state.package
+    languages = package.exercise.languages
+    cards: list[InjectCard] = []
+    for inject in package.injects():
+        status = state.injects[inject.number]
+        if status.status == InjectStatus.PLANNED or status.released_seq is None:
+            continue
+        if not can_see_inject(principal, package, inject):
+            continue
+        view = inject_view(principal, package, inject, lang, status.content)
+        attachments = tuple(
+            AttachmentLink(
+                index=index,
+                title=text_in(item.get("title"), lang, languages) or str(item["path"]),
+                path=str(item["path"]),
+                href=f"{attachment_href}/{inject.number}/{index}" if attachment_href else None,
+            )
+            for index, item in enumerate(view.get("attachments") or [])
+        )
+        scenario = view.get("scenario_time")
+        acknowledged = status.acknowledged.get(principal.id)
+        cards.append(
+            InjectCard(
+                number=inject.number,
+                title=str(view["title_text"]),
+                content=str(view["content_text"]),
+                sender=view.get("from"),
+                delivery=DELIVERY.get(DeliveryMethod(view["delivery"]), N_("Other")),
+                banner=str(view["banner"]),
+                scenario=(
+                    scenario_text(datetime.fromisoformat(scenario), package, lang)
+                    if scenario
+                    else None
+                ),
+                status=status.status,
+                status_label=INJECT_STATUS.get(status.status, N_("Released")),
+                released_seq=status.released_seq,
+                released_at=wall_time(status.released_at, package, lang)
+                if status.released_at
+                else "",
+                acknowledged_at=wall_time(acknowledged, package, lang) if acknowledged else None,
+                attachments=attachments,
+            )
+        )
+    cards.sort(key=lambda card: card.released_seq, reverse=True)
+    return cards
+
+
+# --- polls ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PollRow:
+    """One option with its votes and its share of the voters (0–100)."""
+
+    id: str
+    text: str
+    count: int
+    percent: int
+
+
+@dataclass(frozen=True)
+class PollView:
+    """A poll that has been opened, with the viewer's vote and (when shown) its results."""
+
+    id: str
+    question: str
+    options: tuple[tuple[str, str], ...]
+    multiple: bool
+    ask_confidence: bool
+    open: bool
+    closed: bool
+    opened_seq: int
+    votes: int
+    my_vote: tuple[str, ...]
+    my_confidence: int | None
+    results: tuple[PollRow, ...] | None
+    mean_confidence: float | None
+
+
+def _rows(poll: Poll, ps: PollState, lang: str, languages: tuple[str, ...]) -> tuple[PollRow, ...]:
+    counts = ps.results()
+    voters = len(ps.votes)
+    return tuple(
+        PollRow(
+            id=option.id,
+            text=text_in(option.text, lang, languages),
+            count=counts.get(option.id, 0),
+            percent=round(100 * counts.get(option.id, 0) / voters) if voters else 0,
+        )
+        for option in poll.options
+    )
+
+
+def opened_polls(
+    principal: Principal, state: RunState, lang: str, *, results: bool
+) -> list[PollView]:
+    """Polls the gate lets ``principal`` see that have been opened, the latest opened first.
+
+    Results are included for closed polls, or for every poll when ``results`` is true.
+    """
+    package = state.package
+    languages = package.exercise.languages
+    found: list[PollView] = []
+    for module in package.modules:
+        for poll in module.polls:
+            ps = state.polls[poll.id]
+            if ps.opened_seq is None or not can_see_poll(principal, package, poll):
+                continue
+            closed = ps.closed_seq is not None and not ps.open
+            mine = ps.votes.get(principal.id)
+            found.append(
+                PollView(
+                    id=poll.id,
+                    question=text_in(poll.question, lang, languages),
+                    options=tuple(
+                        (o.id, text_in(o.text, lang, languages)) for o in poll.options
+                    ),
+                    multiple=poll.multiple,
+                    ask_confidence=poll.ask_confidence,
+                    open=ps.open,
+                    closed=closed,
+                    opened_seq=ps.opened_seq,
+                    votes=len(ps.votes),
+                    my_vote=mine.options if mine else (),
+                    my_confidence=mine.confidence if mine else None,
+                    results=_rows(poll, ps, lang, languages) if closed or results else None,
+                    mean_confidence=ps.mean_confidence() if closed or results else None,
+                )
+            )
+    found.sort(key=lambda view: view.opened_seq, reverse=True)
+    return found
+
+
+def local_list(items: list[Any] | tuple[Any, ...], lang: str, package: Package) -> list[str]:
+    """Localised texts of a list of language→text mappings."""
+    return [text_in(item, lang, package.exercise.languages) for item in items]
