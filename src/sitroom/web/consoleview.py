@@ -63,7 +63,8 @@ EVENT_LABELS = {
 ALL_EVENTS = tuple(EVENT_LABELS)
 
 PANEL_EVENTS: dict[str, tuple[str, ...]] = {
-    "status": ("run-started", "run-paused", "run-resumed", "run-ended", "module-opened"),
+    "clock": ("run-started", "run-paused", "run-resumed", "run-ended", "module-opened"),
+    "controls": ("run-started", "run-paused", "run-resumed", "run-ended"),
     "modules": ("run-started", "run-ended", "module-opened"),
     "msel": (
         "run-started",

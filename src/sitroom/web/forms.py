@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -24,7 +25,7 @@ from sitroom.conduct.principal import Principal
 from sitroom.conduct.run import Rejected
 from sitroom.web.deps import CSRF_HEADER, Viewer, optional_viewer, services
 from sitroom.web.pages import NotSignedIn, PageError
-from sitroom.web.render import N_
+from sitroom.web.render import N_, page
 
 KEY_FIELD = "key"
 MAX_KEY = 200
@@ -99,12 +100,32 @@ async def run_command(
     return None
 
 
-def principal_names(svc: Services, run_id: str) -> dict[str, str]:
+async def render(
+    request: Request, template: str, lang: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a page or fragment off the event loop.
+
+    Views read the run's live state, which the engine folds new events into; a read that
+    meets a fold half-way ("changed size during iteration") is simply made again.
+    """
+    for attempt in range(3):
+        try:
+            return await run_in_threadpool(
+                lambda: page(request, template, lang, status_code, **context)
+            )
+        except RuntimeError as exc:
+            if "changed size during iteration" not in str(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def principal_names(
+    svc: Services, run_id: str, invitations: list[dict[str, Any]] | None = None
+) -> dict[str, str]:
     """Principal id → the name people know: invitation display names and account names."""
-    names = {
-        str(i["principal"]): str(i["name"] or i["principal"])
-        for i in svc.identity.invitations(run_id)
-    }
+    if invitations is None:
+        invitations = svc.identity.invitations(run_id)
+    names = {str(i["principal"]): str(i["name"] or i["principal"]) for i in invitations}
     for account in svc.identity.auth.accounts.list_accounts():
         names[f"account:{account.id}"] = account.display_name or account.username
     names.setdefault("system:scheduler", "scheduler")
