@@ -136,7 +136,7 @@ async def _panel(
         request,
         f"console/{name}.html",
         ctx.lang,
-        **_context(ctx, cv, form=form, confirm=confirm, forms={name: form}),
+        **_context(ctx, cv, confirm=confirm, forms={name: form}),
     )
 
 
@@ -195,7 +195,13 @@ async def _act(
             request,
             template,
             ctx.lang,
-            **_context(ctx, cv, form=state, editing=state, editing_number=values.get("number")),
+            **_context(
+                ctx,
+                cv,
+                forms={panel_name: state},
+                editing=state,
+                editing_number=state.get("number"),
+            ),
         )
     return await _panel(request, ctx, panel_name, state)
 
@@ -279,7 +285,7 @@ async def edit_inject(run_id: str, number: str, request: Request) -> Response:
         request,
         "console/correct.html",
         ctx.lang,
-        **_context(ctx, cv, form=form, editing=form, editing_number=number),
+        **_context(ctx, cv, forms={}, editing=form, editing_number=number),
     )
 
 
@@ -351,7 +357,9 @@ async def broadcast(run_id: str, request: Request) -> Response:
 
 @router.post("/runs/{run_id}/console/polls/{poll}/open")
 async def open_poll(run_id: str, poll: str, request: Request) -> Response:
-    return await _act(request, run_id, "polls", lambda f: cmd.OpenPoll(poll), done=N_("Poll opened."))
+    return await _act(
+        request, run_id, "polls", lambda f: cmd.OpenPoll(poll), done=N_("Poll opened.")
+    )
 
 
 @router.post("/runs/{run_id}/console/polls/{poll}/close")

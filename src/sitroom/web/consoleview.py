@@ -302,12 +302,10 @@ class ConsoleView:
     def target_label(self, target: str | None, ref: str | None) -> str:
         if target == "inject" and ref:
             return self.inject_label(ref)
-        question = next(
-            (q for m in self.package.modules for q in m.questions if q.id == ref), None
-        )
+        question = next((q for m in self.package.modules for q in m.questions if q.id == ref), None)
         if question is None:
             return ref or ""
-        return f"{ref}: {excerpt(self.t(question.text), 80)}"
+        return f"{ref}: {excerpt(self.t(question.text), 60)}"
 
     # -- status ----------------------------------------------------------------------------
 
@@ -436,7 +434,10 @@ class ConsoleView:
         rows: list[OverviewRow] = []
         for inject in self.package.injects():
             key = ("inject", inject.number)
-            if self.state.injects[inject.number].status == InjectStatus.PLANNED and key not in counts:
+            if (
+                self.state.injects[inject.number].status == InjectStatus.PLANNED
+                and key not in counts
+            ):
                 continue
             cells: list[int | None] = [
                 counts.get(key, {}).get(t.id, 0)
@@ -531,7 +532,10 @@ class ConsoleView:
     def broadcasts(self) -> list[BroadcastRow]:
         return [
             BroadcastRow(
-                self.at(b.at), self.name(b.author), self.t(b.text), self.audience(b.teams, b.parties)
+                self.at(b.at),
+                self.name(b.author),
+                self.t(b.text),
+                self.audience(b.teams, b.parties),
             )
             for b in reversed(self.state.broadcasts)
         ]

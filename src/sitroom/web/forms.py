@@ -86,7 +86,9 @@ def choices(form: FormData, name: str) -> tuple[str, ...]:
 def key_of(form: FormData) -> str:
     """The form's idempotency key (a fresh one if the form carried none)."""
     value = text(form, KEY_FIELD, MAX_KEY).strip()
-    return value or new_key()
+    if not value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return new_key()
+    return value
 
 
 async def run_command(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from starlette.datastructures import FormData
 
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
+from sitroom.conduct import events as ev
 from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.state import DecisionState, Entry, InjectStatus
@@ -31,6 +33,7 @@ from sitroom.conduct.visibility import (
     can_see_inject,
     can_see_team_material,
     module_view,
+    view_event,
 )
 from sitroom.package.model import Package, text_in
 from sitroom.web import playviews as pv
@@ -224,6 +227,16 @@ def _decision(d: DecisionState, ctx: RunPage, names: dict[str, str]) -> Decision
     )
 
 
+def _span(view: dict[str, Any] | None, package: Package, lang: str) -> str | None:
+    """The module's scenario time span, e.g. ``Tue, Sep 14, 2027 06:00 UTC – …``."""
+    if not view or not view.get("start"):
+        return None
+    start = pv.scenario_text(datetime.fromisoformat(view["start"]), package, lang)
+    if not view.get("end"):
+        return start
+    return f"{start} – {pv.scenario_text(datetime.fromisoformat(view['end']), package, lang)}"
+
+
 def _questions(ctx: RunPage) -> list[dict[str, Any]]:
     """The discussion questions of the open module that the gate lets the viewer see."""
     state = ctx.state
@@ -272,19 +285,16 @@ async def _panel_data(name: str, ctx: RunPage, svc: Services) -> dict[str, Any]:
         return {"clock": pv.clock(state, svc.engine.clock(), lang)}
     if name == "module":
         view = module_view(p, package, state.module) if state.module else None
-        return {"module": view}
+        return {"module": view, "module_span": _span(view, package, lang)}
     if name == "updates":
-        from sitroom.conduct import events as ev
-        from sitroom.conduct.visibility import view_event
-
-        updates = [
-            {"text": text_in(b.text, lang, package.exercise.languages), "at": b.at}
-            for b in reversed(state.broadcasts)
-            if view_event(p, package, ev.UpdateBroadcast(b.id, b.text, b.teams, b.parties))
-        ]
         return {
             "updates": [
-                {"text": u["text"], "at": pv.wall_time(u["at"], package, lang)} for u in updates
+                {
+                    "text": text_in(b.text, lang, package.exercise.languages),
+                    "at": pv.wall_time(b.at, package, lang),
+                }
+                for b in reversed(state.broadcasts)
+                if view_event(p, package, ev.UpdateBroadcast(b.id, b.text, b.teams, b.parties))
             ]
         }
     if name == "injects":
@@ -406,7 +416,9 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
     if not path.is_relative_to(documents.resolve()) or not path.is_file():
         raise missing
     inline = path.suffix.lower() in (".md", ".txt")
-    media = "text/plain; charset=utf-8" if inline else (item.media_type or "application/octet-stream")
+    media = (
+        "text/plain; charset=utf-8" if inline else (item.media_type or "application/octet-stream")
+    )
     return FileResponse(
         path,
         media_type=media,
@@ -444,9 +456,7 @@ async def _act(
         return {"message": STALE_PAGE, "field": None}
     svc = services(request)
     try:
-        await run_in_threadpool(
-            svc.engine.handle, ctx.run_id, command, ctx.viewer.principal, key
-        )
+        await run_in_threadpool(svc.engine.handle, ctx.run_id, command, ctx.viewer.principal, key)
     except Rejected as exc:
         return {"message": exc.message, "field": exc.field}
     return None
@@ -483,14 +493,15 @@ async def respond(run_id: str, request: Request) -> Response:
         _text(form, "text"),
         _key(form),
     )
+    languages = ctx.package.exercise.languages
     if target == "inject":
         inject = ctx.package.inject(ref)
         shown = inject is not None and can_see_inject(ctx.viewer.principal, ctx.package, inject)
-        label = pv.local_list([inject.title], ctx.lang, ctx.package)[0] if inject and shown else ""
+        label = text_in(inject.title, ctx.lang, languages) if inject and shown else ""
     else:
         target = "question"
         question = _question(ctx, ref)
-        label = text_in(question["text"], ctx.lang, ctx.package.exercise.languages) if question else ""
+        label = text_in(question["text"], ctx.lang, languages) if question else ""
     if not label:
         raise PageError(404, N_("There is no such question or inject for your team."))
     error = await _act(request, ctx, cmd.SubmitResponse(target, ref, text), key)
@@ -575,7 +586,9 @@ async def answer(run_id: str, decision: str, request: Request) -> Response:
 async def vote(run_id: str, poll: str, request: Request) -> Response:
     """Cast (or change) one's vote in an open poll."""
     ctx = await _play_page(request, run_id)
-    views = {v.id: v for v in pv.opened_polls(ctx.viewer.principal, ctx.state, ctx.lang, results=False)}
+    views = {
+        v.id: v for v in pv.opened_polls(ctx.viewer.principal, ctx.state, ctx.lang, results=False)
+    }
     if poll not in views:
         raise PageError(404, N_("There is no such poll for your team."))
     form = await request.form()
@@ -592,7 +605,11 @@ async def vote(run_id: str, poll: str, request: Request) -> Response:
         error = await _act(request, ctx, cmd.CastVote(poll, options, confidence), key)
     svc = services(request)
     ctx.state = await run_in_threadpool(svc.engine.state, run_id)
-    view = next(v for v in pv.opened_polls(ctx.viewer.principal, ctx.state, ctx.lang, results=False) if v.id == poll)
+    view = next(
+        v
+        for v in pv.opened_polls(ctx.viewer.principal, ctx.state, ctx.lang, results=False)
+        if v.id == poll
+    )
     return _form_reply(
         request,
         ctx,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_skeleton, format_time
@@ -280,9 +279,7 @@ def opened_polls(
                 PollView(
                     id=poll.id,
                     question=text_in(poll.question, lang, languages),
-                    options=tuple(
-                        (o.id, text_in(o.text, lang, languages)) for o in poll.options
-                    ),
+                    options=tuple((o.id, text_in(o.text, lang, languages)) for o in poll.options),
                     multiple=poll.multiple,
                     ask_confidence=poll.ask_confidence,
                     open=ps.open,
@@ -297,8 +294,3 @@ def opened_polls(
             )
     found.sort(key=lambda view: view.opened_seq, reverse=True)
     return found
-
-
-def local_list(items: list[Any] | tuple[Any, ...], lang: str, package: Package) -> list[str]:
-    """Localised texts of a list of language→text mappings."""
-    return [text_in(item, lang, package.exercise.languages) for item in items]
