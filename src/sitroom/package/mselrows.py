@@ -27,9 +27,9 @@ from sitroom.package.mselcells import (
     delivery_method,
     first_line,
     id_list,
-    ref_list,
     inject_type,
     next_free_number,
+    ref_list,
 )
 from sitroom.package.mselheaders import Column, normalize_header
 from sitroom.package.mselsections import (
