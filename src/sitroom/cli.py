@@ -534,6 +534,36 @@ def account_create(
     out.print(f"account {username} ({role}) created")
 
 
+@account_app.command("token")
+def account_token(
+    username: Annotated[str, typer.Argument(help="The account the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'msel sync'.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an API token for scripts (Authorization: Bearer ...). It is shown only once."""
+    from sitroom.web.identity import Identity
+
+    settings = _settings(database_url)
+    identity = Identity.open(settings.effective_database_url, settings)
+    try:
+        account = next(
+            (
+                a
+                for a in identity.auth.accounts.list_accounts()
+                if a.username.lower() == username.lower()
+            ),
+            None,
+        )
+        if account is None:
+            err.print(f"no account '{username}'")
+            raise typer.Exit(EXIT_PROBLEMS)
+        _record, raw = identity.auth.tokens.create_api_token(account.id, name)
+    finally:
+        identity.close()
+    err.print(f"API token '{name}' for {username} (shown once; keep it secret):")
+    typer.echo(raw)
+
+
 def main() -> None:
     """Entry point for ``python -m sitroom``."""
     app()

@@ -54,9 +54,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not secret:
         key_file = data_dir / "secret.key"
         if not key_file.exists():
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Several workers may start at once: the first one to create the file wins.
+            tmp = data_dir / f".secret.key.{os.getpid()}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
         secret = key_file.read_text().strip().encode()
     return Settings(
         data_dir=data_dir,

@@ -110,3 +110,28 @@ def test_a_tampered_archive_is_refused(
     assert "does not match" in result.output
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
     assert runner.invoke(app, ["import", str(tmp_path / "junk.zip")]).exit_code == 1
+
+
+def test_account_and_api_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITROOM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SITROOM_PASSWORD", "a-good-long-password")
+    assert runner.invoke(app, ["account", "create", "fac"]).exit_code == 0
+    assert runner.invoke(app, ["account", "create", "fac"]).exit_code == 1  # taken
+    monkeypatch.setenv("SITROOM_PASSWORD", "short")
+    too_short = runner.invoke(app, ["account", "create", "other"])
+    assert too_short.exit_code == 1 and "10" in too_short.output
+    made = runner.invoke(app, ["account", "token", "fac", "--name", "sync"])
+    assert made.exit_code == 0, made.output
+    raw = made.stdout.strip().splitlines()[-1]
+    assert raw.startswith("srt_")
+    from sitroom.config import load_settings
+    from sitroom.web.identity import Identity
+
+    settings = load_settings()
+    identity = Identity.open(settings.effective_database_url, settings)
+    try:
+        viewer = identity.resolve(None, raw)
+        assert viewer is not None and viewer.principal.role == "facilitator"
+    finally:
+        identity.close()
+    assert runner.invoke(app, ["account", "token", "nobody", "--name", "x"]).exit_code == 1
