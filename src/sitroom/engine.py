@@ -8,6 +8,7 @@ decides again.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
@@ -82,6 +83,7 @@ class Engine:
         self._packages: dict[str, Package] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._tails: dict[str, deque[StoredEvent]] = {}
+        self._snapshots: dict[str, RunState] = {}
         self._guard = threading.Lock()
 
     # -- runs --------------------------------------------------------------------------------
@@ -137,9 +139,19 @@ class Engine:
         tail.append(stored)
 
     def state(self, run_id: str) -> RunState:
-        """The run's live state, caught up with the log."""
+        """A snapshot of the run's state, caught up with the log.
+
+        The live state is folded in place by whichever thread records the next event, so
+        readers get a copy taken at one sequence number (shared by every reader until the
+        next event; the package is immutable and not copied). Treat it as read-only.
+        """
         with self._lock(run_id):
-            return self._catch_up(run_id)
+            live = self._catch_up(run_id)
+            snapshot = self._snapshots.get(run_id)
+            if snapshot is None or snapshot.seq != live.seq:
+                snapshot = copy.deepcopy(live, memo={id(live.package): live.package})
+                self._snapshots[run_id] = snapshot
+            return snapshot
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -27,6 +27,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+    # Browser tests last: Playwright's loop runs until the session ends, and asyncio tests
+    # collected after it could not start their own.
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
 
 
 @dataclass

@@ -67,6 +67,12 @@ def can_see_poll(principal: Principal, package: Package, poll: Poll) -> bool:
     return _audience(principal, poll.teams, poll.parties)
 
 
+def can_see_poll_results(principal: Principal, closed: bool) -> bool:
+    """Live results go to control, evaluators and the room display; players see them once the
+    poll is closed, so the count does not sway the vote."""
+    return closed or principal.is_control or principal.role in (Role.EVALUATOR, Role.DISPLAY)
+
+
 def can_see_team_material(principal: Principal, team: str | None, party: str | None) -> bool:
     """Team-private material (responses, notes): the team itself and control/evaluators."""
     if principal.sees_control_material:

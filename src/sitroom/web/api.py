@@ -20,6 +20,7 @@ from sitroom.conduct.visibility import (
     can_see_decision,
     can_see_inject,
     can_see_poll,
+    can_see_poll_results,
     can_see_team_material,
     inject_view,
     module_view,
@@ -265,8 +266,7 @@ async def polls(
             if not can_see_poll(p, state.package, poll):
                 continue
             ps = state.polls[poll.id]
-            live = p.is_control or p.role in (Role.EVALUATOR, Role.DISPLAY)
-            show = live or ps.closed_seq is not None
+            show = can_see_poll_results(p, ps.closed_seq is not None)
             mine = ps.votes.get(p.id)
             out.append(
                 {

@@ -106,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if request.headers.get("HX-Request"):  # a live panel: send the whole page to sign-in
+            return Response(status_code=204, headers={"HX-Redirect": "/signin"})
         return RedirectResponse("/signin", status_code=303)
 
     @app.exception_handler(PageError)

@@ -41,7 +41,7 @@ from sitroom.web.forms import (
     text,
 )
 from sitroom.web.pages import PageError, RunPage, run_page
-from sitroom.web.render import N_
+from sitroom.web.render import N_, ui_translations
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,7 +65,14 @@ async def _view(request: Request, ctx: RunPage, panels: Iterable[str]) -> Consol
                 if view is not None:
                     log.append(view)
         return ConsoleView(
-            ctx.state, ctx.viewer.principal, ctx.lang, names, invitations, svc.engine.clock(), log
+            ctx.state,
+            ctx.viewer.principal,
+            ctx.lang,
+            names,
+            invitations,
+            svc.engine.clock(),
+            log,
+            ui_translations(ctx.lang).gettext,
         )
 
     return await run_in_threadpool(build)
@@ -80,6 +87,7 @@ def _context(ctx: RunPage, cv: ConsoleView, **extra: Any) -> dict[str, Any]:
         how_labels=HOW_LABELS,
         event_labels=EVENT_LABELS,
         account=ctx.viewer.run_id is None,
+        tr=ui_translations(ctx.lang).gettext,
         **extra,
     )
 

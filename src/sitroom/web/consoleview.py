@@ -6,7 +6,7 @@ timeline, from the log as the control viewer sees it). Templates only lay them o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -56,7 +56,7 @@ EVENT_LABELS = {
     "decision-non-concurred": N_("Non-concurred"),
     "poll-opened": N_("Poll opened"),
     "poll-closed": N_("Poll closed"),
-    "poll-vote-cast": N_("Vote"),
+    "poll-vote-cast": N_("Vote cast"),
     "team-note-added": N_("Team note"),
     "observation-recorded": N_("Observation"),
 }
@@ -261,11 +261,13 @@ class ConsoleView:
     invitations: list[dict[str, Any]]
     now: datetime
     log: list[dict[str, Any]] = field(default_factory=list)
+    gettext: Callable[[str], str] = str
 
     def __post_init__(self) -> None:
         self.package: Package = self.state.package
         self.tz = zone(self.package.exercise.time_zone)
         self.fallbacks = self.package.exercise.languages
+        self._player_cache: list[tuple[Principal, str]] | None = None
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -337,9 +339,11 @@ class ConsoleView:
 
     # -- the MSEL --------------------------------------------------------------------------
 
-    def _audience(self, inject: Inject) -> list[dict[str, Any]]:
-        """Active invitations of players who are meant to receive ``inject``."""
-        out = []
+    def _players(self) -> list[tuple[Principal, str]]:
+        """Players of active invitations, as principals, with their names (computed once)."""
+        if self._player_cache is not None:
+            return self._player_cache
+        found = []
         for invitation in self.invitations:
             if invitation.get("revoked_at") or invitation["role"] != Role.PLAYER:
                 continue
@@ -352,19 +356,19 @@ class ConsoleView:
                 team=invitation.get("team"),
                 party=invitation.get("party"),
             )
-            if can_see_inject(stand_in, self.package, inject):
-                out.append(invitation)
-        return out
+            found.append((stand_in, str(invitation["name"])))
+        self._player_cache = found
+        return found
+
+    def _audience(self, inject: Inject) -> list[tuple[Principal, str]]:
+        """Players of active invitations who are meant to receive ``inject``."""
+        return [(p, name) for p, name in self._players() if can_see_inject(p, self.package, inject)]
 
     def _row(self, inject: Inject, current: bool) -> InjectRow:
         status = self.state.injects[inject.number]
-        audience = self._audience(inject)
+        audience = [] if status.status == InjectStatus.PLANNED else self._audience(inject)
         received = [Person(p, self.name(p)) for p in sorted(status.receipts)]
-        waiting = [
-            Person(str(i["principal"]), str(i["name"]))
-            for i in audience
-            if i["principal"] not in status.receipts
-        ]
+        waiting = [Person(p.id, name) for p, name in audience if p.id not in status.receipts]
         to = [self.team_name(t.id) for t in self.package.recipients(inject)]
         return InjectRow(
             number=inject.number,
@@ -567,7 +571,8 @@ class ConsoleView:
             module = next((m for m in self.package.modules if m.id == data.get("module")), None)
             return self.t(module.title) if module else str(data.get("module", ""))
         if kind == "inject-released":
-            return f"{self.inject_label(str(number))} · {data.get('how', '')}"
+            how = str(data.get("how", ""))
+            return f"{self.inject_label(str(number))} · {self.gettext(HOW_LABELS.get(how, how))}"
         if kind in ("inject-corrected", "inject-retracted"):
             reason = data.get("reason") or ""
             return f"{self.inject_label(str(number))}" + (f" · {excerpt(reason)}" if reason else "")
@@ -599,9 +604,9 @@ class ConsoleView:
             )
             label = excerpt(self.t(poll.question), 80) if poll else str(data.get("poll", ""))
             if kind == "poll-vote-cast":
-                return f"{label} · {self.team_name(data.get('team'))}: " + ", ".join(
-                    data.get("options", ())
-                )
+                texts = {o.id: self.t(o.text) for o in poll.options} if poll else {}
+                chosen = ", ".join(texts.get(o, o) for o in data.get("options", ()))
+                return f"{label} · {self.team_name(data.get('team'))}: {chosen}"
             if kind == "poll-closed":
                 return f"{label} · {data.get('votes', 0)}"
             return label

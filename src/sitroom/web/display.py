@@ -61,11 +61,13 @@ def _panel_data(name: str, ctx: RunPage, now: datetime) -> dict[str, Any]:
 async def display(run_id: str, request: Request) -> Response:
     """The room display of the run."""
     ctx = await run_page(request, run_id, *DISPLAY_ROLES)
+    since = ctx.state.seq  # the stream starts where this read starts
     now = services(request).engine.clock()
     data: dict[str, Any] = {}
     for name in PANELS:
         data.update(_panel_data(name, ctx, now))
-    return page(request, "display/page.html", ctx.lang, **ctx.context(panels=PANELS, **data))
+    context = ctx.context(panels=PANELS, since=since, **data)
+    return page(request, "display/page.html", ctx.lang, **context)
 
 
 @router.get("/runs/{run_id}/display/panels/{name}")

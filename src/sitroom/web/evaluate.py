@@ -31,7 +31,7 @@ from sitroom.web.forms import (
     text,
 )
 from sitroom.web.pages import PageError, RunPage, run_page
-from sitroom.web.render import N_
+from sitroom.web.render import N_, ui_translations
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,20 +57,25 @@ def _context(ctx: RunPage, view: EvaluationView, **extra: Any) -> dict[str, Any]
         status_labels=STATUS_LABELS,
         panel_events=EVALUATE_EVENTS,
         account=ctx.viewer.run_id is None,
+        tr=ui_translations(ctx.lang).gettext,
         **extra,
     )
 
 
-def _observe_state(request: Request, preset: bool = False) -> FormState:
-    """An observation form filled from the query (tags chosen from the checklist)."""
+def _observe_state(request: Request, typed: bool = False) -> FormState:
+    """An observation form with the tags chosen from the checklist (``preset_*``).
+
+    ``typed``: the query also carries what was already typed into the form, to keep it.
+    """
     query = request.query_params
-    values = {name: query.get(name, "")[:80] for name in TAGS}
-    values["text"] = query.get("text", "")[:20_000]
-    if preset:
-        for name in ("objective", "task"):
-            chosen = query.get(f"preset_{name}")
-            if chosen:
-                values[name] = chosen[:80]
+    values: dict[str, str] = {}
+    if typed:
+        values = {name: query.get(name, "")[:80] for name in TAGS}
+        values["text"] = query.get("text", "")[:20_000]
+    for name in ("objective", "task"):
+        chosen = query.get(f"preset_{name}")
+        if chosen:
+            values[name] = chosen[:80]
     return FormState(values=values)
 
 
@@ -79,7 +84,7 @@ async def evaluate(run_id: str, request: Request, team: str = "") -> Response:
     """The evaluator view with every panel."""
     ctx = await run_page(request, run_id, *VIEWERS)
     view = await _view(request, ctx)
-    forms = {"observe": _observe_state(request, preset=True)}
+    forms = {"observe": _observe_state(request)}
     return await render(
         request,
         "evaluate/page.html",
@@ -97,7 +102,7 @@ async def panel(run_id: str, name: str, request: Request, team: str = "") -> Res
     if name == "team" and not is_htmx(request):
         return RedirectResponse(f"/runs/{run_id}/evaluate?team={team[:80]}#panel-team", 303)
     view = await _view(request, ctx)
-    forms = {"observe": _observe_state(request, preset=True)} if name == "observe" else {}
+    forms = {"observe": _observe_state(request, typed=True)} if name == "observe" else {}
     return await render(
         request,
         f"evaluate/{name}.html",

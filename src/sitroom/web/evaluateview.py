@@ -215,9 +215,9 @@ class EvaluationView:
             task = entry.tags.get("task")
             if task:
                 by_task.setdefault(task, []).append(entry)
-            objective = entry.tags.get("objective")
-            if objective:
-                by_objective[objective] = by_objective.get(objective, 0) + 1
+            tagged = entry.tags.get("objective")
+            if tagged:
+                by_objective[tagged] = by_objective.get(tagged, 0) + 1
         module = self.module
         inject_tasks: dict[str, list[str]] = {}
         for inject in module.injects if module else ():
@@ -368,10 +368,7 @@ class EvaluationView:
             for entry in reversed(self.state.responses):
                 if entry.team != team.id:
                     continue
-                if entry.target == "inject":
-                    target = f"#{entry.ref}"
-                else:
-                    target = str(entry.ref or "")
+                target = f"#{entry.ref}" if entry.target == "inject" else str(entry.ref or "")
                 responses.append(
                     (wall_time(entry.at, self.tz), self.name(entry.author), target, entry.text)
                 )

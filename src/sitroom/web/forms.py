@@ -45,6 +45,8 @@ class FormState:
     error_field: str | None = None
     notice: str | None = None
     key: str = field(default_factory=new_key)
+    translate: bool = False
+    """Whether ``error`` is a UI message to translate (else it is shown as it came)."""
 
     def get(self, name: str, default: Any = "") -> Any:
         """The value typed into ``name``, or ``default``."""

@@ -39,7 +39,7 @@ from sitroom.package.model import Package, text_in
 from sitroom.web import playviews as pv
 from sitroom.web.deps import ApiError, services, viewer
 from sitroom.web.pages import PageError, RunPage, run_page
-from sitroom.web.render import N_, page
+from sitroom.web.render import N_, page, ui_translations
 
 router = APIRouter(include_in_schema=False)
 
@@ -220,7 +220,7 @@ def _decision(d: DecisionState, ctx: RunPage, names: dict[str, str]) -> Decision
                 author=names.get(a.author, a.author),
                 at=pv.wall_time(a.at, package, lang),
             )
-            for a in sorted(d.answers.values(), key=lambda a: a.seq)
+            for a in sorted(list(d.answers.values()), key=lambda a: a.seq)
         ),
         awaiting_us=p.party is not None and p.party in d.joint_with and p.party not in d.answers,
         ours=d.team == p.team,
@@ -270,17 +270,24 @@ def _bundled_documents() -> dict[str, Path]:
     return found
 
 
-def _documents_of(svc: Services, run_id: str) -> Path | None:
+def _documents_of(svc: Services, run_id: str, package: Package) -> Path | None:
     """The documents folder of the run's package, when it is a bundled example unchanged."""
+    if not any(inject.attachments for inject in package.injects()):
+        return None
     record = svc.engine.recorder.get_run(run_id)
     if record is None:
         return None
     return _bundled_documents().get(record.package_hash)
 
 
-async def _panel_data(name: str, ctx: RunPage, svc: Services) -> dict[str, Any]:
-    """The template values of one panel."""
+async def _panel_data(
+    name: str, ctx: RunPage, svc: Services, known: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The template values of one panel (``known``: the people's names, if read already)."""
     p, state, package, lang = ctx.viewer.principal, ctx.state, ctx.package, ctx.lang
+    names = known if known is not None else {}
+    if known is None and name in ("injects", "questions", "decisions", "notes"):
+        names = await run_in_threadpool(_names, svc, ctx.run_id)
     if name == "status":
         return {"clock": pv.clock(state, svc.engine.clock(), lang)}
     if name == "module":
@@ -298,33 +305,30 @@ async def _panel_data(name: str, ctx: RunPage, svc: Services) -> dict[str, Any]:
             ]
         }
     if name == "injects":
-        documents = await run_in_threadpool(_documents_of, svc, ctx.run_id)
+        documents = await run_in_threadpool(_documents_of, svc, ctx.run_id, package)
         href = f"/runs/{ctx.run_id}/play/attachments" if documents else None
-        names = await run_in_threadpool(_names, svc, ctx.run_id)
         responses: dict[str, list[EntryView]] = {}
         for e in state.responses:
             if e.target == "inject" and can_see_team_material(p, e.team, e.party):
                 responses.setdefault(e.ref or "", []).append(_entry(e, names, ctx))
         return {"injects": pv.released_injects(p, state, lang, href), "inject_responses": responses}
     if name == "questions":
-        names = await run_in_threadpool(_names, svc, ctx.run_id)
         answers: dict[str, list[EntryView]] = {}
         for e in state.responses:
             if e.target == "question" and can_see_team_material(p, e.team, e.party):
                 answers.setdefault(e.ref or "", []).append(_entry(e, names, ctx))
         return {"questions": _questions(ctx), "question_responses": answers}
     if name == "decisions":
-        names = await run_in_threadpool(_names, svc, ctx.run_id)
+        # list() takes its snapshot in one step: other threads fold new events meanwhile.
         cards = [
             _decision(d, ctx, names)
-            for d in sorted(state.decisions.values(), key=lambda d: d.seq, reverse=True)
+            for d in sorted(list(state.decisions.values()), key=lambda d: d.seq, reverse=True)
             if can_see_decision(p, d.team, d.party, d.joint_with)
         ]
         return {"decisions": cards}
     if name == "polls":
         return {"polls": pv.opened_polls(p, state, lang, results=False)}
     if name == "notes":
-        names = await run_in_threadpool(_names, svc, ctx.run_id)
         notes = [
             _entry(e, names, ctx)
             for e in reversed(state.notes)
@@ -377,11 +381,14 @@ async def play(run_id: str, request: Request) -> Response:
     """The player's page of the run."""
     svc = services(request)
     ctx = await _play_page(request, run_id)
+    # The stream starts where this read starts: what changes meanwhile comes as events.
+    since = ctx.state.seq
     await _record_receipts(svc, ctx)
+    names = await run_in_threadpool(_names, svc, run_id)
     data: dict[str, Any] = {}
     for name in PANELS:
-        data.update(await _panel_data(name, ctx, svc))
-    return page(request, "play/page.html", ctx.lang, **_shared(ctx), **data)
+        data.update(await _panel_data(name, ctx, svc, names))
+    return page(request, "play/page.html", ctx.lang, **_shared(ctx), **data, since=since)
 
 
 @router.get("/runs/{run_id}/play/panels/{name}")
@@ -408,7 +415,7 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
     released = ctx.state.injects[number].status != InjectStatus.PLANNED
     if not can_see_inject(p, ctx.package, inject) or not (released or p.sees_control_material):
         raise missing
-    documents = await run_in_threadpool(_documents_of, svc, run_id)
+    documents = await run_in_threadpool(_documents_of, svc, run_id, ctx.package)
     if documents is None:
         raise missing
     item = inject.attachments[index]
@@ -453,13 +460,22 @@ async def _act(
 ) -> dict[str, str | None] | None:
     """Carry out ``command``; the error (message and field) for the form, or None."""
     if not await _write_allowed(request):
-        return {"message": STALE_PAGE, "field": None}
+        return _error(ctx, STALE_PAGE)
     svc = services(request)
     try:
         await run_in_threadpool(svc.engine.handle, ctx.run_id, command, ctx.viewer.principal, key)
     except Rejected as exc:
-        return {"message": exc.message, "field": exc.field}
+        return _error(ctx, exc.message, exc.field)
     return None
+
+
+def _error(ctx: RunPage, message: str, field: str | None = None) -> dict[str, str | None]:
+    """An error for a form, in the page's language when the catalog knows the message.
+
+    Messages of the run's rules may quote what was sent, so they are looked up, never used
+    as a format string.
+    """
+    return {"message": ui_translations(ctx.lang).gettext(message), "field": field}
 
 
 def _form_reply(
@@ -530,7 +546,7 @@ async def propose(run_id: str, request: Request) -> Response:
     joint_with, clauses = _texts(form, "joint_with"), _texts(form, "clauses")
     error: dict[str, str | None] | None
     if len(title.strip()) > MAX_TITLE:
-        error = {"message": TITLE_TOO_LONG, "field": "title"}
+        error = _error(ctx, TITLE_TOO_LONG, "title")
     else:
         command = cmd.ProposeDecision(title, text, joint_with, clauses)
         error = await _act(request, ctx, command, key)
@@ -600,7 +616,7 @@ async def vote(run_id: str, poll: str, request: Request) -> Response:
         if raw.isdigit() and 1 <= int(raw) <= 5:
             confidence = int(raw)
         else:
-            error = {"message": BAD_CONFIDENCE, "field": "confidence"}
+            error = _error(ctx, BAD_CONFIDENCE, "confidence")
     if error is None:
         error = await _act(request, ctx, cmd.CastVote(poll, options, confidence), key)
     svc = services(request)

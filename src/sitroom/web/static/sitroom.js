@@ -29,6 +29,28 @@
     opened = true;
   });
   document.addEventListener("htmx:sseError", function () { setStatus("reconnecting"); });
+  // A live panel whose refresh failed (network gone, server busy) tries again with a backoff:
+  // the event stream may outlive a short outage without reopening, so no refresh would follow.
+  function retryLater(event) {
+    var el = event.detail && event.detail.elt;
+    if (!el || !el.hasAttribute || !el.hasAttribute("data-refresh") || el.sitroomRetry) { return; }
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status && status < 500 && status !== 429) { return; }  // refused, not failed: no retry
+    var delay = Math.min((el.sitroomDelay || 1000) * 2, 30000);
+    el.sitroomDelay = delay;
+    el.sitroomRetry = window.setTimeout(function () {
+      el.sitroomRetry = null;
+      if (document.body.contains(el)) { window.htmx.trigger(el, "refresh"); }
+    }, delay);
+  }
+  document.addEventListener("htmx:sendError", retryLater);
+  document.addEventListener("htmx:responseError", retryLater);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var el = event.detail && event.detail.elt;
+    if (el && event.detail.successful) { el.sitroomDelay = 0; }
+  });
+  window.addEventListener("offline", function () { setStatus("reconnecting"); });
+  window.addEventListener("online", function () { setStatus("live"); refreshAll(); });
   var receipted = {};
   document.addEventListener("htmx:sseMessage", function (event) {
     var detail = event.detail || {};

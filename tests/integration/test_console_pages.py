@@ -1,0 +1,218 @@
+"""The control, evaluation and design pages over HTTP, without a browser: fragments, forms,
+errors in place, idempotent posts, and who may open what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sitroom.config import load_settings
+from sitroom.web.identity import Identity
+from sitroom.web.uploads import Uploads
+from tests.support.packages import TWO_PARTIES, two_parties
+from tests.support.server import join, running_server, sign_in
+
+PASSWORD = "console-pages-password"
+RUN = "pages"
+HTMX = {"HX-Request": "true"}
+PANELS = (
+    "clock",
+    "controls",
+    "modules",
+    "msel",
+    "responses",
+    "overview",
+    "polls",
+    "decisions",
+    "broadcasts",
+    "timeline",
+)
+
+
+@dataclass
+class Server:
+    base: str
+    admin: httpx.Client
+    ald: httpx.Client
+    evaluator: httpx.Client
+    observer: httpx.Client
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("pages")
+    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
+    identity = Identity.open(settings.effective_database_url, settings)
+    identity.create_account("admin", PASSWORD, "admin", "Admin")
+    identity.close()
+    with running_server(data_dir) as base:
+        admin = sign_in(base, "admin", PASSWORD)
+        admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": RUN})
+
+        def invite(**body: str) -> httpx.Client:
+            reply = admin.post(f"/api/runs/{RUN}/invitations", json=body)
+            assert reply.status_code == 201, reply.text
+            return join(base, reply.json()["code"])
+
+        clients = Server(
+            base,
+            admin,
+            invite(name="Ada Aldor", role="player", team="ald-nsc"),
+            invite(name="Eve Valuator", role="evaluator"),
+            invite(name="Olga Observer", role="observer", team="ald-nsc"),
+        )
+        yield clients
+        for client in (admin, clients.ald, clients.evaluator, clients.observer):
+            client.close()
+
+
+def post(client: httpx.Client, path: str, **form: str) -> httpx.Response:
+    return client.post(path, data=form, headers=HTMX)
+
+
+def test_every_console_panel_renders_as_a_fragment(server: Server) -> None:
+    page = server.admin.get(f"/runs/{RUN}/console")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert f'sse-connect="/api/runs/{RUN}/events?after=' in page.text
+    assert 'data-receipts="off"' in page.text
+    for name in PANELS:
+        fragment = server.admin.get(f"/runs/{RUN}/console/panels/{name}")
+        assert fragment.status_code == 200, (name, fragment.text)
+        assert "<html" not in fragment.text
+        assert f'id="h-{name}"' in fragment.text
+    assert server.admin.get(f"/runs/{RUN}/console/panels/nope").status_code == 404
+
+
+def test_a_rejected_command_answers_in_place_and_keeps_the_text(server: Server) -> None:
+    reply = post(
+        server.admin, f"/runs/{RUN}/console/broadcast", key="early", text_en="Too early <b>!</b>"
+    )
+    assert reply.status_code == 200  # htmx swaps only successful answers
+    assert 'role="alert"' in reply.text
+    assert "the run has not started (STARTEX) yet" in reply.text
+    assert "Too early &lt;b&gt;!&lt;/b&gt;</textarea>" in reply.text
+    assert 'name="key" value="early"' in reply.text  # the same key for the retry
+    plain = server.admin.post(f"/runs/{RUN}/console/broadcast", data={"text_en": "x"})
+    assert plain.status_code == 409
+    assert "<html" in plain.text and "the run has not started" in plain.text
+
+
+def test_a_form_post_is_recorded_once_whatever_the_retries(server: Server) -> None:
+    started = post(server.admin, f"/runs/{RUN}/console/start", key="start-1", compression="1")
+    assert "Started." in started.text
+    for _ in range(2):
+        reply = post(server.admin, f"/runs/{RUN}/console/broadcast", key="b-1", text_en="Once")
+        assert "Update sent." in reply.text
+    log = server.admin.get(f"/api/runs/{RUN}/log").json()["events"]
+    assert [e["type"] for e in log].count("update-broadcast") == 1
+    fresh = re.search(r'name="key" value="([0-9a-f]+)"', reply.text)
+    assert fresh is not None and fresh.group(1) != "b-1"
+
+
+def test_a_form_without_its_csrf_token_is_refused(server: Server) -> None:
+    bare = httpx.Client(base_url=server.base, cookies=server.admin.cookies)
+    reply = bare.post(f"/runs/{RUN}/console/pause", data={"key": "k"})
+    assert reply.status_code == 403
+    bare.close()
+
+
+def test_release_receipt_and_names_on_the_msel(server: Server) -> None:
+    post(server.admin, f"/runs/{RUN}/console/injects/1/release", key="r-1")
+    again = post(server.admin, f"/runs/{RUN}/console/injects/1/release", key="r-1b")
+    assert "inject 1 was already released" in again.text
+    server.ald.post(f"/api/runs/{RUN}/injects/1/receipt").raise_for_status()
+    msel = server.admin.get(f"/runs/{RUN}/console/panels/msel").text
+    row = msel[msel.index('id="inject-1"') :]
+    row = row[: row.index("</tr>")]
+    assert "Ada Aldor" in row
+    assert "invite:" not in row
+
+
+def test_players_cannot_open_staff_pages(server: Server) -> None:
+    for path in (
+        f"/runs/{RUN}/console",
+        f"/runs/{RUN}/console/panels/timeline",
+        f"/runs/{RUN}/evaluate",
+        f"/runs/{RUN}/evaluate/panels/team?team=brn-nsc",
+        "/design",
+        f"/design/runs/{RUN}/invitations",
+    ):
+        assert server.ald.get(path).status_code == 403, path
+    assert server.evaluator.get(f"/runs/{RUN}/console").status_code == 403
+    assert server.evaluator.get("/design").status_code == 403
+    assert server.evaluator.get(f"/runs/{RUN}/evaluate").status_code == 200
+
+
+def test_observers_read_only_their_own_observations(server: Server) -> None:
+    path = f"/runs/{RUN}/evaluate/observe"
+    assert "Observation recorded." in post(server.evaluator, path, text="EVAL-NOTE").text
+    assert "Observation recorded." in post(server.observer, path, text="OBS-NOTE").text
+    mine = server.observer.get(f"/runs/{RUN}/evaluate/panels/observations").text
+    assert "OBS-NOTE" in mine and "EVAL-NOTE" not in mine
+    everyone = server.evaluator.get(f"/runs/{RUN}/evaluate/panels/observations").text
+    assert "OBS-NOTE" in everyone and "EVAL-NOTE" in everyone
+    bad = post(server.evaluator, path, text="tagged", rating="X", objective="o1")
+    assert "rating is P, S, M or U" in bad.text
+    assert 'value="o1" selected' in bad.text
+
+
+def test_team_view_never_shows_more_than_the_viewer_may_see(server: Server) -> None:
+    post(server.admin, f"/runs/{RUN}/console/injects/2/release", key="r-2")
+    evaluator = server.evaluator.get(
+        f"/runs/{RUN}/evaluate/panels/team", params={"team": "ald-nsc"}, headers=HTMX
+    ).text
+    assert "ZZALD-ONLY-TEXT" in evaluator
+    assert "ZZEXPECTED-ACTION" not in evaluator
+    brn = server.evaluator.get(
+        f"/runs/{RUN}/evaluate/panels/team", params={"team": "brn-nsc"}, headers=HTMX
+    ).text
+    assert "ZZALD-ONLY-TEXT" not in brn
+    observer = server.observer.get(
+        f"/runs/{RUN}/evaluate/panels/team", params={"team": "brn-nsc"}, headers=HTMX
+    ).text
+    assert "ZZALD-ONLY-TEXT" not in observer
+
+
+def test_design_upload_answers_every_kind_of_file(server: Server) -> None:
+    reply = server.admin.post("/design/upload", files={"file": ("notes.txt", b"hello")})
+    assert reply.status_code == 415
+    reply = server.admin.post("/design/upload", files={"file": ("bad.yaml", b"\xff\xfe oops")})
+    assert reply.status_code == 422
+    assert "not-utf8" in reply.text
+    reply = server.admin.post("/design/upload", files={"file": ("duo.yaml", TWO_PARTIES.encode())})
+    assert reply.status_code == 200
+    digest = re.search(r"/design/packages/([0-9a-f]{64})", reply.text)
+    assert digest is not None
+    handbook = server.admin.get(f"/design/packages/{digest.group(1)}/handbook")
+    assert handbook.status_code == 200
+    assert "script-src" not in handbook.headers["content-security-policy"]
+    assert server.admin.get("/design/packages/" + "0" * 64).status_code == 404
+    assert server.admin.get("/design/packages/../../etc/passwd").status_code == 404
+
+
+def test_created_invitation_codes_are_not_made_twice_by_a_resent_form(server: Server) -> None:
+    path = f"/design/runs/{RUN}/invitations"
+    form = {"name": "Twice", "role": "evaluator", "language": "en", "count": "1", "key": "inv-1"}
+    first = server.admin.post(path, data=form)
+    assert first.status_code == 201 and first.headers["cache-control"] == "no-store"
+    second = server.admin.post(path, data=form)
+    assert second.status_code == 409
+    names = [i["name"] for i in server.admin.get(f"/api/runs/{RUN}/invitations").json()]
+    assert names.count("Twice") == 1
+
+
+def test_uploads_are_kept_by_content_hash(tmp_path: Path) -> None:
+    uploads = Uploads(tmp_path / "uploads")
+    info = uploads.save(two_parties(), "duo.yaml", "package", "account:1")
+    again = uploads.save(two_parties(), "copy.yaml", "package", "account:1")
+    assert info.digest == again.digest
+    found = uploads.get(info.digest)
+    assert found is not None and found[1] == two_parties()
+    assert [u.digest for u in uploads.list()] == [info.digest]
+    assert uploads.get("../" + info.digest) is None
