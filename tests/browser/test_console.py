@@ -149,6 +149,8 @@ def test_facilitator_runs_the_exercise_live(site: Site, room: Room, new_page: An
     correct.get_by_label("Reason (shown to players)").fill("Wrong count")
     correct.get_by_role("button", name="Send correction").click()
     expect(correct).to_contain_text("Correction sent.")
+    expect(correct.locator(".state")).to_have_text("Corrected")
+    expect(correct.get_by_label("Corrected text (en)")).to_have_value("A second test is announced.")
     expect(row).to_contain_text("Corrected")
     injects = room.ald.get(f"/api/runs/{RUN}/injects").json()
     assert injects[0]["content"]["en"] == "A second test is announced."

@@ -85,7 +85,7 @@ def test_every_console_panel_renders_as_a_fragment(server: Server) -> None:
         fragment = server.admin.get(f"/runs/{RUN}/console/panels/{name}")
         assert fragment.status_code == 200, (name, fragment.text)
         assert "<html" not in fragment.text
-        assert f'id="h-{name}"' in fragment.text
+        assert 'id="panel-' not in fragment.text  # the body only: the panel stays in place
     assert server.admin.get(f"/runs/{RUN}/console/panels/nope").status_code == 404
 
 
@@ -106,6 +106,7 @@ def test_a_rejected_command_answers_in_place_and_keeps_the_text(server: Server) 
 def test_a_form_post_is_recorded_once_whatever_the_retries(server: Server) -> None:
     started = post(server.admin, f"/runs/{RUN}/console/start", key="start-1", compression="1")
     assert "Started." in started.text
+    assert started.headers["HX-Trigger"] == '{"refresh": {"target": "#panel-controls"}}'
     for _ in range(2):
         reply = post(server.admin, f"/runs/{RUN}/console/broadcast", key="b-1", text_en="Once")
         assert "Update sent." in reply.text

@@ -8,6 +8,7 @@ Form posts build a command, hand it to the engine and answer with the panel re-r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -78,7 +79,7 @@ async def _view(request: Request, ctx: RunPage, panels: Iterable[str]) -> Consol
     return await run_in_threadpool(build)
 
 
-def _context(ctx: RunPage, cv: ConsoleView, **extra: Any) -> dict[str, Any]:
+def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, Any]:
     return ctx.context(
         cv=cv,
         new_key=new_key,
@@ -184,6 +185,8 @@ async def _act(
         rejected: Rejected | None = exc
     else:
         rejected = await run_command(services(request), run_id, who.principal, command, key)
+    if rejected is None:  # show the run as the command left it
+        ctx.state = await run_in_threadpool(services(request).engine.state, run_id)
     if rejected is None and panel_name == "correct":
         state = _correction_form(ctx, str(values.get("number", "")))
         state.notice = done
@@ -211,7 +214,18 @@ async def _act(
                 editing_number=state.get("number"),
             ),
         )
-    return await _panel(request, ctx, panel_name, state)
+    # A live panel: the answer goes to the feedback line beside it, and the panel refreshes
+    # itself (queued behind any refresh in flight), so it always ends on the newest state.
+    response = await render(
+        request,
+        "console/feedback.html",
+        ctx.lang,
+        **_context(ctx, None, form=state, name=panel_name),
+    )
+    if rejected is None:
+        target = {"refresh": {"target": f"#panel-{panel_name}"}}
+        response.headers["HX-Trigger"] = json.dumps(target)
+    return response
 
 
 def _compression(form: FormData) -> float:

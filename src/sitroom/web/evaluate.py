@@ -132,6 +132,8 @@ async def observe(run_id: str, request: Request) -> Response:
         rating=_tag(form, "rating"),
     )
     rejected = await run_command(services(request), run_id, who.principal, command, key)
+    if rejected is None:  # show the run as the command left it
+        ctx.state = await run_in_threadpool(services(request).engine.state, run_id)
     if rejected is None:
         # Keep the tags for the next observation of the same thing; clear text and rating.
         kept = {k: v for k, v in values.items() if k not in ("text", "rating")}

@@ -107,20 +107,8 @@ async def run_command(
 async def render(
     request: Request, template: str, lang: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render a page or fragment off the event loop.
-
-    Views read the run's live state, which the engine folds new events into; a read that
-    meets a fold half-way ("changed size during iteration") is simply made again.
-    """
-    for attempt in range(3):
-        try:
-            return await run_in_threadpool(
-                lambda: page(request, template, lang, status_code, **context)
-            )
-        except RuntimeError as exc:
-            if "changed size during iteration" not in str(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    """Render a page or fragment off the event loop (views of long runs take a moment)."""
+    return await run_in_threadpool(lambda: page(request, template, lang, status_code, **context))
 
 
 def principal_names(
