@@ -144,11 +144,13 @@ def test_observer_sees_only_own_observations_and_what_they_may_see(
     page.get_by_role("button", name="Record observation").click()
     expect(listed).to_contain_text("The room went quiet after inject 1.")
     expect(listed).not_to_contain_text("Control's own note on timing")
-    # An observer of no party sees nothing marked REL TO the parties, whichever team is chosen.
+    # An observer of no party sees what goes to everyone and is releasable to every party,
+    # never one party's material, whichever team is chosen.
     page.get_by_label("Team to view").select_option("ald-nsc")
     page.get_by_role("button", name="Show").click()
     view = page.locator("#panel-team")
-    expect(view).to_contain_text("Nothing released to this team yet.")
+    expect(view).to_contain_text("Announcement")
+    expect(view).not_to_contain_text("National assessment")
     expect(view).not_to_contain_text("National assessment")
     expect(view).not_to_contain_text("ZZALD-ONLY-TEXT")
     expect(view).not_to_contain_text("Noted.")

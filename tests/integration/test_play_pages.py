@@ -362,11 +362,12 @@ def test_an_observer_of_a_team_reads_along_without_forms(room: Room) -> None:
     assert "only a player of a team may do this" in refused.text
 
 
-def test_a_display_of_no_party_sees_no_inject_marked_for_the_parties(room: Room) -> None:
-    # Every inject of this package is marked REL TO ALD, BRN (the exercise default); a
-    # display of no party is neither, so the gate shows it none (it still sees the poll).
+def test_a_display_of_no_party_shows_what_every_party_may_see(room: Room) -> None:
+    # The room screen belongs to no party: it shows injects for everyone that are releasable
+    # to every party of the exercise (REL TO ALD, BRN here), never one party's material.
     html = page_of(room.room, "/display")
-    assert "No inject for the room yet." in html
+    assert "ZZALD-ONLY-TEXT" not in html
+    assert "National assessment" not in html
     assert "Raise the level?" in html
 
 

@@ -40,11 +40,18 @@ def can_see_inject(principal: Principal, package: Package, inject: Inject) -> bo
             package, inject, principal.party
         )
     if principal.role in (Role.OBSERVER, Role.DISPLAY):
-        return _for_everyone(package, inject) and (
-            not package.marking_of(inject).releasable_to
-            or _releasable(package, inject, principal.party)
-        )
+        if not _for_everyone(package, inject):
+            return False
+        if principal.party is not None:
+            return _releasable(package, inject, principal.party)
+        return _releasable_to_all(package, inject)
     return False
+
+
+def _releasable_to_all(package: Package, inject: Inject) -> bool:
+    """Releasable to every party of the exercise (a room display shows it to all of them)."""
+    releasable = package.marking_of(inject).releasable_to
+    return not releasable or {p.id for p in package.parties} <= set(releasable)
 
 
 def _audience(principal: Principal, teams: tuple[str, ...], parties: tuple[str, ...]) -> bool:
