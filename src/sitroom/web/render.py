@@ -49,6 +49,28 @@ def ui_translations(lang: str) -> Translations:
     return merged
 
 
+_LEVELS = (
+    ("TOP SECRET", "top-secret"),
+    ("SECRET", "secret"),
+    ("CONFIDENTIAL", "confidential"),
+    ("RESTRICTED", "restricted"),
+    ("TLP:RED", "tlp-red"),
+    ("TLP:AMBER", "tlp-amber"),
+    ("TLP:GREEN", "tlp-green"),
+    ("TLP:CLEAR", "tlp-clear"),
+    ("UNCLASSIFIED", "unclassified"),
+)
+
+
+def marking_class(banner: str | None) -> str:
+    """A CSS class for a banner's highest marking, so SECRET looks unlike UNCLASSIFIED."""
+    text = (banner or "").upper()
+    for word, level in _LEVELS:
+        if word in text:
+            return f"marking-{level}"
+    return "marking-unmarked"
+
+
 @cache
 def environment(lang: str) -> Environment:
     """The Jinja environment for pages in ``lang``."""
@@ -64,6 +86,7 @@ def environment(lang: str) -> Environment:
         translations.gettext, translations.ngettext, newstyle=True
     )
     env.filters["markdown"] = lambda text: Markup(render_markdown(text or "", heading_offset=2))
+    env.filters["marking_class"] = marking_class
     env.globals["UI_LANGUAGES"] = UI_LANGUAGES
     return env
 
