@@ -13,9 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sitroom.config import load_settings
-from sitroom.web.identity import Identity
-from tests.support.server import running_server, sign_in
+from tests.support.server import create_admin, running_server, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parents[2] / "src/sitroom/web/static/vendor/axe-core/axe.min.js"
@@ -57,10 +55,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data_dir = tmp_path_factory.mktemp("site")
-    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
-    identity = Identity.open(settings.effective_database_url, settings)
-    identity.create_account("admin", ADMIN_PASSWORD, "admin", "Administrator")
-    identity.close()
+    create_admin(data_dir, ADMIN_PASSWORD, "admin")
     with running_server(data_dir, SITROOM_HEARTBEAT="2") as base:
         yield Site(base, data_dir)
 

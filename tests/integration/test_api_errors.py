@@ -7,19 +7,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sitroom.config import load_settings
-from sitroom.web.identity import Identity
 from tests.support.packages import TWO_PARTIES
-from tests.support.server import join, running_server, sign_in
+from tests.support.server import create_admin, join, running_server, sign_in
 
 
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, httpx.Client]]:
     data_dir = tmp_path_factory.mktemp("errors")
-    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
-    identity = Identity.open(settings.effective_database_url, settings)
-    identity.create_account("admin", "errors-password", "admin", "Admin")
-    identity.close()
+    create_admin(data_dir, "errors-password", "admin")
     with running_server(data_dir) as base:
         admin = sign_in(base, "admin", "errors-password")
         admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": "e"})

@@ -11,11 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sitroom.config import load_settings
-from sitroom.web.identity import Identity
 from sitroom.web.uploads import Uploads
 from tests.support.packages import TWO_PARTIES, two_parties
-from tests.support.server import join, running_server, sign_in
+from tests.support.server import create_admin, join, running_server, sign_in
 
 PASSWORD = "console-pages-password"
 RUN = "pages"
@@ -46,10 +44,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("pages")
-    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
-    identity = Identity.open(settings.effective_database_url, settings)
-    identity.create_account("admin", PASSWORD, "admin", "Admin")
-    identity.close()
+    create_admin(data_dir, PASSWORD, "admin")
     with running_server(data_dir) as base:
         admin = sign_in(base, "admin", PASSWORD)
         admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": RUN})

@@ -8,10 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sitroom.config import load_settings
-from sitroom.web.identity import Identity
 from tests.support.packages import TWO_PARTIES
-from tests.support.server import join, running_server, sign_in
+from tests.support.server import create_admin, join, running_server, sign_in
 
 CONTROL_ONLY = ("ZZEXPECTED-ACTION", "ZZCONTROLLER-NAME", "ZZINJECT-NOTES", "ZZFACILITATOR")
 UNRELEASED = ("ZZCONTINGENCY-TEXT",)
@@ -49,10 +47,7 @@ def _read_everything(base: str, cookies: dict[str, str], run_id: str, last_seq: 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     data_dir = tmp_path_factory.mktemp("leak")
-    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
-    identity = Identity.open(settings.effective_database_url, settings)
-    identity.create_account("admin", PASSWORD, "admin", "Admin")
-    identity.close()
+    create_admin(data_dir, PASSWORD, "admin")
     with running_server(data_dir) as base:
         admin = sign_in(base, "admin", PASSWORD)
         run_id = admin.post(

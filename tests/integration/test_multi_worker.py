@@ -14,10 +14,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from sitroom.config import load_settings
-from sitroom.web.identity import Identity
 from tests.support.packages import TWO_PARTIES
-from tests.support.server import free_port, join, sign_in, start_process, wait_until_up
+from tests.support.server import (
+    create_admin,
+    free_port,
+    join,
+    sign_in,
+    start_process,
+    wait_until_up,
+)
 
 PASSWORD = "multi-worker-password"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -37,10 +42,7 @@ def _redis_or_fail() -> None:
 @pytest.mark.redis
 def test_inject_released_on_one_worker_reaches_clients_of_the_other(tmp_path: Path) -> None:
     _redis_or_fail()
-    settings = load_settings({"SITROOM_DATA_DIR": str(tmp_path)})
-    identity = Identity.open(settings.effective_database_url, settings)
-    identity.create_account("admin", PASSWORD, "admin", "Admin")
-    identity.close()
+    create_admin(tmp_path, PASSWORD, "admin")
     subprocess.run(
         [sys.executable, "-m", "sitroom", "run", "create", "--id", "duo", str(_write(tmp_path))],
         check=True,

@@ -11,10 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sitroom.config import load_settings
-from sitroom.web.identity import Identity
 from tests.support.packages import SECRET_MARKERS, TWO_PARTIES
-from tests.support.server import join, running_server, sign_in
+from tests.support.server import create_admin, join, running_server, sign_in
 
 PASSWORD = "play-pages-password"
 RUN = "duo"
@@ -41,10 +39,7 @@ class Room:
 @pytest.fixture(scope="module")
 def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
     data_dir = tmp_path_factory.mktemp("play-pages")
-    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
-    identity = Identity.open(settings.effective_database_url, settings)
-    identity.create_account("admin", PASSWORD, "admin", "Admin")
-    identity.close()
+    create_admin(data_dir, PASSWORD, "admin")
     with running_server(data_dir) as base:
         admin = sign_in(base, "admin", PASSWORD)
         admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": RUN})

@@ -98,3 +98,22 @@ def join(base: str, code: str, timeout: float = 30.0) -> httpx.Client:
     reply.raise_for_status()
     client.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
     return client
+
+
+def create_admin(data_dir: Path, password: str, username: str = "admin") -> None:
+    """Create an admin account in the database under ``data_dir`` (before serving it)."""
+    from sitroom.web.identity import Identity
+
+    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
+    identity = Identity.open(settings.effective_database_url, settings)
+    try:
+        identity.create_account(username, password, "admin", "Administrator")
+    finally:
+        identity.close()
+
+
+def invite_and_join(admin: httpx.Client, base: str, run_id: str, **body: object) -> httpx.Client:
+    """Invite a person into ``run_id`` as ``admin`` and return their signed-in client."""
+    reply = admin.post(f"/api/runs/{run_id}/invitations", json=body)
+    assert reply.status_code == 201, reply.text
+    return join(base, reply.json()["code"])

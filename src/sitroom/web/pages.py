@@ -143,21 +143,31 @@ async def signin(
     try:
         token = await run_in_threadpool(svc.identity.login, username, password, client)
     except AuthError as exc:
-        return page(
-            request,
-            "signin.html",
-            ui_language(request),
-            status_code=exc.status,
-            error=AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"]),
-            username=username,
-        )
+        return _refused(request, exc, "error", username=username)
     response = RedirectResponse("/", status_code=303)
+    _set_session(response, svc, token)
+    return response
+
+
+def _set_session(response: Response, svc: Services, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,
         **cookie_settings(svc.settings.secure_cookies, svc.identity.auth.sessions.max_age),
     )
-    return response
+
+
+def _refused(request: Request, exc: AuthError, field: str, **context: Any) -> Response:
+    """The sign-in page again, saying in the person's language why it did not work."""
+    message = AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"])
+    return page(
+        request,
+        "signin.html",
+        ui_language(request),
+        status_code=exc.status,
+        **{field: message},
+        **context,
+    )
 
 
 @router.post("/join")
@@ -170,20 +180,9 @@ async def join_form(
     try:
         token, invitation = await run_in_threadpool(svc.identity.join_code, code, client)
     except AuthError as exc:
-        return page(
-            request,
-            "signin.html",
-            ui_language(request),
-            status_code=exc.status,
-            join_error=AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"]),
-            code=code,
-        )
+        return _refused(request, exc, "join_error", code=code)
     response = RedirectResponse(f"/runs/{invitation.run_id}", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        **cookie_settings(svc.settings.secure_cookies, svc.identity.auth.sessions.max_age),
-    )
+    _set_session(response, svc, token)
     if invitation.language in UI_LANGUAGES:
         response.set_cookie(LANG_COOKIE, invitation.language, samesite="lax", path="/")
     return response
