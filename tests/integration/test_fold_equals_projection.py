@@ -26,6 +26,48 @@ PACKAGE = two_parties()
 
 numbers = st.sampled_from(["1", "2", "3", "4", "99"])
 texts = st.text(min_size=0, max_size=20)
+ratings = st.sampled_from(["P", "S", "M", "U", "X"])
+evidence = st.lists(st.integers(0, 6), max_size=2).map(tuple)
+actions = st.lists(
+    st.builds(
+        cmd.SuggestedAction,
+        st.just("Update the call list") | texts,
+        st.sampled_from(["High", "Low", "Low", "Soon"]),
+        texts,
+    ),
+    max_size=1,
+).map(tuple)
+evaluation = st.one_of(
+    st.builds(cmd.RateTarget, st.sampled_from(["t1", "tx"]), ratings, texts, evidence),
+    st.builds(
+        cmd.RateCapability,
+        st.sampled_from(["o1", "ox"]),
+        st.sampled_from(["operational-coordination", "mass-care"]),
+        ratings,
+        texts,
+        evidence,
+    ),
+    st.builds(cmd.RecordClause, st.sampled_from(["guide/1.1", "guide/9"]), st.booleans(), texts),
+    st.builds(
+        cmd.AddHotWashItem,
+        st.sampled_from(["strength", "improvement", "praise"]),
+        texts,
+        st.none() | st.sampled_from(["ald-nsc", "zz"]),
+        st.none() | st.just("brn"),
+    ),
+    st.builds(
+        cmd.SubmitFeedback,
+        st.booleans(),
+        st.sampled_from(["", "", "A. Tester"]),
+        texts,
+        texts,
+        st.lists(texts, max_size=2).map(tuple),
+        st.lists(texts, max_size=2).map(tuple),
+        texts,
+        actions,
+        st.dictionaries(st.sampled_from(["scenario-plausible", "right-people"]), st.integers(1, 5)),
+    ),
+)
 commands = st.one_of(
     st.just(cmd.StartRun()),
     st.just(cmd.PauseRun()),
@@ -62,15 +104,27 @@ commands = st.one_of(
         st.none(),
         st.none() | st.sampled_from(["P", "S", "X"]),
     ),
+    evaluation,
 )
 steps = st.lists(
     st.tuples(st.integers(0, len(PEOPLE) - 1), commands, st.none() | st.sampled_from("abc")),
     max_size=40,
 )
+after_endex = st.lists(
+    st.tuples(st.integers(0, len(PEOPLE) - 1), evaluation, st.none() | st.sampled_from("abc")),
+    max_size=10,
+)
+# Most random sequences never reach STARTEX or ENDEX; these phases make sure the commands that
+# need a running or an ended run (ratings, hot wash, feedback forms) are explored too.
+START = (0, cmd.StartRun(), None)
+END = (0, cmd.EndRun(), None)
+runs = st.tuples(st.booleans(), steps, st.booleans(), after_endex).map(
+    lambda p: [START] * p[0] + p[1] + [END] * p[2] + p[3]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps)
+@given(runs)
 def test_fold_of_log_equals_live_state(sequence: list[tuple[int, cmd.Command, str | None]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         recorder = open_recorder(f"sqlite:///{Path(folder) / 'fold.db'}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +124,71 @@ class RecordObservation(Command):
     inject: str | None = None
     team: str | None = None
     rating: str | None = None
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RateTarget(Command):
+    """An evaluator's P/S/M/U rating of a capability target, citing log events as evidence."""
+
+    target: str
+    rating: str  # P | S | M | U
+    notes: str = ""
+    evidence: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RateCapability(Command):
+    """An evaluator's P/S/M/U rating of a core capability under one objective."""
+
+    objective: str
+    capability: str
+    rating: str
+    notes: str = ""
+    evidence: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordClause(Command):
+    """Whether a guideline clause ("reference-id/clause-id") was discussed."""
+
+    clause: str
+    discussed: bool
+    notes: str = ""
+    evidence: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AddHotWashItem(Command):
+    """A strength or area for improvement said in the hot wash."""
+
+    kind: str  # strength | improvement
+    text: str
+    team: str | None = None
+    party: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedAction:
+    """A corrective action a participant suggests on the feedback form."""
+
+    action: str
+    priority: str = "Medium"  # High | Medium | Low
+    responsible: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitFeedback(Command):
+    """The Participant Feedback Form, after ENDEX; a second submission replaces the first."""
+
+    anonymous: bool = False
+    name: str = ""
+    organisation: str = ""
+    role: str = ""
+    strengths: tuple[str, ...] = ()
+    improvements: tuple[str, ...] = ()
+    missed: str = ""
+    corrective_actions: tuple[SuggestedAction, ...] = ()
+    ratings: dict[str, int] = field(default_factory=dict)  # statement id -> 1..5

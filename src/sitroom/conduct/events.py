@@ -213,6 +213,87 @@ class ObservationRecorded(Event):
     rating: str | None = None  # P | S | M | U
 
 
+# --- evaluation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRated(Event):
+    """An evaluator's rating of a capability target; the latest per evaluator counts."""
+
+    TYPE: ClassVar[str] = "target-rated"
+    id: str
+    author: str
+    objective: str
+    target: str
+    rating: str  # P | S | M | U
+    notes: str = ""
+    evidence: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityRated(Event):
+    """An evaluator's rating of a core capability under an objective."""
+
+    TYPE: ClassVar[str] = "capability-rated"
+    id: str
+    author: str
+    objective: str
+    capability: str
+    rating: str
+    notes: str = ""
+    evidence: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseRecorded(Event):
+    """Discussed / not discussed, for one guideline clause."""
+
+    TYPE: ClassVar[str] = "clause-recorded"
+    id: str
+    author: str
+    clause: str
+    discussed: bool
+    notes: str = ""
+    evidence: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HotWashItemAdded(Event):
+    """A strength or area for improvement said aloud in the hot wash."""
+
+    TYPE: ClassVar[str] = "hot-wash-item-added"
+    id: str
+    author: str
+    kind: str  # strength | improvement
+    text: str
+    team: str | None = None
+    party: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSubmitted(Event):
+    """A Participant Feedback Form.
+
+    When ``anonymous`` the payload names nobody (``respondent`` is None, no name). The log's
+    actor column still identifies the submitter, so that a second form replaces the first;
+    the visibility gate never shows that actor for an anonymous form, and reports must not
+    use it.
+    """
+
+    TYPE: ClassVar[str] = "feedback-submitted"
+    id: str
+    respondent: str | None
+    anonymous: bool = False
+    name: str = ""
+    organisation: str = ""
+    role: str = ""
+    strengths: tuple[str, ...] = ()
+    improvements: tuple[str, ...] = ()
+    missed: str = ""
+    corrective_actions: tuple[dict[str, str], ...] = ()  # action, priority, responsible
+    ratings: dict[str, int] = field(default_factory=dict)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -236,6 +317,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PollVoteCast,
         TeamNoteAdded,
         ObservationRecorded,
+        TargetRated,
+        CapabilityRated,
+        ClauseRecorded,
+        HotWashItemAdded,
+        FeedbackSubmitted,
     )
 }
 

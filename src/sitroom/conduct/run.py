@@ -11,13 +11,17 @@ from datetime import datetime
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
+from sitroom.conduct.feedback import MAX_ITEMS, PRIORITIES, STATEMENT_IDS
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import InjectStatus, RunState, RunStatus
 from sitroom.conduct.visibility import can_see_inject, can_see_poll, can_see_question
 from sitroom.package.model import InjectType
 
 MAX_TEXT = 20_000
+MAX_SHORT = 200
+MAX_EVIDENCE = 200
 RATINGS = ("P", "S", "M", "U")
+HOT_WASH_KINDS = ("strength", "improvement")
 
 
 class Rejected(Exception):
@@ -73,6 +77,89 @@ def _clauses(state: RunState, clauses: tuple[str, ...], field: str) -> tuple[str
                 f"unknown clause '{ref}'; known: {', '.join(known[:10]) or 'none'}", field=field
             )
     return tuple(clauses)
+
+
+def _evaluator(principal: Principal) -> None:
+    if not principal.sees_control_material:
+        raise Rejected("only evaluators and control staff may do this", status=403)
+
+
+def _started(state: RunState) -> None:
+    if state.status == RunStatus.PLANNED:
+        raise Rejected("the run has not started (STARTEX) yet", status=409)
+
+
+def _rating(value: str) -> str:
+    if value not in RATINGS:
+        raise Rejected("rating is P, S, M or U", field="rating")
+    return value
+
+
+def _evidence(state: RunState, evidence: tuple[int, ...]) -> tuple[int, ...]:
+    """Sequence numbers of events already in the log, without repeats, in order."""
+    if len(evidence) > MAX_EVIDENCE:
+        raise Rejected(f"at most {MAX_EVIDENCE} evidence events", field="evidence")
+    for seq in evidence:
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= state.seq:
+            raise Rejected(
+                f"evidence {seq!r} is not an event of this run (1 to {state.seq})",
+                field="evidence",
+            )
+    return tuple(sorted(set(evidence)))
+
+
+def _short(value: str, field: str) -> str:
+    text = value.strip()
+    if len(text) > MAX_SHORT:
+        raise Rejected(f"{field} is {len(text):,} characters; at most {MAX_SHORT}", field=field)
+    return text
+
+
+def _items(values: tuple[str, ...], field: str) -> tuple[str, ...]:
+    items = tuple(t for t in (_text(v, field, required=False) for v in values) if t)
+    if len(items) > MAX_ITEMS:
+        raise Rejected(f"at most {MAX_ITEMS} entries", field=field)
+    return items
+
+
+def _feedback(
+    command: cmd.SubmitFeedback, principal: Principal, ctx: Context
+) -> ev.FeedbackSubmitted:
+    c = command
+    if c.anonymous and c.name.strip():
+        raise Rejected("an anonymous form carries no name", field="name")
+    if len(c.corrective_actions) > MAX_ITEMS:
+        raise Rejected(f"at most {MAX_ITEMS} entries", field="corrective_actions")
+    actions: list[dict[str, str]] = []
+    for action in c.corrective_actions:
+        if action.priority not in PRIORITIES:
+            raise Rejected("priority is High, Medium or Low", field="corrective_actions")
+        actions.append(
+            {
+                "action": _text(action.action, "corrective_actions"),
+                "priority": action.priority,
+                "responsible": _short(action.responsible, "corrective_actions"),
+            }
+        )
+    for statement, score in c.ratings.items():
+        if statement not in STATEMENT_IDS:
+            known = ", ".join(sorted(STATEMENT_IDS))
+            raise Rejected(f"unknown statement '{statement}'; known: {known}", field="ratings")
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise Rejected("each statement is rated 1 to 5", field="ratings")
+    return ev.FeedbackSubmitted(
+        id=ctx.new_id,
+        respondent=None if c.anonymous else principal.id,
+        anonymous=c.anonymous,
+        name=_short(c.name, "name"),
+        organisation=_short(c.organisation, "organisation"),
+        role=_short(c.role, "role"),
+        strengths=_items(c.strengths, "strengths"),
+        improvements=_items(c.improvements, "improvements"),
+        missed=_text(c.missed, "missed", required=False),
+        corrective_actions=tuple(actions),
+        ratings=dict(c.ratings),
+    )
 
 
 def decide(
@@ -385,6 +472,99 @@ def decide(
                     rating=c.rating,
                 )
             ]
+
+        # --- evaluation
+        case cmd.RateTarget(target=target_id, rating=rating, notes=notes, evidence=evidence):
+            _evaluator(principal)
+            _started(state)
+            objective = next(
+                (o for o in package.objectives if any(t.id == target_id for t in o.targets)), None
+            )
+            if objective is None:
+                known = ", ".join(t.id for t in package.targets()) or "none"
+                raise Rejected(
+                    f"unknown capability target '{target_id}'; targets: {known}", field="target"
+                )
+            return [
+                ev.TargetRated(
+                    id=ctx.new_id,
+                    author=principal.id,
+                    objective=objective.id,
+                    target=target_id,
+                    rating=_rating(rating),
+                    notes=_text(notes, "notes", required=False),
+                    evidence=_evidence(state, evidence),
+                )
+            ]
+        case cmd.RateCapability(
+            objective=objective_id,
+            capability=capability,
+            rating=rating,
+            notes=notes,
+            evidence=evidence,
+        ):
+            _evaluator(principal)
+            _started(state)
+            found = next((o for o in package.objectives if o.id == objective_id), None)
+            if found is None:
+                raise Rejected(f"unknown objective '{objective_id}'", field="objective")
+            listed = dict.fromkeys((*found.capabilities, *(t.capability for t in found.targets)))
+            if capability not in listed:
+                raise Rejected(
+                    f"objective '{objective_id}' does not list capability '{capability}'; "
+                    f"it lists: {', '.join(listed) or 'none'}",
+                    field="capability",
+                )
+            return [
+                ev.CapabilityRated(
+                    id=ctx.new_id,
+                    author=principal.id,
+                    objective=objective_id,
+                    capability=capability,
+                    rating=_rating(rating),
+                    notes=_text(notes, "notes", required=False),
+                    evidence=_evidence(state, evidence),
+                )
+            ]
+        case cmd.RecordClause(clause=clause, discussed=discussed, notes=notes, evidence=evidence):
+            _evaluator(principal)
+            _started(state)
+            _clauses(state, (clause,), "clause")
+            return [
+                ev.ClauseRecorded(
+                    id=ctx.new_id,
+                    author=principal.id,
+                    clause=clause,
+                    discussed=bool(discussed),
+                    notes=_text(notes, "notes", required=False),
+                    evidence=_evidence(state, evidence),
+                )
+            ]
+        case cmd.AddHotWashItem(kind=kind, text=text, team=team, party=party):
+            _evaluator(principal)
+            _started(state)
+            if kind not in HOT_WASH_KINDS:
+                raise Rejected("kind is 'strength' or 'improvement'", field="kind")
+            if team is not None and package.team(team) is None:
+                raise Rejected(f"unknown team '{team}'", field="team")
+            if party is not None and package.party(party) is None:
+                raise Rejected(f"unknown party '{party}'", field="party")
+            return [
+                ev.HotWashItemAdded(
+                    id=ctx.new_id,
+                    author=principal.id,
+                    kind=kind,
+                    text=_text(text, "text"),
+                    team=team,
+                    party=party,
+                )
+            ]
+        case cmd.SubmitFeedback():
+            if principal.role == Role.DISPLAY:
+                raise Rejected("a room display does not fill in feedback forms", status=403)
+            if state.status != RunStatus.ENDED:
+                raise Rejected("feedback forms open after the run has ended (ENDEX)", status=409)
+            return [_feedback(command, principal, ctx)]
     raise Rejected(f"unknown command {type(command).__name__}", status=400)
 
 

@@ -160,6 +160,67 @@ class Broadcast:
 
 
 @dataclass
+class Rating:
+    """One P/S/M/U rating of a capability target or of a capability under an objective."""
+
+    id: str
+    seq: int
+    at: datetime
+    author: str
+    objective: str
+    subject: str  # the target id, or the capability id
+    rating: str
+    notes: str
+    evidence: tuple[int, ...]
+
+
+@dataclass
+class ClauseRecord:
+    """Whether a guideline clause was discussed, as an evaluator recorded it."""
+
+    id: str
+    seq: int
+    at: datetime
+    author: str
+    clause: str
+    discussed: bool
+    notes: str
+    evidence: tuple[int, ...]
+
+
+@dataclass
+class HotWashItem:
+    id: str
+    seq: int
+    at: datetime
+    author: str
+    kind: str
+    text: str
+    team: str | None
+    party: str | None
+
+
+@dataclass
+class Feedback:
+    """A Participant Feedback Form (the latest of its submitter)."""
+
+    id: str
+    seq: int
+    at: datetime
+    respondent: str | None  # None when anonymous
+    anonymous: bool
+    name: str
+    organisation: str
+    role: str
+    strengths: tuple[str, ...]
+    improvements: tuple[str, ...]
+    missed: str
+    corrective_actions: tuple[dict[str, str], ...]
+    ratings: dict[str, int]
+    replaced: int = 0  # how many earlier forms of the same submitter this one replaced
+
+
+@dataclass
 class RunState:
     """Everything a run's log says so far."""
 
@@ -181,6 +242,13 @@ class RunState:
     notes: list[Entry] = field(default_factory=list)
     observations: list[Entry] = field(default_factory=list)
     broadcasts: list[Broadcast] = field(default_factory=list)
+    pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    modules_opened: dict[str, int] = field(default_factory=dict)  # module -> first opened seq
+    target_ratings: list[Rating] = field(default_factory=list)  # every rating, in log order
+    capability_ratings: list[Rating] = field(default_factory=list)
+    clause_records: list[ClauseRecord] = field(default_factory=list)
+    hot_wash: list[HotWashItem] = field(default_factory=list)
+    feedback: dict[str, Feedback] = field(default_factory=dict)  # submitter -> latest form
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -220,6 +288,20 @@ class RunState:
     def is_live(self) -> bool:
         return self.status in (RunStatus.RUNNING, RunStatus.PAUSED)
 
+    # -- the evaluation record ------------------------------------------------------------------
+
+    def latest_target_ratings(self) -> dict[tuple[str, str], Rating]:
+        """The rating that counts for each (target, evaluator): the latest."""
+        return {(r.subject, r.author): r for r in self.target_ratings}
+
+    def latest_capability_ratings(self) -> dict[tuple[str, str, str], Rating]:
+        """The rating that counts for each (objective, capability, evaluator): the latest."""
+        return {(r.objective, r.subject, r.author): r for r in self.capability_ratings}
+
+    def latest_clause_records(self) -> dict[tuple[str, str], ClauseRecord]:
+        """The record that counts for each (clause, evaluator): the latest."""
+        return {(r.clause, r.author): r for r in self.clause_records}
+
 
 def apply(state: RunState, recorded: Recorded) -> RunState:
     """Fold one recorded event into ``state`` (in place) and return it."""
@@ -233,20 +315,24 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
         case ev.RunPaused():
             state.status = RunStatus.PAUSED
             state.paused_at = at
+            state.pauses.append((at, None))
         case ev.RunResumed():
             if state.paused_at is not None:
                 state.paused_total += at - state.paused_at
+                state.pauses[-1] = (state.paused_at, at)
             state.paused_at = None
             state.status = RunStatus.RUNNING
         case ev.RunEnded():
             if state.paused_at is not None:
                 state.paused_total += at - state.paused_at
+                state.pauses[-1] = (state.paused_at, at)
                 state.paused_at = None
             state.status = RunStatus.ENDED
             state.ended_at = at
         case ev.ModuleOpened(module=module):
             state.module = module
             state.module_opened_clock = state.run_clock(at)
+            state.modules_opened.setdefault(module, seq)
         case ev.InjectReleased(number=number, how=how):
             inject = state.injects[number]
             inject.status = InjectStatus.RELEASED
@@ -343,6 +429,60 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
                         "rating": event.rating,
                     },
                 )
+            )
+        case ev.TargetRated() | ev.CapabilityRated():
+            rating = Rating(
+                event.id,
+                seq,
+                at,
+                event.author,
+                event.objective,
+                event.target if isinstance(event, ev.TargetRated) else event.capability,
+                event.rating,
+                event.notes,
+                tuple(event.evidence),
+            )
+            if isinstance(event, ev.TargetRated):
+                state.target_ratings.append(rating)
+            else:
+                state.capability_ratings.append(rating)
+        case ev.ClauseRecorded():
+            state.clause_records.append(
+                ClauseRecord(
+                    event.id,
+                    seq,
+                    at,
+                    event.author,
+                    event.clause,
+                    event.discussed,
+                    event.notes,
+                    tuple(event.evidence),
+                )
+            )
+        case ev.HotWashItemAdded():
+            state.hot_wash.append(
+                HotWashItem(
+                    event.id, seq, at, event.author, event.kind, event.text, event.team, event.party
+                )
+            )
+        case ev.FeedbackSubmitted():
+            submitter = recorded.actor or event.id
+            earlier = state.feedback.get(submitter)
+            state.feedback[submitter] = Feedback(
+                event.id,
+                seq,
+                at,
+                event.respondent,
+                event.anonymous,
+                event.name,
+                event.organisation,
+                event.role,
+                tuple(event.strengths),
+                tuple(event.improvements),
+                event.missed,
+                tuple(dict(a) for a in event.corrective_actions),
+                dict(event.ratings),
+                earlier.replaced + 1 if earlier else 0,
             )
         case _:
             pass

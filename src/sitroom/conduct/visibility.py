@@ -180,7 +180,8 @@ def view_event(
     """The event's data as ``principal`` may see it, or None when it is not theirs to see.
 
     ``context`` carries what the event refers to in the run so far (for decision answers:
-    the decision's team, party and joint_with).
+    the decision's team, party and joint_with). ``actor`` is the log's actor of the event:
+    control sees it, and a feedback form's submitter is recognised by it.
     """
     control = principal.sees_control_material
     base = ev.Event.payload(event)
@@ -243,4 +244,17 @@ def view_event(
             if principal.is_control or principal.role == Role.EVALUATOR:
                 return base
             return base if author == principal.id else None
+        case ev.TargetRated() | ev.CapabilityRated() | ev.ClauseRecorded():
+            # The evaluation record: evaluators and control only (only they may write it).
+            return base if control else None
+        case ev.HotWashItemAdded():
+            # Said aloud in the room: everyone in the run hears it.
+            return base
+        case ev.FeedbackSubmitted(anonymous=anonymous):
+            own = actor is not None and actor == principal.id
+            if not (control or own):
+                return None
+            if anonymous:
+                base.pop("actor", None)  # an anonymous form names nobody, not even to control
+            return base
     return None
