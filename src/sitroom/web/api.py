@@ -552,6 +552,128 @@ async def observe(
     return await _handle(svc, run_id, who, command, key)
 
 
+# --- evaluation -----------------------------------------------------------------------------
+
+EVALUATION_EVENTS = frozenset(
+    {
+        "target-rated",
+        "capability-rated",
+        "clause-recorded",
+        "hot-wash-item-added",
+        "feedback-submitted",
+        "observation-recorded",
+    }
+)
+
+
+@router.post("/runs/{run_id}/ratings/targets", summary="Rate a capability target (P/S/M/U)")
+async def rate_target(
+    run_id: str, body: s.TargetRatingBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    command = cmd.RateTarget(body.target, body.rating, body.notes, tuple(body.evidence))
+    return await _handle(svc, run_id, who, command, key)
+
+
+@router.post("/runs/{run_id}/ratings/capabilities", summary="Rate a core capability")
+async def rate_capability(
+    run_id: str, body: s.CapabilityRatingBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    command = cmd.RateCapability(
+        body.objective, body.capability, body.rating, body.notes, tuple(body.evidence)
+    )
+    return await _handle(svc, run_id, who, command, key)
+
+
+@router.post("/runs/{run_id}/clauses", summary="Record whether a guideline clause was discussed")
+async def record_clause(
+    run_id: str, body: s.ClauseRecordBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    command = cmd.RecordClause(body.clause, body.discussed, body.notes, tuple(body.evidence))
+    return await _handle(svc, run_id, who, command, key)
+
+
+@router.post("/runs/{run_id}/hot-wash", summary="Add a hot-wash strength or improvement")
+async def hot_wash(
+    run_id: str, body: s.HotWashBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    command = cmd.AddHotWashItem(body.kind, body.text, body.team, body.party)
+    return await _handle(svc, run_id, who, command, key)
+
+
+@router.post(
+    "/runs/{run_id}/feedback", summary="Submit the Participant Feedback Form (after ENDEX)"
+)
+async def feedback(
+    run_id: str, body: s.FeedbackBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    command = cmd.SubmitFeedback(
+        anonymous=body.anonymous,
+        name=body.name,
+        organisation=body.organisation,
+        role=body.role,
+        strengths=tuple(body.strengths),
+        improvements=tuple(body.improvements),
+        missed=body.missed,
+        ratings=dict(body.ratings),
+        corrective_actions=tuple(
+            cmd.SuggestedAction(a.action, a.priority, a.responsible)
+            for a in body.corrective_actions
+        ),
+    )
+    return await _handle(svc, run_id, who, command, key)
+
+
+@router.get("/runs/{run_id}/evaluation", summary="The evaluation record as you may see it")
+async def evaluation(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
+    stored = await run_in_threadpool(svc.engine.read, run_id)
+    views = [
+        svc.engine.view(who.principal, run_id, e) for e in stored if e.type in EVALUATION_EVENTS
+    ]
+    return {"events": [v for v in views if v is not None]}
+
+
+@router.get("/runs/{run_id}/analytics", summary="Analytics over the log (evaluators, control)")
+async def analytics(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
+    from sitroom.evaluation import analytics as a
+
+    if not who.principal.sees_control_material:
+        raise ApiError(403, "analytics are for evaluators and control staff")
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    data: dict[str, Any] = _plain(
+        {
+            "inject_timings": a.inject_timings(state),
+            "concurrence_times": a.concurrence_times(state),
+            "participation": a.participation(state),
+            "coverage": a.coverage(state),
+            "poll_alignment": a.poll_alignment(state),
+            "rating_distribution": a.rating_distribution(state),
+        }
+    )
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, tuples, times and durations as JSON-ready data."""
+    import dataclasses
+    from datetime import datetime, timedelta
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for name, attribute in vars(type(value)).items():  # derived values, e.g. "untouched"
+            if isinstance(attribute, property) and not name.startswith("_"):
+                data[name] = _plain(getattr(value, name))
+        return data
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
 def error_response(status: int, message: str, field: str | None = None) -> JSONResponse:
     """The one error body: ``{"errors": [{"field": ..., "message": ...}]}``."""
     return JSONResponse({"errors": [{"field": field, "message": message}]}, status_code=status)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -94,3 +96,54 @@ class RunCreateBody(Body):
     package_yaml: str | None = Field(default=None, min_length=1, max_length=20_000_000)
     example: str | None = Field(default=None, max_length=80, description="A bundled example.")
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
+
+
+Rating = Field(pattern="^[PSMU]$", description="P, S, M or U (HSEEP).")
+Evidence: Any = Field(default_factory=list, max_length=200, description="Log sequence numbers.")
+
+
+class TargetRatingBody(Body):
+    target: str = Field(min_length=1, max_length=80)
+    rating: str = Rating
+    notes: str = Field(default="", max_length=20_000)
+    evidence: list[int] = Evidence
+
+
+class CapabilityRatingBody(Body):
+    objective: str = Field(min_length=1, max_length=80)
+    capability: str = Field(min_length=1, max_length=80)
+    rating: str = Rating
+    notes: str = Field(default="", max_length=20_000)
+    evidence: list[int] = Evidence
+
+
+class ClauseRecordBody(Body):
+    clause: str = Field(min_length=1, max_length=200, description="reference-id/clause-id")
+    discussed: bool
+    notes: str = Field(default="", max_length=20_000)
+    evidence: list[int] = Evidence
+
+
+class HotWashBody(Body):
+    kind: str = Field(pattern="^(strength|improvement)$")
+    text: str = Text
+    team: str | None = Field(default=None, max_length=80)
+    party: str | None = Field(default=None, max_length=80)
+
+
+class SuggestedActionBody(Body):
+    action: str = Field(min_length=1, max_length=2000)
+    priority: str = Field(default="Medium", pattern="^(High|Medium|Low)$")
+    responsible: str = Field(default="", max_length=300)
+
+
+class FeedbackBody(Body):
+    anonymous: bool = False
+    name: str = Field(default="", max_length=200)
+    organisation: str = Field(default="", max_length=200)
+    role: str = Field(default="", max_length=200)
+    strengths: list[str] = Field(default_factory=list, max_length=10)
+    improvements: list[str] = Field(default_factory=list, max_length=10)
+    missed: str = Field(default="", max_length=20_000)
+    corrective_actions: list[SuggestedActionBody] = Field(default_factory=list, max_length=20)
+    ratings: dict[str, int] = Field(default_factory=dict, description="statement id → 1..5")
