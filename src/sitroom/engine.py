@@ -191,10 +191,15 @@ class Engine:
         raise Rejected("the run is too busy; try again", status=503)
 
     def tick(self, run_id: str) -> list[str]:
-        """Release every scheduled inject that is due in ``run_id``; return their numbers."""
-        state = self.state(run_id)
+        """Release every scheduled inject that is due in ``run_id``; return their numbers.
+
+        Reads the live state under the run's lock (no snapshot copy): the scheduler calls this
+        for every run every second.
+        """
+        with self._lock(run_id):
+            due = due_injects(self._catch_up(run_id), self.clock())
         released: list[str] = []
-        for number in due_injects(state, self.clock()):
+        for number in due:
             try:
                 self.handle(
                     run_id,

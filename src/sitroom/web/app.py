@@ -19,7 +19,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sitroom import __version__
 from sitroom.conduct.run import Rejected
-from sitroom.conduct.state import RunStatus
 from sitroom.config import Settings, load_settings
 from sitroom.engine import RunNotFound
 from sitroom.web.deps import ApiError
@@ -38,9 +37,7 @@ async def _scheduler(app: FastAPI) -> None:
         try:
             records = await run_in_threadpool(svc.engine.runs)
             for record in records:
-                state = await run_in_threadpool(svc.engine.state, record.id)
-                if state.status == RunStatus.RUNNING:
-                    await run_in_threadpool(svc.engine.tick, record.id)
+                await run_in_threadpool(svc.engine.tick, record.id)
         except Exception:  # the loop must outlive a bad tick; the error is logged
             log.exception("scheduler tick failed")
 
