@@ -174,6 +174,80 @@ def test_typed_markup_stays_text_in_observations(site: Site, cast: Cast, new_pag
     assert console.evaluate("() => window.pwned") is None
 
 
+def test_evaluator_rates_a_target_with_the_keyboard(site: Site, cast: Cast, new_page: Any) -> None:
+    page = open_view(new_page, cast.evaluator)
+    rate = page.locator("#panel-rate")
+    tab_to(page, "rt-target")  # t1, the only target, is chosen already
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "rt-rating"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # S
+    page.keyboard.press("Tab")
+    page.keyboard.type("Called late but well.")
+    page.keyboard.press("Tab")
+    page.keyboard.type("1, 2")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(rate).to_contain_text("Rating recorded.")
+    expect(rate.get_by_label("Notes").first).to_have_value("")
+    ratings = page.locator("#target-ratings-t1")
+    expect(ratings).to_contain_text("Eve Valuator: S")
+    expect(ratings).to_contain_text("Performed with Some Challenges")
+    expect(ratings).to_contain_text("Called late but well.")
+    expect(ratings).to_contain_text("evidence: 1, 2")
+    screenshot(page, "evaluate-rated")
+
+
+def test_a_wrong_evidence_is_explained_and_keeps_the_text(
+    site: Site, cast: Cast, new_page: Any
+) -> None:
+    page = open_view(new_page, cast.evaluator)
+    form = page.locator("#rate-capability-form")
+    form.get_by_label("Rating").select_option("M")
+    form.get_by_label("Notes").fill("Coordination slipped.")
+    form.get_by_label("Evidence (optional)").fill("twelve")
+    form.get_by_role("button", name="Rate capability").click()
+    form = page.locator("#rate-capability-form")
+    expect(form.locator(".error")).to_contain_text("log sequence numbers")
+    expect(form.get_by_label("Evidence (optional)")).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_label("Notes")).to_have_value("Coordination slipped.")
+    form.get_by_label("Evidence (optional)").fill("")
+    form.get_by_role("button", name="Rate capability").click()
+    expect(page.locator("#panel-rate")).to_contain_text("Rating recorded.")
+    expect(page.locator("#panel-checklist")).to_contain_text(
+        "Capability rating (Operational Coordination): Eve Valuator: M"
+    )
+
+
+def test_evaluator_records_a_clause_as_discussed(site: Site, cast: Cast, new_page: Any) -> None:
+    page = open_view(new_page, cast.evaluator)
+    form = page.locator("#record-clause-form")
+    expect(form.get_by_label("Clause")).to_have_value("guide/1.1")
+    form.get_by_label("Notes").fill("Raised by Aldoria at once.")
+    form.get_by_role("button", name="Discussed", exact=True).click()
+    expect(page.locator("#panel-rate")).to_contain_text("Clause recorded.")
+    clauses = page.locator("#panel-checklist .clauses")
+    expect(clauses).to_contain_text("Consult early.")
+    expect(clauses).to_contain_text("Eve Valuator: discussed — Raised by Aldoria at once.")
+    screenshot(page, "evaluate-clause")
+
+
+def test_an_observer_gets_no_rating_forms(site: Site, cast: Cast, new_page: Any) -> None:
+    page = open_view(new_page, cast.observer)
+    expect(page.locator("#panel-observe")).to_be_visible()
+    assert page.locator("#panel-rate").count() == 0
+    expect(page.locator("#panel-checklist")).not_to_contain_text("Target rating")
+    reply = page.request.post(
+        f"{site.base}/runs/{RUN}/evaluate/rate-target",
+        form={"target": "t1", "rating": "P"},
+        headers={
+            "HX-Request": "true",
+            "X-CSRF-Token": page.locator('meta[name="csrf-token"]').get_attribute("content"),
+        },
+    )
+    assert "only evaluators and control staff" in reply.text()
+
+
 def test_evaluator_view_has_no_serious_axe_violations(
     site: Site, cast: Cast, new_page: Any
 ) -> None:

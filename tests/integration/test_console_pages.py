@@ -28,6 +28,7 @@ PANELS = (
     "polls",
     "decisions",
     "broadcasts",
+    "hotwash-items",
     "timeline",
 )
 
@@ -173,6 +174,56 @@ def test_team_view_never_shows_more_than_the_viewer_may_see(server: Server) -> N
         f"/runs/{RUN}/evaluate/panels/team", params={"team": "brn-nsc"}, headers=HTMX
     ).text
     assert "ZZALD-ONLY-TEXT" not in observer
+
+
+def test_rating_forms_record_once_and_are_evaluators_only(server: Server) -> None:
+    base = f"/runs/{RUN}/evaluate"
+    for _ in range(2):
+        reply = post(
+            server.evaluator,
+            f"{base}/rate-target",
+            key="rt-1",
+            target="t1",
+            rating="P",
+            notes="Fine.",
+            evidence="1",
+        )
+        assert "Rating recorded." in reply.text
+    reply = post(server.evaluator, f"{base}/record-clause", clause="guide/1.1", discussed="no")
+    assert "Clause recorded." in reply.text
+    log = server.admin.get(f"/api/runs/{RUN}/log").json()["events"]
+    assert [e["type"] for e in log].count("target-rated") == 1
+    bad = post(
+        server.evaluator,
+        f"{base}/rate-capability",
+        key="rc-1",
+        capability="o1/operational-coordination",
+        rating="S",
+        notes="Kept.",
+        evidence="1;2",
+    )
+    assert 'role="alert"' in bad.text and "log sequence numbers" in bad.text
+    assert 'name="key" value="rc-1"' in bad.text and "Kept.</textarea>" in bad.text
+    checklist = server.evaluator.get(f"{base}/panels/checklist").text
+    assert "Eve Valuator: <span" in checklist and "not discussed" in checklist
+    observer = server.observer.get(f"{base}/panels/checklist").text
+    assert "Eve Valuator" not in observer and "Reference clauses" not in observer
+    assert 'id="panel-rate"' not in server.observer.get(base).text
+    refused = post(server.observer, f"{base}/rate-target", target="t1", rating="P")
+    assert "only evaluators and control staff may do this" in refused.text
+
+
+def test_hot_wash_items_are_listed_by_kind(server: Server) -> None:
+    path = f"/runs/{RUN}/console/hot-wash"
+    for _ in range(2):
+        reply = post(server.admin, path, key="hw-1", kind="strength", text="Quick call.")
+        assert "Added to the hot wash." in reply.text
+    post(server.admin, path, kind="improvement", text="Slow brief.", party="brn")
+    bad = post(server.admin, path, kind="other", text="Kept text")
+    assert 'role="alert"' in bad.text and "Kept text</textarea>" in bad.text
+    items = server.admin.get(f"/runs/{RUN}/console/panels/hotwash-items").text
+    assert items.count("Quick call.") == 1
+    assert items.index("Quick call.") < items.index("Brenland (BRN)") < items.index("Slow brief.")
 
 
 def test_design_upload_answers_every_kind_of_file(server: Server) -> None:

@@ -47,7 +47,7 @@ from sitroom.web.render import N_, ui_translations
 router = APIRouter(include_in_schema=False)
 
 CONTROL = (Role.ADMIN, Role.FACILITATOR)
-FORM_PANELS = ("correct", "broadcast")
+FORM_PANELS = ("correct", "broadcast", "hotwash")
 """Panels that hold a form people type into: never re-rendered by the live stream."""
 
 
@@ -374,6 +374,28 @@ async def broadcast(run_id: str, request: Request) -> Response:
         lists=("teams", "parties"),
         template="console/broadcast.html",
         done=N_("Update sent."),
+    )
+
+
+@router.post("/runs/{run_id}/console/hot-wash")
+async def hot_wash(run_id: str, request: Request) -> Response:
+    """Add a strength or an area for improvement said in the hot wash."""
+
+    def build(form: FormData) -> cmd.Command:
+        return cmd.AddHotWashItem(
+            text(form, "kind", 20),
+            text(form, "text"),
+            text(form, "team", 80) or None,
+            text(form, "party", 80) or None,
+        )
+
+    return await _act(
+        request,
+        run_id,
+        "hotwash",
+        build,
+        template="console/hotwash.html",
+        done=N_("Added to the hot wash."),
     )
 
 

@@ -82,6 +82,7 @@ PANEL_EVENTS: dict[str, tuple[str, ...]] = {
     + ("poll-vote-cast",),
     "decisions": ("decision-proposed", "decision-concurred", "decision-non-concurred"),
     "broadcasts": ("update-broadcast",),
+    "hotwash-items": ("hot-wash-item-added",),
     "timeline": ALL_EVENTS,
 }
 """Which run events make each live panel of the console re-render."""
@@ -218,6 +219,25 @@ class BroadcastRow:
     author: str
     text: str
     audience: list[str]
+
+
+@dataclass
+class HotWashRow:
+    at: str
+    author: str
+    text: str
+
+
+@dataclass
+class HotWashGroup:
+    """The hot-wash items of one kind about one team or party (or the whole exercise)."""
+
+    about: str
+    items: list[HotWashRow]
+
+
+HOT_WASH_KINDS = {"strength": N_("Strengths"), "improvement": N_("Areas for improvement")}
+"""The hot wash's kinds, as its lists are headed."""
 
 
 @dataclass
@@ -543,6 +563,30 @@ class ConsoleView:
             )
             for b in reversed(self.state.broadcasts)
         ]
+
+    # -- the hot wash ----------------------------------------------------------------------
+
+    def hot_wash(self) -> list[tuple[str, str, list[HotWashGroup]]]:
+        """Each kind (id, heading) with its items grouped by team or party, in order said."""
+        out = []
+        for kind, heading in HOT_WASH_KINDS.items():
+            groups: dict[str, list[HotWashRow]] = {}
+            for item in self.state.hot_wash:
+                if item.kind != kind:
+                    continue
+                about = ", ".join(
+                    self.audience(
+                        [item.team] if item.team else [], [item.party] if item.party else []
+                    )
+                )
+                groups.setdefault(about, []).append(
+                    HotWashRow(self.at(item.at), self.name(item.author), item.text)
+                )
+            general = groups.pop("", None)
+            ordered = [HotWashGroup("", general)] if general else []
+            ordered += [HotWashGroup(about, rows) for about, rows in sorted(groups.items())]
+            out.append((kind, heading, ordered))
+        return out
 
     # -- the timeline ----------------------------------------------------------------------
 

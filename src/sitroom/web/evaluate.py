@@ -3,10 +3,14 @@
 ``GET /runs/{id}/evaluate`` is for evaluators and observers (control staff may look too).
 Live panels re-render from ``/runs/{id}/evaluate/panels/{name}`` on the run's SSE events;
 the observation form posts to ``/runs/{id}/evaluate/observe`` and answers with itself.
+Evaluators and control rate the EEG in the rating panel: a capability target
+(``rate-target``), a core capability (``rate-capability``) and whether a reference clause
+was discussed (``record-clause``); each form answers with the panel.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +20,7 @@ from starlette.datastructures import FormData
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Role
+from sitroom.conduct.run import Rejected
 from sitroom.web.consoleview import STATUS_LABELS
 from sitroom.web.deps import services
 from sitroom.web.evaluateview import EVALUATE_EVENTS, RATINGS, EvaluationView
@@ -97,7 +102,7 @@ async def evaluate(run_id: str, request: Request, team: str = "") -> Response:
 async def panel(run_id: str, name: str, request: Request, team: str = "") -> Response:
     """One panel, re-rendered: on a run event, a reconnect, or a choice in the page."""
     ctx = await run_page(request, run_id, *VIEWERS)
-    if name not in (*EVALUATE_EVENTS, "observe"):
+    if name not in (*EVALUATE_EVENTS, "observe", "rate"):
         raise PageError(404, N_("There is no such panel."))
     if name == "team" and not is_htmx(request):
         return RedirectResponse(f"/runs/{run_id}/evaluate?team={team[:80]}#panel-team", 303)
@@ -148,3 +153,94 @@ async def observe(run_id: str, request: Request) -> Response:
     return await render(
         request, template, ctx.lang, status, **_context(ctx, view, forms={"observe": state})
     )
+
+
+# --- rating the EEG ----------------------------------------------------------------------
+
+RATE_SUBJECTS = {"target": "target", "capability": "capability", "clause": "clause"}
+"""Each rating form, and the field that names what it rates (kept for the next rating)."""
+
+
+def _evidence(form: FormData) -> tuple[int, ...]:
+    """Log sequence numbers typed as ``12, 15`` (none is fine)."""
+    tokens = text(form, "evidence", 2000).replace(",", " ").split()
+    if not all(t.isascii() and t.isdigit() and len(t) < 10 for t in tokens):
+        raise Rejected(
+            N_("Evidence is log sequence numbers separated by commas, such as 12, 15."),
+            field="evidence",
+        )
+    return tuple(int(t) for t in tokens)
+
+
+async def _rate(
+    request: Request, run_id: str, name: str, build: Callable[[FormData], cmd.Command], done: str
+) -> Response:
+    """Run one rating form's command; answer with the rating panel (or the page)."""
+    who, form = await posted(request)
+    ctx = await run_page(request, run_id, *VIEWERS)
+    key = key_of(form)
+    values = {k: text(form, k) for k in ("notes", "evidence", "rating", "discussed")}
+    values[RATE_SUBJECTS[name]] = text(form, RATE_SUBJECTS[name], 200)
+    try:
+        command = build(form)
+    except Rejected as exc:
+        rejected: Rejected | None = exc
+    else:
+        rejected = await run_command(services(request), run_id, who.principal, command, key)
+    if rejected is None:  # show the run as the command left it
+        ctx.state = await run_in_threadpool(services(request).engine.state, run_id)
+        subject = RATE_SUBJECTS[name]
+        state = FormState(values={subject: values[subject]}, notice=done)
+    else:
+        state = FormState(values, rejected.message, rejected.field, key=key)
+    if not is_htmx(request) and rejected is None:
+        return RedirectResponse(f"/runs/{run_id}/evaluate#panel-rate", status_code=303)
+    view = await _view(request, ctx)
+    template = "evaluate/rate.html" if is_htmx(request) else "evaluate/page.html"
+    status = 200 if is_htmx(request) or rejected is None else rejected.status
+    return await render(
+        request, template, ctx.lang, status, **_context(ctx, view, forms={name: state})
+    )
+
+
+@router.post("/runs/{run_id}/evaluate/rate-target")
+async def rate_target(run_id: str, request: Request) -> Response:
+    """Rate a capability target P, S, M or U."""
+
+    def build(form: FormData) -> cmd.Command:
+        return cmd.RateTarget(
+            text(form, "target", 200),
+            text(form, "rating", 10),
+            text(form, "notes"),
+            _evidence(form),
+        )
+
+    return await _rate(request, run_id, "target", build, N_("Rating recorded."))
+
+
+@router.post("/runs/{run_id}/evaluate/rate-capability")
+async def rate_capability(run_id: str, request: Request) -> Response:
+    """Rate a core capability under one objective (the field is ``objective/capability``)."""
+
+    def build(form: FormData) -> cmd.Command:
+        objective, _, capability = text(form, "capability", 200).partition("/")
+        return cmd.RateCapability(
+            objective, capability, text(form, "rating", 10), text(form, "notes"), _evidence(form)
+        )
+
+    return await _rate(request, run_id, "capability", build, N_("Rating recorded."))
+
+
+@router.post("/runs/{run_id}/evaluate/record-clause")
+async def record_clause(run_id: str, request: Request) -> Response:
+    """Record whether a reference clause was discussed."""
+
+    def build(form: FormData) -> cmd.Command:
+        discussed = text(form, "discussed", 10)
+        if discussed not in ("yes", "no"):
+            raise Rejected(N_("Choose discussed or not discussed."), field="discussed")
+        return cmd.RecordClause(
+            text(form, "clause", 200), discussed == "yes", text(form, "notes"), _evidence(form)
+        )
+
+    return await _rate(request, run_id, "clause", build, N_("Clause recorded."))

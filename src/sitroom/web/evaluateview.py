@@ -39,7 +39,13 @@ RATINGS = {
 """HSEEP's rating names."""
 
 EVALUATE_EVENTS: dict[str, tuple[str, ...]] = {
-    "checklist": ("module-opened", "observation-recorded"),
+    "checklist": (
+        "module-opened",
+        "observation-recorded",
+        "target-rated",
+        "capability-rated",
+        "clause-recorded",
+    ),
     "observations": ("observation-recorded",),
     "team": (
         "inject-released",
@@ -123,10 +129,22 @@ class TaskRow:
 
 
 @dataclass
+class RatingRow:
+    """One evaluator's latest rating (or clause record) of one thing."""
+
+    author: str
+    rating: str
+    notes: str
+    evidence: str
+
+
+@dataclass
 class TargetRow:
+    id: str
     capability: str
     text: str
     tasks: list[TaskRow]
+    ratings: list[RatingRow] = field(default_factory=list)
 
 
 @dataclass
@@ -137,6 +155,15 @@ class ObjectiveRow:
     capabilities: tuple[str, ...]
     targets: list[TargetRow]
     observed: int
+    capability_ratings: list[tuple[str, list[RatingRow]]] = field(default_factory=list)
+
+
+@dataclass
+class ClauseRow:
+    ref: str
+    label: str
+    text: str
+    records: list[tuple[str, bool, str, str]]  # author, discussed, notes, evidence
 
 
 @dataclass
@@ -223,12 +250,14 @@ class EvaluationView:
         for inject in module.injects if module else ():
             for task_id in inject.tasks:
                 inject_tasks.setdefault(task_id, []).append(inject.number)
+        target_ratings, capability_ratings = self._ratings()
         rows = []
         for objective, view in zip(self.package.objectives, outline, strict=True):
             if wanted and objective.id not in wanted:
                 continue
             targets = [
                 TargetRow(
+                    source.id,
                     target.capability,
                     target.text,
                     [
@@ -243,8 +272,9 @@ class EvaluationView:
                         )
                         for task in target.tasks
                     ],
+                    target_ratings.get(source.id, []),
                 )
-                for target in view.targets
+                for source, target in zip(objective.targets, view.targets, strict=True)
             ]
             rows.append(
                 ObjectiveRow(
@@ -254,9 +284,125 @@ class EvaluationView:
                     view.capabilities,
                     targets,
                     by_objective.get(objective.id, 0),
+                    [
+                        (name, capability_ratings.get((objective.id, capability), []))
+                        for capability, name in zip(
+                            self.capabilities_of(objective.id), view.capabilities, strict=False
+                        )
+                    ],
                 )
             )
         return rows, bool(wanted)
+
+    # -- the evaluator's ratings and clause records ----------------------------------------
+
+    @property
+    def can_rate(self) -> bool:
+        """Whether the viewer rates the EEG (evaluators and control); the command checks too."""
+        return self.principal.sees_control_material
+
+    def _evidence(self, evidence: tuple[int, ...]) -> str:
+        return ", ".join(str(seq) for seq in evidence)
+
+    def _ratings(
+        self,
+    ) -> tuple[dict[str, list[RatingRow]], dict[tuple[str, str], list[RatingRow]]]:
+        """The latest rating per evaluator of each target and each (objective, capability)."""
+        targets: dict[str, list[RatingRow]] = {}
+        capabilities: dict[tuple[str, str], list[RatingRow]] = {}
+        for (target, _), r in self.state.latest_target_ratings().items():
+            event = ev.TargetRated(
+                id=r.id, author=r.author, objective=r.objective, target=target, rating=r.rating
+            )
+            if view_event(self.principal, self.package, event) is not None:
+                row = RatingRow(self.name(r.author), r.rating, r.notes, self._evidence(r.evidence))
+                targets.setdefault(target, []).append(row)
+        for (objective, capability, _), r in self.state.latest_capability_ratings().items():
+            cap_event = ev.CapabilityRated(
+                id=r.id,
+                author=r.author,
+                objective=objective,
+                capability=capability,
+                rating=r.rating,
+            )
+            if view_event(self.principal, self.package, cap_event) is not None:
+                row = RatingRow(self.name(r.author), r.rating, r.notes, self._evidence(r.evidence))
+                capabilities.setdefault((objective, capability), []).append(row)
+        return targets, capabilities
+
+    def capabilities_of(self, objective_id: str) -> list[str]:
+        """The core capabilities an objective lists, its targets' included (the command's rule)."""
+        objective = next((o for o in self.package.objectives if o.id == objective_id), None)
+        if objective is None:
+            return []
+        return list(
+            dict.fromkeys((*objective.capabilities, *(t.capability for t in objective.targets)))
+        )
+
+    def clause_rows(self, objectives: list[ObjectiveRow]) -> list[ClauseRow]:
+        """Reference clauses the listed objectives' tasks cite, with each evaluator's record."""
+        sources: dict[str, str] = {}  # task id -> "reference-id/clause-id"
+        for objective in self.package.objectives:
+            for target in objective.targets:
+                for task in target.tasks:
+                    if task.source:
+                        sources.setdefault(task.id, task.source)
+        cited: dict[str, str] = {}  # ref -> the label the checklist shows
+        for row in objectives:
+            for target_row in row.targets:
+                for task_row in target_row.tasks:
+                    if task_row.id in sources:
+                        cited.setdefault(sources[task_row.id], task_row.source)
+        records: dict[str, list[tuple[str, bool, str, str]]] = {}
+        for (clause, _), r in self.state.latest_clause_records().items():
+            event = ev.ClauseRecorded(
+                id=r.id, author=r.author, clause=clause, discussed=r.discussed
+            )
+            if view_event(self.principal, self.package, event) is not None:
+                records.setdefault(clause, []).append(
+                    (self.name(r.author), r.discussed, r.notes, self._evidence(r.evidence))
+                )
+        rows = []
+        for ref, label in cited.items():
+            found = self.package.clause(ref)
+            if found is not None:
+                rows.append(ClauseRow(ref, label or ref, self.t(found.text), records.get(ref, [])))
+        return rows
+
+    def _outline(self) -> list[EvaluationObjective]:
+        return evaluation_outline(self.package, self.lang, self.principal.sees_control_material)
+
+    def target_choices(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        groups = []
+        for n, (objective, view) in enumerate(
+            zip(self.package.objectives, self._outline(), strict=True), start=1
+        ):
+            targets = [
+                (t.id, f"{t.id} ({shown.capability}): {excerpt(shown.text, 60)}")
+                for t, shown in zip(objective.targets, view.targets, strict=True)
+            ]
+            if targets:
+                groups.append((f"{n}. {excerpt(self.t(objective.text), 50)}", targets))
+        return groups
+
+    def capability_choices(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        groups = []
+        for n, (objective, view) in enumerate(
+            zip(self.package.objectives, self._outline(), strict=True), start=1
+        ):
+            capabilities = [
+                (f"{objective.id}/{c}", name)
+                for c, name in zip(
+                    self.capabilities_of(objective.id), view.capabilities, strict=False
+                )
+            ]
+            if capabilities:
+                groups.append((f"{n}. {excerpt(self.t(objective.text), 50)}", capabilities))
+        return groups
+
+    def clause_choices(self) -> list[tuple[str, str]]:
+        rows, _ = self.checklist()
+        return [(c.ref, f"{c.label}: {excerpt(c.text, 60)}") for c in self.clause_rows(rows)]
 
     # -- the observation form --------------------------------------------------------------
 
