@@ -25,7 +25,7 @@ from sitroom.web.deps import ApiError
 
 log = logging.getLogger("sitroom.web")
 STATIC = Path(__file__).parent / "static"
-AUDIENCE_ROUTERS = ("play", "display", "console", "evaluate", "design")
+AUDIENCE_ROUTERS = ("play", "display", "console", "evaluate", "design", "feedback")
 """Page routers, one per audience, included when present."""
 
 
