@@ -6,8 +6,7 @@ from the real stores.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -34,6 +33,7 @@ from sitroom.conduct.principal import Role
 from sitroom.storage import open_recorder
 from tests.support.auth import SECRET, START, FakeClock, cheap_passwords
 from tests.support.packages import two_parties
+from tests.support.threads import run_threads
 
 _TABLES = ("sessions", "api_tokens", "invitations", "accounts")
 
@@ -134,27 +134,6 @@ def session(token_hash: str, subject: Account | Invitation, **changes: object) -
         expires_at=START + timedelta(days=1),
     )
     return replace(made, **changes)  # type: ignore[arg-type]
-
-
-def run_threads(count: int, work: Callable[[int], None]) -> None:
-    """Run ``work(i)`` on ``count`` threads started together; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    failures: list[BaseException] = []
-
-    def body(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as error:
-            failures.append(error)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
 
 
 # -- accounts -------------------------------------------------------------------------

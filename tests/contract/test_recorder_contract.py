@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -26,6 +25,7 @@ from sitroom.storage import (
     open_recorder,
     verify_chain,
 )
+from tests.support.threads import run_threads
 
 
 class Backend(Protocol):
@@ -49,27 +49,6 @@ def start_run(recorder: Recorder, run_id: str = "run-1") -> str:
 
 def event(n: int, key: str | None = None) -> NewEvent:
     return NewEvent("note-posted", {"n": n}, actor="account:alice", idempotency_key=key)
-
-
-def run_threads(count: int, work: Callable[[int], None]) -> None:
-    """Run ``work(i)`` on ``count`` threads started together; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    failures: list[BaseException] = []
-
-    def body(index: int) -> None:
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as error:
-            failures.append(error)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
 
 
 def test_a_new_run_is_empty_and_listed(recorder: Recorder) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from sitroom.web.uploads import Uploads
 from tests.support.packages import TWO_PARTIES, two_parties
-from tests.support.server import create_admin, join, running_server, sign_in
+from tests.support.server import create_admin, invite_and_join, running_server, sign_in
 
 PASSWORD = "console-pages-password"
 RUN = "pages"
@@ -50,10 +50,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         admin = sign_in(base, "admin", PASSWORD)
         admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": RUN})
 
-        def invite(**body: str) -> httpx.Client:
-            reply = admin.post(f"/api/runs/{RUN}/invitations", json=body)
-            assert reply.status_code == 201, reply.text
-            return join(base, reply.json()["code"])
+        def invite(**body: object) -> httpx.Client:
+            return invite_and_join(admin, base, RUN, **body)
 
         clients = Server(
             base,

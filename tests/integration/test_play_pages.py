@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.packages import SECRET_MARKERS, TWO_PARTIES
-from tests.support.server import create_admin, join, running_server, sign_in
+from tests.support.server import create_admin, invite_and_join, join, running_server, sign_in
 
 PASSWORD = "play-pages-password"
 RUN = "duo"
@@ -45,9 +45,7 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
         admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": RUN})
 
         def member(**body: object) -> httpx.Client:
-            reply = admin.post(f"/api/runs/{RUN}/invitations", json=body)
-            assert reply.status_code == 201, reply.text
-            return join(base, reply.json()["code"])
+            return invite_and_join(admin, base, RUN, **body)
 
         clients = Room(
             base,

@@ -10,7 +10,6 @@ wipes what someone is typing; a post swaps in a fresh form (or the same text wit
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -38,6 +37,7 @@ from sitroom.conduct.visibility import (
 from sitroom.package.model import Package, text_in
 from sitroom.web import playviews as pv
 from sitroom.web.deps import ApiError, services, viewer
+from sitroom.web.forms import new_key
 from sitroom.web.pages import PageError, RunPage, run_page
 from sitroom.web.render import N_, page, ui_translations
 
@@ -346,7 +346,7 @@ def _shared(ctx: RunPage) -> dict[str, Any]:
         acts=_acts(ctx),
         live=ctx.state.is_live(),
         panels=PANELS,
-        form_key=lambda: uuid.uuid4().hex,
+        form_key=new_key,
         clause_options=_clause_options(ctx.package, ctx.lang),
         other_parties=others,
     )

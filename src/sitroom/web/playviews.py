@@ -7,8 +7,8 @@ turns what the gate lets through into localised text, times and bar lengths.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_time
 
@@ -16,6 +16,7 @@ from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import DecisionStatus, InjectStatus, PollState, RunState, RunStatus
 from sitroom.conduct.visibility import can_see_inject, can_see_poll, inject_view
 from sitroom.package.model import DeliveryMethod, Package, Poll, text_in
+from sitroom.web import forms
 from sitroom.web.render import N_
 
 RUN_STATUS = {
@@ -56,10 +57,7 @@ MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", 
 
 def zone(package: Package) -> ZoneInfo:
     """The exercise's time zone (UTC when the name is unknown here)."""
-    try:
-        return ZoneInfo(package.exercise.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return forms.zone(package.exercise.time_zone)
 
 
 def scenario_text(moment: datetime, package: Package, lang: str) -> str:
@@ -78,12 +76,6 @@ def dtg(moment: datetime) -> str:
 def wall_time(moment: datetime, package: Package, lang: str) -> str:
     """The real time something happened, as HH:MM in the exercise's time zone."""
     return format_time(moment, "HH:mm", tzinfo=zone(package), locale=lang)
-
-
-def duration_text(elapsed: timedelta) -> str:
-    """``H:MM:SS`` of a run or module clock."""
-    seconds = int(elapsed.total_seconds())
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -110,7 +102,7 @@ def clock(state: RunState, now: datetime, lang: str) -> Clock:
         module_title=text_in(module.title, lang, languages) if module else None,
         scenario=scenario_text(scenario, package, lang) if scenario else None,
         dtg=dtg(scenario) if scenario else None,
-        elapsed=duration_text(state.run_clock(now)),
+        elapsed=forms.clock_text(state.run_clock(now)),
     )
 
 
