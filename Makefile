@@ -28,11 +28,15 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-## browser-deps: Debian's chromium for the browser tests (installed when missing and root)
+## browser-deps: Debian's chromium for the browser tests, poppler-utils (pdftoppm) and a Korean
+## font for the report tests (installed when missing and root)
+SYSTEM_DEPS := chromium poppler-utils fonts-nanum
 browser-deps:
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
-	  echo "chromium is missing: install it (apt-get install chromium) for the browser tests"
+	@{ test -x /usr/bin/chromium && command -v pdftoppm >/dev/null && \
+	   test -d /usr/share/fonts/truetype/nanum; } || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_DEPS); } || \
+	  echo "missing: install $(SYSTEM_DEPS) (apt-get install ...) for the browser and report tests"
 
 pytest: $(STAMP) browser-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)

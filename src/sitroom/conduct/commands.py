@@ -192,3 +192,49 @@ class SubmitFeedback(Command):
     missed: str = ""
     corrective_actions: tuple[SuggestedAction, ...] = ()
     ratings: dict[str, int] = field(default_factory=dict)  # statement id -> 1..5
+
+
+# --- the after-action report -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectiveAction:
+    """One row of the Improvement Plan (HSEEP AAR/IP Appendix A)."""
+
+    action: str
+    element: str = ""  # Planning | Organization | Equipment | Training | Exercise
+    organisation: str = ""  # primary responsible organization
+    poc: str = ""  # organization point of contact
+    start: str = ""  # ISO date
+    completion: str = ""  # ISO date
+    id: str = ""  # stable id; given when empty
+
+
+@dataclass(frozen=True, slots=True)
+class SaveFinding(Command):
+    """Write a finding: a new one (empty ``id``) or an edit of a drafted or saved one."""
+
+    kind: str  # strength | improvement
+    title: str
+    analysis: str = ""
+    capability: str | None = None
+    objective: str | None = None
+    evidence: tuple[int, ...] = ()
+    rel_to: tuple[str, ...] = ()
+    corrective_actions: tuple[CorrectiveAction, ...] = ()
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveFinding(Command):
+    id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FinaliseReport(Command):
+    """Declare an AAR final; ``upto`` and ``hash`` are those of the report the user reviewed."""
+
+    parties: tuple[str, ...]
+    upto: int
+    hash: str

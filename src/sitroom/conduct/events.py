@@ -292,6 +292,57 @@ class FeedbackSubmitted(Event):
     missed: str = ""
     corrective_actions: tuple[dict[str, str], ...] = ()  # action, priority, responsible
     ratings: dict[str, int] = field(default_factory=dict)
+    party: str | None = None  # the submitter's party: whose AAR may quote the form
+
+
+# --- the after-action report -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FindingSaved(Event):
+    """A finding of the AAR as an evaluator wrote it (new, or an edit of a drafted one).
+
+    ``rel_to`` narrows the parties whose AAR may carry it (empty: every party the evidence
+    allows); ``corrective_actions`` are the Improvement Plan rows of an area for improvement.
+    """
+
+    TYPE: ClassVar[str] = "finding-saved"
+    id: str
+    author: str
+    kind: str  # strength | improvement
+    title: str
+    analysis: str = ""
+    capability: str | None = None
+    objective: str | None = None
+    evidence: tuple[int, ...] = ()
+    rel_to: tuple[str, ...] = ()
+    corrective_actions: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRemoved(Event):
+    """A finding (drafted or saved) taken out of the AAR."""
+
+    TYPE: ClassVar[str] = "finding-removed"
+    id: str
+    author: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFinalised(Event):
+    """An AAR/IP declared final: built from the log up to ``upto``, its model hashed.
+
+    ``parties`` names the AAR: empty for the complete (exercise staff) report, one party for
+    that party's AAR, several for a joint AAR.
+    """
+
+    TYPE: ClassVar[str] = "report-finalised"
+    id: str
+    author: str
+    parties: tuple[str, ...]
+    upto: int
+    hash: str
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -322,6 +373,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ClauseRecorded,
         HotWashItemAdded,
         FeedbackSubmitted,
+        FindingSaved,
+        FindingRemoved,
+        ReportFinalised,
     )
 }
 

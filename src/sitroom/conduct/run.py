@@ -6,8 +6,9 @@ Every rule about who may do what, and when, lives here; the web layer only trans
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
@@ -22,6 +23,12 @@ MAX_SHORT = 200
 MAX_EVIDENCE = 200
 RATINGS = ("P", "S", "M", "U")
 HOT_WASH_KINDS = ("strength", "improvement")
+FINDING_KINDS = HOT_WASH_KINDS
+CAPABILITY_ELEMENTS = ("Planning", "Organization", "Equipment", "Training", "Exercise")
+"""HSEEP's capability elements, for the Improvement Plan."""
+MAX_ACTIONS = 20
+_FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,99}$")
+_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 class Rejected(Exception):
@@ -159,6 +166,128 @@ def _feedback(
         missed=_text(c.missed, "missed", required=False),
         corrective_actions=tuple(actions),
         ratings=dict(c.ratings),
+        party=principal.party,
+    )
+
+
+def _iso_date(value: str, field: str) -> str:
+    text = value.strip()
+    if not text:
+        return ""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise Rejected(f"'{text}' is not a date; write it as YYYY-MM-DD", field=field) from None
+
+
+def _parties(state: RunState, parties: tuple[str, ...], field: str) -> tuple[str, ...]:
+    known = [p.id for p in state.package.parties]
+    for party in parties:
+        if party not in known:
+            raise Rejected(
+                f"unknown party '{party}'; parties: {', '.join(known) or 'none'}", field=field
+            )
+    return tuple(sorted(set(parties)))
+
+
+def _corrective_actions(
+    actions: tuple[cmd.CorrectiveAction, ...], kind: str, new_id: str
+) -> tuple[dict[str, str], ...]:
+    if actions and kind != "improvement":
+        raise Rejected(
+            "only an area for improvement carries corrective actions", field="corrective_actions"
+        )
+    if len(actions) > MAX_ACTIONS:
+        raise Rejected(f"at most {MAX_ACTIONS} corrective actions", field="corrective_actions")
+    rows: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for n, action in enumerate(actions):
+        where = f"corrective_actions[{n}]"
+        if action.element and action.element not in CAPABILITY_ELEMENTS:
+            raise Rejected(
+                f"capability element is one of {', '.join(CAPABILITY_ELEMENTS)}",
+                field=f"{where}.element",
+            )
+        start = _iso_date(action.start, f"{where}.start")
+        completion = _iso_date(action.completion, f"{where}.completion")
+        if start and completion and completion < start:
+            raise Rejected(
+                f"completion date {completion} is before the start date {start}",
+                field=f"{where}.completion",
+            )
+        action_id = action.id.strip() or f"{new_id}-{n + 1}"
+        if not _FINDING_ID.match(action_id) or action_id in seen:
+            raise Rejected(f"corrective action id '{action_id}' is not usable", field=f"{where}.id")
+        seen.add(action_id)
+        rows.append(
+            {
+                "id": action_id,
+                "action": _text(action.action, f"{where}.action"),
+                "element": action.element,
+                "organisation": _short(action.organisation, f"{where}.organisation"),
+                "poc": _short(action.poc, f"{where}.poc"),
+                "start": start,
+                "completion": completion,
+            }
+        )
+    return tuple(rows)
+
+
+def _finding(
+    state: RunState, command: cmd.SaveFinding, principal: Principal, ctx: Context
+) -> ev.FindingSaved:
+    package = state.package
+    c = command
+    finding_id = c.id.strip() or ctx.new_id
+    if not _FINDING_ID.match(finding_id):
+        raise Rejected("a finding id is letters, digits and : . _ - (at most 100)", field="id")
+    if c.kind not in FINDING_KINDS:
+        raise Rejected("kind is 'strength' or 'improvement'", field="kind")
+    known_capabilities = {cap.id for cap in package.capabilities} | {
+        cap
+        for o in package.objectives
+        for cap in (*o.capabilities, *(t.capability for t in o.targets))
+    }
+    if c.capability is not None and c.capability not in known_capabilities:
+        raise Rejected(f"unknown capability '{c.capability}'", field="capability")
+    if c.objective is not None and not any(o.id == c.objective for o in package.objectives):
+        raise Rejected(f"unknown objective '{c.objective}'", field="objective")
+    title = _short(c.title, "title")
+    if not title:
+        raise Rejected("title is empty", field="title")
+    return ev.FindingSaved(
+        id=finding_id,
+        author=principal.id,
+        kind=c.kind,
+        title=title,
+        analysis=_text(c.analysis, "analysis", required=False),
+        capability=c.capability,
+        objective=c.objective,
+        evidence=_evidence(state, c.evidence),
+        rel_to=_parties(state, c.rel_to, "rel_to"),
+        corrective_actions=_corrective_actions(c.corrective_actions, c.kind, finding_id),
+    )
+
+
+def _finalise(
+    state: RunState, command: cmd.FinaliseReport, principal: Principal, ctx: Context
+) -> ev.ReportFinalised:
+    if state.status != RunStatus.ENDED:
+        raise Rejected("an AAR is finalised after the run has ended (ENDEX)", status=409)
+    parties = _parties(state, command.parties, "parties")
+    if parties in state.finalised:
+        raise Rejected("this AAR is already final", field="parties", status=409)
+    if command.upto != state.seq:
+        raise Rejected(
+            f"the record has changed since this report was built (it was at event "
+            f"{command.upto}, it is now at {state.seq}): review the report again",
+            field="upto",
+            status=409,
+        )
+    if not _HASH.match(command.hash):
+        raise Rejected("hash is 'sha256:' and 64 hexadecimal digits", field="hash")
+    return ev.ReportFinalised(
+        id=ctx.new_id, author=principal.id, parties=parties, upto=command.upto, hash=command.hash
     )
 
 
@@ -565,6 +694,27 @@ def decide(
             if state.status != RunStatus.ENDED:
                 raise Rejected("feedback forms open after the run has ended (ENDEX)", status=409)
             return [_feedback(command, principal, ctx)]
+
+        # --- the after-action report
+        case cmd.SaveFinding():
+            _evaluator(principal)
+            _started(state)
+            return [_finding(state, command, principal, ctx)]
+        case cmd.RemoveFinding(id=finding_id, reason=reason):
+            _evaluator(principal)
+            _started(state)
+            if not _FINDING_ID.match(finding_id):
+                raise Rejected(f"unknown finding '{finding_id}'", field="id")
+            if finding_id in state.removed_findings:
+                raise Rejected(f"finding '{finding_id}' is already removed", field="id", status=409)
+            return [
+                ev.FindingRemoved(
+                    id=finding_id, author=principal.id, reason=_short(reason, "reason")
+                )
+            ]
+        case cmd.FinaliseReport():
+            _evaluator(principal)
+            return [_finalise(state, command, principal, ctx)]
     raise Rejected(f"unknown command {type(command).__name__}", status=400)
 
 

@@ -218,6 +218,39 @@ class Feedback:
     corrective_actions: tuple[dict[str, str], ...]
     ratings: dict[str, int]
     replaced: int = 0  # how many earlier forms of the same submitter this one replaced
+    party: str | None = None
+
+
+@dataclass
+class Finding:
+    """A finding of the AAR as last saved by an evaluator."""
+
+    id: str
+    seq: int
+    at: datetime
+    author: str
+    kind: str  # strength | improvement
+    title: str
+    analysis: str
+    capability: str | None
+    objective: str | None
+    evidence: tuple[int, ...]
+    rel_to: tuple[str, ...]
+    corrective_actions: tuple[dict[str, str], ...]
+    edits: int = 1
+
+
+@dataclass(frozen=True)
+class Finalised:
+    """A finalised AAR: the log prefix it was built from and its model's hash."""
+
+    id: str
+    seq: int
+    at: datetime
+    author: str
+    parties: tuple[str, ...]
+    upto: int
+    hash: str
 
 
 @dataclass
@@ -249,6 +282,9 @@ class RunState:
     clause_records: list[ClauseRecord] = field(default_factory=list)
     hot_wash: list[HotWashItem] = field(default_factory=list)
     feedback: dict[str, Feedback] = field(default_factory=dict)  # submitter -> latest form
+    findings: dict[str, Finding] = field(default_factory=dict)  # finding id -> latest save
+    removed_findings: dict[str, int] = field(default_factory=dict)  # finding id -> seq
+    finalised: dict[tuple[str, ...], Finalised] = field(default_factory=dict)  # sorted parties
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -483,6 +519,33 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
                 tuple(dict(a) for a in event.corrective_actions),
                 dict(event.ratings),
                 earlier.replaced + 1 if earlier else 0,
+                event.party,
+            )
+        case ev.FindingSaved():
+            earlier_finding = state.findings.get(event.id)
+            state.findings[event.id] = Finding(
+                event.id,
+                seq,
+                at,
+                event.author,
+                event.kind,
+                event.title,
+                event.analysis,
+                event.capability,
+                event.objective,
+                tuple(event.evidence),
+                tuple(event.rel_to),
+                tuple(dict(a) for a in event.corrective_actions),
+                earlier_finding.edits + 1 if earlier_finding else 1,
+            )
+            state.removed_findings.pop(event.id, None)
+        case ev.FindingRemoved(id=finding_id):
+            state.findings.pop(finding_id, None)
+            state.removed_findings[finding_id] = seq
+        case ev.ReportFinalised():
+            scope = tuple(sorted(event.parties))
+            state.finalised[scope] = Finalised(
+                event.id, seq, at, event.author, scope, event.upto, event.hash
             )
         case _:
             pass

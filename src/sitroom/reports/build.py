@@ -1,0 +1,759 @@
+"""Build the AAR/IP model from a run's log and its package.
+
+One AAR per party: the log is first cut to what is releasable to the parties the AAR names
+(``conduct.visibility.releasable_log`` — the one gate), then folded; every table, chart and
+finding comes from that cut. A finalised AAR is rebuilt from the log up to the event it was
+finalised at, so later events never change it, and its hash is checked against the frozen one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from sitroom.conduct import events as ev
+from sitroom.conduct.feedback import STATEMENTS
+from sitroom.conduct.run import RATINGS
+from sitroom.conduct.state import Recorded, RunState, fold
+from sitroom.conduct.visibility import Releasability, releasable_log
+from sitroom.evaluation import analytics
+from sitroom.evaluation.findings import Draft, draft_findings
+from sitroom.package.capabilities import load_library
+from sitroom.package.marking import banner, party_codes
+from sitroom.package.model import TLP, Capability, Marking, Package
+from sitroom.reports.model import (
+    ActionRow,
+    CapabilityResult,
+    ConcurrenceRow,
+    CoverageCell,
+    CoverageRow,
+    EvidenceItem,
+    FeedbackSummary,
+    FindingItem,
+    HotWashRow,
+    LatencyRow,
+    Overview,
+    ParticipationRow,
+    PartyRow,
+    PollRow,
+    RatingItem,
+    Report,
+    ReportModel,
+    StatementRow,
+    TargetResult,
+    TaskItem,
+    TeamRow,
+    Text,
+    TimelineItem,
+    report_hash,
+)
+
+MAX_SUMMARY = 500
+CLASSIFICATION_ORDER = ("UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET")
+TLP_ORDER = (TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
+SEVERITY = {"P": 0, "S": 1, "M": 2, "U": 3}
+
+
+class ReportError(ValueError):
+    """A report that cannot be built as asked: which field and why."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def scope_of(package: Package, parties: Sequence[str]) -> tuple[str, ...]:
+    """The AAR's parties, checked and sorted (empty: the complete report)."""
+    known = [p.id for p in package.parties]
+    for party in parties:
+        if party not in known:
+            raise ReportError(
+                f"unknown party '{party}'; parties: {', '.join(known) or 'none'}", field="party"
+            )
+    return tuple(sorted(set(parties)))
+
+
+def build_report(
+    package: Package, log: Sequence[Recorded], *, run_id: str, parties: Sequence[str] = ()
+) -> Report:
+    """The AAR/IP of a run for ``parties`` (empty: complete); final if it was finalised."""
+    scope = scope_of(package, parties)
+    final = next(
+        (
+            r
+            for r in log
+            if isinstance(r.event, ev.ReportFinalised) and tuple(sorted(r.event.parties)) == scope
+        ),
+        None,
+    )
+    upto = (
+        final.event.upto
+        if final is not None and isinstance(final.event, ev.ReportFinalised)
+        else None
+    )
+    prefix = [r for r in log if upto is None or r.seq <= upto]
+    model = build_model(package, prefix, run_id=run_id, parties=scope)
+    computed = report_hash(model)
+    if final is not None and isinstance(final.event, ev.ReportFinalised):
+        return Report(
+            model,
+            computed,
+            final=True,
+            finalised_at=final.at.isoformat(),
+            frozen_hash=final.event.hash,
+        )
+    return Report(model, computed)
+
+
+def build_model(
+    package: Package, log: Sequence[Recorded], *, run_id: str, parties: tuple[str, ...] = ()
+) -> ReportModel:
+    """The model of the AAR for ``parties`` from ``log`` (every event it should reflect)."""
+    touched = {r.event.id for r in log if isinstance(r.event, ev.FindingSaved | ev.FindingRemoved)}
+    scoped, releasability = releasable_log(package, log, parties)
+    state = fold(run_id, package, scoped)
+    return _Builder(package, state, scoped, releasability, parties, touched).model(
+        run_id, log[-1].seq if log else 0
+    )
+
+
+def consensus(ratings: Sequence[str]) -> str | None:
+    """The rating most evaluators gave; a tie goes to the more severe one."""
+    if not ratings:
+        return None
+    counts = Counter(ratings)
+    return max(counts, key=lambda r: (counts[r], SEVERITY.get(r, 0)))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _short(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1].rstrip() + "…"
+
+
+class _Builder:
+    def __init__(
+        self,
+        package: Package,
+        state: RunState,
+        scoped: list[Recorded],
+        releasability: Releasability,
+        parties: tuple[str, ...],
+        touched: set[str],
+    ) -> None:
+        self.package = package
+        self.state = state
+        self.by_seq = {r.seq: r for r in scoped}
+        self.scoped = scoped
+        self.releasability = releasability
+        self.parties = parties
+        self.touched = touched
+        self.team_party = {t.id: t.party for t in package.teams}
+        self.library: dict[str, Capability] = {}
+        if package.exercise.capability_library:
+            with contextlib.suppress(KeyError):
+                self.library.update(load_library(package.exercise.capability_library))
+        self.library.update({c.id: c for c in package.capabilities})
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def capability_name(self, capability: str | None) -> Text | None:
+        if capability is None:
+            return None
+        found = self.library.get(capability)
+        return dict(found.name) if found else {"en": capability}
+
+    def evidence_item(self, seq: int) -> EvidenceItem | None:
+        recorded = self.by_seq.get(seq)
+        if recorded is None:
+            return None
+        at = recorded.at.isoformat()
+        event = recorded.event
+        team: str | None = None
+        summary = ""
+        inject: str | None = None
+        rating: str | None = None
+        kind = "other"
+        match event:
+            case (
+                ev.InjectReleased(number=n)
+                | ev.InjectCorrected(number=n)
+                | ev.InjectRetracted(number=n)
+            ):
+                kind, inject = "inject", n
+            case ev.ResponseSubmitted():
+                kind, summary, team = "response", event.text, event.team
+                inject = event.ref if event.target == "inject" else None
+            case ev.TeamNoteAdded():
+                kind, summary, team = "note", event.text, event.team
+            case ev.DecisionProposed():
+                kind, team = "decision", event.team
+                summary = f"{event.title}: {event.text}" if event.text else event.title
+            case ev.DecisionConcurred() | ev.DecisionNonConcurred():
+                kind = (
+                    "concurrence" if isinstance(event, ev.DecisionConcurred) else "non-concurrence"
+                )
+                summary, team = event.reasons, event.team
+            case ev.PollVoteCast():
+                kind, team, summary = "vote", event.team, ", ".join(event.options)
+            case ev.ObservationRecorded():
+                kind, summary, team = "observation", event.text, event.team
+                inject, rating = event.inject, event.rating
+            case ev.TargetRated() | ev.CapabilityRated():
+                kind, summary, rating = "rating", event.notes, event.rating
+            case ev.ClauseRecorded():
+                kind = "clause-record"
+                summary = f"{event.clause}: {event.notes}" if event.notes else event.clause
+            case ev.HotWashItemAdded():
+                kind, summary, team = "hot-wash", event.text, event.team
+            case ev.FeedbackSubmitted():
+                kind = "feedback"
+                summary = " · ".join((*event.strengths, *event.improvements))
+            case ev.UpdateBroadcast():
+                kind = "broadcast"
+                summary = next(iter(event.text.values()), "")
+            case ev.ModuleOpened():
+                kind = "module"
+            case ev.PollOpened() | ev.PollClosed():
+                kind = "poll"
+        found = self.package.inject(inject) if inject else None
+        party = self.team_party.get(team) if team else getattr(event, "party", None)
+        return EvidenceItem(
+            seq=seq,
+            at=at,
+            kind=kind,
+            summary=_short(summary),
+            team=team,
+            party=party if isinstance(party, str) else None,
+            inject=inject if found else None,
+            inject_title=dict(found.title) if found else None,
+            rating=rating,
+        )
+
+    def evidence(self, seqs: Sequence[int]) -> tuple[EvidenceItem, ...]:
+        items = (self.evidence_item(seq) for seq in seqs)
+        return tuple(item for item in items if item is not None)
+
+    def rel_to(self, evidence: Sequence[int], narrowed: Sequence[str] = ()) -> tuple[str, ...]:
+        allowed = self.releasability.evidence(evidence)
+        if narrowed:
+            allowed = allowed & frozenset(narrowed)
+        return tuple(sorted(allowed))
+
+    def actions(
+        self, finding: str, title: str, capability: str | None, rows: Sequence[dict[str, str]]
+    ) -> tuple[ActionRow, ...]:
+        return tuple(
+            ActionRow(
+                id=row.get("id", ""),
+                finding=finding,
+                capability=capability,
+                capability_name=self.capability_name(capability),
+                issue=title,
+                action=row.get("action", ""),
+                element=row.get("element", ""),
+                organisation=row.get("organisation", ""),
+                poc=row.get("poc", ""),
+                start=row.get("start", ""),
+                completion=row.get("completion", ""),
+                priority=row.get("priority", ""),
+            )
+            for row in rows
+        )
+
+    # -- findings ----------------------------------------------------------------------------
+
+    def findings(self) -> list[FindingItem]:
+        items: list[FindingItem] = []
+        for saved in sorted(self.state.findings.values(), key=lambda f: f.seq):
+            items.append(
+                FindingItem(
+                    id=saved.id,
+                    kind=saved.kind,
+                    title=saved.title,
+                    analysis=saved.analysis,
+                    capability=saved.capability,
+                    objective=saved.objective,
+                    evidence=self.evidence(saved.evidence),
+                    corrective_actions=self.actions(
+                        saved.id, saved.title, saved.capability, saved.corrective_actions
+                    ),
+                    drafted=False,
+                    rel_to=self.rel_to(saved.evidence, saved.rel_to),
+                )
+            )
+        drafts: tuple[Draft, ...] = draft_findings(self.state, skip=self.touched)
+        for draft in drafts:
+            items.append(
+                FindingItem(
+                    id=draft.id,
+                    kind=draft.kind,
+                    title=draft.title,
+                    analysis=draft.analysis,
+                    capability=draft.capability,
+                    objective=draft.objective,
+                    evidence=self.evidence(draft.evidence),
+                    corrective_actions=self.actions(
+                        draft.id, draft.title, draft.capability, draft.corrective_actions
+                    ),
+                    drafted=True,
+                    rel_to=self.rel_to(draft.evidence),
+                )
+            )
+        return items
+
+    def capability_results(
+        self, findings: list[FindingItem]
+    ) -> tuple[tuple[CapabilityResult, ...], tuple[FindingItem, ...]]:
+        package, state = self.package, self.state
+        pairs: list[tuple[int, str, str]] = []
+        for number, objective in enumerate(package.objectives, start=1):
+            for capability in dict.fromkeys(
+                (*objective.capabilities, *(t.capability for t in objective.targets))
+            ):
+                pairs.append((number, objective.id, capability))
+        placed: dict[tuple[str, str], list[FindingItem]] = {}
+        general: list[FindingItem] = []
+        for finding in findings:
+            home = next(
+                (
+                    (o, c)
+                    for _, o, c in pairs
+                    if c == finding.capability and (finding.objective in (None, o))
+                ),
+                None,
+            ) or next(((o, c) for _, o, c in pairs if c == finding.capability), None)
+            if home is None:
+                general.append(finding)
+            else:
+                placed.setdefault(home, []).append(finding)
+        target_ratings = state.latest_target_ratings()
+        capability_ratings = state.latest_capability_ratings()
+        results: list[CapabilityResult] = []
+        objectives = {o.id: o for o in package.objectives}
+        for number, objective_id, capability in pairs:
+            objective = objectives[objective_id]
+            mine = [
+                r
+                for (o, c, _), r in sorted(capability_ratings.items(), key=lambda kv: kv[1].seq)
+                if o == objective_id and c == capability
+            ]
+            targets: list[TargetResult] = []
+            for target in (t for t in objective.targets if t.capability == capability):
+                rated = sorted(
+                    (r for (t, _), r in target_ratings.items() if t == target.id),
+                    key=lambda r: r.seq,
+                )
+                targets.append(
+                    TargetResult(
+                        id=target.id,
+                        text=dict(target.text),
+                        rating=consensus([r.rating for r in rated]),
+                        ratings=tuple(RatingItem(r.rating, r.notes, r.evidence) for r in rated),
+                        tasks=tuple(
+                            TaskItem(task.id, dict(task.text), task.source) for task in target.tasks
+                        ),
+                    )
+                )
+            overall = [r.rating for r in mine] or [t.rating for t in targets if t.rating]
+            found = placed.get((objective_id, capability), [])
+            results.append(
+                CapabilityResult(
+                    objective=objective_id,
+                    objective_number=number,
+                    objective_text=dict(objective.text),
+                    capability=capability,
+                    name=self.capability_name(capability) or {"en": capability},
+                    rating=consensus(overall),
+                    ratings=tuple(RatingItem(r.rating, r.notes, r.evidence) for r in mine),
+                    targets=tuple(targets),
+                    strengths=tuple(f for f in found if f.kind == "strength"),
+                    improvements=tuple(f for f in found if f.kind == "improvement"),
+                )
+            )
+        return tuple(results), tuple(general)
+
+    # -- the rest of the record --------------------------------------------------------------
+
+    def marking(self) -> str:
+        package = self.package
+        default = package.exercise.default_marking
+        markings = [default]
+        for recorded in self.scoped:
+            if isinstance(recorded.event, ev.InjectReleased):
+                inject = package.inject(recorded.event.number)
+                if inject is not None and inject.marking is not None:
+                    markings.append(inject.marking)
+
+        def level(marking: Marking) -> int:
+            label = (marking.classification or "").strip().upper()
+            if not label:
+                return -1
+            return CLASSIFICATION_ORDER.index(label) if label in CLASSIFICATION_ORDER else 1
+
+        highest = max(markings, key=level)
+        tlps = [m.tlp for m in markings if m.tlp is not None]
+        tlp = max(tlps, key=TLP_ORDER.index) if tlps else None
+        caveat = highest.caveat
+        rel: tuple[str, ...] = self.parties
+        if not self.parties and len(package.parties) > 1:
+            caveat = "EXERCISE STAFF ONLY"
+        elif not self.parties:
+            rel = default.releasable_to
+        classification = highest.classification if level(highest) >= 0 else None
+        return banner(
+            Marking(classification=classification, tlp=tlp, releasable_to=rel, caveat=caveat),
+            party_codes(package),
+        )
+
+    def overview(self) -> Overview:
+        package, state = self.package, self.state
+        exercise = package.exercise
+        end = state.ended_at or (self.scoped[-1].at if self.scoped else None)
+        capabilities = dict.fromkeys(
+            c
+            for o in package.objectives
+            for c in (*o.capabilities, *(t.capability for t in o.targets))
+        )
+        return Overview(
+            name=dict(exercise.title),
+            exercise_type=str(exercise.type),
+            dates=(
+                (exercise.dates.start.isoformat(), _iso_date(exercise.dates.end))
+                if exercise.dates
+                else None
+            ),
+            venue=exercise.venue,
+            scope=dict(exercise.scope) if exercise.scope else None,
+            mission_areas=tuple(str(m) for m in exercise.mission_areas),
+            capabilities=tuple(self.capability_name(c) or {"en": c} for c in capabilities),
+            objectives=tuple((o.id, dict(o.text)) for o in package.objectives),
+            threat_or_hazard=dict(exercise.threat_or_hazard) if exercise.threat_or_hazard else None,
+            scenario=dict(exercise.scenario) if exercise.scenario else None,
+            sponsor=exercise.sponsor,
+            organisations=tuple(exercise.participating_organizations),
+            points_of_contact=tuple(p.model_dump() for p in exercise.points_of_contact),
+            series=(
+                f"{exercise.series.id} ({exercise.series.edition})" if exercise.series else None
+            ),
+            modules=tuple((m.id, dict(m.title)) for m in package.modules),
+            started_at=_iso(state.started_at),
+            ended_at=_iso(state.ended_at),
+            active_seconds=(
+                state.run_clock(end).total_seconds() if end and state.started_at else 0.0
+            ),
+        )
+
+    def clock(self, at: datetime) -> float:
+        start = self.state.started_at
+        if start is None:
+            return 0.0
+        return analytics.active_time(self.state, start, at).total_seconds()
+
+    def timeline(self) -> tuple[TimelineItem, ...]:
+        package, items = self.package, []
+        kinds: dict[type[ev.Event], str] = {
+            ev.RunStarted: "startex",
+            ev.RunPaused: "pause",
+            ev.RunResumed: "resume",
+            ev.RunEnded: "endex",
+        }
+        for r in self.scoped:
+            event, label, ref, text, team, party = r.event, None, None, "", None, None
+            kind = kinds.get(type(event))
+            match event:
+                case ev.ModuleOpened(module=module):
+                    found = next((m for m in package.modules if m.id == module), None)
+                    kind, ref, label = "module", module, dict(found.title) if found else None
+                case ev.InjectReleased(number=number):
+                    inject = package.inject(number)
+                    kind, ref, label = "inject", number, dict(inject.title) if inject else None
+                case ev.DecisionProposed():
+                    kind, ref, text, team, party = (
+                        "decision",
+                        event.id,
+                        event.title,
+                        event.team,
+                        event.party,
+                    )
+                case ev.DecisionConcurred() | ev.DecisionNonConcurred():
+                    concurred = isinstance(event, ev.DecisionConcurred)
+                    kind = "concurred" if concurred else "non-concurred"
+                    decision = self.state.decisions.get(event.decision)
+                    ref, team, party = event.decision, event.team, event.party
+                    text = decision.title if decision else ""
+                case ev.PollOpened(poll=poll_id):
+                    poll = next(
+                        (p for m in package.modules for p in m.polls if p.id == poll_id), None
+                    )
+                    kind, ref, label = "poll", poll_id, dict(poll.question) if poll else None
+            if kind is None:
+                continue
+            items.append(
+                TimelineItem(
+                    seq=r.seq,
+                    at=r.at.isoformat(),
+                    clock=self.clock(r.at),
+                    kind=kind,
+                    ref=ref,
+                    label=label,
+                    text=text,
+                    team=team,
+                    party=party,
+                )
+            )
+        return tuple(items)
+
+    def latencies(self) -> tuple[LatencyRow, ...]:
+        rows = []
+        for timing in analytics.inject_timings(self.state):
+            inject = self.package.inject(timing.inject)
+            team = self.package.team(timing.team)
+            rows.append(
+                LatencyRow(
+                    inject=timing.inject,
+                    inject_title=dict(inject.title) if inject else {},
+                    team=timing.team,
+                    team_name=dict(team.name) if team else {"en": timing.team},
+                    party=team.party if team else None,
+                    response_seconds=_seconds(timing.first_response.active),
+                    decision_seconds=_seconds(timing.first_decision.active),
+                )
+            )
+        return tuple(rows)
+
+    def concurrence(self) -> tuple[ConcurrenceRow, ...]:
+        rows = []
+        for item in analytics.concurrence_times(self.state):
+            decision = self.state.decisions.get(item.decision)
+            rows.append(
+                ConcurrenceRow(
+                    decision=item.decision,
+                    title=decision.title if decision else item.decision,
+                    team=item.team,
+                    parties=tuple(p for p in (item.party, *item.joint_with) if p),
+                    status=str(item.status),
+                    seconds=_seconds(item.latency.active),
+                )
+            )
+        return tuple(rows)
+
+    def participation(self) -> tuple[ParticipationRow, ...]:
+        balance = analytics.participation(self.state)
+        rows = []
+        for item in (*balance.teams, *balance.parties):
+            if item.team is not None:
+                team = self.package.team(item.team)
+                name: Text = dict(team.name) if team else {"en": item.team}
+            else:
+                party = self.package.party(item.party or "")
+                name = dict(party.name) if party else {"en": item.party or ""}
+            rows.append(
+                ParticipationRow(
+                    party=item.party,
+                    team=item.team,
+                    name=name,
+                    responses=item.responses,
+                    decisions=item.decisions,
+                    answers=item.answers,
+                    notes=item.notes,
+                    votes=item.votes,
+                    total=item.total,
+                    share=balance.share(item),
+                )
+            )
+        return tuple(rows)
+
+    def coverage(
+        self,
+    ) -> tuple[tuple[CoverageRow, ...], tuple[CoverageRow, ...], tuple[CoverageCell, ...]]:
+        package = self.package
+        found = analytics.coverage(self.state)
+        objectives = {o.id: o for o in package.objectives}
+        objective_rows = tuple(
+            CoverageRow(
+                kind="objective",
+                id=c.id,
+                label=dict(objectives[c.id].text),
+                title=None,
+                evidence=tuple(e.seq for e in c.evidence),
+                discussed=None,
+            )
+            for c in found.objectives
+        )
+        clause_rows = []
+        for c in found.clauses:
+            clause = package.clause(c.id)
+            clause_rows.append(
+                CoverageRow(
+                    kind="clause",
+                    id=c.id,
+                    label=dict(clause.text) if clause else {"en": c.id},
+                    title=dict(clause.title) if clause and clause.title else None,
+                    evidence=tuple(dict.fromkeys(e.seq for e in c.evidence)),
+                    discussed=c.discussed,
+                )
+            )
+        opened = sorted((seq, module) for module, seq in self.state.modules_opened.items())
+        seqs = [seq for seq, _ in opened]
+        cells: Counter[tuple[str, str]] = Counter()
+        for row in found.objectives:
+            for evidence in row.evidence:
+                module = None
+                if evidence.source == "inject":
+                    found_module = package.module_of(evidence.ref)
+                    module = found_module.id if found_module else None
+                if module is None:
+                    at = bisect.bisect_right(seqs, evidence.seq) - 1
+                    module = opened[at][1] if at >= 0 else None
+                if module is not None:
+                    cells[(row.id, module)] += 1
+        heat = tuple(
+            CoverageCell(o.id, m.id, cells.get((o.id, m.id), 0))
+            for o in package.objectives
+            for m in package.modules
+        )
+        return objective_rows, tuple(clause_rows), heat
+
+    def polls(self) -> tuple[PollRow, ...]:
+        texts = {p.id: p for m in self.package.modules for p in m.polls}
+        rows = []
+        for item in analytics.poll_alignment(self.state):
+            poll = texts[item.poll]
+            options = {o.id: dict(o.text) for o in poll.options}
+            rows.append(
+                PollRow(
+                    poll=item.poll,
+                    question=dict(poll.question),
+                    voters=item.voters,
+                    counts=tuple((o, options.get(o, {}), n) for o, n in item.counts.items()),
+                    top_option=item.top_option,
+                    alignment=item.alignment,
+                    mean_confidence=item.mean_confidence,
+                )
+            )
+        return tuple(rows)
+
+    def rating_counts(self) -> dict[str, dict[str, int]]:
+        distribution = analytics.rating_distribution(self.state)
+        observed = dict.fromkeys(RATINGS, 0)
+        for observation in self.state.observations:
+            rating = observation.tags.get("rating")
+            if rating in observed:
+                observed[rating] += 1
+        return {
+            "targets": dict(distribution.targets),
+            "capabilities": dict(distribution.capabilities),
+            "observations": observed,
+        }
+
+    def feedback(self) -> FeedbackSummary:
+        forms = sorted(self.state.feedback.values(), key=lambda f: f.seq)
+        statements = []
+        for statement in STATEMENTS:
+            scores = [f.ratings[statement.id] for f in forms if statement.id in f.ratings]
+            statements.append(
+                StatementRow(
+                    statement.id,
+                    dict(statement.text),
+                    round(sum(scores) / len(scores), 2) if scores else None,
+                    len(scores),
+                )
+            )
+        return FeedbackSummary(
+            forms=len(forms),
+            anonymous=sum(1 for f in forms if f.anonymous),
+            statements=tuple(statements),
+            strengths=tuple(s for f in forms for s in f.strengths),
+            improvements=tuple(s for f in forms for s in f.improvements),
+            missed=tuple(f.missed for f in forms if f.missed),
+            suggested_actions=tuple(dict(a) for f in forms for a in f.corrective_actions),
+        )
+
+    def participants(self) -> tuple[PartyRow, ...]:
+        people: dict[str, set[str]] = {}
+        state = self.state
+        for entry in (*state.responses, *state.notes):
+            if entry.team:
+                people.setdefault(entry.team, set()).add(entry.author)
+        for decision in state.decisions.values():
+            people.setdefault(decision.team, set()).add(decision.author)
+            for answer in decision.answers.values():
+                people.setdefault(answer.team, set()).add(answer.author)
+        for poll in state.polls.values():
+            for vote in poll.votes.values():
+                if vote.team:
+                    people.setdefault(vote.team, set()).add(vote.voter)
+
+        def team_rows(party: str | None) -> tuple[TeamRow, ...]:
+            return tuple(
+                TeamRow(t.id, dict(t.name), str(t.kind), len(people.get(t.id, ())))
+                for t in self.package.teams
+                if t.party == party
+            )
+
+        rows = [PartyRow(p.id, dict(p.name), p.code, team_rows(p.id)) for p in self.package.parties]
+        others = team_rows(None)
+        if others:
+            rows.append(PartyRow("", {}, "", others))
+        return tuple(rows)
+
+    def model(self, run_id: str, upto: int) -> ReportModel:
+        package = self.package
+        findings = self.findings()
+        capabilities, general = self.capability_results(findings)
+        plan = tuple(
+            action
+            for finding in (
+                *(f for c in capabilities for f in c.improvements),
+                *(f for f in general if f.kind == "improvement"),
+            )
+            for action in finding.corrective_actions
+        )
+        objective_rows, clause_rows, cells = self.coverage()
+        return ReportModel(
+            run_id=run_id,
+            package_hash=package.content_hash(),
+            upto=upto,
+            parties=self.parties,
+            party_names=tuple(dict(p.name) for p in package.parties if p.id in self.parties),
+            languages=tuple(package.exercise.languages),
+            marking=self.marking(),
+            overview=self.overview(),
+            capabilities=capabilities,
+            general=general,
+            improvement_plan=plan,
+            objective_coverage=objective_rows,
+            clause_coverage=clause_rows,
+            coverage_cells=cells,
+            timeline=self.timeline(),
+            latencies=self.latencies(),
+            concurrence=self.concurrence(),
+            participation=self.participation(),
+            polls=self.polls(),
+            rating_counts=self.rating_counts(),
+            hot_wash=tuple(
+                HotWashRow(i.seq, i.kind, i.text, i.team, i.party) for i in self.state.hot_wash
+            ),
+            feedback=self.feedback(),
+            participants=self.participants(),
+            teams={t.id: dict(t.name) for t in package.teams},
+            observations=len(self.state.observations),
+        )
+
+
+def _seconds(value: object) -> float | None:
+    from datetime import timedelta
+
+    return value.total_seconds() if isinstance(value, timedelta) else None
+
+
+def _iso_date(value: object) -> str | None:
+    return value.isoformat() if value is not None and hasattr(value, "isoformat") else None
