@@ -502,6 +502,103 @@ def import_run(
     out.print(f"run {record.id} imported with {record.last_seq} event(s)")
 
 
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="The run whose AAR/IP to write.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="html, docx, pdf, or json (the report model).")
+    ] = "html",
+    party: Annotated[
+        list[str] | None,
+        typer.Option("--party", "-p", help="The AAR of this party (repeat for a joint AAR)."),
+    ] = None,
+    joint: Annotated[
+        bool, typer.Option("--joint", help="The joint AAR of every party of the exercise.")
+    ] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the report, e.g. en or ko.")] = (
+        "en"
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="File to write (default: a name from run and scope)."),
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", help="Your agency's Word template (docx only)."),
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the After-Action Report / Improvement Plan of a run: complete (for exercise
+    staff), one party's, or the joint AAR; DRAFT until finalised in the report page."""
+    import time
+
+    from sitroom.engine import RunNotFound
+    from sitroom.reports.build import ReportError
+    from sitroom.reports.model import model_data
+    from sitroom.reports.render import ReportFormat, filename, render
+
+    formats = [f.value for f in ReportFormat] + ["json"]
+    if fmt not in formats:
+        err.print(f"[red]--format: '{fmt}' is not one of {', '.join(formats)}[/]")
+        raise typer.Exit(EXIT_PROBLEMS)
+    if template is not None and fmt != "docx":
+        err.print("[red]--template: a Word template is used for --format docx only[/]")
+        raise typer.Exit(EXIT_PROBLEMS)
+    if template is not None and not template.is_file():
+        err.print(f"[red]--template: {template} is not a file[/]")
+        raise typer.Exit(EXIT_UNREADABLE)
+    if joint and party:
+        err.print("[red]--joint names every party; leave out --party, or name the parties[/]")
+        raise typer.Exit(EXIT_PROBLEMS)
+    engine = _engine(database_url)
+    started = time.perf_counter()
+    try:
+        with err.status("Building the AAR from the log…"):
+            parties = list(party or [])
+            if joint:
+                parties = [p.id for p in engine.package(run_id).parties]
+                if len(parties) < 2:
+                    err.print("[red]--joint: this exercise has fewer than two parties[/]")
+                    raise typer.Exit(EXIT_PROBLEMS)
+            built = engine.report(run_id, parties)
+        if fmt == "json":
+            content = json.dumps(
+                {
+                    "status": built.status,
+                    "hash": built.hash,
+                    "frozen_hash": built.frozen_hash,
+                    "model": model_data(built.model),
+                },
+                ensure_ascii=False,
+                indent=2,
+            ).encode("utf-8")
+            name = filename(built, ReportFormat.HTML, lang).removesuffix(".html") + ".json"
+        else:
+            with err.status(f"Rendering {fmt.upper()}…"):
+                rendered = render(built, fmt, lang, template=template)
+            content, name = rendered.content, rendered.filename
+    except RunNotFound:
+        err.print(f"[red]no run '{run_id}'[/]")
+        raise typer.Exit(EXIT_UNREADABLE) from None
+    except ReportError as exc:
+        err.print(f"[red]--{exc.field or 'party'}: {exc.message}[/]")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    except ValueError as exc:  # a broken Word template names itself and the problem
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    finally:
+        engine.recorder.close()
+    target = output or Path(name)
+    target.write_bytes(content)
+    scope = ", ".join(built.model.parties) or "complete"
+    warning = "" if built.intact else " [red]— does NOT match the hash frozen at finalising[/]"
+    out.print(
+        f"{built.status.upper()} AAR ({scope}) of run {run_id} written to {target} "
+        f"({len(content):,} bytes, {time.perf_counter() - started:.1f} s); hash {built.hash}"
+        + warning
+    )
+
+
 @account_app.command("create")
 def account_create(
     username: Annotated[str, typer.Argument(help="Sign-in name.")],

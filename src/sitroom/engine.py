@@ -27,6 +27,8 @@ from sitroom.conduct.run import Context, Rejected, decide, due_injects
 from sitroom.conduct.state import Recorded, RunState, apply
 from sitroom.conduct.visibility import view_event
 from sitroom.package.model import Package, canonical_json
+from sitroom.reports.build import build_report
+from sitroom.reports.model import Report
 from sitroom.storage.recorder import (
     NewEvent,
     Recorder,
@@ -225,6 +227,19 @@ class Engine:
     def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """Events after ``after`` from the log itself."""
         return self.recorder.read(run_id, after=after, limit=limit)
+
+    def log(self, run_id: str) -> list[Recorded]:
+        """The whole log of a run as the conduct layer folds it (for reports)."""
+        self.record(run_id)
+        return [to_recorded(stored) for stored in self.read(run_id)]
+
+    def report(self, run_id: str, parties: tuple[str, ...] | list[str] = ()) -> Report:
+        """The AAR/IP of a run for ``parties`` (empty: the complete staff report).
+
+        A finalised report is rebuilt from the log up to where it was finalised.
+        Raises ``ReportError`` for an unknown party and ``RunNotFound`` for an unknown run.
+        """
+        return build_report(self.package(run_id), self.log(run_id), run_id=run_id, parties=parties)
 
     def recent(self, run_id: str, after: int, known: int, limit: int) -> list[StoredEvent] | None:
         """Events after ``after`` from memory, or None when only the log can answer.

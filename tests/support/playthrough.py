@@ -65,7 +65,8 @@ def play(
     *,
     run_id: str = "played",
     rounds: int = 1,
-    observations_per_inject: int = 1,
+    observation_rate: float = 1.0,
+    pace: float = 1.0,
     end: bool = True,
 ) -> Played:
     """Play ``package`` from STARTEX to ENDEX (and feedback) in a new run ``run_id``."""
@@ -81,8 +82,10 @@ def play(
     counter = itertools.count(1)
     ratings = itertools.cycle(RATING_CYCLE)
 
+    owed = [0.0]  # observations owed at ``observation_rate`` per answered inject
+
     def do(command: cmd.Command, who: Principal, minutes: float = 0.5) -> list[int]:
-        clock.advance(minutes)
+        clock.advance(minutes * pace)
         played.commands += 1
         return [e.seq for e in engine.handle(run_id, command, who).events]
 
@@ -95,16 +98,17 @@ def play(
     evidence: list[int] = []
     do(cmd.StartRun(), fac, 0)
     for index, module in enumerate(package.modules):
-        for _ in range(rounds):
-            if index or _:
+        for again in range(rounds):
+            if index or again:
                 do(cmd.OpenModule(module.id), fac, 2)
-            for poll in module.polls:
+            polls = module.polls if not again else ()
+            for poll in polls:
                 do(cmd.OpenPoll(poll.id), fac)
             for inject in module.injects:
                 if inject.type == InjectType.CONTINGENCY:
                     continue
-                (released,) = do(cmd.ReleaseInject(inject.number), fac, 3)
-                evidence.append(released)
+                if not again:
+                    evidence.extend(do(cmd.ReleaseInject(inject.number), fac, 3))
                 seeing = [p for p in players if can_see_inject(p, package, inject)]
                 for player in seeing:
                     do(cmd.AcknowledgeInject(inject.number), player, 0.2)
@@ -117,10 +121,12 @@ def play(
                         1.5,
                     )
                     evidence.extend(seqs)
-                    for n in range(observations_per_inject):
+                    owed[0] += observation_rate
+                    while owed[0] >= 1:
+                        owed[0] -= 1
                         do(
                             cmd.RecordObservation(
-                                private(player, f"Observed the answer to {inject.number} ({n})"),
+                                private(player, f"Observed the answer to {inject.number}"),
                                 task=inject.tasks[0] if inject.tasks else None,
                                 objective=None
                                 if inject.tasks
@@ -172,14 +178,14 @@ def play(
                     )
             for player in leads.values():
                 do(cmd.AddTeamNote(private(player, f"Note in {module.id}")), player)
-                for poll in module.polls:
+                for poll in polls:
                     if can_see_poll(player, package, poll):
                         do(
                             cmd.CastVote(poll.id, (poll.options[0].id,), 4),
                             player,
                             0.3,
                         )
-            for poll in module.polls:
+            for poll in polls:
                 do(cmd.ClosePoll(poll.id), fac)
     for objective in package.objectives:
         for target in objective.targets:

@@ -1,0 +1,121 @@
+"""How long the AAR/IP of a long run takes: a three-day run of the allied example with
+20,000 events and 1,500 observations, played through the engine on SQLite, then the report
+built and rendered as HTML, DOCX and PDF.
+
+Baseline, measured in the same run: reading and folding the whole log (the least any report
+must do). Targets: HTML < 2 s, DOCX < 5 s, PDF < 15 s.
+
+    python benchmarks/bench_report.py [--events 20000] [--observations 1500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sitroom.conduct import events as ev
+from sitroom.conduct.state import fold
+from sitroom.engine import Engine
+from sitroom.reports.build import build_report
+from sitroom.reports.render import render
+from sitroom.storage.factory import open_recorder
+from tests.support.playthrough import StepClock, example_package, play
+
+T = TypeVar("T")
+THREE_DAYS_MINUTES = 3 * 24 * 60
+
+
+def timed(work: Callable[[], T], repeat: int = 1) -> tuple[T, float]:
+    """The result and the best wall time of ``repeat`` runs."""
+    best, result = math.inf, None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = work()
+        best = min(best, time.perf_counter() - started)
+    assert result is not None
+    return result, best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--observations", type=int, default=1_500)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N for each timing")
+    args = parser.parse_args()
+    package = example_package("allied-consultation")
+    with tempfile.TemporaryDirectory() as folder:
+        clock = StepClock()
+        engine = Engine(open_recorder(f"sqlite:///{folder}/runs.db", clock=clock), clock=clock)
+        # Two probes tell how many events and observations the first and each further round
+        # of play make (later rounds release nothing new and open no polls).
+        counts = []
+        for probe_rounds in (1, 2):
+            probe = play(engine, package, clock, run_id=f"probe{probe_rounds}", rounds=probe_rounds)
+            probe_log = engine.log(probe.run_id)
+            observed = sum(isinstance(r.event, ev.ObservationRecorded) for r in probe_log)
+            counts.append((len(probe_log), observed))
+        (first, first_obs), (two, two_obs) = counts
+        per_round, obs_per_round = two - first, two_obs - first_obs
+        rounds = max(1, 1 + round((args.events - first) / per_round))
+        rate = args.observations / (first_obs + obs_per_round * (rounds - 1))
+        pace = THREE_DAYS_MINUTES / (args.events * 0.8)
+        print(f"playing {rounds} rounds of the allied example ({per_round} events each)…")
+        _, play_seconds = timed(
+            lambda: play(
+                engine,
+                package,
+                clock,
+                run_id="long",
+                rounds=rounds,
+                observation_rate=rate,
+                pace=pace,
+            )
+        )
+        log = engine.log("long")
+        observations = sum(isinstance(r.event, ev.ObservationRecorded) for r in log)
+        span = log[-1].at - log[0].at
+        print(
+            f"{len(log):,} events, {observations:,} observations over {span} "
+            f"(played in {play_seconds:.1f} s)\n"
+        )
+
+        _, floor = timed(lambda: fold("long", package, engine.log("long")), args.repeat)
+        report, build = timed(
+            lambda: build_report(package, engine.log("long"), run_id="long"), args.repeat
+        )
+        _, build_ald = timed(
+            lambda: build_report(package, engine.log("long"), run_id="long", parties=("ald",)),
+            args.repeat,
+        )
+        rows = [
+            ("read + fold the log (baseline)", floor, None),
+            ("read + build the model (complete)", build, None),
+            ("read + build the model (Aldoria's AAR)", build_ald, None),
+        ]
+        sizes = {}
+        for fmt, target in (("html", 2.0), ("docx", 5.0), ("pdf", 15.0)):
+            rendered, seconds = timed(
+                lambda fmt=fmt: render(report, fmt, "en"), 1 if fmt == "pdf" else args.repeat
+            )
+            sizes[fmt] = len(rendered.content)
+            rows.append((f"{fmt.upper()} (build + render)", build + seconds, target))
+        print(f"| {'stage':<40} | {'seconds':>8} | {'× baseline':>10} | {'target':>7} |")
+        print(f"|{'-' * 42}|{'-' * 10}|{'-' * 12}|{'-' * 9}|")
+        for name, seconds, target in rows:
+            goal = f"< {target:g} s" if target else ""
+            print(f"| {name:<40} | {seconds:8.2f} | {seconds / floor:10.1f} | {goal:>7} |")
+        print()
+        print(", ".join(f"{fmt}: {size / 1024:,.0f} KiB" for fmt, size in sizes.items()))
+        engine.recorder.close()
+
+
+if __name__ == "__main__":
+    main()
