@@ -278,6 +278,11 @@ class Objective(Model):
     text: LocalText = Field(description="The SMART objective.")
     capabilities: tuple[Id, ...] = ()
     targets: tuple[CapabilityTarget, ...] = ()
+    retests: tuple[str, ...] = Field(
+        default=(),
+        description="Ids of corrective actions from earlier editions of the series that this"
+        " objective re-tests; the AAR states whether the exercise verified each.",
+    )
 
 
 class Clause(Model):

@@ -42,6 +42,7 @@ from sitroom.reports.model import (
     RatingItem,
     Report,
     ReportModel,
+    RetestRow,
     StatementRow,
     TargetResult,
     TaskItem,
@@ -746,7 +747,28 @@ class _Builder:
             participants=self.participants(),
             teams={t.id: dict(t.name) for t in package.teams},
             observations=len(self.state.observations),
+            retests=self.retests(capabilities),
         )
+
+    def retests(self, capabilities: tuple[CapabilityResult, ...]) -> tuple[RetestRow, ...]:
+        """Each carried corrective action: verified when every rated capability of its
+        objective was performed (P or S), not verified when one was not (M or U), not
+        exercised when nobody rated it."""
+        rows: list[RetestRow] = []
+        for number, objective in enumerate(self.package.objectives, start=1):
+            if not objective.retests:
+                continue
+            rated = [c.rating for c in capabilities if c.objective == objective.id and c.rating]
+            worst = max(rated, key=lambda r: SEVERITY.get(r, 0)) if rated else None
+            if worst is None:
+                outcome = "not-exercised"
+            else:
+                outcome = "verified" if worst in ("P", "S") else "not-verified"
+            rows.extend(
+                RetestRow(action, objective.id, number, dict(objective.text), worst, outcome)
+                for action in objective.retests
+            )
+        return tuple(rows)
 
 
 def _seconds(value: object) -> float | None:

@@ -267,6 +267,21 @@ class PartyRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RetestRow:
+    """A corrective action of an earlier edition that this exercise re-tested."""
+
+    action: str  # the corrective action's id
+    objective: str
+    objective_number: int
+    objective_text: Text
+    rating: str | None  # the worst consensus rating of the objective's capabilities
+    outcome: str  # verified | not-verified | not-exercised
+
+
+RETEST_OUTCOMES = ("verified", "not-verified", "not-exercised")
+
+
+@dataclass(frozen=True, slots=True)
 class ReportModel:
     """Everything an AAR/IP shows; ``parties`` names whose AAR it is (empty: the complete
     report for exercise staff)."""
@@ -296,6 +311,7 @@ class ReportModel:
     participants: tuple[PartyRow, ...]
     teams: Mapping[str, Text]  # team id -> name, for labels
     observations: int
+    retests: tuple[RetestRow, ...] = ()  # corrective actions carried from earlier editions
 
 
 @dataclass(frozen=True, slots=True)

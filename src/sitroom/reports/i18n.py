@@ -1,0 +1,173 @@
+"""The AAR/IP's own words (headings, table headers, labels) in the report's language.
+
+They live in their own gettext domain, ``reports``, beside the documents' ``messages``:
+``sitroom/locale/<lang>/LC_MESSAGES/reports.po`` (or a compiled ``reports.mo``). As for the
+documents, an edited ``.po`` newer than its ``.mo`` is compiled in memory, so a translator
+sees the change without a build step. Every renderer (HTML, PDF, DOCX, charts) uses
+``report_translations(lang)``, so the three formats say the same thing.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "reports"
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+RATING_NAMES = {
+    "P": N_("Performed without Challenges"),
+    "S": N_("Performed with Some Challenges"),
+    "M": N_("Performed with Major Challenges"),
+    "U": N_("Unable to be Performed"),
+}
+"""HSEEP's four ratings, by letter."""
+
+RATING_DEFINITIONS = {
+    "P": N_(
+        "The targets and critical tasks associated with the core capability were completed in "
+        "a manner that achieved the objective(s) and did not negatively impact the performance "
+        "of other activities. Performance of this activity did not contribute to additional "
+        "health and/or safety risks for the public or for emergency workers, and it was "
+        "conducted in accordance with applicable plans, policies, procedures, regulations, and "
+        "laws."
+    ),
+    "S": N_(
+        "The targets and critical tasks associated with the core capability were completed in "
+        "a manner that achieved the objective(s) and did not negatively impact the performance "
+        "of other activities. Performance of this activity did not contribute to additional "
+        "health and/or safety risks for the public or for emergency workers, and it was "
+        "conducted in accordance with applicable plans, policies, procedures, regulations, and "
+        "laws. However, opportunities to enhance effectiveness and/or efficiency were "
+        "identified."
+    ),
+    "M": N_(
+        "The targets and critical tasks associated with the core capability were completed in "
+        "a manner that achieved the objective(s), but some or all of the following were "
+        "observed: demonstrated performance had a negative impact on the performance of other "
+        "activities; contributed to additional health and/or safety risks for the public or "
+        "for emergency workers; and/or was not conducted in accordance with applicable plans, "
+        "policies, procedures, regulations, and laws."
+    ),
+    "U": N_(
+        "The targets and critical tasks associated with the core capability were not performed "
+        "in a manner that achieved the objective(s)."
+    ),
+}
+"""HSEEP's rating definitions (AAR/IP, Table 1), in full."""
+
+RATING_GROUPS = {
+    "targets": N_("Capability targets"),
+    "capabilities": N_("Core capabilities"),
+    "observations": N_("Observations"),
+}
+"""The keys of ``ReportModel.rating_counts``: what was rated."""
+
+IP_HEADERS = (
+    N_("Core Capability"),
+    N_("Issue/Area for Improvement"),
+    N_("Corrective Action"),
+    N_("Capability Element"),
+    N_("Primary Responsible Organization"),
+    N_("Organization POC"),
+    N_("Start Date"),
+    N_("Completion Date"),
+)
+"""``model.IP_COLUMNS``, marked for translation (a test keeps the two equal)."""
+
+EVIDENCE_KINDS = {
+    "inject": N_("Inject"),
+    "response": N_("Response"),
+    "note": N_("Note"),
+    "decision": N_("Decision"),
+    "answer": N_("Answer"),
+    "vote": N_("Vote"),
+    "observation": N_("Observation"),
+    "rating": N_("Rating"),
+    "clause-record": N_("Clause record"),
+    "hot-wash": N_("Hot wash"),
+    "feedback": N_("Feedback"),
+    "broadcast": N_("Broadcast"),
+    "module": N_("Module"),
+    "poll": N_("Poll"),
+    "other": N_("Other"),
+}
+TIMELINE_KINDS = {
+    "startex": N_("STARTEX"),
+    "pause": N_("Paused"),
+    "resume": N_("Resumed"),
+    "endex": N_("ENDEX"),
+    "module": N_("Module"),
+    "inject": N_("Inject released"),
+    "decision": N_("Decision proposed"),
+    "concurred": N_("Concurred"),
+    "non-concurred": N_("Not concurred"),
+    "poll": N_("Poll opened"),
+}
+FINDING_KINDS = {"strength": N_("Strength"), "improvement": N_("Area for Improvement")}
+MISSION_AREAS = {
+    "prevention": N_("Prevention"),
+    "protection": N_("Protection"),
+    "mitigation": N_("Mitigation"),
+    "response": N_("Response"),
+    "recovery": N_("Recovery"),
+}
+EXERCISE_TYPES = {
+    "tabletop": N_("Tabletop exercise"),
+    "seminar": N_("Seminar"),
+    "workshop": N_("Workshop"),
+    "game": N_("Game"),
+}
+CONCURRENCE_STATUS = {
+    "concurred": N_("Concurred"),
+    "non-concurred": N_("Not concurred"),
+    "proposed": N_("Awaiting concurrence"),
+    "pending": N_("Awaiting concurrence"),
+}
+
+
+def _locale_candidates(lang: str) -> list[str]:
+    """``fr-CA`` → ``['fr_CA', 'fr']``: the specific catalog first, then the base language."""
+    specific = lang.replace("-", "_")
+    base = specific.split("_", 1)[0]
+    return [specific] if specific == base else [specific, base]
+
+
+def load_domain(domain: str, lang: str, locale_dir: Path = LOCALE_DIR) -> gettext.NullTranslations:
+    """The ``domain`` catalog for ``lang`` from ``locale_dir``, or a null catalog (English).
+
+    A compiled ``.mo`` is used unless the ``.po`` beside it is newer; then the ``.po`` is
+    compiled in memory.
+    """
+    for candidate in _locale_candidates(lang):
+        folder = locale_dir / candidate / "LC_MESSAGES"
+        mo, po = folder / f"{domain}.mo", folder / f"{domain}.po"
+        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
+            with mo.open("rb") as handle:
+                return Translations(handle, domain=domain)
+        if po.is_file():
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=candidate, domain=domain)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            return Translations(buffer, domain=domain)
+    return gettext.NullTranslations()
+
+
+@cache
+def report_translations(lang: str) -> gettext.NullTranslations:
+    """The report wording for ``lang`` (``reports`` domain); English when there is no catalog."""
+    return load_domain(DOMAIN, lang)
