@@ -409,7 +409,7 @@ def _labels(words: _Words) -> dict[str, str]:
 
 def _evidence_line(item: EvidenceItem, words: _Words, model: ReportModel) -> str:
     kind = words(i18n.EVIDENCE_KINDS.get(item.kind, item.kind))
-    who = words.pick(model.teams.get(item.team)) if item.team else (item.party or "")
+    who = words.pick(model.teams.get(item.team)) if item.team else (item.party or "").upper()
     inject = f"{item.inject} {words.pick(item.inject_title)}".strip() if item.inject else ""
     head = " · ".join(part for part in (f"#{item.seq}", _when(item.at), kind, who, inject) if part)
     rating = f" [{item.rating}]" if item.rating else ""
@@ -725,7 +725,7 @@ def report_context(
     general_improvements = [
         _finding(f, words, model) for f in model.general if f.kind != "strength"
     ]
-    plan = [_action(row, words) for row in model.improvement_plan]
+    plan: list[dict[str, Any]] = [dict(_action(row, words)) for row in model.improvement_plan]
     for row in plan:
         row["cells"] = [
             row[key]
