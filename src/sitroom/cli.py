@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from sitroom.cli_series import series_app
+
 if TYPE_CHECKING:
     from sitroom.config import Settings
     from sitroom.engine import Engine
@@ -27,6 +29,7 @@ run_app = typer.Typer(help="Create and list runs of an exercise.", no_args_is_he
 app.add_typer(run_app, name="run")
 account_app = typer.Typer(help="Accounts of admins and facilitators.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
+app.add_typer(series_app, name="series")
 
 DatabaseOption = Annotated[
     str | None,

@@ -40,6 +40,8 @@ from sitroom.storage.recorder import (
 MAX_RETRIES = 20
 TAIL = 10_000
 """Events per run kept in memory for the streams (the log stays the source of truth)."""
+SERIES_PREFIX = "series:"
+"""Streams of exercise series (``sitroom.improvement``) live in the same log as runs."""
 SCHEDULER = Principal(id="system:scheduler", role=Role.FACILITATOR, name="scheduler")
 
 
@@ -101,13 +103,16 @@ class Engine:
     def create_run(self, package: Package, run_id: str | None = None) -> RunRecord:
         """Store a run with a snapshot of its package (and the package's content hash)."""
         run_id = run_id or f"{package.exercise.id}-{uuid.uuid4().hex[:8]}"
+        if run_id.startswith(SERIES_PREFIX):
+            raise ValueError(f"run ids starting with {SERIES_PREFIX!r} are reserved for series")
         title = next(iter(package.exercise.title.values()), package.exercise.id)
         return self.recorder.create_run(
             run_id, title, canonical_json(package), package.content_hash()
         )
 
     def runs(self) -> list[RunRecord]:
-        return self.recorder.list_runs()
+        """Every run, oldest first (series streams share the log but are not runs)."""
+        return [r for r in self.recorder.list_runs() if not r.id.startswith(SERIES_PREFIX)]
 
     def record(self, run_id: str) -> RunRecord:
         record = self.recorder.get_run(run_id)
