@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sitroom.config import Settings
 from sitroom.engine import Engine
+from sitroom.improvement.service import SeriesService
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
 from sitroom.storage.factory import open_recorder
@@ -27,6 +28,7 @@ class Services:
     broker: Broker
     identity: Identity
     frames: FrameCache
+    series: SeriesService
 
     def close(self) -> None:
         """Release the database connections."""
@@ -44,4 +46,5 @@ def build_services(settings: Settings) -> Services:
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     engine = Engine(recorder, publish=broker.publish_threadsafe)
     identity = Identity.open(url, settings)
-    return Services(settings, recorder, engine, broker, identity, FrameCache(engine))
+    series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
+    return Services(settings, recorder, engine, broker, identity, FrameCache(engine), series)
