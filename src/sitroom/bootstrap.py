@@ -44,7 +44,7 @@ def build_services(settings: Settings) -> Services:
     url = settings.effective_database_url
     recorder = open_recorder(url)
     broker = make_broker(settings.redis_url, settings.redis_prefix)
-    engine = Engine(recorder, publish=broker.publish_threadsafe)
+    engine = Engine(recorder, publish=broker.publish_threadsafe, secret=settings.secret_key)
     identity = Identity.open(url, settings)
     series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
     return Services(settings, recorder, engine, broker, identity, FrameCache(engine), series)

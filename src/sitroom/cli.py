@@ -273,7 +273,8 @@ def _engine(database_url: str | None) -> Engine:
     from sitroom.engine import Engine
     from sitroom.storage.factory import open_recorder
 
-    return Engine(open_recorder(_settings(database_url).effective_database_url))
+    settings = _settings(database_url)
+    return Engine(open_recorder(settings.effective_database_url), secret=settings.secret_key)
 
 
 @app.command()
@@ -337,7 +338,7 @@ def demo(
         raise typer.Exit(EXIT_PROBLEMS)
     package = result.package
     url = settings.effective_database_url
-    engine = Engine(open_recorder(url))
+    engine = Engine(open_recorder(url), secret=settings.secret_key)
     identity = Identity.open(url, settings)
     try:
         admin_password = None

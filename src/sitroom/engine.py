@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 import itertools
 import json
 import threading
@@ -87,8 +88,10 @@ class Engine:
         recorder: Recorder,
         publish: Callable[[str, int], None] | None = None,
         clock: Callable[[], datetime] | None = None,
+        secret: bytes = b"",
     ) -> None:
         self.recorder = recorder
+        self._secret = secret
         self.publish = publish or (lambda run_id, seq: None)
         self.clock = clock or (lambda: datetime.now(UTC))
         self._states: dict[str, RunState] = {}
@@ -170,6 +173,23 @@ class Engine:
 
     # -- commands ----------------------------------------------------------------------------
 
+    def pseudonym(self, run_id: str, principal_id: str) -> str:
+        """The actor recorded for a principal's anonymous feedback form in this run.
+
+        The log itself must name nobody, yet a second anonymous form of the same person has
+        to replace the first: a keyed hash of run and principal is the same each time and
+        cannot be turned back into the principal without the server's secret key.
+        """
+        digest = hmac.new(
+            self._secret, f"{run_id}\x00{principal_id}".encode(), hashlib.sha256
+        ).hexdigest()
+        return f"anonymous:{digest[:24]}"
+
+    def _actor(self, run_id: str, command: cmd.Command, principal: Principal) -> str:
+        if isinstance(command, cmd.SubmitFeedback) and command.anonymous:
+            return self.pseudonym(run_id, principal.id)
+        return principal.id
+
     def handle(
         self, run_id: str, command: cmd.Command, principal: Principal, key: str | None = None
     ) -> Outcome:
@@ -189,7 +209,7 @@ class Engine:
                     NewEvent(
                         e.TYPE,
                         e.payload(),
-                        actor=principal.id,
+                        actor=self._actor(run_id, command, principal),
                         idempotency_key=key if i == 0 else None,
                     )
                     for i, e in enumerate(events)
@@ -289,7 +309,10 @@ class Engine:
                     "party": decision.party,
                     "joint_with": decision.joint_with,
                 }
-        data = view_event(principal, package, event, actor=stored.actor, context=context)
+        actor = stored.actor
+        if actor is not None and actor == self.pseudonym(run_id, principal.id):
+            actor = principal.id  # their own anonymous form: the gate shows it to them
+        data = view_event(principal, package, event, actor=actor, context=context)
         if data is None:
             return None
         return {

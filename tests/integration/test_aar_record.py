@@ -275,3 +275,26 @@ def test_each_party_s_aar_holds_only_what_is_releasable_to_it(engine: Engine) ->
     assert "REL TO ALD, BRN" in engine.report(run, ("ald", "brn")).model.marking
     assert "SECRET" not in engine.report(run, ("brn",)).model.marking
     assert engine.report(run, ("ald",)).model.marking.startswith("SECRET")
+
+
+def test_an_anonymous_form_is_recorded_under_a_pseudonym(tmp_path: Path) -> None:
+    recorder = open_recorder(f"sqlite:///{tmp_path / 'runs.db'}")
+    engine = Engine(recorder, secret=b"test-secret")
+    run = started(engine)
+    engine.handle(run, cmd.EndRun(), FAC)
+    engine.handle(run, cmd.SubmitFeedback(anonymous=True, strengths=("first",)), ALD)
+    engine.handle(run, cmd.SubmitFeedback(anonymous=True, strengths=("second",)), ALD)
+    engine.handle(run, cmd.SubmitFeedback(anonymous=True, strengths=("brn",)), BRN)
+    stored = [s for s in engine.read(run) if s.type == "feedback-submitted"]
+    actors = [s.actor for s in stored]
+    assert all(a and a.startswith("anonymous:") for a in actors)
+    assert actors[0] == actors[1] != actors[2]
+    assert not any(ALD.id in json.dumps(s.payload) for s in stored)
+    forms = engine.state(run).feedback
+    assert sorted(f.strengths for f in forms.values()) == [("brn",), ("second",)]
+    # The submitter still sees their own form through the gate; the other player does not.
+    assert engine.view(ALD, run, stored[1]) is not None
+    assert engine.view(BRN, run, stored[1]) is None
+    # Another secret makes other pseudonyms: the name cannot be worked out without it.
+    assert Engine(recorder, secret=b"other").pseudonym(run, ALD.id) != actors[0]
+    recorder.close()

@@ -126,7 +126,8 @@ def _record_evaluation(data_dir: Path, run_id: str, clients: dict[str, httpx.Cli
     ald, brn = principal("player:ald-nsc"), principal("player:brn-nsc")
     recorder = open_recorder(f"sqlite:///{data_dir / 'sitroom.db'}")
     try:
-        engine = Engine(recorder)
+        # The server's key, so anonymous forms get the pseudonym the server recognises.
+        engine = Engine(recorder, secret=(data_dir / "secret.key").read_text().strip().encode())
         for command, who in (
             (cmd.RateTarget("t1", "S", "ZZTARGET-RATING", (1,)), evaluator),
             (

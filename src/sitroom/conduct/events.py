@@ -274,10 +274,10 @@ class HotWashItemAdded(Event):
 class FeedbackSubmitted(Event):
     """A Participant Feedback Form.
 
-    When ``anonymous`` the payload names nobody (``respondent`` is None, no name). The log's
-    actor column still identifies the submitter, so that a second form replaces the first;
-    the visibility gate never shows that actor for an anonymous form, and reports must not
-    use it.
+    When ``anonymous`` the payload names nobody (``respondent`` is None, no name) and the
+    log's actor is a pseudonym (``Engine.pseudonym``: a keyed hash of run and principal), so
+    the record itself names nobody while a second form of the same person still replaces the
+    first. ``party`` is kept: it decides whose AAR may quote the form.
     """
 
     TYPE: ClassVar[str] = "feedback-submitted"

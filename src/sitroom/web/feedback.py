@@ -92,9 +92,10 @@ def _latest_form(request: Request, ctx: RunPage) -> dict[str, Any] | None:
     """The viewer's latest feedback form as the page's field values, or None."""
     svc = services(request)
     me = ctx.viewer.principal.id
+    mine = {me, svc.engine.pseudonym(ctx.run_id, me)}
     latest = None
     for stored in svc.engine.read(ctx.run_id):
-        if stored.type == ev.FeedbackSubmitted.TYPE and stored.actor == me:
+        if stored.type == ev.FeedbackSubmitted.TYPE and stored.actor in mine:
             latest = stored.payload
     if latest is None:
         return None
