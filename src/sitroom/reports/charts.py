@@ -73,7 +73,10 @@ RC: dict[str, Any] = {
     "axes.titleweight": "normal",
 }
 WIDTH = 7.5  # inches: the text width of an A4 page with 2 cm margins, so no scaling in print
-MAX_LABELLED_EVENTS = 40  # beyond this, inject numbers on the timeline would overlap
+MAX_LABELLED_EVENTS = 60  # inject numbers written on the timeline at most
+MIN_LABEL_GAP = 0.035  # of the time axis: closer inject numbers would overlap
+MAX_LABELLED_MODULES = 8  # beyond this, module names go to the legend
+BAND_COLOURS = ("#dde6f0", "#eeeeee", "#e6f0dd", "#f3e6dc", "#ece0f0", "#f5f0d0")
 
 
 @cache
@@ -129,25 +132,41 @@ def _timeline(fig: Figure, model: ReportModel, lang: str) -> bool:
     ]
     lane_of = {"inject": 0, "decision": 1, "concurred": 2, "non-concurred": 2, "poll": 3}
     ax = fig.add_subplot()
-    # Modules as alternating bands, each running until the next starts (or ENDEX).
+    # Modules as bands, each running until the next opens (or ENDEX). A module may be opened
+    # many times in a long run, so bands are drawn per module (one artist each) and labelled
+    # in place only when there are few; otherwise a legend names them.
+    order = list(dict.fromkeys(m.ref or "" for m in modules))
+    spans: dict[str, list[tuple[float, float]]] = {ref: [] for ref in order}
+    labels: dict[str, str] = {}
     for index, module in enumerate(modules):
         stop = modules[index + 1].clock if index + 1 < len(modules) else end
-        ax.axvspan(
-            module.clock / scale,
-            max(stop, module.clock + 1) / scale,
-            color="#f0f0f0" if index % 2 else "#dde6f0",
-            zorder=0,
+        ref = module.ref or ""
+        spans[ref].append((module.clock / scale, max(stop - module.clock, 1.0) / scale))
+        labels.setdefault(ref, text_in(dict(module.label or {}), lang, model.languages) or ref)
+    few = len(modules) <= MAX_LABELLED_MODULES
+    module_handles = []
+    for n, ref in enumerate(order):
+        colour = BAND_COLOURS[n % len(BAND_COLOURS)]
+        module_handles.append(
+            ax.broken_barh(
+                spans[ref],
+                (-0.6, len(lanes) + 0.9),
+                facecolors=colour,
+                zorder=0,
+                label=_wrap(labels[ref], 40),
+            )
         )
-        label = text_in(dict(module.label or {}), lang, model.languages) or (module.ref or "")
-        ax.text(
-            (module.clock + (stop - module.clock) / 2) / scale,
-            len(lanes) - 0.35,
-            _wrap(label, 28),
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            color="#333333",
-        )
+        if few:
+            for start, width in spans[ref]:
+                ax.text(
+                    start + width / 2,
+                    len(lanes) - 0.35,
+                    _wrap(labels[ref], 28),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                    color="#333333",
+                )
     for kind, colour in KIND_COLOURS.items():
         xs = [i.clock / scale for i in events if i.kind == kind]
         if not xs:
@@ -161,24 +180,43 @@ def _timeline(fig: Figure, model: ReportModel, lang: str) -> bool:
             zorder=3,
             label=_(_timeline_label(kind)),
         )
-    injects = [i for i in events if i.kind == "inject"]
-    if len(injects) <= MAX_LABELLED_EVENTS:
-        for n, item in enumerate(injects):
-            ax.annotate(
-                item.ref or "",
-                (item.clock / scale, len(lanes) - 1),
-                xytext=(0, 7 if n % 2 else -11),
-                textcoords="offset points",
-                ha="center",
-                fontsize=6,
-                color="#2166ac",
-            )
+    # Inject numbers above and below the dots in turn, leaving out those that would overlap
+    # the previous label on the same side (the table below the chart lists them all).
+    gap = MIN_LABEL_GAP * max(end, 60.0) / scale
+    last = [-gap, -gap]
+    labelled = 0
+    for item in (i for i in events if i.kind == "inject"):
+        x, side = item.clock / scale, labelled % 2
+        if x - last[side] < gap or labelled >= MAX_LABELLED_EVENTS:
+            continue
+        last[side] = x
+        labelled += 1
+        ax.annotate(
+            item.ref or "",
+            (x, len(lanes) - 1),
+            xytext=(0, 7 if side else -11),
+            textcoords="offset points",
+            ha="center",
+            fontsize=6,
+            color="#2166ac",
+        )
     ax.set_yticks(range(len(lanes)), [label for _k, label in reversed(lanes)])
     ax.set_ylim(-0.6, len(lanes) + 0.3)
     ax.set_xlim(0, max(end, 60.0) / scale)
     ax.set_xlabel(_("Active exercise time (hours)") if hours else _("Active exercise time (min)"))
     ax.grid(axis="x", color="#cccccc", linewidth=0.5)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=5, fontsize=7, frameon=False)
+    handles, names = ax.get_legend_handles_labels()
+    if few:  # the bands are labelled in place
+        handles, names = handles[len(order) :], names[len(order) :]
+    ax.legend(
+        handles,
+        names,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        ncol=3 if not few else 5,
+        fontsize=7,
+        frameon=False,
+    )
     ax.set_title(chart_title("timeline", lang))
     return True
 

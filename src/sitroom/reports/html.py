@@ -14,6 +14,7 @@ HTML given to WeasyPrint.
 
 from __future__ import annotations
 
+import base64
 import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,21 +44,26 @@ from sitroom.reports.i18n import (
     RATING_DEFINITIONS,
     RATING_GROUPS,
     RATING_NAMES,
+    RETEST_OUTCOMES,
     TIMELINE_KINDS,
     report_translations,
 )
 from sitroom.reports.model import (
-    IP_COLUMNS,
     EvidenceItem,
     FindingItem,
     Report,
     ReportModel,
     Text,
+    TimelineItem,
 )
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EVIDENCE_CAP = 50
 """Most evidence items listed under one finding; the rest are counted ("… and N more")."""
+PRINT_ROWS = 120
+"""Most rows of the key-event and concurrence tables in print: WeasyPrint lays out a page in
+about a tenth of a second, and a long run's 1,000 timeline rows would add 50 pages."""
+ESSENTIAL_EVENTS = frozenset({"startex", "pause", "resume", "endex", "inject", "poll"})
 RATINGS = ("P", "S", "M", "U")
 TEAM_KINDS = {
     "players": N_("Players"),
@@ -116,11 +122,13 @@ def page_rules(marking: str, status_label: str | None, page_text: str) -> Markup
     if position < len(page_text):
         parts.append(css_string(page_text[position:]))
     status = css_string(status_label) if status_label else '""'
+    pages = " ".join(parts)
     rules = (
-        "@page { @top-center { content: %(banner)s; } @bottom-center { content: %(banner)s; }"
-        " @top-right { content: %(status)s; } @bottom-right { content: %(pages)s; } }"
-    ) % {"banner": banner, "status": status, "pages": " ".join(parts)}
-    return Markup(rules)  # noqa: S704  (every text in it went through css_string)
+        f"@page {{ @top-center {{ content: {banner}; }} @bottom-center {{ content: {banner}; }}"
+        f" @top-right {{ content: {status}; }} @bottom-right {{ content: {pages}; }} }}"
+    )
+    # Safe as markup: every text in it went through css_string.
+    return Markup(rules)
 
 
 def inline_svg(svg: bytes, prefix: str, label_id: str) -> Markup:
@@ -137,7 +145,21 @@ def inline_svg(svg: bytes, prefix: str, label_id: str) -> Markup:
         f'<svg role="img" aria-labelledby="{label_id}" class="chart-svg" ',
         1,
     )
-    return Markup(text)  # noqa: S704  (matplotlib's own output, checked above)
+    return Markup(text)  # matplotlib's own output, checked above
+
+
+@cache
+def _stylesheet() -> Markup:
+    # Our own file, not user input; cached because every report needs it.
+    return Markup((TEMPLATES / "aar.css").read_text(encoding="utf-8"))
+
+
+def png_image(png: bytes, alt: str, label_id: str) -> Markup:
+    """A chart as an ``<img>`` with its PNG inside (for print), described by its caption."""
+    data = base64.b64encode(png).decode("ascii")
+    return Markup(
+        '<img class="chart-img" src="data:image/png;base64,{}" alt="{}" aria-describedby="{}">'
+    ).format(Markup(data), alt, label_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +201,25 @@ def capped(evidence: Sequence[EvidenceItem]) -> tuple[Sequence[EvidenceItem], in
     return evidence[:EVIDENCE_CAP], max(0, len(evidence) - EVIDENCE_CAP)
 
 
+def key_events(
+    timeline: Sequence[TimelineItem], cap: int | None
+) -> tuple[Sequence[TimelineItem], int]:
+    """The timeline rows to list, and how many are left out.
+
+    Within ``cap`` (the printed report), STARTEX, ENDEX, pauses, injects and polls are always
+    listed; module openings, decisions and concurrences fill the rest in order (every
+    decision is also in the concurrence table, and the HTML report lists them all).
+    """
+    if cap is None or len(timeline) <= cap:
+        return timeline, 0
+    essential = {i.seq for i in timeline if i.kind in ESSENTIAL_EVENTS}
+    room = max(0, cap - len(essential))
+    rest = [i.seq for i in timeline if i.seq not in essential][:room]
+    keep = essential | set(rest)
+    shown = [i for i in timeline if i.seq in keep]
+    return shown, len(timeline) - len(shown)
+
+
 class _View:
     """Formatting helpers the template calls, bound to one language."""
 
@@ -195,7 +236,7 @@ class _View:
 
     def md(self, text: str | None) -> Markup:
         """Markdown typed by an evaluator or planner, sanitised."""
-        return Markup(render_markdown(text or ""))  # noqa: S704  (render_markdown sanitises)
+        return Markup(render_markdown(text or ""))  # render_markdown sanitises
 
     def when(self, iso: str | None) -> str:
         """An instant as date and time (UTC), as the record keeps it."""
@@ -284,18 +325,30 @@ def _all_findings(model: ReportModel) -> Iterable[FindingItem]:
     yield from model.general
 
 
-def render_html(report: Report, lang: str) -> str:
-    """The AAR/IP of ``report`` as a standalone HTML document in ``lang``."""
+def render_html(report: Report, lang: str, *, for_print: bool = False) -> str:
+    """The AAR/IP of ``report`` as a standalone HTML document in ``lang``.
+
+    ``for_print`` (the PDF) shortens the longest tables to ``PRINT_ROWS`` rows, saying how
+    many rows the HTML report has beyond them.
+    """
     model = report.model
+    cap = PRINT_ROWS if for_print else None
     view = _View(model, lang)
     _ = view.gettext
     status_label = _("FINAL") if report.final else _("DRAFT")
-    charts = {
-        name: inline_svg(svg, f"chart-{name}", f"caption-{name}")
-        for name, svg in render_charts(model, lang, "svg").items()
-    }
+    if for_print:
+        # WeasyPrint draws an SVG path by path (seconds for four charts); a PNG at print
+        # resolution is embedded as is.
+        charts = {
+            name: png_image(png, chart_title(name, lang), f"caption-{name}")
+            for name, png in render_charts(model, lang, "png").items()
+        }
+    else:
+        charts = {
+            name: inline_svg(svg, f"chart-{name}", f"caption-{name}")
+            for name, svg in render_charts(model, lang, "svg").items()
+        }
     findings = list(_all_findings(model))
-    assert tuple(IP_HEADERS) == IP_COLUMNS, "i18n.IP_HEADERS must follow model.IP_COLUMNS"
     context = {
         "report": report,
         "model": model,
@@ -314,6 +367,11 @@ def render_html(report: Report, lang: str) -> str:
         "strengths": [f for f in findings if f.kind == "strength"],
         "improvements": [f for f in findings if f.kind == "improvement"],
         "latency": latency_by_team(model, lang),
+        "key_events": key_events(model.timeline, cap),
+        "concurrence": (
+            model.concurrence[:cap] if cap else model.concurrence,
+            max(0, len(model.concurrence) - cap) if cap else 0,
+        ),
         "capped": capped,
         "ratings": RATINGS,
         "rating_names": RATING_NAMES,
@@ -326,7 +384,8 @@ def render_html(report: Report, lang: str) -> str:
         "mission_areas": MISSION_AREAS,
         "exercise_types": EXERCISE_TYPES,
         "concurrence_status": CONCURRENCE_STATUS,
+        "retest_outcomes": RETEST_OUTCOMES,
         "team_kinds": TEAM_KINDS,
-        "stylesheet": Markup((TEMPLATES / "aar.css").read_text(encoding="utf-8")),  # noqa: S704
+        "stylesheet": _stylesheet(),
     }
     return _environment(lang).get_template("aar.html").render(context)

@@ -130,6 +130,12 @@ EXERCISE_TYPES = {
     "workshop": N_("Workshop"),
     "game": N_("Game"),
 }
+RETEST_OUTCOMES = {
+    "verified": N_("Verified"),
+    "not-verified": N_("Not verified"),
+    "not-exercised": N_("Not exercised"),
+}
+"""Whether a corrective action carried from an earlier edition held up when re-tested."""
 CONCURRENCE_STATUS = {
     "concurred": N_("Concurred"),
     "non-concurred": N_("Not concurred"),

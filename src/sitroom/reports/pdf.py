@@ -1,0 +1,30 @@
+"""The AAR/IP as PDF: the HTML report laid out by WeasyPrint for A4 paper.
+
+The print rules live in the report's own stylesheet (``@media print`` and ``@page``), so the
+PDF and the HTML never disagree: every page carries the marking banner and the EXERCISE mark
+top and bottom, the DRAFT label and watermark while the report is a draft, and "Page N of M".
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from sitroom.reports.html import render_html
+from sitroom.reports.model import Report
+
+
+def render_pdf(report: Report, lang: str) -> bytes:
+    """The AAR/IP of ``report`` as PDF bytes in ``lang``."""
+    # Imported here: WeasyPrint loads Pango and fonts, which costs time that HTML and DOCX
+    # downloads should not pay.
+    import weasyprint
+
+    html = render_html(report, lang, for_print=True)
+    with warnings.catch_warnings():
+        # WeasyPrint's dependencies (fontTools, tinycss2) may warn about things a reader
+        # cannot fix; those are not the report's problems, and a warning must not turn a
+        # download into an error where warnings are errors.
+        warnings.simplefilter("ignore")
+        document = weasyprint.HTML(string=html, base_url=None).render()
+        pdf: bytes = document.write_pdf()
+    return pdf

@@ -1,0 +1,123 @@
+"""The AAR/IP as PDF, read back with poppler: the marking, the EXERCISE mark, DRAFT and the
+page number on every page, Korean text extractable, and the pages rendered to PNG under
+``test-results/report-pages/`` for a person to look at."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sitroom.conduct import commands as cmd
+from sitroom.engine import Engine, to_recorded
+from sitroom.package.marking import EXERCISE_MARK
+from sitroom.reports.build import build_report
+from sitroom.reports.model import Report
+from sitroom.reports.pdf import render_pdf
+from sitroom.storage.factory import open_recorder
+from tests.support.playthrough import StepClock, example_package, play
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+        reason="poppler-utils (pdftoppm, pdftotext) is not installed",
+    ),
+]
+
+RUN = "allied-pdf"
+PAGES_DIR = Path(__file__).resolve().parents[2] / "test-results" / "report-pages"
+
+
+@dataclass
+class Pdfs:
+    draft: Report
+    draft_en: bytes
+    draft_ko: bytes
+    final_en: bytes
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pdfs]:
+    folder = tmp_path_factory.mktemp("pdf")
+    clock = StepClock()
+    engine = Engine(open_recorder(f"sqlite:///{folder}/runs.db", clock=clock), clock=clock)
+    package = example_package("allied-consultation")
+    played = play(engine, package, clock, run_id=RUN)
+    log = [to_recorded(s) for s in engine.read(RUN)]
+    draft = build_report(package, log, run_id=RUN)
+    engine.handle(
+        RUN,
+        cmd.FinaliseReport(parties=(), upto=log[-1].seq, hash=draft.hash),
+        played.evaluator,
+    )
+    final = build_report(package, [to_recorded(s) for s in engine.read(RUN)], run_id=RUN)
+    assert final.final
+    yield Pdfs(draft, render_pdf(draft, "en"), render_pdf(draft, "ko"), render_pdf(final, "en"))
+
+
+def pages_text(pdf: bytes, folder: Path) -> list[str]:
+    path = folder / "report.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    pages = out.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def test_pdf_is_a_pdf(pdfs: Pdfs) -> None:
+    for pdf in (pdfs.draft_en, pdfs.draft_ko, pdfs.final_en):
+        assert pdf.startswith(b"%PDF-")
+        assert pdf.rstrip().endswith(b"%%EOF")
+
+
+def test_every_page_carries_marking_exercise_mark_draft_and_page_number(
+    pdfs: Pdfs, tmp_path: Path
+) -> None:
+    pages = pages_text(pdfs.draft_en, tmp_path)
+    assert len(pages) > 5
+    marking = pdfs.draft.model.marking
+    for number, text in enumerate(pages, start=1):
+        assert text.count(marking) >= 2, (number, text[:300])  # top and bottom
+        assert text.count(EXERCISE_MARK) >= 2, number
+        assert "DRAFT" in text, number
+        assert f"Page {number} of {len(pages)}" in text, number
+
+
+def test_korean_pdf_has_korean_text_and_the_marks_on_every_page(pdfs: Pdfs, tmp_path: Path) -> None:
+    pages = pages_text(pdfs.draft_ko, tmp_path)
+    marking = pdfs.draft.model.marking
+    for number, text in enumerate(pages, start=1):
+        assert marking in text and EXERCISE_MARK in text and "DRAFT" in text, number
+        assert f"{len(pages)}쪽 중 {number}쪽" in text, number
+    whole = "\n".join(pages)
+    assert "연습 개요" in whole and "부록 A: 개선계획" in whole
+    assert "알도리아 국가안보실" in whole  # team names from the package, in Korean
+
+
+def test_final_pdf_says_final_never_draft(pdfs: Pdfs, tmp_path: Path) -> None:
+    pages = pages_text(pdfs.final_en, tmp_path)
+    assert all("DRAFT" not in text for text in pages)
+    assert "FINAL" in pages[0]
+    assert all(EXERCISE_MARK in text for text in pages)
+
+
+def test_pages_render_to_png(pdfs: Pdfs) -> None:
+    for name, pdf in (("en", pdfs.draft_en), ("ko", pdfs.draft_ko)):
+        folder = PAGES_DIR / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        (folder / "report.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", "60", "-png", str(folder / "report.pdf"), str(folder / "page")],
+            check=True,
+            capture_output=True,
+        )
+        pngs = sorted(folder.glob("page-*.png"))
+        assert len(pngs) > 5
+        assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
