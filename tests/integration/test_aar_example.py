@@ -65,11 +65,12 @@ def docx_text(content: bytes) -> str:
 
 
 def pdf_pages(content: bytes, folder: Path) -> list[str]:
-    """The text of each page of a PDF (pdftotext), whitespace removed so nothing is split."""
+    """The text of each page of a PDF (pdftotext in content order, so a table cell's lines stay
+    together), whitespace removed so nothing is split across lines."""
     source = folder / "report.pdf"
     source.write_bytes(content)
     text = subprocess.run(
-        ["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True, text=True
+        ["pdftotext", "-raw", str(source), "-"], check=True, capture_output=True, text=True
     ).stdout
     return [re.sub(r"\s+", "", page) for page in text.split("\f") if page.strip()]
 
@@ -163,6 +164,8 @@ def test_pdf_pages_carry_the_marking_and_draft(example: Example, tmp_path: Path)
         assert "DRAFT" in page, f"page {number} lacks DRAFT"
     # PNG pages to look at, as a reader would.
     PAGES.mkdir(parents=True, exist_ok=True)
+    for old in PAGES.glob("aar-ald-*.png"):
+        old.unlink()
     source = tmp_path / "report.pdf"
     subprocess.run(
         ["pdftoppm", "-r", "50", "-png", str(source), str(PAGES / "aar-ald")], check=True

@@ -562,6 +562,9 @@ EVALUATION_EVENTS = frozenset(
         "hot-wash-item-added",
         "feedback-submitted",
         "observation-recorded",
+        "finding-saved",
+        "finding-removed",
+        "report-finalised",
     }
 )
 

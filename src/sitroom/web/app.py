@@ -25,7 +25,16 @@ from sitroom.web.deps import ApiError
 
 log = logging.getLogger("sitroom.web")
 STATIC = Path(__file__).parent / "static"
-AUDIENCE_ROUTERS = ("play", "display", "console", "evaluate", "design", "feedback")
+AUDIENCE_ROUTERS = (
+    "play",
+    "display",
+    "console",
+    "evaluate",
+    "design",
+    "feedback",
+    "report",
+    "series",
+)
 """Page routers, one per audience, included when present."""
 
 

@@ -147,3 +147,41 @@ class FeedbackBody(Body):
     missed: str = Field(default="", max_length=20_000)
     corrective_actions: list[SuggestedActionBody] = Field(default_factory=list, max_length=20)
     ratings: dict[str, int] = Field(default_factory=dict, description="statement id → 1..5")
+
+
+class CorrectiveActionBody(Body):
+    """One Improvement Plan row; the dates and the element are checked by the run."""
+
+    action: str = Field(min_length=1, max_length=20_000)
+    element: str = Field(
+        default="", max_length=40, description="Planning, Organization, Equipment, ..."
+    )
+    organisation: str = Field(default="", max_length=1000)
+    poc: str = Field(default="", max_length=1000)
+    start: str = Field(default="", max_length=40, description="YYYY-MM-DD")
+    completion: str = Field(default="", max_length=40, description="YYYY-MM-DD")
+    id: str = Field(default="", max_length=100, description="Kept when editing a row.")
+
+
+class FindingBody(Body):
+    """A strength or area for improvement: new (no id) or an edit of a drafted or saved one."""
+
+    kind: str = Field(pattern="^(strength|improvement)$")
+    title: str = Field(min_length=1, max_length=1000)
+    analysis: str = Field(default="", max_length=20_000)
+    capability: str | None = Field(default=None, max_length=80)
+    objective: str | None = Field(default=None, max_length=80)
+    evidence: list[int] = Evidence
+    rel_to: list[str] = Field(default_factory=list, max_length=50)
+    corrective_actions: list[CorrectiveActionBody] = Field(default_factory=list, max_length=50)
+    id: str = Field(default="", max_length=100, description="Empty: a new finding.")
+
+
+class RemoveFindingBody(Body):
+    reason: str = Field(default="", max_length=1000)
+
+
+class FinaliseBody(Body):
+    parties: list[str] = Field(default_factory=list, max_length=50)
+    upto: int = Field(ge=0, le=2**62, description="The last event of the report reviewed.")
+    hash: str = Field(min_length=1, max_length=100, description="The hash of the report reviewed.")
