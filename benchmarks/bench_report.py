@@ -31,6 +31,7 @@ from tests.support.playthrough import StepClock, example_package, play
 
 T = TypeVar("T")
 THREE_DAYS_MINUTES = 3 * 24 * 60
+OBSERVATION_MINUTES = 0.2  # the play-through's clock step for an observation
 
 
 def timed(work: Callable[[], T], repeat: int = 1) -> tuple[T, float]:
@@ -61,13 +62,28 @@ def main() -> None:
             probe = play(engine, package, clock, run_id=f"probe{probe_rounds}", rounds=probe_rounds)
             probe_log = engine.log(probe.run_id)
             observed = sum(isinstance(r.event, ev.ObservationRecorded) for r in probe_log)
-            counts.append((len(probe_log), observed))
-        (first, first_obs), (two, two_obs) = counts
+            minutes = (probe_log[-1].at - probe_log[0].at).total_seconds() / 60
+            counts.append((len(probe_log), observed, minutes))
+        (first, first_obs, first_minutes), (two, two_obs, two_minutes) = counts
         per_round, obs_per_round = two - first, two_obs - first_obs
-        rounds = max(1, 1 + round((args.events - first) / per_round))
+        # Observations are set apart: the run gets exactly ``--observations`` of them, and
+        # the rounds make up the other events.
+        other_first, other_per_round = first - first_obs, per_round - obs_per_round
+        rounds = max(
+            1, 1 + round((args.events - args.observations - other_first) / other_per_round)
+        )
         rate = args.observations / (first_obs + obs_per_round * (rounds - 1))
-        pace = THREE_DAYS_MINUTES / (args.events * 0.8)
-        print(f"playing {rounds} rounds of the allied example ({per_round} events each)…")
+        # The clock steps of the probes (an observation takes 0.2 min), scaled so that the
+        # long run spans three days.
+        round_minutes = two_minutes - first_minutes - OBSERVATION_MINUTES * obs_per_round
+        planned = (
+            first_minutes
+            - OBSERVATION_MINUTES * first_obs
+            + (rounds - 1) * round_minutes
+            + OBSERVATION_MINUTES * args.observations
+        )
+        pace = THREE_DAYS_MINUTES / planned
+        print(f"playing {rounds} rounds of the allied example…")
         _, play_seconds = timed(
             lambda: play(
                 engine,

@@ -19,6 +19,7 @@ BENCHMARKS = [
     ("event log appends, 200 writers", "bench_append.py"),
     ("broker wake-ups", "bench_broker.py"),
     ("SSE fan-out, 1,000 clients", "bench_sse.py"),
+    ("AAR/IP of a 20,000-event run", "bench_report.py"),
 ]
 
 
