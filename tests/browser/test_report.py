@@ -188,6 +188,7 @@ def test_a_new_finding_keeps_what_was_typed_and_stays_text(
     page = open_report(new_page, site, cast)
     form = page.locator("#new-finding")
     form.get_by_label("Title").fill(MARKUP)
+    form.get_by_label("Analysis").fill("The **first call** came late.\n\n" + MARKUP)
     form.get_by_label("Evidence (log event numbers)").fill("twelve")
     form.get_by_role("button", name="Save finding").click()
     expect(page.locator("#new-evidence-error")).to_contain_text("log sequence numbers")
@@ -197,7 +198,10 @@ def test_a_new_finding_keeps_what_was_typed_and_stays_text(
     page.locator("#new-save").click()
     expect(page.locator("main .notice")).to_have_text("Finding saved.")
     expect(page.locator("#findings")).to_contain_text(MARKUP)
+    # The analysis is Markdown, sanitised: emphasis shows, script and handlers do not.
+    expect(page.locator("#findings .analysis strong")).to_have_text("first call")
     assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("#findings .analysis script").count() == 0
     assert page.evaluate("() => window.pwned") is None
 
 
