@@ -8,19 +8,15 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 import pytest
 
 from sitroom.conduct import commands as cmd
-from sitroom.engine import Engine
-from sitroom.package.model import Package
 from sitroom.reports.model import IP_COLUMNS
 from sitroom.reports.render import render
-from sitroom.storage.factory import open_recorder
-from tests.support.playthrough import Played, StepClock, example_package, play
+from tests.support.playthrough import Example, played_example
 
 PAGES = Path(__file__).parents[2] / "test-results" / "report-pages"
 needs_poppler = pytest.mark.skipif(
@@ -29,23 +25,10 @@ needs_poppler = pytest.mark.skipif(
 )
 
 
-@dataclass
-class Example:
-    engine: Engine
-    package: Package
-    played: Played
-
-
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Example]:
-    clock = StepClock()
-    folder = tmp_path_factory.mktemp("aar")
-    recorder = open_recorder(f"sqlite:///{folder / 'runs.db'}", clock=clock)
-    engine = Engine(recorder, clock=clock)
-    package = example_package("allied-consultation")
-    played = play(engine, package, clock, run_id="allied-aar")
-    yield Example(engine, package, played)
-    recorder.close()
+    with played_example(tmp_path_factory.mktemp("aar"), "allied-aar") as played:
+        yield played
 
 
 def docx_text(content: bytes) -> str:
@@ -135,19 +118,17 @@ def test_docx_opens_and_its_improvement_plan_has_every_column(example: Example) 
     report = engine.report(run)
     document = docx.Document(io.BytesIO(render(report, "docx", "en").content))
     plan = next(
-        t
-        for t in document.tables
-        if [c.text.strip() for c in t.rows[0].cells] == list(IP_COLUMNS)
+        t for t in document.tables if [c.text.strip() for c in t.rows[0].cells] == list(IP_COLUMNS)
     )
     rows = [[c.text.strip() for c in row.cells] for row in plan.rows[1:]]
     assert len(rows) == len(report.model.improvement_plan) >= 1
-    assert [
+    assert next(r for r in rows if "Adopt a consultation checklist" in r)[1:6] == [
         "Notification reached the ally late",
         "Adopt a consultation checklist",
         "Planning",
         "Aldoria Ministry of Foreign Affairs",
         "Director, Alliance Policy",
-    ] == next(r for r in rows if "Adopt a consultation checklist" in r)[1:6]
+    ]
     assert len(document.inline_shapes) >= 3  # the charts
 
 

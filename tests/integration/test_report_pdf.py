@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 
 from sitroom.conduct import commands as cmd
-from sitroom.engine import Engine, to_recorded
+from sitroom.engine import to_recorded
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.reports.build import build_report
 from sitroom.reports.model import Report
 from sitroom.reports.pdf import render_pdf
-from sitroom.storage.factory import open_recorder
-from tests.support.playthrough import StepClock, example_package, play
+from tests.support.playthrough import played_example
 
 pytestmark = [
     pytest.mark.slow,
@@ -44,20 +43,18 @@ class Pdfs:
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pdfs]:
     folder = tmp_path_factory.mktemp("pdf")
-    clock = StepClock()
-    engine = Engine(open_recorder(f"sqlite:///{folder}/runs.db", clock=clock), clock=clock)
-    package = example_package("allied-consultation")
-    played = play(engine, package, clock, run_id=RUN)
-    log = [to_recorded(s) for s in engine.read(RUN)]
-    draft = build_report(package, log, run_id=RUN)
-    engine.handle(
-        RUN,
-        cmd.FinaliseReport(parties=(), upto=log[-1].seq, hash=draft.hash),
-        played.evaluator,
-    )
-    final = build_report(package, [to_recorded(s) for s in engine.read(RUN)], run_id=RUN)
-    assert final.final
-    yield Pdfs(draft, render_pdf(draft, "en"), render_pdf(draft, "ko"), render_pdf(final, "en"))
+    with played_example(folder, RUN) as example:
+        engine, package, played = example.engine, example.package, example.played
+        log = [to_recorded(s) for s in engine.read(RUN)]
+        draft = build_report(package, log, run_id=RUN)
+        engine.handle(
+            RUN,
+            cmd.FinaliseReport(parties=(), upto=log[-1].seq, hash=draft.hash),
+            played.evaluator,
+        )
+        final = build_report(package, [to_recorded(s) for s in engine.read(RUN)], run_id=RUN)
+        assert final.final
+        yield Pdfs(draft, render_pdf(draft, "en"), render_pdf(draft, "ko"), render_pdf(final, "en"))
 
 
 def pages_text(pdf: bytes, folder: Path) -> list[str]:

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
@@ -23,6 +27,7 @@ from sitroom.engine import Engine
 from sitroom.package.examples import example_path
 from sitroom.package.load import load_package
 from sitroom.package.model import InjectType, Package
+from sitroom.storage.factory import open_recorder
 
 RATING_CYCLE = ("P", "S", "M", "U", "S", "P")
 
@@ -252,3 +257,30 @@ def play(
         except Rejected:
             raise
     return played
+
+
+@dataclass
+class Example:
+    """A bundled example played whole in its own SQLite database."""
+
+    engine: Engine
+    package: Package
+    played: Played
+    clock: StepClock
+
+
+@contextmanager
+def played_example(
+    folder: Path, run_id: str, name: str = "allied-consultation", **options: Any
+) -> Iterator[Example]:
+    """Play the bundled example ``name`` as run ``run_id`` (``play`` options pass through);
+    the database is closed afterwards."""
+    clock = StepClock()
+    recorder = open_recorder(f"sqlite:///{folder / 'runs.db'}", clock=clock)
+    try:
+        engine = Engine(recorder, clock=clock)
+        package = example_package(name)
+        played = play(engine, package, clock, run_id=run_id, **options)
+        yield Example(engine, package, played, clock)
+    finally:
+        recorder.close()

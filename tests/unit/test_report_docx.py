@@ -21,7 +21,7 @@ from docx.table import Table
 
 from scripts.make_aar_template import _text_parts, make_template
 from sitroom.conduct import commands as cmd
-from sitroom.engine import Engine, to_recorded
+from sitroom.engine import to_recorded
 from sitroom.package.model import Package
 from sitroom.reports.build import build_report
 from sitroom.reports.docx import (
@@ -34,8 +34,7 @@ from sitroom.reports.docx import (
     report_context,
 )
 from sitroom.reports.model import IP_COLUMNS, Report
-from sitroom.storage.factory import open_recorder
-from tests.support.playthrough import Played, StepClock, example_package, play
+from tests.support.playthrough import Played, played_example
 
 RUN = "allied-docx"
 
@@ -53,21 +52,19 @@ class Reports:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
     folder = tmp_path_factory.mktemp("docx")
-    clock = StepClock()
-    engine = Engine(open_recorder(f"sqlite:///{folder}/runs.db", clock=clock), clock=clock)
-    package = example_package("allied-consultation")
-    played = play(engine, package, clock, run_id=RUN)
-    log = [to_recorded(s) for s in engine.read(RUN)]
-    draft = build_report(package, log, run_id=RUN)
-    ald = build_report(package, log, run_id=RUN, parties=("ald",))
-    brn = build_report(package, log, run_id=RUN, parties=("brn",))
-    engine.handle(
-        RUN,
-        cmd.FinaliseReport(parties=(), upto=log[-1].seq, hash=draft.hash),
-        played.evaluator,
-    )
-    final = build_report(package, [to_recorded(s) for s in engine.read(RUN)], run_id=RUN)
-    yield Reports(package, played, draft, final, ald, brn)
+    with played_example(folder, RUN) as example:
+        engine, package, played = example.engine, example.package, example.played
+        log = [to_recorded(s) for s in engine.read(RUN)]
+        draft = build_report(package, log, run_id=RUN)
+        ald = build_report(package, log, run_id=RUN, parties=("ald",))
+        brn = build_report(package, log, run_id=RUN, parties=("brn",))
+        engine.handle(
+            RUN,
+            cmd.FinaliseReport(parties=(), upto=log[-1].seq, hash=draft.hash),
+            played.evaluator,
+        )
+        final = build_report(package, [to_recorded(s) for s in engine.read(RUN)], run_id=RUN)
+        yield Reports(package, played, draft, final, ald, brn)
 
 
 def open_docx(data: bytes) -> DocumentObject:

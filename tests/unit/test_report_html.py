@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 from sitroom.conduct import commands as cmd
-from sitroom.engine import Engine, to_recorded
+from sitroom.engine import to_recorded
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.reports.build import build_report
 from sitroom.reports.html import (
@@ -29,8 +29,7 @@ from sitroom.reports.html import (
 )
 from sitroom.reports.i18n import IP_HEADERS, report_translations
 from sitroom.reports.model import IP_COLUMNS, EvidenceItem, Report, RetestRow
-from sitroom.storage.factory import open_recorder
-from tests.support.playthrough import StepClock, example_package, play
+from tests.support.playthrough import played_example
 
 RUN = "allied-html"
 SCRIPT = "<script>alert(1)</script>"
@@ -58,27 +57,29 @@ class Reports:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
     folder = tmp_path_factory.mktemp("html")
-    clock = StepClock()
-    engine = Engine(open_recorder(f"sqlite:///{folder}/runs.db", clock=clock), clock=clock)
-    package = example_package("allied-consultation")
-    played = play(engine, package, clock, run_id=RUN)
-    evaluator = played.evaluator
-    engine.handle(RUN, cmd.AddHotWashItem("improvement", f"Hot wash {SCRIPT}"), evaluator)
-    engine.handle(
-        RUN,
-        cmd.SaveFinding(
-            kind="improvement",
-            title=f"Finding {IMG}",
-            analysis=f"Typed **analysis** {SCRIPT}",
-            corrective_actions=(cmd.CorrectiveAction(action=f"Act {SCRIPT}", element="Planning"),),
-        ),
-        evaluator,
-    )
-    log = [to_recorded(s) for s in engine.read(RUN)]
-    draft = build_report(package, log, run_id=RUN)
-    engine.handle(RUN, cmd.FinaliseReport(parties=(), upto=log[-1].seq, hash=draft.hash), evaluator)
-    final = build_report(package, [to_recorded(s) for s in engine.read(RUN)], run_id=RUN)
-    yield Reports(draft, final)
+    with played_example(folder, RUN) as example:
+        engine, package, played = example.engine, example.package, example.played
+        evaluator = played.evaluator
+        engine.handle(RUN, cmd.AddHotWashItem("improvement", f"Hot wash {SCRIPT}"), evaluator)
+        engine.handle(
+            RUN,
+            cmd.SaveFinding(
+                kind="improvement",
+                title=f"Finding {IMG}",
+                analysis=f"Typed **analysis** {SCRIPT}",
+                corrective_actions=(
+                    cmd.CorrectiveAction(action=f"Act {SCRIPT}", element="Planning"),
+                ),
+            ),
+            evaluator,
+        )
+        log = [to_recorded(s) for s in engine.read(RUN)]
+        draft = build_report(package, log, run_id=RUN)
+        engine.handle(
+            RUN, cmd.FinaliseReport(parties=(), upto=log[-1].seq, hash=draft.hash), evaluator
+        )
+        final = build_report(package, [to_recorded(s) for s in engine.read(RUN)], run_id=RUN)
+        yield Reports(draft, final)
 
 
 @pytest.fixture(scope="module")

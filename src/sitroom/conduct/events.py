@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,12 +389,21 @@ def from_wire(type_: str, payload: dict[str, Any]) -> Event:
     cls = EVENT_TYPES.get(type_)
     if cls is None:
         raise UnknownEvent(type_)
+    return rebuild(cls, payload)
+
+
+E = TypeVar("E", bound=Event)
+
+
+def rebuild(cls: type[E], payload: dict[str, Any]) -> E:
+    """An event of ``cls`` from its JSON payload: lists (and lists in lists) become tuples,
+    fields the payload lacks take their defaults (events recorded by an older version)."""
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         if f.name not in payload:
             continue
         value = payload[f.name]
         if isinstance(value, list):
-            value = tuple(value)
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         kwargs[f.name] = value
     return cls(**kwargs)

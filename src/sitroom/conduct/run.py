@@ -170,7 +170,8 @@ def _feedback(
     )
 
 
-def _iso_date(value: str, field: str) -> str:
+def iso_date(value: str, field: str) -> str:
+    """A date as YYYY-MM-DD, or empty; raises ``Rejected`` for anything else."""
     text = value.strip()
     if not text:
         return ""
@@ -208,8 +209,8 @@ def _corrective_actions(
                 f"capability element is one of {', '.join(CAPABILITY_ELEMENTS)}",
                 field=f"{where}.element",
             )
-        start = _iso_date(action.start, f"{where}.start")
-        completion = _iso_date(action.completion, f"{where}.completion")
+        start = iso_date(action.start, f"{where}.start")
+        completion = iso_date(action.completion, f"{where}.completion")
         if start and completion and completion < start:
             raise Rejected(
                 f"completion date {completion} is before the start date {start}",

@@ -11,24 +11,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from sitroom.conduct.events import Event as WireEvent
+from sitroom.conduct.events import rebuild
+
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class Event(WireEvent):
     """Base of all series events; ``TYPE`` is the wire name stored in the log."""
-
-    TYPE: ClassVar[str] = ""
-
-    def payload(self) -> dict[str, Any]:
-        """The event's fields as JSON-ready data."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +128,4 @@ def from_wire(type_: str, payload: dict[str, Any]) -> Event:
     cls = EVENT_TYPES.get(type_)
     if cls is None:
         raise UnknownEvent(type_)
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in payload:
-            continue
-        value = payload[f.name]
-        if isinstance(value, list):
-            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
-        kwargs[f.name] = value
-    return cls(**kwargs)
+    return rebuild(cls, payload)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 
 from sitroom.conduct.principal import Principal, Role
-from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected
+from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected, iso_date
 from sitroom.improvement import commands as cmd
 from sitroom.improvement import events as ev
 from sitroom.improvement.state import CARRIED, STATUSES, ActionState, SeriesState, Status
@@ -55,17 +55,6 @@ def _text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEX
     if len(text) > limit:
         raise Rejected(f"{field} is {len(text):,} characters; at most {limit:,}", field=field)
     return text
-
-
-def iso_date(value: str, field: str) -> str:
-    """A date as YYYY-MM-DD, or empty; raises ``Rejected`` for anything else."""
-    text = value.strip()
-    if not text:
-        return ""
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise Rejected(f"'{text}' is not a date; write it as YYYY-MM-DD", field=field) from None
 
 
 def element(value: str, field: str = "element") -> str:

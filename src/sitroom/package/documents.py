@@ -125,27 +125,32 @@ def _locale_candidates(lang: str) -> list[str]:
     return [specific] if specific == base else [specific, base]
 
 
-@cache
-def load_translations(lang: str) -> gettext.NullTranslations:
-    """The message catalog for ``lang``, or a null catalog (English) when there is none.
+def load_domain(domain: str, lang: str, locale_dir: Path | None = None) -> gettext.NullTranslations:
+    """The ``domain`` catalog for ``lang``, or a null catalog (English) when there is none.
 
     A compiled ``.mo`` is used unless the ``.po`` beside it is newer, in which case the
     ``.po`` is compiled in memory, so an edited catalog shows without a build step.
     """
     for candidate in _locale_candidates(lang):
-        folder = LOCALE_DIR / candidate / "LC_MESSAGES"
-        mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+        folder = (locale_dir or LOCALE_DIR) / candidate / "LC_MESSAGES"
+        mo, po = folder / f"{domain}.mo", folder / f"{domain}.po"
         if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
             with mo.open("rb") as handle:
-                return Translations(handle, domain=DOMAIN)
+                return Translations(handle, domain=domain)
         if po.is_file():
             with po.open("rb") as handle:
-                catalog = read_po(handle, locale=candidate, domain=DOMAIN)
+                catalog = read_po(handle, locale=candidate, domain=domain)
             buffer = io.BytesIO()
             write_mo(buffer, catalog)
             buffer.seek(0)
-            return Translations(buffer, domain=DOMAIN)
+            return Translations(buffer, domain=domain)
     return gettext.NullTranslations()
+
+
+@cache
+def load_translations(lang: str) -> gettext.NullTranslations:
+    """The documents' message catalog for ``lang`` (English when there is none)."""
+    return load_domain(DOMAIN, lang)
 
 
 def _babel_locale(lang: str) -> Locale:

@@ -10,15 +10,10 @@ sees the change without a build step. Every renderer (HTML, PDF, DOCX, charts) u
 from __future__ import annotations
 
 import gettext
-import io
 from functools import cache
-from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+from sitroom.package.documents import load_domain
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "reports"
 
 
@@ -142,35 +137,6 @@ CONCURRENCE_STATUS = {
     "proposed": N_("Awaiting concurrence"),
     "pending": N_("Awaiting concurrence"),
 }
-
-
-def _locale_candidates(lang: str) -> list[str]:
-    """``fr-CA`` → ``['fr_CA', 'fr']``: the specific catalog first, then the base language."""
-    specific = lang.replace("-", "_")
-    base = specific.split("_", 1)[0]
-    return [specific] if specific == base else [specific, base]
-
-
-def load_domain(domain: str, lang: str, locale_dir: Path = LOCALE_DIR) -> gettext.NullTranslations:
-    """The ``domain`` catalog for ``lang`` from ``locale_dir``, or a null catalog (English).
-
-    A compiled ``.mo`` is used unless the ``.po`` beside it is newer; then the ``.po`` is
-    compiled in memory.
-    """
-    for candidate in _locale_candidates(lang):
-        folder = locale_dir / candidate / "LC_MESSAGES"
-        mo, po = folder / f"{domain}.mo", folder / f"{domain}.po"
-        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
-            with mo.open("rb") as handle:
-                return Translations(handle, domain=domain)
-        if po.is_file():
-            with po.open("rb") as handle:
-                catalog = read_po(handle, locale=candidate, domain=domain)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            return Translations(buffer, domain=domain)
-    return gettext.NullTranslations()
 
 
 @cache
