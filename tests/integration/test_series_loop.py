@@ -31,6 +31,7 @@ from sitroom.reports.model import Report
 from sitroom.storage.factory import open_recorder
 from sitroom.storage.recorder import Recorder, verify_chain
 from tests.support.playthrough import Played, StepClock, example_package, play
+from tests.support.series import edition as in_series
 
 ADMIN = Principal("account:admin", Role.ADMIN, "Programme manager")
 FACILITATOR = Principal("account:facilitator", Role.FACILITATOR, "Facilitator")
@@ -53,11 +54,8 @@ class Loop:
         self.engine = Engine(recorder, clock=clock)
         self.series = SeriesService(recorder, evidence_dir=tmp_path / "evidence", clock=clock)
 
-    def edition(self, package: Package, edition: str) -> Package:
-        exercise = package.exercise.model_copy(
-            update={"series": Series(id=SERIES, edition=edition)}
-        )
-        return package.model_copy(update={"exercise": exercise})
+    def edition(self, package: Package, name: str) -> Package:
+        return in_series(package, name, SERIES)
 
     def finalise(self, run_id: str, played: Played) -> Report:
         report = self.engine.report(run_id)

@@ -244,3 +244,17 @@ def test_players_may_neither_export_nor_import(service: SeriesService) -> None:
         with pytest.raises(Rejected) as refused:
             attempt()
         assert refused.value.status == 403
+
+
+def test_typed_text_stays_text_in_the_workbook(service: SeriesService) -> None:
+    formula = '=HYPERLINK("http://example.invalid","click")'
+    service.handle("allied", ic.AddAction("Bell\x07 in the issue", formula), ADMIN)
+    (added,) = [a for a in service.state("allied", ADMIN).actions.values() if a.action == formula]
+    assert added.issue == "Bell in the issue"  # control characters are dropped on the way in
+    data = service.export_xlsx("allied", ADMIN)
+    book = load_workbook(io.BytesIO(data))
+    row = next(r for r in book.active.iter_rows(min_row=2) if r[5].value == formula)
+    assert row[5].data_type == "s"  # a string cell, not a formula Excel would run
+    assert row[4].value == "Bell in the issue"
+    # And it comes back unchanged.
+    assert service.import_xlsx("allied", data, ADMIN).events == 0

@@ -48,8 +48,12 @@ def _manager(principal: Principal) -> None:
         raise Rejected("only an admin or a facilitator may manage corrective actions", status=403)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters no spreadsheet or document can hold; typed text never needs them."""
+
+
 def _text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    text = value.strip()
+    text = _CONTROL.sub("", value).strip()
     if required and not text:
         raise Rejected(f"{field} is empty", field=field)
     if len(text) > limit:

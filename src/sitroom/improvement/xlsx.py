@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -87,6 +88,12 @@ PATH_TO = {
 MAX_ROWS = 5_000
 
 
+def _as_cell(value: str) -> str:
+    """Text as a cell may hold it: the control characters XML 1.0 forbids are dropped."""
+    cleaned: str = ILLEGAL_CHARACTERS_RE.sub("", value or "")
+    return cleaned
+
+
 def export_actions(state: SeriesState) -> bytes:
     """The series' actions as an .xlsx workbook (bytes)."""
     book = Workbook()
@@ -98,22 +105,26 @@ def export_actions(state: SeriesState) -> bytes:
     for a in state.actions.values():
         sheet.append(
             [
-                a.id,
-                a.series,
-                a.edition,
-                a.capability_name or a.capability,
-                a.issue,
-                a.action,
-                a.element,
-                a.organisation,
-                a.poc,
+                _as_cell(a.id),
+                _as_cell(a.series),
+                _as_cell(a.edition),
+                _as_cell(a.capability_name or a.capability),
+                _as_cell(a.issue),
+                _as_cell(a.action),
+                _as_cell(a.element),
+                _as_cell(a.organisation),
+                _as_cell(a.poc),
                 date.fromisoformat(a.start) if a.start else None,
                 date.fromisoformat(a.due) if a.due else None,
                 a.status.value,
                 a.updated_at.replace(tzinfo=None),
-                a.source_run,
+                _as_cell(a.source_run),
             ]
         )
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                # Typed text is text: "=HYPERLINK(…)" must not become a formula in Excel.
+                cell.data_type = "s"
     last = max(sheet.max_row, 2)
     for column, fmt in (("J", "yyyy-mm-dd"), ("K", "yyyy-mm-dd"), ("M", "yyyy-mm-dd hh:mm")):
         for row in range(2, last + 1):

@@ -25,6 +25,7 @@ from starlette.datastructures import UploadFile
 from sitroom.auth import AuthError
 from sitroom.auth.store import LANGUAGES
 from sitroom.bootstrap import Services
+from sitroom.conduct.run import Rejected
 from sitroom.package.documents import DocumentKind, build_view, render_document
 from sitroom.package.examples import example_names, example_path
 from sitroom.package.load import MAX_FILE_BYTES, SourceMap, decode, load_package, load_text
@@ -332,9 +333,12 @@ async def browse_example(name: str, request: Request, who: Planner, svc: Svc) ->
 
 
 async def _browse(request: Request, who: Viewer, svc: Services, source: str, name: str) -> Response:
+    from sitroom.web.series import retest_package_for
+
     package, file_name = await _package(svc, source, name)
     lang = ui_language(request, who.language)
     view = await run_in_threadpool(lambda: build_view(package, DocumentKind.HANDBOOK, lang=lang))
+    retest = await run_in_threadpool(retest_package_for, svc.series, package, who)
     return _render(
         request,
         who,
@@ -345,6 +349,35 @@ async def _browse(request: Request, who: Viewer, svc: Services, source: str, nam
         name=name,
         file_name=file_name,
         create=FormState(),
+        retest=retest,
+    )
+
+
+@router.get("/design/retest/{source}/{name}")
+async def retest_yaml(source: str, name: str, who: Planner, svc: Svc) -> Response:
+    """The package as YAML with one re-test objective per open corrective action of the
+    series it names, for the planner to take into the next edition's package."""
+    from sitroom.package.dump import dump_yaml
+
+    package, _ = await _package(svc, source, name)
+    named = package.exercise.series
+    if named is None:
+        raise PageError(404, N_("This package names no series."))
+    try:
+        updated = await run_in_threadpool(
+            svc.series.retest_objectives, named.id, package, who.principal
+        )
+    except Rejected as error:
+        raise PageError(error.status, N_("There is no such series here.")) from None
+    body = await run_in_threadpool(dump_yaml, updated)
+    file_name = f"{package.exercise.id}-retest.yaml"
+    return Response(
+        body,
+        media_type="application/yaml; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{file_name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
