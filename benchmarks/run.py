@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("broker wake-ups", "bench_broker.py"),
     ("SSE fan-out, 1,000 clients", "bench_sse.py"),
     ("AAR/IP of a 20,000-event run", "bench_report.py"),
+    ("a series with 2,000 corrective actions", "bench_series.py"),
 ]
 
 

@@ -311,6 +311,9 @@ class SeriesService:
         plan = plan_import(self.state(series_id, principal), data, principal, self.clock())
         if not plan.ok:
             return XlsxImport(problems=tuple(plan.problems))
+        rows = len({n for n, _ in plan.commands})
+        if not plan.events:  # nothing changed: nothing to record
+            return XlsxImport(rows=rows, events=0)
 
         def replan(state: SeriesState) -> list[ev.Event]:
             # Planned again on the state the append is checked against, so ids and
@@ -321,7 +324,7 @@ class SeriesService:
             return again.events
 
         applied = self._record(series_id, replan, principal, None)
-        return XlsxImport(rows=len({n for n, _ in plan.commands}), events=len(applied.events))
+        return XlsxImport(rows=rows, events=len(applied.events))
 
     # -- the next edition ---------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ checked against the rules on a copy of the state, so nothing is applied when any
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import io
 import zipfile
@@ -102,27 +101,26 @@ def export_actions(state: SeriesState) -> bytes:
     sheet.append(COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for a in state.actions.values():
-        sheet.append(
-            [
-                _as_cell(a.id),
-                _as_cell(a.series),
-                _as_cell(a.edition),
-                _as_cell(a.capability_name or a.capability),
-                _as_cell(a.issue),
-                _as_cell(a.action),
-                _as_cell(a.element),
-                _as_cell(a.organisation),
-                _as_cell(a.poc),
-                date.fromisoformat(a.start) if a.start else None,
-                date.fromisoformat(a.due) if a.due else None,
-                a.status.value,
-                a.updated_at.replace(tzinfo=None),
-                _as_cell(a.source_run),
-            ]
+    for number, a in enumerate(state.actions.values(), start=2):
+        values = (
+            _as_cell(a.id),
+            _as_cell(a.series),
+            _as_cell(a.edition),
+            _as_cell(a.capability_name or a.capability),
+            _as_cell(a.issue),
+            _as_cell(a.action),
+            _as_cell(a.element),
+            _as_cell(a.organisation),
+            _as_cell(a.poc),
+            date.fromisoformat(a.start) if a.start else None,
+            date.fromisoformat(a.due) if a.due else None,
+            a.status.value,
+            a.updated_at.replace(tzinfo=None),
+            _as_cell(a.source_run),
         )
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
+        for index, value in enumerate(values, start=1):
+            cell = sheet.cell(row=number, column=index, value=value)
+            if isinstance(value, str):
                 # Typed text is text: "=HYPERLINK(…)" must not become a formula in Excel.
                 cell.data_type = "s"
     last = max(sheet.max_row, 2)
@@ -198,7 +196,11 @@ def _cell_date(value: object) -> str:
 
 
 def plan_import(state: SeriesState, data: bytes, principal: Principal, now: datetime) -> Plan:
-    """Read a workbook into commands for ``state`` and check them; see the module docstring."""
+    """Read a workbook into commands for ``state`` and check them; see the module docstring.
+
+    Each row is checked on ``state`` with the rows before it applied, in place: hand it a
+    state of its own (a fresh fold of the series), not one that is used afterwards.
+    """
     try:
         book = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
@@ -230,7 +232,7 @@ def plan_import(state: SeriesState, data: bytes, principal: Principal, now: date
     if len(rows) > MAX_ROWS:
         plan.problems.append(f"sheet {name!r}: more than {MAX_ROWS:,} rows")
         return plan
-    work = copy.deepcopy(state)
+    work = state
     for number, row in enumerate(rows[1:], start=2):
         cells = {c: row[i] if i < len(row) else None for c, i in columns.items()}
         if all(_cell_text(v) == "" for v in cells.values()):
