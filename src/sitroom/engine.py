@@ -310,7 +310,8 @@ class Engine:
                     "joint_with": decision.joint_with,
                 }
         actor = stored.actor
-        if actor is not None and actor == self.pseudonym(run_id, principal.id):
+        anonymous = actor is not None and actor.startswith("anonymous:")
+        if anonymous and actor == self.pseudonym(run_id, principal.id):
             actor = principal.id  # their own anonymous form: the gate shows it to them
         data = view_event(principal, package, event, actor=actor, context=context)
         if data is None:
