@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sitroom.conduct.events import Event as WireEvent
-from sitroom.conduct.events import rebuild
+from sitroom.conduct.events import UnknownEvent, rebuild
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +117,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ActionRetested,
     )
 }
-
-
-class UnknownEvent(ValueError):
-    """A wire name no series event has."""
 
 
 def from_wire(type_: str, payload: dict[str, Any]) -> Event:

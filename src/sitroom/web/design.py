@@ -34,9 +34,9 @@ from sitroom.package.msel import import_msel
 from sitroom.package.problems import Problem
 from sitroom.package.validate import check_package
 from sitroom.web.deps import Viewer, optional_viewer, services
-from sitroom.web.forms import FormState, new_key, posted, text, wall_datetime, zone
+from sitroom.web.forms import FormState, new_key, posted, text, viewer_page, wall_datetime, zone
 from sitroom.web.pages import NotSignedIn, PageError
-from sitroom.web.render import N_, page, ui_language, ui_translations
+from sitroom.web.render import N_, ui_language
 from sitroom.web.uploads import UploadInfo, Uploads
 
 router = APIRouter(include_in_schema=False)
@@ -101,28 +101,10 @@ def _uploads(svc: Services) -> Uploads:
     return Uploads(svc.settings.data_dir / "uploads")
 
 
-def _csrf(svc: Services, who: Viewer) -> str | None:
-    return svc.identity.csrf_token(who.session) if who.session else None
-
-
 def _render(
     request: Request, who: Viewer, template: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    svc = services(request)
-    lang = ui_language(request, who.language)
-    return page(
-        request,
-        template,
-        lang,
-        status_code,
-        viewer=who,
-        principal=who.principal,
-        csrf_token=_csrf(svc, who),
-        new_key=new_key,
-        role_labels=ROLE_LABELS,
-        tr=ui_translations(lang).gettext,
-        **context,
-    )
+    return viewer_page(request, who, template, status_code, role_labels=ROLE_LABELS, **context)
 
 
 # --- the design home ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sitroom.conduct.principal import Principal
 from sitroom.conduct.run import Rejected
 from sitroom.web.deps import CSRF_HEADER, Viewer, optional_viewer, services
 from sitroom.web.pages import NotSignedIn, PageError
-from sitroom.web.render import N_, page
+from sitroom.web.render import N_, page, ui_language, ui_translations
 
 KEY_FIELD = "key"
 MAX_KEY = 200
@@ -158,3 +158,24 @@ def wall_datetime(value: datetime | None, tz: ZoneInfo) -> str:
     if value is None:
         return ""
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def viewer_page(
+    request: Request, who: Viewer, template: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page for a signed-in viewer outside a run: in their language, with their CSRF token,
+    a fresh form key and the UI catalog (``tr``) for labels kept in Python."""
+    svc = services(request)
+    lang = ui_language(request, who.language)
+    return page(
+        request,
+        template,
+        lang,
+        status_code,
+        viewer=who,
+        principal=who.principal,
+        csrf_token=svc.identity.csrf_token(who.session) if who.session else None,
+        new_key=new_key,
+        tr=ui_translations(lang).gettext,
+        **context,
+    )

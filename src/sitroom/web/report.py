@@ -24,7 +24,7 @@ from sitroom.conduct.principal import Role
 from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.package.model import Package
-from sitroom.reports.build import ReportError, build_model
+from sitroom.reports.build import ReportError, build_model, build_report
 from sitroom.reports.model import FindingItem, Report, ReportModel, model_data
 from sitroom.web import schemas as s
 from sitroom.web.api import IdempotencyKey, InRun, Svc, _handle
@@ -274,13 +274,10 @@ async def _render(
 ) -> Response:
     svc = services(request)
     try:
-        report = await run_in_threadpool(svc.engine.report, ctx.run_id, parties)
+        report, complete = await run_in_threadpool(_reports, svc, ctx.run_id, parties)
     except ReportError:
         raise PageError(404, N_("There is no such AAR here.")) from None
     forms = forms or PageForms()
-    complete = None
-    if parties and not report.final:  # edit forms hold every finding's whole evidence
-        complete = await run_in_threadpool(_whole_record, svc, ctx.run_id)
     view = await run_in_threadpool(ReportView, report, ctx.package, forms.findings, complete)
     languages = _languages(report)
     if rlang not in languages:
@@ -313,9 +310,16 @@ async def _render(
     return await render(request, "report/page.html", ctx.lang, status, **context)
 
 
-def _whole_record(svc: Services, run_id: str) -> ReportModel:
-    """The complete AAR's model of the whole log, final or not: what edit forms start from."""
-    return build_model(svc.engine.package(run_id), svc.engine.log(run_id), run_id=run_id)
+def _reports(
+    svc: Services, run_id: str, parties: tuple[str, ...]
+) -> tuple[Report, ReportModel | None]:
+    """The AAR shown and, for a party's draft, the complete model of the whole log that the
+    edit forms start from (they hold every finding's whole evidence); the log is read once."""
+    package, log = svc.engine.package(run_id), svc.engine.log(run_id)
+    report = build_report(package, log, run_id=run_id, parties=parties)
+    if not parties or report.final:
+        return report, None
+    return report, build_model(package, log, run_id=run_id)
 
 
 def _back(run_id: str, parties: tuple[str, ...], rlang: str, done: str, anchor: str) -> str:

@@ -36,9 +36,9 @@ from sitroom.improvement.xlsx import UnreadableWorkbook
 from sitroom.web import seriesview as view
 from sitroom.web.api import IdempotencyKey
 from sitroom.web.deps import ApiError, Viewer, optional_viewer, services, viewer
-from sitroom.web.forms import FormState, key_of, new_key, posted, text
+from sitroom.web.forms import FormState, key_of, posted, text, viewer_page
 from sitroom.web.pages import NotSignedIn, PageError
-from sitroom.web.render import N_, page, ui_language, ui_translations
+from sitroom.web.render import N_, ui_language, ui_translations
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,6 +83,13 @@ def _today() -> date:
 
 async def _state(svc: Services, series_id: str, who: Viewer) -> SeriesState:
     return await run_in_threadpool(svc.series.state, series_id, who.principal)
+
+
+async def _handle(
+    svc: Services, series_id: str, command: ic.Command, who: Viewer, key: str | None
+) -> dict[str, Any]:
+    applied = await run_in_threadpool(svc.series.handle, series_id, command, who.principal, key)
+    return _outcome(applied.events, applied.duplicate)
 
 
 def _outcome(events: list[Any], duplicate: bool) -> dict[str, Any]:
@@ -276,8 +283,7 @@ async def api_edit(
     key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     command = ic.EditAction(action_id, **body.model_dump())
-    applied = await run_in_threadpool(svc.series.handle, series_id, command, who.principal, key)
-    return _outcome(applied.events, applied.duplicate)
+    return await _handle(svc, series_id, command, who, key)
 
 
 @router.post(
@@ -294,8 +300,7 @@ async def api_status(
     key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     command = ic.ChangeStatus(action_id, body.status, body.note)
-    applied = await run_in_threadpool(svc.series.handle, series_id, command, who.principal, key)
-    return _outcome(applied.events, applied.duplicate)
+    return await _handle(svc, series_id, command, who, key)
 
 
 @router.post(
@@ -312,8 +317,7 @@ async def api_verify(
     key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     command = ic.VerifyAction(action_id, body.note)
-    applied = await run_in_threadpool(svc.series.handle, series_id, command, who.principal, key)
-    return _outcome(applied.events, applied.duplicate)
+    return await _handle(svc, series_id, command, who, key)
 
 
 async def _read_file(upload: StarletteUpload, limit: int) -> tuple[bytes, str, str]:
@@ -466,10 +470,6 @@ async def api_import_xlsx(
 # --- pages ----------------------------------------------------------------------------------
 
 
-def _csrf(svc: Services, who: Viewer) -> str | None:
-    return svc.identity.csrf_token(who.session) if who.session else None
-
-
 def _account_names(svc: Services) -> dict[str, str]:
     return {
         f"account:{a.id}": a.display_name or a.username
@@ -480,21 +480,14 @@ def _account_names(svc: Services) -> dict[str, str]:
 def _render(
     request: Request, who: Viewer, template: str, status_code: int = 200, **context: Any
 ) -> Response:
-    svc = services(request)
-    lang = ui_language(request, who.language)
-    return page(
+    return viewer_page(
         request,
+        who,
         template,
-        lang,
         status_code,
-        viewer=who,
-        principal=who.principal,
-        csrf_token=_csrf(svc, who),
-        new_key=new_key,
         status_labels=view.STATUS_LABELS,
         rating_labels=view.RATING_LABELS,
         elements=view.ELEMENTS,
-        tr=ui_translations(lang).gettext,
         **context,
     )
 
