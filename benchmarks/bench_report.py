@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sitroom.conduct import events as ev
 from sitroom.conduct.state import fold
-from sitroom.engine import Engine
 from sitroom.reports.build import build_report
 from sitroom.reports.render import render
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock, example_package, play
 

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sitroom.conduct.principal import Principal, Role
 from sitroom.improvement import commands as ic
-from sitroom.improvement.service import SeriesService, stream_id
 from sitroom.improvement.trends import due_soon, overdue, trends
 from sitroom.improvement.xlsx import COLUMNS, SHEET
+from sitroom.services.series import SeriesService, stream_id
 from sitroom.storage.factory import open_recorder
 
 T = TypeVar("T")

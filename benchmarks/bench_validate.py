@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from sitroom.package.documents import DocumentKind, render_document
 from sitroom.package.load import load_package
+from sitroom.reports.documents import DocumentKind, render_document
 
 
 def make_package(injects: int, modules: int = 10) -> dict[str, object]:

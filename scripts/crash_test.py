@@ -142,7 +142,7 @@ def crash_test(
         finally:
             server.send_signal(signal.SIGKILL)
             server.wait()
-        from sitroom.engine import Engine
+        from sitroom.services.runs import Engine
         from sitroom.storage.factory import open_recorder
 
         recorder = open_recorder(f"sqlite:///{data_dir / 'sitroom.db'}")

@@ -1,5 +1,5 @@
 """``python -m sitroom``."""
 
-from sitroom.cli import main
+from sitroom.cli.main import main
 
 main()

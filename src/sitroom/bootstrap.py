@@ -1,21 +1,21 @@
-"""The one place things are wired together: settings → recorder, engine, broker, identity."""
+"""The one place things are wired together: settings → recorder, runs, broker, identity, series.
+
+It knows the application layer (``sitroom.services``) and the infrastructure, never the web:
+the web app and the CLI both build their services here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sitroom.config import Settings
-from sitroom.engine import Engine
-from sitroom.improvement.service import SeriesService
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
+from sitroom.services.identity import Identity
+from sitroom.services.runs import Engine
+from sitroom.services.series import SeriesService
 from sitroom.storage.factory import open_recorder
 from sitroom.storage.recorder import Recorder
-
-if TYPE_CHECKING:
-    from sitroom.web.frames import FrameCache
-    from sitroom.web.identity import Identity
 
 
 @dataclass
@@ -27,7 +27,6 @@ class Services:
     engine: Engine
     broker: Broker
     identity: Identity
-    frames: FrameCache
     series: SeriesService
 
     def close(self) -> None:
@@ -38,13 +37,10 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     """Open the database, make the broker and the engine. The broker is started by the app."""
-    from sitroom.web.frames import FrameCache
-    from sitroom.web.identity import Identity
-
     url = settings.effective_database_url
     recorder = open_recorder(url)
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     engine = Engine(recorder, publish=broker.publish_threadsafe, secret=settings.secret_key)
     identity = Identity.open(url, settings)
     series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
-    return Services(settings, recorder, engine, broker, identity, FrameCache(engine), series)
+    return Services(settings, recorder, engine, broker, identity, series)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sitroom.conduct.principal import Principal, Role
 from sitroom.improvement import commands as ic
-from sitroom.improvement.service import SeriesService, stream_id
+from sitroom.services.series import SeriesService, stream_id
 from sitroom.storage.recorder import verify_chain
 from tests.contract.conftest import Backend
 

@@ -13,9 +13,9 @@ from sitroom.conduct import events as ev
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.visibility import view_event
-from sitroom.engine import Engine
 from sitroom.reports.build import ReportError
 from sitroom.reports.model import model_data
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.packages import two_parties
 from tests.support.playthrough import StepClock

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from sitroom.config import load_settings
-from sitroom.engine import Engine
+from sitroom.services.identity import Identity
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
-from sitroom.web.identity import Identity
 from tests.support.packages import two_parties
 from tests.support.server import running_server
 

@@ -11,7 +11,7 @@ from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.state import DecisionStatus, InjectStatus, RunStatus
-from sitroom.engine import Engine
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.packages import SECRET_MARKERS, two_parties
 

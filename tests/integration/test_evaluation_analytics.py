@@ -10,10 +10,10 @@ import pytest
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import DecisionStatus, RunState, fold
-from sitroom.engine import Engine, to_recorded
 from sitroom.evaluation import analytics
 from sitroom.package.load import load_text
 from sitroom.package.model import Package
+from sitroom.services.runs import Engine, to_recorded
 from sitroom.storage.factory import open_recorder
 from tests.support.packages import TWO_PARTIES
 

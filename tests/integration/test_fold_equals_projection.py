@@ -12,7 +12,7 @@ from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.state import fold
-from sitroom.engine import Engine, to_recorded
+from sitroom.services.runs import Engine, to_recorded
 from sitroom.storage.factory import open_recorder
 from tests.support.packages import two_parties
 

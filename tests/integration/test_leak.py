@@ -12,7 +12,7 @@ import pytest
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
-from sitroom.engine import Engine
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.packages import TWO_PARTIES
 from tests.support.server import create_admin, join, running_server, sign_in

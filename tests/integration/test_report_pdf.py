@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from sitroom.conduct import commands as cmd
-from sitroom.engine import to_recorded
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.reports.build import build_report
 from sitroom.reports.model import Report
 from sitroom.reports.pdf import render_pdf
+from sitroom.services.runs import to_recorded
 from tests.support.playthrough import played_example
 
 pytestmark = [

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sitroom.cli import app
+from sitroom.cli.main import app
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
-from sitroom.engine import Engine
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.packages import TWO_PARTIES
 
@@ -125,7 +125,7 @@ def test_account_and_api_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     raw = made.stdout.strip().splitlines()[-1]
     assert raw.startswith("srt_")
     from sitroom.config import load_settings
-    from sitroom.web.identity import Identity
+    from sitroom.services.identity import Identity
 
     settings = load_settings()
     identity = Identity.open(settings.effective_database_url, settings)

@@ -35,7 +35,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from sitroom.web.identity import Identity
+    from sitroom.services.identity import Identity
 
     data_dir = tmp_path_factory.mktemp("series-api")
     create_admin(data_dir, PASSWORD, "admin")

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from sitroom.cli import app
+from sitroom.cli.main import app
 from sitroom.conduct import commands as cmd
-from sitroom.engine import Engine
 from sitroom.package.examples import example_path
 from sitroom.package.model import Series
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock, example_package, play
 

@@ -18,9 +18,7 @@ import pytest
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
-from sitroom.engine import Engine
 from sitroom.improvement import commands as ic
-from sitroom.improvement.service import SeriesService, stream_id
 from sitroom.improvement.state import RUN_EVIDENCE, SeriesState, Status
 from sitroom.improvement.trends import SEVERITY, due_soon, overdue, trends
 from sitroom.package.dump import write_package
@@ -28,6 +26,8 @@ from sitroom.package.examples import example_path
 from sitroom.package.load import load_package
 from sitroom.package.model import Package, Series
 from sitroom.reports.model import Report
+from sitroom.services.runs import Engine
+from sitroom.services.series import SeriesService, stream_id
 from sitroom.storage.factory import open_recorder
 from sitroom.storage.recorder import Recorder, verify_chain
 from tests.support.playthrough import Played, StepClock, example_package, play

@@ -13,9 +13,9 @@ from openpyxl import Workbook, load_workbook
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.improvement import commands as ic
-from sitroom.improvement.service import SeriesService
 from sitroom.improvement.state import Status
 from sitroom.improvement.xlsx import COLUMNS, SHEET, UnreadableWorkbook
+from sitroom.services.series import SeriesService
 from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock
 

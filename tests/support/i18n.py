@@ -25,7 +25,7 @@ def web_messages() -> dict[str, str]:
             for msgid in message if isinstance(message, tuple) else (message,):
                 if msgid:
                     found.setdefault(msgid, f"{path.relative_to(WEB)}:{line}")
-    for path in sorted(WEB.glob("*.py")):
+    for path in sorted(WEB.rglob("*.py")):
         for line, message, _comments, _context in extract_from_file(
             "python", str(path), keywords=KEYWORDS
         ):

@@ -23,10 +23,10 @@ from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.visibility import can_see_inject, can_see_poll, can_see_question
-from sitroom.engine import Engine
 from sitroom.package.examples import example_path
 from sitroom.package.load import load_package
 from sitroom.package.model import InjectType, Package
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 
 RATING_CYCLE = ("P", "S", "M", "U", "S", "P")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sitroom.conduct import commands as cmd
 from sitroom.config import load_settings
-from sitroom.engine import Engine
 from sitroom.package.model import Package, Series
+from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock, example_package, play
 

@@ -102,7 +102,7 @@ def join(base: str, code: str, timeout: float = 30.0) -> httpx.Client:
 
 def create_admin(data_dir: Path, password: str, username: str = "admin") -> None:
     """Create an admin account in the database under ``data_dir`` (before serving it)."""
-    from sitroom.web.identity import Identity
+    from sitroom.services.identity import Identity
 
     settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
     identity = Identity.open(settings.effective_database_url, settings)

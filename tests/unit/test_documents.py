@@ -14,17 +14,17 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from sitroom.package import documents
-from sitroom.package.documents import (
+from sitroom.package.marking import EXERCISE_MARK, exercise_banner
+from sitroom.package.model import Marking, Package
+from sitroom.package.redact import is_control_field, player_safe
+from sitroom.reports import documents
+from sitroom.reports.documents import (
     DocumentKind,
     build_view,
     css_string,
     load_translations,
     render_document,
 )
-from sitroom.package.marking import EXERCISE_MARK, exercise_banner
-from sitroom.package.model import Marking, Package
-from sitroom.package.redact import is_control_field, player_safe
 from tests.unit.package_factory import make_package, package_data
 
 SITMAN, HANDBOOK = DocumentKind.SITMAN, DocumentKind.HANDBOOK
@@ -373,11 +373,13 @@ def test_language_without_catalog_uses_english_headings() -> None:
 
 
 def _extracted_messages() -> set[str]:
-    method_map = [
-        ("package/templates/**.html", "jinja2.ext:babel_extract"),
-        ("package/documents.py", "python"),
+    templates = [
+        f"reports/templates/{name}.html"
+        for name in ("appendix", "document", "evaluation", "module", "msel")
     ]
-    options = {"package/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [(t, "jinja2.ext:babel_extract") for t in templates]
+    method_map.append(("reports/documents.py", "python"))
+    options = {t: {"extensions": "jinja2.ext.i18n"} for t in templates}
     return {
         message
         for _file, _line, message, _comments, _context in extract_from_dir(SRC, method_map, options)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from sitroom.package import mselgrid
-from sitroom.package.msel import ImportReport, import_msel
+from sitroom.package.msel import grid as mselgrid
+from sitroom.package.msel.importer import ImportReport, import_msel
 
 HEADER = ["MSEL #", "Time", "To", "Subject", "Description"]
 ROWS = [

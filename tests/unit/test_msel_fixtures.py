@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sitroom.package.model import DeliveryMethod, Inject, Package
-from sitroom.package.msel import ImportReport, import_msel
+from sitroom.package.msel.importer import ImportReport, import_msel
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "msel"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from sitroom.package.msel import ImportReport, import_msel
+from sitroom.package.msel.importer import ImportReport, import_msel
 
 _WORDS = st.sampled_from(
     [

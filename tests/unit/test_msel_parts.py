@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from sitroom.package.model import DeliveryMethod, InjectType, Team
-from sitroom.package.mselcells import (
+from sitroom.package.msel.cells import (
     action_lines,
     actions,
     cell_text,
@@ -15,8 +15,8 @@ from sitroom.package.mselcells import (
     delivery_method,
     inject_type,
 )
-from sitroom.package.mselcsv import parse_csv, sniff_delimiter
-from sitroom.package.mselheaders import (
+from sitroom.package.msel.csvfile import parse_csv, sniff_delimiter
+from sitroom.package.msel.headers import (
     excluded_sheet,
     find_header,
     map_columns,
@@ -25,9 +25,9 @@ from sitroom.package.mselheaders import (
     parse_field,
     split_language,
 )
-from sitroom.package.mselsections import first_label, row_kind
-from sitroom.package.mselteams import Recipients, slugify
-from sitroom.package.mseltime import TimeParts, combine, read_time_cell, read_time_text
+from sitroom.package.msel.sections import first_label, row_kind
+from sitroom.package.msel.teams import Recipients, slugify
+from sitroom.package.msel.times import TimeParts, combine, read_time_cell, read_time_text
 from sitroom.package.timeforms import parse_calendar_date, parse_clock, parse_day_number
 
 EPOCH = datetime(1899, 12, 30)

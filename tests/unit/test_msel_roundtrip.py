@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sitroom.package.load import load_text
 from sitroom.package.model import DeliveryMethod, InjectType, Package, TeamKind
 from sitroom.package.msel import export_msel, import_msel
-from sitroom.package.mselteams import ALL_WORDS
+from sitroom.package.msel.teams import ALL_WORDS
 
 HAND_MADE = """
 exercise:

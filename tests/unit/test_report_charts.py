@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from sitroom.engine import Engine, to_recorded
 from sitroom.reports.build import build_report
 from sitroom.reports.charts import CHART_NAMES, chart_title, render_chart, render_charts
 from sitroom.reports.model import ReportModel
+from sitroom.services.runs import Engine, to_recorded
 from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock, example_package, play
 

@@ -21,7 +21,6 @@ from docx.table import Table
 
 from scripts.make_aar_template import _text_parts, make_template
 from sitroom.conduct import commands as cmd
-from sitroom.engine import to_recorded
 from sitroom.package.model import Package
 from sitroom.reports.build import build_report
 from sitroom.reports.docx import (
@@ -34,6 +33,7 @@ from sitroom.reports.docx import (
     report_context,
 )
 from sitroom.reports.model import IP_COLUMNS, Report
+from sitroom.services.runs import to_recorded
 from tests.support.playthrough import Played, played_example
 
 RUN = "allied-docx"

@@ -16,7 +16,6 @@ from html.parser import HTMLParser
 import pytest
 
 from sitroom.conduct import commands as cmd
-from sitroom.engine import to_recorded
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.reports.build import build_report
 from sitroom.reports.html import (
@@ -29,6 +28,7 @@ from sitroom.reports.html import (
 )
 from sitroom.reports.i18n import IP_HEADERS, report_translations
 from sitroom.reports.model import IP_COLUMNS, EvidenceItem, Report, RetestRow
+from sitroom.services.runs import to_recorded
 from tests.support.playthrough import played_example
 
 RUN = "allied-html"

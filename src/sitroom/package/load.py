@@ -20,31 +20,12 @@ from yaml.constructor import SafeConstructor
 
 from sitroom.package.model import Package
 from sitroom.package.problems import Problem, Severity
+from sitroom.package.sourcemap import Path_, SourceMap
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 2_000_000
 PACKAGE_FILE = "exercise.yaml"
 DOCUMENTS_DIR = "documents"
-
-Path_ = tuple[str | int, ...]
-
-
-@dataclass
-class SourceMap:
-    """Where each value of the document was written: path → (line, column), 1-based."""
-
-    file: str
-    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-
-    def find(self, path: Path_) -> tuple[int | None, int | None]:
-        """The position of ``path``, or of its nearest written ancestor."""
-        probe = tuple(path)
-        while True:
-            if probe in self.positions:
-                return self.positions[probe]
-            if not probe:
-                return None, None
-            probe = probe[:-1]
 
 
 @dataclass

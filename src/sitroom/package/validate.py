@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from sitroom.package.capabilities import library_names, load_library
-from sitroom.package.load import SourceMap
 from sitroom.package.model import Inject, Marking, Package, TeamKind
 from sitroom.package.problems import Problem, Severity
+from sitroom.package.sourcemap import SourceMap
 
 P = tuple[str | int, ...]
 

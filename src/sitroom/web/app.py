@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,22 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sitroom import __version__
 from sitroom.conduct.run import Rejected
 from sitroom.config import Settings, load_settings
-from sitroom.engine import RunNotFound
+from sitroom.services.runs import RunNotFound
 from sitroom.web.deps import ApiError
 
 log = logging.getLogger("sitroom.web")
 STATIC = Path(__file__).parent / "static"
-AUDIENCE_ROUTERS = (
-    "play",
-    "display",
-    "console",
-    "evaluate",
-    "design",
-    "feedback",
-    "report",
-    "series",
-)
-"""Page routers, one per audience, included when present."""
 
 
 async def _scheduler(app: FastAPI) -> None:
@@ -58,14 +46,19 @@ def _errors(status: int, errors: list[dict[str, Any]], **extra: Any) -> JSONResp
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A sitroom application. Services are built in the lifespan, not here."""
     from sitroom.bootstrap import build_services
-    from sitroom.web import api, pages, session
-    from sitroom.web.pages import NotSignedIn, PageError
+    from sitroom.web.api import runs as api_runs
+    from sitroom.web.api import session as api_session
+    from sitroom.web.frames import FrameCache
+    from sitroom.web.pages import console, design, display, evaluate, feedback, home, play, report
+    from sitroom.web.pages import series as series_pages
+    from sitroom.web.pages.home import NotSignedIn, PageError
     from sitroom.web.render import page, ui_language
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = await run_in_threadpool(build_services, settings or load_settings())
         app.state.services = svc
+        app.state.frames = FrameCache(svc.engine)
         await svc.broker.start()
         scheduler = asyncio.create_task(_scheduler(app))
         try:
@@ -122,16 +115,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             request, "error.html", ui_language(request), status_code=exc.status, message=exc.message
         )
 
-    app.include_router(api.router)
-    app.include_router(session.router)
-    app.include_router(pages.router)
-    for name in AUDIENCE_ROUTERS:
-        try:
-            module = importlib.import_module(f"sitroom.web.{name}")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"sitroom.web.{name}":
-                raise
-            continue
-        app.include_router(module.router)
+    for router in (
+        api_runs.router,
+        api_session.router,
+        home.router,
+        play.router,
+        display.router,
+        console.router,
+        evaluate.router,
+        design.router,
+        feedback.router,
+        report.router,
+        series_pages.router,
+    ):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

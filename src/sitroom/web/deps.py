@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from sitroom.conduct.principal import Principal
+from sitroom.services.identity import Viewer as Viewer
 
 if TYPE_CHECKING:
     from sitroom.bootstrap import Services as Services
@@ -29,17 +28,6 @@ class ApiError(Exception):
         self.message = message
         self.field = field
         self.extra = extra
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The principal behind a request; invitation principals are bound to one run."""
-
-    principal: Principal
-    run_id: str | None = None
-    language: str = "en"
-    session: str | None = field(default=None, repr=False)
-    invitation: str | None = None
 
 
 def services(request: Request) -> Services:

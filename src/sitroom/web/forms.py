@@ -24,7 +24,7 @@ from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.run import Rejected
 from sitroom.web.deps import CSRF_HEADER, Viewer, optional_viewer, services
-from sitroom.web.pages import NotSignedIn, PageError
+from sitroom.web.pages.home import NotSignedIn, PageError
 from sitroom.web.render import N_, page, ui_language, ui_translations
 
 KEY_FIELD = "key"

@@ -12,9 +12,8 @@ from collections import OrderedDict
 from threading import Lock
 
 from sitroom.conduct.principal import Principal
-from sitroom.engine import Engine
 from sitroom.realtime.sse import Frame
-from sitroom.storage.recorder import StoredEvent
+from sitroom.services.runs import Engine, StoredEvent
 
 SHAREABLE = frozenset(
     {

@@ -1,0 +1,802 @@
+"""Exercise documents rendered as standalone HTML: the Situation Manual and the C/E Handbook.
+
+The Situation Manual (SitMan) is for every participant, so it is built only from
+``player_safe(package)``: controller-only fields and contingency injects are gone before any
+rendering starts, and no template choice can bring them back. The Controller/Evaluator
+Handbook adds, from the full package, the facilitator notes, the MSEL of each module, the
+contingency injects and the Exercise Evaluation Guide outline.
+
+Package texts are shown in the requested language, falling back to the exercise's other
+languages. The documents' own words (headings, labels, guidance) go through gettext, with
+catalogs read from ``sitroom/locale/<lang>/LC_MESSAGES/messages.mo`` (or ``.po``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gettext
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_interval
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from markupsafe import Markup
+
+from sitroom.package.capabilities import load_library
+from sitroom.package.markdown import render_markdown
+from sitroom.package.marking import EXERCISE_MARK, exercise_banner
+from sitroom.package.model import (
+    Capability,
+    DeliveryMethod,
+    ExerciseType,
+    Inject,
+    InjectType,
+    MissionArea,
+    Module,
+    Objective,
+    Package,
+    Team,
+    TeamKind,
+    text_in,
+)
+from sitroom.package.redact import player_safe
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+"""Where the message catalogs live: ``<lang>/LC_MESSAGES/messages.po`` and ``.mo``."""
+DOMAIN = "messages"
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+# Markdown under a module's <h2> and its <h3> subsections starts at <h4>.
+MARKDOWN_HEADING_OFFSET = 3
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated later, where it is shown."""
+    return message
+
+
+class DocumentKind(StrEnum):
+    """The documents that can be rendered from a package."""
+
+    SITMAN = "sitman"
+    HANDBOOK = "handbook"
+
+
+DOCUMENT_TITLES = {
+    DocumentKind.SITMAN: N_("Situation Manual"),
+    DocumentKind.HANDBOOK: N_("Controller/Evaluator Handbook"),
+}
+HANDBOOK_NOTICE = N_("CONTROLLER/EVALUATOR USE ONLY — do not share with players")
+MISSION_AREAS = {
+    MissionArea.PREVENTION: N_("Prevention"),
+    MissionArea.PROTECTION: N_("Protection"),
+    MissionArea.MITIGATION: N_("Mitigation"),
+    MissionArea.RESPONSE: N_("Response"),
+    MissionArea.RECOVERY: N_("Recovery"),
+}
+TEAM_KINDS = {
+    TeamKind.PLAYERS: N_("Players"),
+    TeamKind.CONTROL: N_("Control"),
+    TeamKind.SIMULATION: N_("Simulation"),
+    TeamKind.EVALUATORS: N_("Evaluators"),
+    TeamKind.OBSERVERS: N_("Observers"),
+}
+INJECT_TYPES = {
+    InjectType.STANDARD: N_("Standard"),
+    InjectType.CONTINGENCY: N_("Contingency"),
+    InjectType.ADAPTIVE: N_("Adaptive"),
+}
+DELIVERY_METHODS = {
+    DeliveryMethod.SITROOM: N_("sitroom"),
+    DeliveryMethod.EMAIL: N_("Email"),
+    DeliveryMethod.PHONE: N_("Phone"),
+    DeliveryMethod.RADIO: N_("Radio"),
+    DeliveryMethod.VIDEO: N_("Video"),
+    DeliveryMethod.DOCUMENT: N_("Document"),
+    DeliveryMethod.BRIEFING: N_("Briefing"),
+    DeliveryMethod.IN_PERSON: N_("In person"),
+    DeliveryMethod.MEDIA: N_("Media"),
+    DeliveryMethod.SOCIAL_MEDIA: N_("Social media"),
+    DeliveryMethod.OTHER: N_("Other"),
+}
+EXERCISE_TYPES = {
+    ExerciseType.TABLETOP: N_("Tabletop exercise"),
+    ExerciseType.SEMINAR: N_("Seminar"),
+    ExerciseType.WORKSHOP: N_("Workshop"),
+    ExerciseType.GAME: N_("Game"),
+}
+
+
+# -- translations ------------------------------------------------------------------------
+
+
+def _locale_candidates(lang: str) -> list[str]:
+    """``fr-CA`` → ``['fr_CA', 'fr']``: the specific catalog first, then the base language."""
+    specific = lang.replace("-", "_")
+    base = specific.split("_", 1)[0]
+    return [specific] if specific == base else [specific, base]
+
+
+def load_domain(domain: str, lang: str, locale_dir: Path | None = None) -> gettext.NullTranslations:
+    """The ``domain`` catalog for ``lang``, or a null catalog (English) when there is none.
+
+    A compiled ``.mo`` is used unless the ``.po`` beside it is newer, in which case the
+    ``.po`` is compiled in memory, so an edited catalog shows without a build step.
+    """
+    for candidate in _locale_candidates(lang):
+        folder = (locale_dir or LOCALE_DIR) / candidate / "LC_MESSAGES"
+        mo, po = folder / f"{domain}.mo", folder / f"{domain}.po"
+        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
+            with mo.open("rb") as handle:
+                return Translations(handle, domain=domain)
+        if po.is_file():
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=candidate, domain=domain)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            return Translations(buffer, domain=domain)
+    return gettext.NullTranslations()
+
+
+@cache
+def load_translations(lang: str) -> gettext.NullTranslations:
+    """The documents' message catalog for ``lang`` (English when there is none)."""
+    return load_domain(DOMAIN, lang)
+
+
+def _babel_locale(lang: str) -> Locale:
+    for candidate in _locale_candidates(lang):
+        try:
+            return Locale.parse(candidate)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return Locale.parse("en")
+
+
+# -- what the templates receive ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    """One row of the Exercise Overview table: plain text, a list, or rendered Markdown."""
+
+    label: str
+    text: str = ""
+    items: tuple[str, ...] = ()
+    html: Markup | None = None
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectiveView:
+    """An exercise objective with the names of its core capabilities."""
+
+    number: int
+    text: str
+    capabilities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleView:
+    """A participant role (players, observers, …) and the teams that fill it."""
+
+    name: str
+    description: str
+    teams: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Discussion questions for one audience: everyone, or some teams or parties."""
+
+    audience: str
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InjectView:
+    """One MSEL row (handbook only)."""
+
+    number: str
+    anchor: str
+    banner: str
+    scenario_time: str
+    offset: str
+    sender: str
+    recipients: str
+    delivery: str
+    type: str
+    contingency: bool
+    contingency_for: str
+    backs_up_subject: str
+    subject: str
+    content: Markup
+    attachments: tuple[str, ...]
+    expected_actions: tuple[str, ...]
+    objectives: tuple[str, ...]
+    tasks: tuple[str, ...]
+    clauses: tuple[str, ...]
+    controller: str
+    notes: Markup
+
+
+@dataclass(frozen=True)
+class PollView:
+    """A poll asked during a module (handbook only)."""
+
+    question: str
+    options: tuple[str, ...]
+    multiple: bool
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    """One module: its scenario segment, issues, questions and, for control, its MSEL."""
+
+    number: int
+    anchor: str
+    title: str
+    span: str
+    duration: str
+    starts_at: str
+    narrative: Markup
+    key_issues: tuple[str, ...]
+    question_groups: tuple[QuestionGroup, ...]
+    facilitator_notes: Markup
+    injects: tuple[InjectView, ...]
+    contingencies: tuple[InjectView, ...]
+    polls: tuple[PollView, ...]
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A critical task with the text of the clause it comes from."""
+
+    id: str
+    text: str
+    source: str
+    source_text: str
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """A capability target and its critical tasks."""
+
+    capability: str
+    text: str
+    tasks: tuple[TaskView, ...]
+
+
+@dataclass(frozen=True)
+class EvaluationObjective:
+    """One objective of the Exercise Evaluation Guide outline."""
+
+    number: int
+    text: str
+    capabilities: tuple[str, ...]
+    targets: tuple[TargetView, ...]
+
+
+@dataclass(frozen=True)
+class ClauseView:
+    """A clause of a reference document."""
+
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReferenceView:
+    """A reference document (guidelines, plan, procedure) with its clauses."""
+
+    title: str
+    short_title: str
+    clauses: tuple[ClauseView, ...]
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """A participating party and its code."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """A team or cell, its role and its party."""
+
+    name: str
+    kind: str
+    party: str
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """Everything a document template shows, already in the chosen language."""
+
+    kind: DocumentKind
+    lang: str
+    document_title: str
+    exercise_title: str
+    series: str
+    exercise_type: str
+    dates: str
+    venue: str
+    sponsor: str
+    banner: str
+    exercise_mark: str
+    notice: str
+    overview: tuple[OverviewRow, ...]
+    objectives: tuple[ObjectiveView, ...]
+    roles: tuple[RoleView, ...]
+    modules: tuple[ModuleView, ...]
+    assumptions: tuple[str, ...]
+    artificialities: tuple[str, ...]
+    parties: tuple[PartyView, ...]
+    teams: tuple[TeamView, ...]
+    references: tuple[ReferenceView, ...]
+    evaluation: tuple[EvaluationObjective, ...] = field(default=())
+
+    @property
+    def handbook(self) -> bool:
+        """True for the Controller/Evaluator Handbook."""
+        return self.kind == DocumentKind.HANDBOOK
+
+
+# -- formatting --------------------------------------------------------------------------
+
+
+def format_duration(value: timedelta | None, gettext_: gettext.NullTranslations) -> str:
+    """A duration in hours and minutes, e.g. ``1 h 30 min``; empty for none."""
+    if value is None:
+        return ""
+    minutes = round(value.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    _ = gettext_.gettext
+    if hours and minutes:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if hours:
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+def format_offset(value: timedelta | None) -> str:
+    """An offset from the start of a module as ``+H:MM``; empty for none."""
+    if value is None:
+        return ""
+    minutes = round(value.total_seconds() / 60)
+    return f"+{minutes // 60}:{minutes % 60:02d}"
+
+
+def format_scenario_time(value: datetime | None) -> str:
+    """A scenario time as ``2027-03-04 09:00``, with ``UTC`` or the offset when it has a zone."""
+    if value is None:
+        return ""
+    text = value.strftime("%Y-%m-%d %H:%M")
+    offset = value.utcoffset()
+    if offset is None:
+        return text
+    if offset == timedelta(0):
+        return f"{text} UTC"
+    sign = "+" if offset >= timedelta(0) else "-"
+    minutes = abs(round(offset.total_seconds() / 60))
+    return f"{text} {sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_span(start: datetime | None, end: datetime | None) -> str:
+    """A scenario time span, ``start – end``; either side may be missing."""
+    first, last = format_scenario_time(start), format_scenario_time(end)
+    if first and last:
+        return f"{first} – {last}"
+    return first or last
+
+
+def format_dates(start: date, end: date | None, locale: Locale) -> str:
+    """The exercise dates in the document's language, e.g. ``Mar 4 – 6, 2027``."""
+    if end is None or end == start:
+        return str(format_date(start, "long", locale=locale))
+    return str(format_interval(start, end, "yMMMd", locale=locale))
+
+
+# -- building the view -------------------------------------------------------------------
+
+
+class _Builder:
+    """Turn a package into a ``DocumentView`` in one language."""
+
+    def __init__(self, package: Package, kind: DocumentKind, lang: str) -> None:
+        self.package = package
+        self.kind = kind
+        self.lang = lang
+        self.fallbacks = tuple(c for c in package.exercise.languages if c != lang)
+        self.translations = load_translations(lang)
+        self.locale = _babel_locale(lang)
+        self.capabilities = self._capability_library()
+        self.objective_numbers = {o.id: n for n, o in enumerate(package.objectives, start=1)}
+        self.team_names = {t.id: self.t(t.name) or t.id for t in package.teams}
+        self.party_names = {p.id: self.t(p.name) or p.id for p in package.parties}
+
+    # helpers
+
+    def _(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def t(self, text: dict[str, str] | None) -> str:
+        return text_in(text, self.lang, self.fallbacks)
+
+    def md(self, text: dict[str, str] | None, offset: int = MARKDOWN_HEADING_OFFSET) -> Markup:
+        return Markup(render_markdown(self.t(text), heading_offset=offset))
+
+    def _capability_library(self) -> dict[str, Capability]:
+        library: dict[str, Capability] = {}
+        name = self.package.exercise.capability_library
+        if name:
+            with contextlib.suppress(KeyError):  # unknown library: validation reports it
+                library.update(load_library(name))
+        library.update({c.id: c for c in self.package.capabilities})
+        return library
+
+    def capability_name(self, capability_id: str) -> str:
+        capability = self.capabilities.get(capability_id)
+        return self.t(capability.name) if capability else capability_id
+
+    def objective_capabilities(self, objective: Objective) -> tuple[str, ...]:
+        """Names of an objective's capabilities: those listed, then those of its targets."""
+        ids = [*objective.capabilities, *(t.capability for t in objective.targets)]
+        return tuple(self.capability_name(c) for c in dict.fromkeys(ids))
+
+    def objective_label(self, objective_id: str) -> str:
+        number = self.objective_numbers.get(objective_id)
+        if number is None:
+            return objective_id
+        return self._("Objective %(number)s") % {"number": number}
+
+    def clause_label(self, ref: str) -> str:
+        reference_id, _sep, clause_id = ref.partition("/")
+        reference = next((r for r in self.package.references if r.id == reference_id), None)
+        if reference is None:
+            return ref
+        return f"{reference.short_title or self.t(reference.title)} {clause_id}".strip()
+
+    # sections
+
+    def build(self) -> DocumentView:
+        package, exercise = self.package, self.package.exercise
+        dates = (
+            format_dates(exercise.dates.start, exercise.dates.end, self.locale)
+            if exercise.dates
+            else ""
+        )
+        handbook = self.kind == DocumentKind.HANDBOOK
+        return DocumentView(
+            kind=self.kind,
+            lang=self.lang,
+            document_title=self._(DOCUMENT_TITLES[self.kind]),
+            exercise_title=self.t(exercise.title) or exercise.id,
+            series=(f"{exercise.series.id} {exercise.series.edition}" if exercise.series else ""),
+            exercise_type=self._(EXERCISE_TYPES[exercise.type]),
+            dates=dates,
+            venue=exercise.venue or "",
+            sponsor=exercise.sponsor or "",
+            banner=exercise_banner(exercise.default_marking, package),
+            exercise_mark=EXERCISE_MARK,
+            notice=self._(HANDBOOK_NOTICE) if handbook else "",
+            overview=self._overview(dates),
+            objectives=self._objectives(),
+            roles=self._roles(),
+            modules=self._modules(),
+            assumptions=tuple(self.t(a) for a in package.assumptions),
+            artificialities=tuple(self.t(a) for a in package.artificialities),
+            parties=tuple(PartyView(p.code, self.party_names[p.id]) for p in package.parties),
+            teams=tuple(self._team(t) for t in package.teams),
+            references=self._references(),
+            evaluation=self._evaluation() if handbook else (),
+        )
+
+    def _used_capabilities(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for objective in self.package.objectives:
+            for capability_id in objective.capabilities:
+                seen.setdefault(capability_id)
+            for target in objective.targets:
+                seen.setdefault(target.capability)
+        return list(seen)
+
+    def _overview(self, dates: str) -> tuple[OverviewRow, ...]:
+        exercise, _ = self.package.exercise, self._
+        contacts = tuple(
+            ", ".join(
+                part
+                for part in (poc.name, poc.role, poc.organization, poc.email, poc.phone)
+                if part
+            )
+            for poc in exercise.points_of_contact
+        )
+        organizations = exercise.participating_organizations or tuple(
+            self.party_names[p.id] for p in self.package.parties
+        )
+        scenario = self.md(exercise.scenario, offset=2)  # in a table under an <h2>
+        return (
+            OverviewRow(_("Exercise Name"), text=self.t(exercise.title) or exercise.id),
+            OverviewRow(_("Exercise Dates"), text=dates),
+            OverviewRow(_("Scope"), text=self.t(exercise.scope)),
+            OverviewRow(
+                _("Mission Area(s)"),
+                items=tuple(_(MISSION_AREAS[m]) for m in exercise.mission_areas),
+            ),
+            OverviewRow(
+                _("Core Capabilities"),
+                items=tuple(self.capability_name(c) for c in self._used_capabilities()),
+            ),
+            OverviewRow(
+                _("Objectives"),
+                items=tuple(self.t(o.text) for o in self.package.objectives),
+                ordered=True,
+            ),
+            OverviewRow(_("Threat or Hazard"), text=self.t(exercise.threat_or_hazard)),
+            OverviewRow(_("Scenario"), html=scenario or None),
+            OverviewRow(_("Sponsor"), text=exercise.sponsor or ""),
+            OverviewRow(_("Participating Organizations"), items=tuple(organizations)),
+            OverviewRow(_("Point of Contact"), items=contacts),
+        )
+
+    def _objectives(self) -> tuple[ObjectiveView, ...]:
+        return tuple(
+            ObjectiveView(number, self.t(o.text), self.objective_capabilities(o))
+            for number, o in enumerate(self.package.objectives, start=1)
+        )
+
+    def _roles(self) -> tuple[RoleView, ...]:
+        _ = self._
+
+        def teams(*kinds: TeamKind) -> tuple[str, ...]:
+            return tuple(self.team_label(t) for t in self.package.teams if t.kind in kinds)
+
+        return (
+            RoleView(
+                _("Players"),
+                _(
+                    "Players take part in the discussion from the standpoint of their real "
+                    "roles and responsibilities, and decide how their organization would act "
+                    "in the scenario."
+                ),
+                teams(TeamKind.PLAYERS),
+            ),
+            RoleView(
+                _("Observers"),
+                _(
+                    "Observers follow the discussion without taking part in it. They may "
+                    "support their organization's players, but they do not join the decisions."
+                ),
+                teams(TeamKind.OBSERVERS),
+            ),
+            RoleView(
+                _("Facilitators"),
+                _(
+                    "Facilitators lead the discussion: they present the scenario and its "
+                    "updates, keep the exercise on time, and help players raise and settle "
+                    "issues. Exercise control and simulation staff support them."
+                ),
+                teams(TeamKind.CONTROL, TeamKind.SIMULATION),
+            ),
+            RoleView(
+                _("Evaluators"),
+                _(
+                    "Evaluators watch and record the discussion against the exercise "
+                    "objectives and the evaluation guide. They do not take part in play."
+                ),
+                teams(TeamKind.EVALUATORS),
+            ),
+        )
+
+    def team_label(self, team: Team) -> str:
+        name = self.team_names[team.id]
+        if team.party and team.party in self.party_names:
+            party = self.package.party(team.party)
+            code = party.code if party else team.party
+            return f"{name} ({code})"
+        return name
+
+    def _team(self, team: Team) -> TeamView:
+        party = self.party_names.get(team.party, team.party) if team.party else ""
+        return TeamView(self.team_names[team.id], self._(TEAM_KINDS[team.kind]), party or "")
+
+    def _modules(self) -> tuple[ModuleView, ...]:
+        views = []
+        elapsed = timedelta(0)
+        known_durations = True
+        for number, module in enumerate(self.package.modules, start=1):
+            starts_at = format_offset(elapsed) if known_durations else ""
+            views.append(self._module(number, module, starts_at))
+            if module.duration is None:
+                known_durations = False
+            else:
+                elapsed += module.duration
+        return tuple(views)
+
+    def _module(self, number: int, module: Module, starts_at: str) -> ModuleView:
+        handbook = self.kind == DocumentKind.HANDBOOK
+        injects = tuple(self._inject(i) for i in module.injects) if handbook else ()
+        return ModuleView(
+            number=number,
+            anchor=f"module-{number}",
+            title=self.t(module.title),
+            span=format_span(module.start, module.end),
+            duration=format_duration(module.duration, self.translations),
+            starts_at=starts_at,
+            narrative=self.md(module.narrative),
+            key_issues=tuple(self.t(k) for k in module.key_issues),
+            question_groups=self._question_groups(module),
+            facilitator_notes=self.md(module.facilitator_notes) if handbook else Markup(""),
+            injects=injects,
+            contingencies=tuple(i for i in injects if i.contingency),
+            polls=tuple(
+                PollView(self.t(p.question), tuple(self.t(o.text) for o in p.options), p.multiple)
+                for p in module.polls
+            )
+            if handbook
+            else (),
+        )
+
+    def _question_groups(self, module: Module) -> tuple[QuestionGroup, ...]:
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {((), ()): []}
+        for question in module.questions:
+            groups.setdefault((question.teams, question.parties), []).append(self.t(question.text))
+        result = []
+        for (teams, parties), questions in groups.items():
+            if not questions:
+                continue
+            if not teams and not parties:
+                audience = self._("All participants")
+            else:
+                names = [self.team_names.get(t, t) for t in teams]
+                names += [self.party_names.get(p, p) for p in parties]
+                audience = ", ".join(names)
+            result.append(QuestionGroup(audience, tuple(questions)))
+        return tuple(result)
+
+    def _inject(self, inject: Inject) -> InjectView:
+        package = self.package
+        if inject.to:
+            recipients = ", ".join(self.team_names.get(t, t) for t in inject.to)
+        else:
+            recipients = self._("All player teams")
+        backed_up = package.inject(inject.contingency_for) if inject.contingency_for else None
+        return InjectView(
+            number=inject.number,
+            anchor=f"inject-{inject.number}",
+            banner=exercise_banner(package.marking_of(inject), package),
+            scenario_time=format_scenario_time(inject.scenario_time),
+            offset=format_offset(inject.offset),
+            sender=inject.from_ or "",
+            recipients=recipients,
+            delivery=self._(DELIVERY_METHODS[inject.delivery]),
+            type=self._(INJECT_TYPES[inject.type]),
+            contingency=inject.type == InjectType.CONTINGENCY,
+            contingency_for=inject.contingency_for or "",
+            backs_up_subject=self.t(backed_up.title) if backed_up else "",
+            subject=self.t(inject.title),
+            content=self.md(inject.content),
+            attachments=tuple(self.t(a.title) or a.path for a in inject.attachments),
+            expected_actions=tuple(self.t(a) for a in inject.expected_actions),
+            objectives=tuple(self.objective_label(o) for o in inject.objectives),
+            tasks=inject.tasks,
+            clauses=tuple(self.clause_label(c) for c in inject.clauses),
+            controller=inject.controller or "",
+            notes=self.md(inject.notes),
+        )
+
+    def _references(self) -> tuple[ReferenceView, ...]:
+        return tuple(
+            ReferenceView(
+                title=self.t(r.title),
+                short_title=r.short_title or "",
+                clauses=tuple(ClauseView(c.id, self.t(c.title), self.t(c.text)) for c in r.clauses),
+            )
+            for r in self.package.references
+        )
+
+    def _evaluation(self) -> tuple[EvaluationObjective, ...]:
+        views = []
+        for number, objective in enumerate(self.package.objectives, start=1):
+            targets = []
+            for target in objective.targets:
+                tasks = []
+                for task in target.tasks:
+                    clause = self.package.clause(task.source) if task.source else None
+                    source = self.clause_label(task.source) if task.source else ""
+                    if clause and clause.title:
+                        source = f"{source} — {self.t(clause.title)}"
+                    tasks.append(
+                        TaskView(
+                            task.id,
+                            self.t(task.text),
+                            source,
+                            self.t(clause.text) if clause else "",
+                        )
+                    )
+                targets.append(
+                    TargetView(
+                        self.capability_name(target.capability), self.t(target.text), tuple(tasks)
+                    )
+                )
+            views.append(
+                EvaluationObjective(
+                    number=number,
+                    text=self.t(objective.text),
+                    capabilities=self.objective_capabilities(objective),
+                    targets=tuple(targets),
+                )
+            )
+        return tuple(views)
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+def css_string(value: str) -> Markup:
+    """``value`` as a quoted CSS string, every character but letters, digits and spaces escaped.
+
+    Banners go into ``@page`` margin boxes inside ``<style>``, where HTML escaping does not
+    apply; hex escapes keep any text (``</style>``, quotes, backslashes) inert there.
+    """
+    # A space after a hex escape ends it and is consumed, so the next character is safe.
+    escaped = "".join(
+        char if (char.isascii() and char.isalnum()) or char == " " else f"\\{ord(char):06x} "
+        for char in value
+    )
+    return Markup(f'"{escaped}"')
+
+
+@cache
+def _environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("sitroom.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    translations = load_translations(lang)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translations.gettext, translations.ngettext, newstyle=True
+    )
+    env.filters["css_string"] = css_string
+    return env
+
+
+def document_language(package: Package, lang: str | None) -> str:
+    """The language to render in: ``lang`` if given, else the exercise's first language.
+
+    Raises ``ValueError`` if ``lang`` is not a language code such as ``ko`` or ``fr-CA``.
+    """
+    if lang is None:
+        return package.exercise.languages[0]
+    if not LANGUAGE_CODE.fullmatch(lang):
+        raise ValueError(f"'{lang}' is not a language code; use e.g. 'en', 'ko', 'fr-CA'")
+    return lang
+
+
+def build_view(package: Package, kind: DocumentKind, *, lang: str | None = None) -> DocumentView:
+    """What a document shows, in one language. The SitMan view sees only the player-safe package."""
+    source = player_safe(package) if kind == DocumentKind.SITMAN else package
+    return _Builder(source, kind, document_language(package, lang)).build()
+
+
+def render_document(package: Package, kind: DocumentKind, *, lang: str | None = None) -> str:
+    """The Situation Manual or the C/E Handbook of ``package`` as one standalone HTML page."""
+    view = build_view(package, kind, lang=lang)
+    template = _environment(view.lang).get_template("document.html")
+    return template.render(doc=view)

@@ -1,0 +1,157 @@
+"""Who is who: sign-in, invitations and sessions as the web and the CLI use them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sitroom.auth import AuthError, AuthService, build_auth, cookie_settings, open_auth_store
+from sitroom.auth.store import LANGUAGES, Invitation
+from sitroom.conduct.principal import Principal, Role
+from sitroom.config import Settings
+from sitroom.package.model import Package
+
+__all__ = ["LANGUAGES", "AuthError", "Identity", "Viewer", "cookie_settings"]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The principal behind a request; invitation principals are bound to one run."""
+
+    principal: Principal
+    run_id: str | None = None
+    language: str = "en"
+    session: str | None = field(default=None, repr=False)
+    invitation: str | None = None
+
+
+@dataclass
+class Identity:
+    """Sign-in, invitations and sessions for one database and one server secret."""
+
+    auth: AuthService
+    settings: Settings
+
+    @classmethod
+    def open(cls, url: str, settings: Settings) -> Identity:
+        """Open the auth store on the same database as the event log."""
+        store = open_auth_store(url)
+        ttl = timedelta(days=settings.invitation_days)
+        return cls(build_auth(store, settings.secret_key, invitation_ttl=ttl), settings)
+
+    def close(self) -> None:
+        self.auth.close()
+
+    # -- who is behind a request --------------------------------------------------------
+
+    def resolve(self, session: str | None, api_token: str | None) -> Viewer | None:
+        """The viewer for a session cookie or an API token, or None."""
+        signed = self.auth.identify(session, api_token)
+        if signed is None:
+            return None
+        return Viewer(
+            signed.principal, signed.run_id, signed.language, session, signed.invitation_id
+        )
+
+    def csrf_token(self, session: str) -> str:
+        """The CSRF token that writes with this session cookie must carry."""
+        return self.auth.csrf.csrf_token(session)
+
+    def still_valid(self, viewer: Viewer) -> bool:
+        """Re-checked on every SSE heartbeat: a revoked invitation ends the stream."""
+        if viewer.session is None:
+            return True
+        return self.auth.identify(viewer.session, None) is not None
+
+    # -- accounts -----------------------------------------------------------------------
+
+    def create_account(self, username: str, password: str, role: str, name: str) -> None:
+        """Create an admin or facilitator account; ValueError with the reason otherwise."""
+        try:
+            self.auth.accounts.create_account(username, name, password, Role(role))
+        except (AuthError, ValueError) as exc:
+            raise ValueError(getattr(exc, "message", str(exc))) from None
+
+    def has_accounts(self) -> bool:
+        return bool(self.auth.accounts.list_accounts())
+
+    def login(self, username: str, password: str, client: str) -> str:
+        """A new session token for a correct password; AuthError otherwise (rate-limited)."""
+        limiter = self.auth.login_limiter
+        limiter.check(client, field="password")
+        account = self.auth.accounts.authenticate(username, password)
+        if account is None:
+            limiter.record_failure(client)
+            raise AuthError("password", "unknown username or wrong password", reason="denied")
+        limiter.reset(client)
+        return self.auth.sessions.create(account)
+
+    def logout(self, session: str) -> None:
+        self.auth.sessions.end(session)
+
+    # -- invitations --------------------------------------------------------------------
+
+    def join_code(self, code: str, client: str) -> tuple[str, Invitation]:
+        """Redeem a join code: a session token and the invitation."""
+        invitation = self.auth.invitations.redeem_code(code, client=client)
+        return self.auth.sessions.create(invitation), invitation
+
+    def join_link(self, token: str) -> tuple[str, Invitation]:
+        """Redeem a signed invitation link: a session token and the invitation."""
+        invitation = self.auth.invitations.redeem_link(token)
+        return self.auth.sessions.create(invitation), invitation
+
+    def invite(
+        self,
+        run_id: str,
+        package: Package,
+        created_by: str,
+        *,
+        name: str,
+        role: str,
+        team: str | None = None,
+        party: str | None = None,
+        language: str = "en",
+    ) -> dict[str, Any]:
+        """Create an invitation; the link and join code are returned only now."""
+        invitation, token, code = self.auth.invitations.create_invitation(
+            run_id,
+            package,
+            name,
+            role,
+            team=team,
+            party=party,
+            language=language,
+            created_by=created_by,
+        )
+        return {
+            **self.describe(invitation),
+            "link": f"{self.settings.base_url}/join/{token}",
+            "code": code,
+        }
+
+    def invitations(self, run_id: str) -> list[dict[str, Any]]:
+        return [self.describe(i) for i in self.auth.invitations.list_invitations(run_id)]
+
+    def revoke(self, run_id: str, invitation_id: str) -> dict[str, Any]:
+        invitation = self.auth.invitations.get_invitation(invitation_id)
+        if invitation.run_id != run_id:
+            raise AuthError(
+                "invitation", f"no invitation '{invitation_id}' in this run", reason="unknown"
+            )
+        return self.describe(self.auth.invitations.revoke_invitation(invitation_id))
+
+    def describe(self, invitation: Invitation) -> dict[str, Any]:
+        return {
+            "id": invitation.id,
+            "run": invitation.run_id,
+            "name": invitation.display_name,
+            "role": str(invitation.role),
+            "team": invitation.team,
+            "party": invitation.party,
+            "language": invitation.language,
+            "principal": f"invite:{invitation.id}",
+            "expires_at": invitation.expires_at.isoformat(),
+            "revoked_at": invitation.revoked_at.isoformat() if invitation.revoked_at else None,
+        }

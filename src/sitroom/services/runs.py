@@ -1,0 +1,326 @@
+"""The run engine: load a run's state from the log, decide, append in one transaction, publish.
+
+This is where ``conduct`` (pure rules) meets ``storage`` (the log) and the broker. A run's
+state is cached per process and caught up from the log before every decision, so several
+worker processes can serve one run: a stale worker gets ``SequenceConflict``, catches up and
+decides again.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sitroom.conduct import commands as cmd
+from sitroom.conduct import events as ev
+from sitroom.conduct.principal import Principal, Role
+from sitroom.conduct.run import Context, Rejected, decide, due_injects
+from sitroom.conduct.state import Recorded, RunState, apply
+from sitroom.conduct.visibility import view_event
+from sitroom.package.model import Package, canonical_json
+from sitroom.reports.build import build_report
+from sitroom.reports.model import Report
+from sitroom.storage.recorder import (
+    NewEvent,
+    Recorder,
+    RunRecord,
+    SequenceConflict,
+)
+from sitroom.storage.recorder import (
+    StoredEvent as StoredEvent,
+)
+
+MAX_RETRIES = 20
+TAIL = 10_000
+"""Events per run kept in memory for the streams (the log stays the source of truth)."""
+SERIES_PREFIX = "series:"
+"""Streams of exercise series (``sitroom.improvement``) live in the same log as runs."""
+SCHEDULER = Principal(id="system:scheduler", role=Role.FACILITATOR, name="scheduler")
+
+
+class RunNotFound(LookupError):
+    """No run with that id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command did: the events recorded (or found again, for a retried submission)."""
+
+    events: list[StoredEvent]
+    duplicate: bool = False
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.events[-1].seq if self.events else None
+
+
+def _new_id(run_id: str, key: str | None) -> str:
+    """An id for what a command creates: derived from the client's key (the same on a retry,
+    and safe in a URL whatever the key holds), else random."""
+    if key is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{run_id}\x00{key}".encode()).hexdigest()[:24]
+
+
+def to_recorded(stored: StoredEvent) -> Recorded:
+    """A stored event as the conduct layer folds it."""
+    return Recorded(
+        seq=stored.seq,
+        at=stored.recorded_at,
+        event=ev.from_wire(stored.type, stored.payload),
+        actor=stored.actor,
+    )
+
+
+class Engine:
+    """Commands in, events out, for every run in one recorder."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        publish: Callable[[str, int], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        secret: bytes = b"",
+    ) -> None:
+        self.recorder = recorder
+        self._secret = secret
+        self.publish = publish or (lambda run_id, seq: None)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._states: dict[str, RunState] = {}
+        self._packages: dict[str, Package] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._tails: dict[str, deque[StoredEvent]] = {}
+        self._snapshots: dict[str, RunState] = {}
+        self._guard = threading.Lock()
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(self, package: Package, run_id: str | None = None) -> RunRecord:
+        """Store a run with a snapshot of its package (and the package's content hash)."""
+        run_id = run_id or f"{package.exercise.id}-{uuid.uuid4().hex[:8]}"
+        if run_id.startswith(SERIES_PREFIX):
+            raise ValueError(f"run ids starting with {SERIES_PREFIX!r} are reserved for series")
+        title = next(iter(package.exercise.title.values()), package.exercise.id)
+        return self.recorder.create_run(
+            run_id, title, canonical_json(package), package.content_hash()
+        )
+
+    def runs(self) -> list[RunRecord]:
+        """Every run, oldest first (series streams share the log but are not runs)."""
+        return [r for r in self.recorder.list_runs() if not r.id.startswith(SERIES_PREFIX)]
+
+    def record(self, run_id: str) -> RunRecord:
+        record = self.recorder.get_run(run_id)
+        if record is None:
+            raise RunNotFound(run_id)
+        return record
+
+    def package(self, run_id: str) -> Package:
+        """The package snapshot the run was created from."""
+        cached = self._packages.get(run_id)
+        if cached is None:
+            record = self.record(run_id)
+            digest = "sha256:" + hashlib.sha256(record.package_json.encode("utf-8")).hexdigest()
+            if digest != record.package_hash:
+                raise RuntimeError(f"run {run_id}: the stored package does not match its hash")
+            data = json.loads(record.package_json)
+            cached = Package.model_validate(data, context={"default_language": "en"})
+            self._packages[run_id] = cached
+        return cached
+
+    def _lock(self, run_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(run_id, threading.Lock())
+
+    def _catch_up(self, run_id: str) -> RunState:
+        state = self._states.get(run_id)
+        if state is None:
+            state = RunState.initial(run_id, self.package(run_id))
+            self._states[run_id] = state
+        for stored in self.recorder.read(run_id, after=state.seq):
+            self._fold(run_id, state, stored)
+        return state
+
+    def _fold(self, run_id: str, state: RunState, stored: StoredEvent) -> None:
+        apply(state, to_recorded(stored))
+        tail = self._tails.setdefault(run_id, deque(maxlen=TAIL))
+        if tail and tail[-1].seq != stored.seq - 1:
+            tail.clear()
+        tail.append(stored)
+
+    def state(self, run_id: str) -> RunState:
+        """A snapshot of the run's state, caught up with the log.
+
+        The live state is folded in place by whichever thread records the next event, so
+        readers get a copy taken at one sequence number (shared by every reader until the
+        next event; the package is immutable and not copied). Treat it as read-only.
+        """
+        with self._lock(run_id):
+            live = self._catch_up(run_id)
+            snapshot = self._snapshots.get(run_id)
+            if snapshot is None or snapshot.seq != live.seq:
+                snapshot = copy.deepcopy(live, memo={id(live.package): live.package})
+                self._snapshots[run_id] = snapshot
+            return snapshot
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def pseudonym(self, run_id: str, principal_id: str) -> str:
+        """The actor recorded for a principal's anonymous feedback form in this run.
+
+        The log itself must name nobody, yet a second anonymous form of the same person has
+        to replace the first: a keyed hash of run and principal is the same each time and
+        cannot be turned back into the principal without the server's secret key.
+        """
+        digest = hmac.new(
+            self._secret, f"{run_id}\x00{principal_id}".encode(), hashlib.sha256
+        ).hexdigest()
+        return f"anonymous:{digest[:24]}"
+
+    def _actor(self, run_id: str, command: cmd.Command, principal: Principal) -> str:
+        if isinstance(command, cmd.SubmitFeedback) and command.anonymous:
+            return self.pseudonym(run_id, principal.id)
+        return principal.id
+
+    def handle(
+        self, run_id: str, command: cmd.Command, principal: Principal, key: str | None = None
+    ) -> Outcome:
+        """Decide and record ``command``. A retried ``key`` returns the first outcome."""
+        if key is not None:
+            earlier = self.recorder.find_by_key(run_id, key)
+            if earlier:
+                return Outcome(earlier, duplicate=True)
+        with self._lock(run_id):
+            for _ in range(MAX_RETRIES):
+                state = self._catch_up(run_id)
+                ctx = Context(now=self.clock(), new_id=_new_id(run_id, key))
+                events = decide(state, command, principal, ctx)
+                if not events:
+                    return Outcome([])
+                batch = [
+                    NewEvent(
+                        e.TYPE,
+                        e.payload(),
+                        actor=self._actor(run_id, command, principal),
+                        idempotency_key=key if i == 0 else None,
+                    )
+                    for i, e in enumerate(events)
+                ]
+                try:
+                    result = self.recorder.append(run_id, batch, expected_seq=state.seq)
+                except SequenceConflict:
+                    continue
+                if not result.duplicate:
+                    for stored in result.events:
+                        self._fold(run_id, state, stored)
+                    self.publish(run_id, result.events[-1].seq)
+                return Outcome(list(result.events), duplicate=result.duplicate)
+        raise Rejected("the run is too busy; try again", status=503)
+
+    def tick(self, run_id: str) -> list[str]:
+        """Release every scheduled inject that is due in ``run_id``; return their numbers.
+
+        Reads the live state under the run's lock (no snapshot copy): the scheduler calls this
+        for every run every second.
+        """
+        with self._lock(run_id):
+            due = due_injects(self._catch_up(run_id), self.clock())
+        released: list[str] = []
+        for number in due:
+            try:
+                self.handle(
+                    run_id,
+                    cmd.ReleaseInject(number, how="scheduled"),
+                    SCHEDULER,
+                    key=f"scheduled:{number}",
+                )
+            except Rejected:
+                continue
+            released.append(number)
+        return released
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Events after ``after`` from the log itself."""
+        return self.recorder.read(run_id, after=after, limit=limit)
+
+    def log(self, run_id: str) -> list[Recorded]:
+        """The whole log of a run as the conduct layer folds it (for reports)."""
+        self.record(run_id)
+        return [to_recorded(stored) for stored in self.read(run_id)]
+
+    def report(self, run_id: str, parties: tuple[str, ...] | list[str] = ()) -> Report:
+        """The AAR/IP of a run for ``parties`` (empty: the complete staff report).
+
+        A finalised report is rebuilt from the log up to where it was finalised.
+        Raises ``ReportError`` for an unknown party and ``RunNotFound`` for an unknown run.
+        """
+        return build_report(self.package(run_id), self.log(run_id), run_id=run_id, parties=parties)
+
+    def recent(self, run_id: str, after: int, known: int, limit: int) -> list[StoredEvent] | None:
+        """Events after ``after`` from memory, or None when only the log can answer.
+
+        ``known`` is the highest sequence number announced for the run; if this process has
+        not folded that far, the caller must read the log (which also catches up). Memory
+        holds the last ``TAIL`` events of each run this process has folded, so a thousand
+        streams woken by one release share one read of the log instead of making their own.
+        """
+        lock = self._lock(run_id)
+        if not lock.acquire(blocking=False):  # a command is being recorded: ask the log
+            return None
+        try:
+            state = self._states.get(run_id)
+            tail = self._tails.get(run_id)
+            if state is None or not tail or known > state.seq or after < tail[0].seq - 1:
+                return None
+            start = max(0, after - tail[0].seq + 1)
+            return list(itertools.islice(tail, start, start + limit))
+        finally:
+            lock.release()
+
+    def read_after(self, run_id: str, after: int, known: int, limit: int) -> list[StoredEvent]:
+        """Events after ``after``: from memory when it is current, else from the log."""
+        found = self.recent(run_id, after, known, limit)
+        if found is not None:
+            return found
+        self.state(run_id)  # catch up, so the next stream finds it in memory
+        found = self.recent(run_id, after, 0, limit)
+        return found if found is not None else self.read(run_id, after, limit)
+
+    def view(self, principal: Principal, run_id: str, stored: StoredEvent) -> dict[str, Any] | None:
+        """One stored event as ``principal`` may see it (the visibility gate), or None."""
+        package = self.package(run_id)
+        event = ev.from_wire(stored.type, stored.payload)
+        context: dict[str, Any] | None = None
+        if isinstance(event, ev.DecisionConcurred | ev.DecisionNonConcurred):
+            decision = self.state(run_id).decisions.get(event.decision)
+            if decision is not None:
+                context = {
+                    "team": decision.team,
+                    "party": decision.party,
+                    "joint_with": decision.joint_with,
+                }
+        actor = stored.actor
+        anonymous = actor is not None and actor.startswith("anonymous:")
+        if anonymous and actor == self.pseudonym(run_id, principal.id):
+            actor = principal.id  # their own anonymous form: the gate shows it to them
+        data = view_event(principal, package, event, actor=actor, context=context)
+        if data is None:
+            return None
+        return {
+            "seq": stored.seq,
+            "type": stored.type,
+            "at": stored.recorded_at.isoformat(),
+            "data": data,
+        }

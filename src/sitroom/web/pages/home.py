@@ -1,0 +1,216 @@
+"""The pages every audience shares: sign-in, joining, the run's front door, the language.
+
+Audience pages live beside this one (``play``, ``console``, ``evaluate``, ``display``,
+``design``); each builds its context with ``run_page`` and renders through ``render.page``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from sitroom.bootstrap import Services
+from sitroom.conduct.principal import Role
+from sitroom.conduct.state import RunState
+from sitroom.package.marking import EXERCISE_MARK, banner, party_codes
+from sitroom.package.model import Package
+from sitroom.services.identity import AuthError, cookie_settings
+from sitroom.web.deps import SESSION_COOKIE, Viewer, optional_viewer, services
+from sitroom.web.render import LANG_COOKIE, N_, UI_LANGUAGES, page, ui_language
+
+router = APIRouter(include_in_schema=False)
+
+ROLE_HOME = {
+    Role.ADMIN: "console",
+    Role.FACILITATOR: "console",
+    Role.PLAYER: "play",
+    Role.EVALUATOR: "evaluate",
+    Role.OBSERVER: "evaluate",
+    Role.DISPLAY: "display",
+}
+
+
+@dataclass
+class RunPage:
+    """What every run page needs: who is looking, the run's package and state, the banner."""
+
+    viewer: Viewer
+    run_id: str
+    package: Package
+    state: RunState
+    lang: str
+    csrf_token: str | None
+
+    @property
+    def banner(self) -> str:
+        marking = self.package.exercise.default_marking
+        return f"{EXERCISE_MARK} · {banner(marking, party_codes(self.package))}"
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        """The template context shared by run pages."""
+        p = self.viewer.principal
+        team = self.package.team(p.team) if p.team else None
+        party = self.package.party(p.party) if p.party else None
+        return {
+            "viewer": self.viewer,
+            "principal": p,
+            "run_id": self.run_id,
+            "package": self.package,
+            "state": self.state,
+            "banner": self.banner,
+            "csrf_token": self.csrf_token,
+            "team": team,
+            "party": party,
+            "content_languages": self.package.exercise.languages,
+            **extra,
+        }
+
+
+AUTH_MESSAGES = {
+    "denied": N_("Unknown username or wrong password."),
+    "throttled": N_("Too many attempts. Wait a minute and try again."),
+    "unknown": N_("That join code is not known. Check it and try again."),
+    "expired": N_("This invitation has expired. Ask the facilitator for a new one."),
+    "revoked": N_("This invitation was withdrawn. Ask the facilitator for a new one."),
+    "invalid": N_("That does not look right. Check it and try again."),
+}
+"""What a person is told when signing in or joining fails, by the reason the check gave."""
+
+
+class NotSignedIn(Exception):
+    """Raised by page dependencies; the app answers with a redirect to the sign-in page."""
+
+
+async def run_page(request: Request, run_id: str, *roles: Role) -> RunPage:
+    """The run page context for the viewer, who must belong to the run (and hold a role)."""
+    svc: Services = services(request)
+    who = await optional_viewer(request)
+    if who is None:
+        raise NotSignedIn
+    if who.run_id is not None and who.run_id != run_id:
+        raise PageError(404, N_("There is no such run here."))
+    if await run_in_threadpool(svc.engine.recorder.get_run, run_id) is None:
+        raise PageError(404, N_("There is no such run here."))
+    if roles and who.principal.role not in roles:
+        raise PageError(403, N_("This page is not for your role."))
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    csrf = svc.identity.csrf_token(who.session) if who.session else None
+    lang = ui_language(request, who.language)
+    return RunPage(who, run_id, state.package, state, lang, csrf)
+
+
+class PageError(Exception):
+    """A page that cannot be shown: the status and a message for the person."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@router.get("/")
+async def home(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
+    who = await optional_viewer(request)
+    if who is None:
+        return RedirectResponse("/signin", status_code=303)
+    if who.run_id is not None:
+        return RedirectResponse(f"/runs/{who.run_id}", status_code=303)
+    runs = await run_in_threadpool(svc.engine.runs)
+    lang = ui_language(request, who.language)
+    csrf = svc.identity.csrf_token(who.session) if who.session else None
+    return page(
+        request, "home.html", lang, viewer=who, principal=who.principal, runs=runs, csrf_token=csrf
+    )
+
+
+@router.get("/signin")
+async def signin_form(request: Request) -> Response:
+    return page(request, "signin.html", ui_language(request), error=None)
+
+
+@router.post("/signin")
+async def signin(
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    client = request.client.host if request.client else "unknown"
+    try:
+        token = await run_in_threadpool(svc.identity.login, username, password, client)
+    except AuthError as exc:
+        return _refused(request, exc, "error", username=username)
+    response = RedirectResponse("/", status_code=303)
+    _set_session(response, svc, token)
+    return response
+
+
+def _set_session(response: Response, svc: Services, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        **cookie_settings(svc.settings.secure_cookies, svc.identity.auth.sessions.max_age),
+    )
+
+
+def _refused(request: Request, exc: AuthError, field: str, **context: Any) -> Response:
+    """The sign-in page again, saying in the person's language why it did not work."""
+    message = AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"])
+    return page(
+        request,
+        "signin.html",
+        ui_language(request),
+        status_code=exc.status,
+        **{field: message},
+        **context,
+    )
+
+
+@router.post("/join")
+async def join_form(
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
+    code: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    client = request.client.host if request.client else "unknown"
+    try:
+        token, invitation = await run_in_threadpool(svc.identity.join_code, code, client)
+    except AuthError as exc:
+        return _refused(request, exc, "join_error", code=code)
+    response = RedirectResponse(f"/runs/{invitation.run_id}", status_code=303)
+    _set_session(response, svc, token)
+    if invitation.language in UI_LANGUAGES:
+        response.set_cookie(LANG_COOKIE, invitation.language, samesite="lax", path="/")
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await run_in_threadpool(svc.identity.logout, token)
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/language/{code}")
+async def language(code: str, request: Request, next: str = "/") -> Response:
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if code in UI_LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, samesite="lax", path="/", max_age=365 * 86400)
+    return response
+
+
+@router.get("/runs/{run_id}")
+async def run_door(run_id: str, request: Request) -> Response:
+    """Send each person to the view of their role."""
+    ctx = await run_page(request, run_id)
+    return RedirectResponse(
+        f"/runs/{run_id}/{ROLE_HOME[ctx.viewer.principal.role]}", status_code=303
+    )

@@ -1,0 +1,1 @@
+"""Read models shared by the JSON API and the pages: one dict for both."""
