@@ -24,6 +24,7 @@ from starlette.datastructures import UploadFile
 
 from sitroom.bootstrap import Services
 from sitroom.conduct.run import Rejected
+from sitroom.conduct.visibility import can_plan
 from sitroom.package.examples import example_names, example_path
 from sitroom.package.load import MAX_FILE_BYTES, decode, load_package, load_text
 from sitroom.package.model import Package, TeamKind
@@ -65,7 +66,7 @@ async def planner(request: Request) -> Viewer:
     who = await optional_viewer(request)
     if who is None:
         raise NotSignedIn
-    if who.run_id is not None or not who.principal.is_control:
+    if not can_plan(who.principal, invited=who.run_id is not None):
         raise PageError(403, N_("This page is for administrator and facilitator accounts."))
     return who
 

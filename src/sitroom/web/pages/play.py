@@ -23,16 +23,18 @@ from starlette.datastructures import FormData
 
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
-from sitroom.conduct import events as ev
 from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
-from sitroom.conduct.state import DecisionState, Entry, InjectStatus
+from sitroom.conduct.state import DecisionState, Entry
 from sitroom.conduct.visibility import (
     can_see_decision,
-    can_see_inject,
-    can_see_team_material,
+    can_see_inject_now,
     module_view,
-    view_event,
+    visible_broadcasts,
+    visible_decisions,
+    visible_injects,
+    visible_notes,
+    visible_responses,
 )
 from sitroom.package.model import Package, text_in
 from sitroom.web.deps import ApiError, services, viewer
@@ -300,40 +302,33 @@ async def _panel_data(
                     "text": text_in(b.text, lang, package.exercise.languages),
                     "at": pv.wall_time(b.at, package, lang),
                 }
-                for b in reversed(state.broadcasts)
-                if view_event(p, package, ev.UpdateBroadcast(b.id, b.text, b.teams, b.parties))
+                for b in reversed(visible_broadcasts(p, state))
             ]
         }
     if name == "injects":
         documents = await run_in_threadpool(_documents_of, svc, ctx.run_id, package)
         href = f"/runs/{ctx.run_id}/play/attachments" if documents else None
         responses: dict[str, list[EntryView]] = {}
-        for e in state.responses:
-            if e.target == "inject" and can_see_team_material(p, e.team, e.party):
+        for e in visible_responses(p, state):
+            if e.target == "inject":
                 responses.setdefault(e.ref or "", []).append(_entry(e, names, ctx))
         return {"injects": pv.released_injects(p, state, lang, href), "inject_responses": responses}
     if name == "questions":
         answers: dict[str, list[EntryView]] = {}
-        for e in state.responses:
-            if e.target == "question" and can_see_team_material(p, e.team, e.party):
+        for e in visible_responses(p, state):
+            if e.target == "question":
                 answers.setdefault(e.ref or "", []).append(_entry(e, names, ctx))
         return {"questions": _questions(ctx), "question_responses": answers}
     if name == "decisions":
-        # list() takes its snapshot in one step: other threads fold new events meanwhile.
         cards = [
             _decision(d, ctx, names)
-            for d in sorted(list(state.decisions.values()), key=lambda d: d.seq, reverse=True)
-            if can_see_decision(p, d.team, d.party, d.joint_with)
+            for d in sorted(visible_decisions(p, state), key=lambda d: d.seq, reverse=True)
         ]
         return {"decisions": cards}
     if name == "polls":
         return {"polls": pv.opened_polls(p, state, lang, results=False)}
     if name == "notes":
-        notes = [
-            _entry(e, names, ctx)
-            for e in reversed(state.notes)
-            if can_see_team_material(p, e.team, None)
-        ]
+        notes = [_entry(e, names, ctx) for e in reversed(visible_notes(p, state))]
         return {"notes": notes}
     raise PageError(404, N_("There is no such part of this page."))
 
@@ -360,13 +355,8 @@ async def _record_receipts(svc: Services, ctx: RunPage) -> None:
     p = ctx.viewer.principal
     if p.role != Role.PLAYER:
         return
-    for inject in ctx.package.injects():
-        status = ctx.state.injects[inject.number]
-        if (
-            status.status == InjectStatus.PLANNED
-            or p.id in status.receipts
-            or not can_see_inject(p, ctx.package, inject)
-        ):
+    for inject, status in visible_injects(p, ctx.state):
+        if p.id in status.receipts:
             continue
         try:
             await run_in_threadpool(
@@ -412,8 +402,7 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
     missing = PageError(404, N_("There is no such document here."))
     if inject is None or not 0 <= index < len(inject.attachments):
         raise missing
-    released = ctx.state.injects[number].status != InjectStatus.PLANNED
-    if not can_see_inject(p, ctx.package, inject) or not (released or p.sees_control_material):
+    if not can_see_inject_now(p, ctx.state, inject):
         raise missing
     documents = await run_in_threadpool(_documents_of, svc, run_id, ctx.package)
     if documents is None:
@@ -512,7 +501,7 @@ async def respond(run_id: str, request: Request) -> Response:
     languages = ctx.package.exercise.languages
     if target == "inject":
         inject = ctx.package.inject(ref)
-        shown = inject is not None and can_see_inject(ctx.viewer.principal, ctx.package, inject)
+        shown = inject is not None and can_see_inject_now(ctx.viewer.principal, ctx.state, inject)
         label = text_in(inject.title, ctx.lang, languages) if inject and shown else ""
     else:
         target = "question"

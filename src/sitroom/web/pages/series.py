@@ -25,8 +25,8 @@ from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from sitroom.bootstrap import Services
-from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
+from sitroom.conduct.visibility import can_plan
 from sitroom.improvement import commands as ic
 from sitroom.improvement.state import STATUSES, SeriesState
 from sitroom.improvement.trends import due_soon, overdue, trends
@@ -50,8 +50,7 @@ STAFF_ONLY = "series and corrective actions are for admin and facilitator accoun
 
 
 def _staff(who: Viewer) -> bool:
-    # A run's invitation can carry the facilitator role; it still only opens that run.
-    return who.run_id is None and who.principal.role in (Role.ADMIN, Role.FACILITATOR)
+    return can_plan(who.principal, invited=who.run_id is not None)
 
 
 async def api_staff(request: Request) -> Viewer:

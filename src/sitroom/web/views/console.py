@@ -13,7 +13,12 @@ from typing import Any
 
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import DecisionStatus, InjectStatus, RunState, RunStatus
-from sitroom.conduct.visibility import can_see_inject, can_see_question, module_view
+from sitroom.conduct.visibility import (
+    can_see_inject,
+    can_see_question,
+    module_view,
+    visible_hot_wash,
+)
 from sitroom.package.model import Inject, InjectType, Package, Team, text_in
 from sitroom.reports.documents import format_offset, format_scenario_time
 from sitroom.web.forms import clock_text, wall_time, zone
@@ -571,7 +576,7 @@ class ConsoleView:
         out = []
         for kind, heading in HOT_WASH_KINDS.items():
             groups: dict[str, list[HotWashRow]] = {}
-            for item in self.state.hot_wash:
+            for item in visible_hot_wash(self.principal, self.state):
                 if item.kind != kind:
                     continue
                 about = ", ".join(
