@@ -353,6 +353,16 @@ def visible_injects(principal: Principal, state: RunState) -> list[tuple[Inject,
     ]
 
 
+def visible_modules(principal: Principal, state: RunState) -> list[Module]:
+    """The modules whose questions and polls ``principal`` may read: every module for those
+    who hold the C/E handbook, else those opened so far (a module to come is control's)."""
+    return [
+        m
+        for m in state.package.modules
+        if principal.sees_control_material or m.id in state.modules_opened
+    ]
+
+
 def can_see_poll_now(principal: Principal, state: RunState, module: Module, poll: Poll) -> bool:
     """A poll is control material until its module is opened (or the poll itself is): nobody
     but control and evaluators reads the questions of a module still to come."""

@@ -33,6 +33,7 @@ from sitroom.conduct.visibility import (
     visible_broadcasts,
     visible_decisions,
     visible_injects,
+    visible_modules,
     visible_notes,
     visible_responses,
 )
@@ -249,8 +250,8 @@ def _questions(ctx: RunPage) -> list[dict[str, Any]]:
 
 
 def _question(ctx: RunPage, question_id: str) -> dict[str, Any] | None:
-    """A question of any module, if the gate lets the viewer see it."""
-    for module in ctx.package.modules:
+    """A question of a module opened so far, if the gate lets the viewer see it."""
+    for module in visible_modules(ctx.viewer.principal, ctx.state):
         view = module_view(ctx.viewer.principal, ctx.package, module.id)
         for question in view["questions"] if view else []:
             if question["id"] == question_id:
