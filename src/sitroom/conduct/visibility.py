@@ -27,7 +27,15 @@ from sitroom.conduct.state import (
     Recorded,
     RunState,
 )
-from sitroom.package.model import DiscussionQuestion, Inject, Module, Package, Poll, text_in
+from sitroom.package.model import (
+    DiscussionQuestion,
+    Inject,
+    Module,
+    Package,
+    Poll,
+    Team,
+    text_in,
+)
 from sitroom.package.redact import strip_control
 
 # --- who is who: the roles that hold more than a player ---------------------------------------
@@ -52,6 +60,12 @@ def is_admin(principal: Principal) -> bool:
 def is_room_display(principal: Principal) -> bool:
     """The room display: a screen, not a person; it shows what every party may see."""
     return principal.role == Role.DISPLAY
+
+
+def team_principal(team: Team) -> Principal:
+    """A stand-in player of ``team``, to ask the gate what that team sees (the console's
+    overview, the evaluator's view of a team)."""
+    return Principal(id=f"view:{team.id}", role=Role.PLAYER, team=team.id, party=team.party)
 
 
 def can_plan(principal: Principal, *, invited: bool) -> bool:

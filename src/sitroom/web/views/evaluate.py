@@ -23,6 +23,7 @@ from sitroom.conduct.visibility import (
     inject_view,
     is_staff,
     sees_all_observations,
+    team_principal,
     view_event,
     visible_injects,
     visible_observations,
@@ -32,7 +33,7 @@ from sitroom.package.redact import player_safe
 from sitroom.reports.documents import DocumentKind, EvaluationObjective, build_view
 from sitroom.web.forms import wall_time, zone
 from sitroom.web.render import N_
-from sitroom.web.views.console import excerpt, team_principal
+from sitroom.web.views.console import excerpt
 
 RATINGS = {
     "P": N_("Performed without Challenges"),
