@@ -27,6 +27,7 @@ from sitroom.conduct.visibility import (
     view_event,
     visible_injects,
     visible_observations,
+    visible_responses,
 )
 from sitroom.package.model import Module, Package, text_in
 from sitroom.package.redact import player_safe
@@ -488,14 +489,13 @@ class EvaluationView:
             )
         shown = can_see_team_material(self.principal, team.id, team.party)
         responses = []
-        if shown:
-            for entry in reversed(self.state.responses):
-                if entry.team != team.id:
-                    continue
-                target = f"#{entry.ref}" if entry.target == "inject" else str(entry.ref or "")
-                responses.append(
-                    (wall_time(entry.at, self.tz), self.name(entry.author), target, entry.text)
-                )
+        for entry in reversed(visible_responses(self.principal, self.state)):
+            if entry.team != team.id:
+                continue
+            target = f"#{entry.ref}" if entry.target == "inject" else str(entry.ref or "")
+            responses.append(
+                (wall_time(entry.at, self.tz), self.name(entry.author), target, entry.text)
+            )
         party = self.package.party(team.party) if team.party else None
         return TeamView(
             team.id,
