@@ -5,6 +5,11 @@ what is released to their team or party and releasable to their party; never exp
 actions, controller notes, evaluator observations, unreleased injects, or another team's
 private responses. Content shown to anyone who is not control staff comes from
 ``redact.strip_control``, so a field marked control-only cannot leak through a view.
+
+``view_event`` decides for each event of the log; the ``visible_*`` functions ask the same
+rules of a run's folded state, for the lists pages and projections show; and who holds more
+than a player (``is_control``, ``is_staff``, ``can_plan``) is decided here too, so no route
+or view restates a rule of its own.
 """
 
 from __future__ import annotations
@@ -43,13 +48,13 @@ from sitroom.package.redact import strip_control
 
 def is_control(principal: Principal) -> bool:
     """Control staff (EXCON: admins and facilitators) run the exercise and see all of it."""
-    return principal.role in CONTROL_ROLES
+    return principal.is_control
 
 
 def is_staff(principal: Principal) -> bool:
     """Control staff and evaluators: they hold the C/E handbook (MSEL, expected actions,
     evaluator notes) and may read the AAR in the making and the analytics."""
-    return principal.role in STAFF_ROLES
+    return principal.sees_control_material
 
 
 def is_admin(principal: Principal) -> bool:
