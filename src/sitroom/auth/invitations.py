@@ -265,12 +265,12 @@ class Invitations:
     def redeem_code(self, code: str, *, client: str | None = None) -> Invitation:
         """Return the invitation a typed join code belongs to if it can still be used.
 
-        With ``client`` (the caller's address) failed attempts are counted, and a client
-        that failed too often gets `TooManyAttempts` before the code is even looked at.
+        With ``client`` (the caller's address) the attempt is counted before the code is
+        looked at (and taken back if the code is right), so a client that failed too often,
+        even with many guesses at once, gets `TooManyAttempts`.
         Raise `AuthError` on ``code``: malformed, unknown, expired or revoked.
         """
-        if client is not None:
-            self.limiter.check(client, "code")
+        attempt = None if client is None else self.limiter.reserve([client], "code")
         try:
             canonical = normalise_join_code(code)
             if canonical is None:
@@ -285,11 +285,12 @@ class Invitations:
                     "no invitation has this join code; check it and try again",
                     reason="unknown",
                 )
-            return self._active(invitation, "code")
-        except AuthError:
-            if client is not None:
-                self.limiter.record_failure(client)
+            found = self._active(invitation, "code")
+        except AuthError:  # the reserved attempt stays counted
             raise
+        if attempt is not None:
+            self.limiter.forgive(attempt)
+        return found
 
     def _active(self, invitation: Invitation, field: str) -> Invitation:
         status = invitation.status(self._clock())

@@ -13,6 +13,7 @@ from sitroom.cli.common import (
     err,
     out,
     print_problems,
+    settings_for,
 )
 
 app = typer.Typer()
@@ -30,6 +31,7 @@ def serve(
 
     if database_url:
         os.environ["SITROOM_DATABASE_URL"] = database_url
+    proxy_headers, allowed = forwarded_options(settings_for(None).trusted_proxies)
     if workers > 1 and not os.environ.get("SITROOM_REDIS_URL"):
         err.print(
             "[yellow]several workers without SITROOM_REDIS_URL: live updates reach other "
@@ -42,8 +44,19 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=True,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=allowed,
     )
+
+
+def forwarded_options(trusted: tuple[str, ...]) -> tuple[bool, str]:
+    """uvicorn's proxy options: believe X-Forwarded-For only from the trusted proxies.
+
+    uvicorn's own default believes 127.0.0.1, so anyone on the machine (or any local process
+    in front of it) could pick their address and slip past the sign-in limits; with no
+    trusted proxy the headers are ignored and the peer's address is the client's.
+    """
+    return bool(trusted), ",".join(trusted)
 
 
 @app.command()
@@ -126,4 +139,12 @@ def demo(
     if admin_password:
         out.print(f"\n  admin sign-in: admin / {admin_password}  (shown once)", highlight=False)
     out.print(f"\n  API documentation: {settings.base_url}/docs\n", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    proxy_headers, allowed = forwarded_options(settings.trusted_proxies)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=allowed,
+    )

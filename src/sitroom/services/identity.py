@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sitroom.auth import AuthError, AuthService, build_auth, cookie_settings, open_auth_store
+from sitroom.auth import (
+    AuthError,
+    AuthService,
+    Passwords,
+    build_auth,
+    cookie_settings,
+    open_auth_store,
+)
 from sitroom.auth.store import LANGUAGES, Invitation
 from sitroom.conduct.principal import Principal, Role
 from sitroom.config import Settings
@@ -38,7 +45,9 @@ class Identity:
         """Open the auth store on the same database as the event log."""
         store = open_auth_store(url)
         ttl = timedelta(days=settings.invitation_days)
-        return cls(build_auth(store, settings.secret_key, invitation_ttl=ttl), settings)
+        passwords = Passwords(max_concurrent=settings.hash_concurrency)
+        auth = build_auth(store, settings.secret_key, invitation_ttl=ttl, passwords=passwords)
+        return cls(auth, settings)
 
     def close(self) -> None:
         self.auth.close()
@@ -77,14 +86,12 @@ class Identity:
         return bool(self.auth.accounts.list_accounts())
 
     def login(self, username: str, password: str, client: str) -> str:
-        """A new session token for a correct password; AuthError otherwise (rate-limited)."""
-        limiter = self.auth.login_limiter
-        limiter.check(client, field="password")
-        account = self.auth.accounts.authenticate(username, password)
-        if account is None:
-            limiter.record_failure(client)
-            raise AuthError("password", "unknown username or wrong password", reason="denied")
-        limiter.reset(client)
+        """A new session token for a correct password; AuthError otherwise.
+
+        Limited per address and per account, with a cap on concurrent hashing
+        (`AuthService.sign_in`).
+        """
+        account = self.auth.sign_in(username, password, client)
         return self.auth.sessions.create(account)
 
     def logout(self, session: str) -> None:
