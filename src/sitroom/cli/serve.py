@@ -64,6 +64,17 @@ def demo(
     example: Annotated[str, typer.Option(help="Bundled example to run.")] = "allied-consultation",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    single_use: Annotated[
+        bool | None,
+        typer.Option(
+            "--single-use/--reusable",
+            help="Links and codes sign in once (default: players' only) or any number of times.",
+        ),
+    ] = None,
+    bind_device: Annotated[
+        bool,
+        typer.Option(help="Bind each invitation to the first browser that uses it."),
+    ] = False,
 ) -> None:
     """Create a run of a bundled example with invitations, print the links, and serve."""
     import secrets
@@ -101,7 +112,15 @@ def demo(
         invites: list[tuple[str, dict[str, object]]] = []
 
         def invite(label: str, **kwargs: object) -> None:
-            invites.append((label, identity.invite(record.id, package, "account:demo", **kwargs)))  # type: ignore[arg-type]
+            made = identity.invite(
+                record.id,
+                package,
+                "account:demo",
+                single_use=single_use,
+                bind_device=bind_device,
+                **kwargs,  # type: ignore[arg-type]
+            )
+            invites.append((label, made))
 
         invite("facilitator", name="Facilitator", role=Role.FACILITATOR.value)
         for team in package.teams:
