@@ -78,8 +78,13 @@ def test_export_import_round_trip(
         lines = zipped.read("events.jsonl").decode().splitlines()
     assert manifest["events"] == 4 and len(lines) == 4
     assert runner.invoke(app, ["import", str(archive)]).exit_code == 1  # the id exists here
+    keys = runner.invoke(app, ["keys"])
+    fingerprint = keys.stdout.split("fingerprint")[1].split()[0]
+    assert fingerprint.startswith("SHA256:") and fingerprint in exported.stdout
     monkeypatch.setenv("SITROOM_DATA_DIR", str(tmp_path / "elsewhere"))
-    imported = runner.invoke(app, ["import", str(archive)])
+    unknown = runner.invoke(app, ["import", str(archive)])  # another installation's key
+    assert unknown.exit_code == 1 and f"--trust {fingerprint}" in unknown.output
+    imported = runner.invoke(app, ["import", str(archive), "--trust", fingerprint])
     assert imported.exit_code == 0, imported.output
     assert runner.invoke(app, ["verify", "duo"]).exit_code == 0
     recorder = open_recorder(f"sqlite:///{tmp_path / 'elsewhere' / 'sitroom.db'}")
