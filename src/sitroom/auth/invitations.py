@@ -328,8 +328,9 @@ class Invitations:
         if invitation.bind_device and not device:
             raise AuthError(
                 field,
-                "this invitation signs in one browser only, and this one sent no device"
-                " cookie; allow cookies for this site and open the link again",
+                "this invitation signs in one browser only, and this sign-in did not say"
+                " which browser it is; allow cookies for this site and open the invitation"
+                " link again, or ask control for a new link",
                 reason="denied",
             )
         device_hash = token_digest(device) if device else None
