@@ -166,7 +166,10 @@ class FollowerRegistry:
         factory = getattr(module, attr, None)
         if not callable(factory):
             raise ValueError(f"{spec!r}: {module_name} has no callable {attr!r}")
-        follower = factory()
+        try:
+            follower = factory()
+        except Exception as error:
+            raise ValueError(f"{spec!r}: {attr}() did not return a follower ({error})") from None
         if not isinstance(follower, Follower) or not follower.name:
             raise ValueError(f"{spec!r}: {attr}() did not return a follower with a name")
         self.register(follower.name, factory)
