@@ -213,7 +213,10 @@ class PostgresLeases:
 
         if self._connection is None or self._connection.closed:
             self._connection = psycopg.connect(
-                self._conninfo, autocommit=True, application_name="sitroom-leases"
+                self._conninfo,
+                autocommit=True,
+                # Operators (and tests) see in pg_stat_activity which process leads.
+                application_name=f"sitroom-leases-{os.getpid()}",
             )
         return self._connection
 
