@@ -111,4 +111,4 @@ def test_a_follower_killed_mid_stream_answers_each_event_exactly_once(tmp_path: 
     assert sorted(answered) == sources
     assert len(sources) == UPDATES + 2
     assert kills >= 3, "the stream ended before the follower was killed three times"
-    print(f"kills={kills} torn={torn}")  # noqa: T201
+    print(f"kills={kills} torn={torn}")

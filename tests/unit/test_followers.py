@@ -248,3 +248,21 @@ async def _until(condition: object, timeout: float = 5.0) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.01)
+
+
+def test_the_follower_in_the_architecture_document_works() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(code, "architecture.md", "exec"), namespace)
+    follower = namespace["BrenlandCell"]()  # type: ignore[operator]
+    engine = _engine()
+    run_id = _started(engine)
+    for number in ("2", "1"):  # 2 is for Aldoria only: the cell never sees it
+        engine.handle(run_id, cmd.ReleaseInject(number), FACILITATOR)
+    loop = FollowerLoop(engine, MemoryCursorStore())
+    assert loop.round(follower, run_id) == 1
+    acknowledged = [e for e in engine.read(run_id) if e.type == "inject-acknowledged"]
+    assert [(e.payload["number"], e.actor) for e in acknowledged] == [("1", "system:brn-cell")]
