@@ -112,3 +112,19 @@ def test_a_follower_killed_mid_stream_answers_each_event_exactly_once(tmp_path: 
     assert len(sources) == UPDATES + 2
     assert kills >= 3, "the stream ended before the follower was killed three times"
     print(f"kills={kills} torn={torn}")
+
+
+def test_follow_names_what_it_cannot_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from sitroom.cli.main import app
+
+    monkeypatch.setenv("SITROOM_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["follow", "mailer"])
+    assert unknown.exit_code == 1
+    assert "no follower named 'mailer'; registered: scheduler" in unknown.output
+    monkeypatch.setenv("SITROOM_FOLLOWER_IMPORTS", "tests.support.nowhere:Cell")
+    broken = runner.invoke(app, ["follow", "scheduler"])
+    assert broken.exit_code == 1
+    assert "'tests.support.nowhere:Cell': cannot import" in broken.output

@@ -115,3 +115,22 @@ def test_one_worker_leads_the_scheduler_and_the_other_takes_over(tmp_path: Path)
                         worker.kill()
                         worker.wait()
             recorder.close()
+
+
+@pytest.mark.slow
+def test_the_server_releases_a_scheduled_inject_on_sqlite(tmp_path: Path) -> None:
+    from sitroom.package.load import load_text
+    from tests.support.server import running_server
+
+    package = load_text(SCHEDULED.replace("offset: 3s", "offset: 1s"), "duo.yaml").package
+    assert package is not None
+    recorder = open_recorder(f"sqlite:///{tmp_path / 'sitroom.db'}")
+    engine = Engine(recorder)
+    try:
+        engine.create_run(package, run_id="duo")
+        with running_server(tmp_path, SITROOM_FOLLOWER_TICK="0.1"):
+            engine.handle("duo", cmd.StartRun(), FACILITATOR)
+            _until(lambda: _released(engine.read("duo")) != [], "inject 1 is released", 10)
+        assert _released(engine.read("duo")) == [("1", "system:scheduler")]
+    finally:
+        recorder.close()

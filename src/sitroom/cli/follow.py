@@ -36,7 +36,12 @@ def follow(
     from sitroom.services.followers import UnknownFollower
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    services = services_for(database_url)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        services = services_for(database_url)
+    except ValueError as bad:  # a setting: SITROOM_FOLLOWER_IMPORTS, SITROOM_FOLLOWER_TICK, …
+        err.print(f"[red]{bad}[/]")
+        raise typer.Exit(EXIT_PROBLEMS) from None
     try:
         try:
             runner = services.follower_runner([name], runs=run or ())
