@@ -298,6 +298,7 @@ class FollowerRunner:
         self.loop = FollowerLoop(engine, cursors)
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._settled: dict[str, int] = {}  # ended runs, by the seq at which they were seen ended
+        self._stopping = False
 
     async def run(self) -> None:
         """Follow until cancelled; then stop the watchers and give every lease up."""
@@ -317,6 +318,7 @@ class FollowerRunner:
                         del self._watchers[run_id]
                 await asyncio.sleep(self.tick)
         finally:
+            self._stopping = True
             watchers = list(self._watchers.values())
             for task in watchers:
                 task.cancel()
@@ -340,8 +342,15 @@ class FollowerRunner:
     async def _watch(self, run_id: str) -> None:
         try:
             while True:
+                pending = asyncio.ensure_future(asyncio.to_thread(self._round, run_id))
                 try:
-                    seen, ended = await asyncio.to_thread(self._round, run_id)
+                    seen, ended = await asyncio.shield(pending)
+                except asyncio.CancelledError:
+                    # Shutting down: the round stops after the event in hand (``_stopping``);
+                    # wait for it, so nothing is closed under its feet.
+                    self._stopping = True
+                    await asyncio.wait([pending])
+                    raise
                 except (RunNotFound, UnknownRun):
                     return
                 except Exception:
@@ -353,6 +362,9 @@ class FollowerRunner:
         finally:
             for follower in self.followers:
                 self.leases.release(follower.name, run_id)
+
+    def _leads(self, follower: str, run_id: str) -> bool:
+        return not self._stopping and self.leases.holds(follower, run_id)
 
     def _round(self, run_id: str) -> tuple[int, bool]:
         """One round of every follower this process leads on ``run_id``.
