@@ -1,7 +1,8 @@
-"""A follower killed with SIGKILL mid-stream and restarted answers every event exactly once.
+"""``sitroom follow`` in a process of its own: killed with SIGKILL mid-stream and restarted, it
+answers every event exactly once; with Redis it wakes on a server's announcement at once.
 
-``sitroom follow recorder`` runs in a process of its own on a SQLite database while this
-process appends updates to the run. The recording follower answers each event it sees with
+``sitroom follow recorder`` runs on a SQLite database while this process appends updates to
+the run. The recording follower answers each event it sees with
 an observation under a key derived from the event, so the log itself shows what it saw.
 """
 
@@ -31,13 +32,14 @@ FACILITATOR = Principal("account:fac", Role.FACILITATOR, "Fac")
 UPDATES = 250
 
 
-def _follow(data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+def _follow(data_dir: Path, log: Path, **extra: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "SITROOM_DATA_DIR": str(data_dir),
         "SITROOM_FOLLOWER_IMPORTS": "tests.support.followers:Recording",
         "SITROOM_FOLLOWER_TICK": "0.05",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        **extra,
     }
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -128,3 +130,53 @@ def test_follow_names_what_it_cannot_run(tmp_path: Path, monkeypatch: pytest.Mon
     broken = runner.invoke(app, ["follow", "scheduler"])
     assert broken.exit_code == 1
     assert "'tests.support.nowhere:Cell': cannot import" in broken.output
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_a_follower_process_wakes_on_the_servers_announcement(tmp_path: Path) -> None:
+    """With Redis the follower acts at once on a server's event, not at its (long) tick."""
+    import secrets
+
+    import redis
+
+    from tests.support.server import create_admin, free_port, sign_in, start_process, wait_until_up
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {url} is unreachable ({exc})")
+    create_admin(tmp_path, "wake-up-password")
+    recorder = open_recorder(f"sqlite:///{tmp_path / 'sitroom.db'}")
+    engine = Engine(recorder)
+    engine.create_run(two_parties(), run_id="duo")
+    engine.handle("duo", cmd.StartRun(), FACILITATOR)
+    env = {"SITROOM_REDIS_URL": url, "SITROOM_REDIS_PREFIX": f"t{secrets.token_hex(4)}:"}
+    port = free_port()
+    server = start_process(tmp_path, port, SITROOM_FOLLOWERS="none", **env)
+    follower = _follow(tmp_path, tmp_path / "follow.log", SITROOM_FOLLOWER_TICK="30", **env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base)
+        deadline = time.monotonic() + 20
+        while len(reactions(engine.read("duo"))) < 2:  # its first round answers what was there
+            assert time.monotonic() < deadline, (tmp_path / "follow.log").read_text()
+            time.sleep(0.05)
+        time.sleep(1.0)  # the follower now waits for an announcement (or its 30 s tick)
+        admin = sign_in(base, "admin", "wake-up-password")
+        try:
+            sent = time.monotonic()
+            reply = admin.post("/api/runs/duo/updates", json={"text": {"en": "Wake up"}})
+        finally:
+            admin.close()
+        assert reply.status_code == 200, reply.text
+        seq = reply.json()["last_seq"]
+        while seq not in reactions(engine.read("duo")):
+            assert time.monotonic() - sent < 5, "the follower did not wake on the announcement"
+            time.sleep(0.02)
+    finally:
+        for process in (follower, server):
+            process.terminate()
+            process.wait(timeout=10)
+        recorder.close()
