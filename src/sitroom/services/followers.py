@@ -344,7 +344,7 @@ class FollowerRunner:
             while True:
                 pending = asyncio.ensure_future(asyncio.to_thread(self._round, run_id))
                 try:
-                    seen, ended = await asyncio.shield(pending)
+                    seen, ended, leading = await asyncio.shield(pending)
                 except asyncio.CancelledError:
                     # Shutting down: the round stops after the event in hand (``_stopping``);
                     # wait for it, so nothing is closed under its feet.
@@ -355,10 +355,13 @@ class FollowerRunner:
                     return
                 except Exception:
                     log.exception("followers of %s: round failed; trying again", run_id)
-                    seen, ended = self.broker.latest(run_id), False
+                    seen, ended, leading = self.broker.latest(run_id), False, False
                 if ended:
                     return
-                await self.broker.wait_beyond(run_id, seen, self.tick)
+                if leading:
+                    await self.broker.wait_beyond(run_id, seen, self.tick)
+                else:  # only a lease to try for: once a tick is enough, whatever is recorded
+                    await asyncio.sleep(self.tick)
         finally:
             for follower in self.followers:
                 self.leases.release(follower.name, run_id)
@@ -366,24 +369,24 @@ class FollowerRunner:
     def _leads(self, follower: str, run_id: str) -> bool:
         return not self._stopping and self.leases.holds(follower, run_id)
 
-    def _round(self, run_id: str) -> tuple[int, bool]:
+    def _round(self, run_id: str) -> tuple[int, bool, bool]:
         """One round of every follower this process leads on ``run_id``.
 
-        Returns the log's last seq as seen (to wait beyond it) and whether the run has ended
-        and every follower led here has handled all of it.
+        Returns the log's last seq as seen (to wait beyond it), whether the run has ended and
+        every follower led here has handled all of it, and whether this process leads any.
         """
         self.leases.check()
+        leading = False
         last = self.engine.recorder.last_seq(run_id)
         done = self.engine.state(run_id).status == RunStatus.ENDED
         for follower in self.followers:
             name = follower.name
             if not self.leases.holds(name, run_id):
                 self.loop.forget(name, run_id)
-                if not self.leases.acquire(name, run_id):
+                if self._stopping or not self.leases.acquire(name, run_id):
                     continue
                 log.info("%s leads %s", name, run_id)
-            self.loop.round(
-                follower, run_id, still_leading=partial(self.leases.holds, name, run_id)
-            )
+            leading = True
+            self.loop.round(follower, run_id, still_leading=partial(self._leads, name, run_id))
             done = done and self.loop.position(follower, run_id) >= last
-        return max(last, self.broker.latest(run_id)), done
+        return max(last, self.broker.latest(run_id)), done, leading
