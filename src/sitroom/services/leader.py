@@ -277,8 +277,10 @@ class PostgresLeases:
             if (follower, run_id) not in self._held:
                 return
             self._held.discard((follower, run_id))
+            if self._connection is None or self._connection.closed:
+                return  # the session is gone, and its locks with it
             try:
-                self._connect().execute(
+                self._connection.execute(
                     "SELECT pg_advisory_unlock(%s)", (lease_key(follower, run_id),)
                 )
             except psycopg.Error as error:
