@@ -20,7 +20,9 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = False
     heartbeat_seconds: float = 15.0
-    scheduler_seconds: float = 1.0
+    follower_seconds: float = 1.0
+    followers: tuple[str, ...] = ("scheduler",)
+    follower_imports: tuple[str, ...] = ()
     invitation_days: int = 7
     trusted_proxies: tuple[str, ...] = ()
     """Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default."""
@@ -50,6 +52,12 @@ ENV_VARS = {
     "X-Forwarded-For is believed (default: none; '*' trusts every peer).",
     "SITROOM_HASH_CONCURRENCY": "Password checks computed at once (default 4, about 64 MiB "
     "each); more sign-ins at the same moment get 503 without hashing.",
+    "SITROOM_FOLLOWERS": "Log followers the server runs, comma-separated (default 'scheduler'); "
+    "'none' when they run as 'sitroom follow NAME' processes instead.",
+    "SITROOM_FOLLOWER_IMPORTS": "Extra followers to register, comma-separated "
+    "'package.module:attr' (attr returns a follower).",
+    "SITROOM_FOLLOWER_TICK": "Seconds between follower rounds without new events, e.g. for "
+    "scheduled injects (default 1).",
 }
 
 
@@ -103,4 +111,26 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         hash_concurrency=_positive(
             "SITROOM_HASH_CONCURRENCY", env.get("SITROOM_HASH_CONCURRENCY", "4")
         ),
+        follower_seconds=_seconds(env, "SITROOM_FOLLOWER_TICK", 1.0),
+        followers=_names(env.get("SITROOM_FOLLOWERS", "scheduler")),
+        follower_imports=_names(env.get("SITROOM_FOLLOWER_IMPORTS", "")),
     )
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """A comma-separated list; 'none' (or nothing) is the empty list."""
+    names = tuple(part.strip() for part in value.split(",") if part.strip())
+    return () if names == ("none",) else names
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name}={text!r}: give a positive number of seconds, e.g. 1 or 0.5")
+    return value

@@ -11,7 +11,10 @@ from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.state import DecisionStatus, InjectStatus, RunStatus
+from sitroom.services.followers import FollowerLoop
 from sitroom.services.runs import Engine
+from sitroom.services.scheduler import Scheduler
+from sitroom.storage.cursors import MemoryCursorStore
 from sitroom.storage.factory import open_recorder
 from tests.support.packages import SECRET_MARKERS, two_parties
 
@@ -115,19 +118,32 @@ def test_scheduled_injects_fire_with_paused_time_excluded(tmp_path: Path) -> Non
     recorder = open_recorder(f"sqlite:///{tmp_path / 'runs.db'}", clock=clock)
     engine = Engine(recorder, clock=clock)
     run = engine.create_run(two_parties(), run_id="duo-3")
+    scheduler = FollowerLoop(engine, MemoryCursorStore())
+
+    def tick(run_id: str) -> list[str]:
+        """One round of the scheduler follower: the numbers of the injects it released."""
+        before = engine.state(run_id).seq
+        scheduler.round(Scheduler(), run_id)
+        released = engine.read(run_id, after=before)
+        return [e.payload["number"] for e in released if e.type == "inject-released"]
+
     engine.handle(run.id, cmd.StartRun(), FACILITATOR)
     clock.now += timedelta(minutes=4)
     engine.handle(run.id, cmd.PauseRun(), FACILITATOR)
     clock.now += timedelta(minutes=30)
-    assert engine.tick(run.id) == []
+    assert tick(run.id) == []
     engine.handle(run.id, cmd.ResumeRun(), FACILITATOR)
     clock.now += timedelta(minutes=5)
-    assert engine.tick(run.id) == []  # 9 minutes of exercise time
+    assert tick(run.id) == []  # 9 minutes of exercise time
     clock.now += timedelta(minutes=1, seconds=1)
-    assert engine.tick(run.id) == ["1"]
-    assert engine.tick(run.id) == []
+    assert tick(run.id) == ["1"]
+    assert tick(run.id) == []
     state = engine.state(run.id)
     assert state.injects["1"].status == InjectStatus.RELEASED
     assert state.injects["1"].how == "scheduled"
+    release = [e for e in engine.read(run.id) if e.type == "inject-released"]
+    assert [(e.actor, e.idempotency_key) for e in release] == [
+        ("system:scheduler", "follower:scheduler:inject:1")
+    ]
     assert state.injects["3"].status == InjectStatus.PLANNED  # contingency: never by schedule
     recorder.close()

@@ -24,7 +24,7 @@ from typing import Any
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
 from sitroom.conduct.principal import Principal, Role
-from sitroom.conduct.run import Context, Rejected, decide, due_injects
+from sitroom.conduct.run import Context, Rejected, decide
 from sitroom.conduct.state import Recorded, RunState, apply
 from sitroom.conduct.visibility import view_event
 from sitroom.package.model import Package, canonical_json
@@ -46,6 +46,7 @@ TAIL = 10_000
 SERIES_PREFIX = "series:"
 """Streams of exercise series (``sitroom.improvement``) live in the same log as runs."""
 SCHEDULER = Principal(id="system:scheduler", role=Role.FACILITATOR, name="scheduler")
+"""The principal of the scheduler follower (``sitroom.services.scheduler``)."""
 
 
 class RunNotFound(LookupError):
@@ -226,28 +227,6 @@ class Engine:
                     self.publish(run_id, result.events[-1].seq)
                 return Outcome(list(result.events), duplicate=result.duplicate)
         raise Rejected("the run is too busy; try again", status=503)
-
-    def tick(self, run_id: str) -> list[str]:
-        """Release every scheduled inject that is due in ``run_id``; return their numbers.
-
-        Reads the live state under the run's lock (no snapshot copy): the scheduler calls this
-        for every run every second.
-        """
-        with self._lock(run_id):
-            due = due_injects(self._catch_up(run_id), self.clock())
-        released: list[str] = []
-        for number in due:
-            try:
-                self.handle(
-                    run_id,
-                    cmd.ReleaseInject(number, how="scheduled"),
-                    SCHEDULER,
-                    key=f"scheduled:{number}",
-                )
-            except Rejected:
-                continue
-            released.append(number)
-        return released
 
     # -- reads -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The application factory and its lifespan: services up, scheduler running, broker started."""
+"""The application factory and its lifespan: services up, broker started, log followers running."""
 
 from __future__ import annotations
 
@@ -26,19 +26,6 @@ log = logging.getLogger("sitroom.web")
 STATIC = Path(__file__).parent / "static"
 
 
-async def _scheduler(app: FastAPI) -> None:
-    """Fire scheduled injects of running runs; several workers may do it (keys dedupe)."""
-    svc = app.state.services
-    while True:
-        await asyncio.sleep(svc.settings.scheduler_seconds)
-        try:
-            records = await run_in_threadpool(svc.engine.runs)
-            for record in records:
-                await run_in_threadpool(svc.engine.tick, record.id)
-        except Exception:  # the loop must outlive a bad tick; the error is logged
-            log.exception("scheduler tick failed")
-
-
 def _errors(status: int, errors: list[dict[str, Any]], **extra: Any) -> JSONResponse:
     return JSONResponse({"errors": errors, **extra}, status_code=status)
 
@@ -60,13 +47,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = svc
         app.state.frames = FrameCache(svc.engine)
         await svc.broker.start()
-        scheduler = asyncio.create_task(_scheduler(app))
+        # The followers the settings name (the scheduler by default) run in every worker;
+        # a lease per (follower, run) lets exactly one of them act.
+        try:
+            runner = svc.follower_runner(svc.settings.followers) if svc.settings.followers else None
+        except Exception:
+            await svc.broker.close()
+            await run_in_threadpool(svc.close)
+            raise
+        following = asyncio.create_task(runner.run()) if runner else None
         try:
             yield
         finally:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
+            if following is not None:
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await following
             await svc.broker.close()
             await run_in_threadpool(svc.close)
 
