@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Role
+from sitroom.conduct.run import Rejected
 from sitroom.conduct.state import RunState
 from sitroom.conduct.visibility import (
     can_see_decision,
@@ -26,23 +27,23 @@ from sitroom.conduct.visibility import (
     module_view,
 )
 from sitroom.realtime.sse import Frame, InvalidCursor, event_stream, parse_last_event_id
+from sitroom.services.idempotency import KEY_FIELD
 from sitroom.services.runs import Outcome
 from sitroom.web.api import schemas as s
-from sitroom.web.deps import ApiError, Viewer, services, viewer, viewer_in_run
+from sitroom.web.deps import (
+    KEY_HEADER,
+    ApiError,
+    Viewer,
+    services,
+    viewer,
+    viewer_in_run,
+)
+from sitroom.web.deps import (
+    IdempotencyKey as IdempotencyKey,
+)
 from sitroom.web.frames import FrameCache
 
 router = APIRouter(prefix="/api")
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        pattern=r"^[^\x00-\x1f\x7f]+$",
-        description="A client-made id; a retry with the same key never records twice.",
-    ),
-]
 
 
 def _outcome(outcome: Outcome) -> dict[str, Any]:
@@ -56,7 +57,13 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
 async def _handle(
     svc: Services, run_id: str, who: Viewer, command: cmd.Command, key: str | None
 ) -> dict[str, Any]:
-    outcome = await run_in_threadpool(svc.engine.handle, run_id, command, who.principal, key)
+    try:
+        outcome = await run_in_threadpool(svc.engine.handle, run_id, command, who.principal, key)
+    except Rejected as refused:
+        if refused.field != KEY_FIELD:
+            raise
+        # The key came in a header: name it as the header's own validation errors do.
+        raise Rejected(refused.message, field=KEY_HEADER, status=refused.status) from None
     return _outcome(outcome)
 
 
