@@ -30,17 +30,8 @@ from sitroom.realtime.sse import Frame, InvalidCursor, event_stream, parse_last_
 from sitroom.services.idempotency import KEY_FIELD
 from sitroom.services.runs import Outcome
 from sitroom.web.api import schemas as s
-from sitroom.web.deps import (
-    KEY_HEADER,
-    ApiError,
-    Viewer,
-    services,
-    viewer,
-    viewer_in_run,
-)
-from sitroom.web.deps import (
-    IdempotencyKey as IdempotencyKey,
-)
+from sitroom.web.deps import KEY_HEADER, ApiError, Viewer, services, viewer, viewer_in_run
+from sitroom.web.deps import IdempotencyKey as IdempotencyKey
 from sitroom.web.frames import FrameCache
 
 router = APIRouter(prefix="/api")
