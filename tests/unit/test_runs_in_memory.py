@@ -131,6 +131,15 @@ def test_two_players_may_use_the_same_key(engine: Engine) -> None:
     assert [n.text for n in engine.state(run_id).notes] == ["Mine", "Theirs"]
 
 
+def test_the_same_key_of_two_players_creates_two_decisions(engine: Engine) -> None:
+    run_id = started(engine)
+    mine = engine.handle(run_id, cmd.ProposeDecision("Ours", "Act"), ALD, key="d-1")
+    theirs = engine.handle(run_id, cmd.ProposeDecision("Theirs", "Wait"), BRN, key="d-1")
+    ids = {mine.events[0].payload["id"], theirs.events[0].payload["id"]}
+    assert len(ids) == 2
+    assert sorted(d.title for d in engine.state(run_id).decisions.values()) == ["Ours", "Theirs"]
+
+
 @pytest.mark.parametrize("key", ["scheduled:1", "follower:mailer:12", "system:anything"])
 def test_a_client_may_not_use_a_server_key(engine: Engine, key: str) -> None:
     run_id = started(engine)

@@ -70,12 +70,13 @@ class Outcome:
         return self.events[-1].seq if self.events else None
 
 
-def _new_id(run_id: str, key: str | None) -> str:
-    """An id for what a command creates: derived from the client's key (the same on a retry,
-    and safe in a URL whatever the key holds), else random."""
+def _new_id(run_id: str, actor: str, key: str | None) -> str:
+    """An id for what a command creates: derived from the actor's key (the same on a retry,
+    different for another actor's same key, safe in a URL whatever the key holds), else
+    random."""
     if key is None:
         return uuid.uuid4().hex
-    return hashlib.sha256(f"{run_id}\x00{key}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{run_id}\x00{actor}\x00{key}".encode()).hexdigest()[:24]
 
 
 def to_recorded(stored: StoredEvent) -> Recorded:
@@ -234,7 +235,7 @@ class Engine:
         with self._lock(run_id):
             for _ in range(MAX_RETRIES):
                 state = self._catch_up(run_id)
-                ctx = Context(now=self.clock(), new_id=_new_id(run_id, key))
+                ctx = Context(now=self.clock(), new_id=_new_id(run_id, actor, key))
                 events = decide(state, command, principal, ctx)
                 if not events:
                     return Outcome([])
