@@ -22,6 +22,10 @@ class Settings:
     heartbeat_seconds: float = 15.0
     scheduler_seconds: float = 1.0
     invitation_days: int = 7
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default."""
+    hash_concurrency: int = 4
+    """Password hashes computed at once; sign-ins beyond it are answered 503 at once."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -42,7 +46,26 @@ ENV_VARS = {
     "SITROOM_SECURE_COOKIES": "1 behind https: session cookies get the Secure flag.",
     "SITROOM_HEARTBEAT": "Seconds between SSE heartbeats (default 15).",
     "SITROOM_INVITATION_DAYS": "Days an invitation stays valid (default 7).",
+    "SITROOM_TRUSTED_PROXIES": "Comma-separated addresses of reverse proxies whose "
+    "X-Forwarded-For is believed (default: none; '*' trusts every peer).",
+    "SITROOM_HASH_CONCURRENCY": "Password checks computed at once (default 4, about 64 MiB "
+    "each); more sign-ins at the same moment get 503 without hashing.",
 }
+
+
+def _proxies(value: str) -> tuple[str, ...]:
+    """The trusted proxy addresses of a comma-separated list, without blanks."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _positive(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name}: expected a whole number of at least 1, got {value!r}")
+    return number
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -76,4 +99,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secure_cookies=env.get("SITROOM_SECURE_COOKIES", "") in ("1", "true", "yes"),
         heartbeat_seconds=float(env.get("SITROOM_HEARTBEAT", "15")),
         invitation_days=int(env.get("SITROOM_INVITATION_DAYS", "7")),
+        trusted_proxies=_proxies(env.get("SITROOM_TRUSTED_PROXIES", "")),
+        hash_concurrency=_positive(
+            "SITROOM_HASH_CONCURRENCY", env.get("SITROOM_HASH_CONCURRENCY", "4")
+        ),
     )

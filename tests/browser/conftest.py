@@ -46,6 +46,9 @@ class Site:
             client.close()
 
     def invite(self, run_id: str, **body: Any) -> dict[str, Any]:
+        # A fixture's invitation is opened by many fresh browser contexts, one per test, so
+        # it is reusable here; single-use links are tested in test_access_http.py.
+        body.setdefault("single_use", False)
         with self.admin() as admin:
             reply = admin.post(f"/api/runs/{run_id}/invitations", json=body)
             reply.raise_for_status()

@@ -24,6 +24,7 @@ from sitroom.auth import (
     MemoryAuthStore,
     SessionKind,
     SessionRecord,
+    TokenScope,
     build_auth,
     open_auth,
     open_auth_store,
@@ -274,6 +275,74 @@ def test_revoking_ends_the_invitations_sessions_and_keeps_the_first_time(
     assert store.revoke_invitation("nope", START) is None
 
 
+def test_a_single_use_invitation_is_claimed_once(store: AuthStore) -> None:
+    store.add_invitation(invitation(1, single_use=True), "code-1")
+    assert store.claim_invitation("inv-1", START + timedelta(minutes=1), None)
+    assert not store.claim_invitation("inv-1", START + timedelta(minutes=2), None)
+    assert not store.claim_invitation("inv-1", START + timedelta(minutes=2), "device-a")
+    found = store.get_invitation("inv-1")
+    assert found is not None and found.used_at == START + timedelta(minutes=1)
+    assert found.device_hash is None  # a single-use invitation binds no device
+    assert not store.claim_invitation("nope", START, None)
+
+
+def test_a_device_bound_invitation_takes_only_its_first_device(store: AuthStore) -> None:
+    store.add_invitation(invitation(1, bind_device=True), "code-1")
+    assert not store.claim_invitation("inv-1", START, None)  # no device: nothing bound
+    assert store.claim_invitation("inv-1", START + timedelta(minutes=1), "device-a")
+    assert not store.claim_invitation("inv-1", START + timedelta(minutes=2), "device-b")
+    assert store.claim_invitation("inv-1", START + timedelta(minutes=3), "device-a")
+    found = store.get_invitation("inv-1")
+    assert found is not None
+    assert (found.device_hash, found.used_at) == ("device-a", START + timedelta(minutes=1))
+
+
+def test_a_reusable_invitation_records_its_first_use_and_binds_nothing(store: AuthStore) -> None:
+    store.add_invitation(invitation(1), "code-1")
+    for minutes in (1, 2):
+        assert store.claim_invitation("inv-1", START + timedelta(minutes=minutes), "device-a")
+    assert store.claim_invitation("inv-1", START + timedelta(minutes=3), "device-b")
+    found = store.get_invitation("inv-1")
+    assert found is not None
+    assert (found.used_at, found.device_hash) == (START + timedelta(minutes=1), None)
+
+
+def test_a_revoked_invitation_cannot_be_claimed(store: AuthStore) -> None:
+    store.add_invitation(invitation(1), "code-1")
+    store.revoke_invitation("inv-1", START)
+    assert not store.claim_invitation("inv-1", START + timedelta(minutes=1), None)
+
+
+def test_racing_claims_of_a_single_use_invitation_admit_one(auth_backend: AuthBackend) -> None:
+    stores = [auth_backend.open() for _ in range(2)]
+    stores[0].add_invitation(invitation(1, single_use=True), "code-1")
+    won: list[int] = []
+
+    def work(index: int) -> None:
+        if stores[index % 2].claim_invitation("inv-1", START, f"device-{index}"):
+            won.append(index)
+
+    run_threads(8, work)
+    assert len(won) == 1
+
+
+def test_revoking_an_invitation_revokes_the_ones_it_made(store: AuthStore) -> None:
+    store.add_invitation(invitation(1, role=Role.FACILITATOR, team=None, party=None), "c1")
+    store.add_invitation(invitation(2, created_by="invite:inv-1"), "c2")
+    store.add_invitation(invitation(3, created_by="invite:inv-2"), "c3")
+    store.add_invitation(invitation(4, created_by="account:acc-1"), "c4")
+    for n in (1, 2, 3, 4):
+        store.add_session(session(f"s{n}", invitation(n)))
+    store.revoke_invitation("inv-1", START + timedelta(hours=1))
+    for n in (1, 2, 3):
+        found = store.get_invitation(f"inv-{n}")
+        assert found is not None and found.revoked_at == START + timedelta(hours=1)
+        assert store.get_session(f"s{n}") is None
+    untouched = store.get_invitation("inv-4")
+    assert untouched is not None and untouched.revoked_at is None
+    assert store.get_session("s4") is not None
+
+
 # -- sessions -------------------------------------------------------------------------
 
 
@@ -353,6 +422,15 @@ def test_a_token_comes_back_with_its_account(store: AuthStore) -> None:
     assert store.get_api_token("hash-3") is None
 
 
+def test_a_token_keeps_its_scope(store: AuthStore) -> None:
+    store.add_account(account(), "hash")
+    for n, scope in enumerate(TokenScope, start=1):
+        store.add_api_token(token(n, scope=scope), f"hash-{n}")
+        found = store.get_api_token(f"hash-{n}")
+        assert found is not None and found[0].scope == scope
+    assert [t.scope for t in store.list_api_tokens()] == list(TokenScope)
+
+
 def test_a_token_needs_an_existing_account(store: AuthStore) -> None:
     with pytest.raises(AuthError) as caught:
         store.add_api_token(token(1, account_id="nobody"), "hash-1")
@@ -399,9 +477,9 @@ def test_revoking_an_invitation_stops_everything_on_every_store(
 ) -> None:
     package = two_parties()
     made, link, code = auth.invitations.create_invitation(
-        "run-1", package, "Pat", Role.PLAYER, team="brn-nsc"
+        "run-1", package, "Pat", Role.PLAYER, team="brn-nsc", single_use=False
     )
-    assert auth.invitations.redeem_code(code.lower()) == made
+    assert auth.invitations.redeem_code(code.lower()).id == made.id
     cookie = auth.sessions.create(auth.invitations.redeem_link(link))
     assert auth.sessions.resolve(cookie) == principal_for(made)
     clock.advance(minutes=1)
@@ -438,6 +516,66 @@ def test_sessions_resolve_from_many_threads(auth: AuthService, clock: FakeClock)
             assert auth.sessions.resolve(cookies[index % 4]) is not None
 
     run_threads(8, work)
+
+
+def test_an_invitations_session_cannot_mint_control_invitations(auth: AuthService) -> None:
+    package = two_parties()
+    facilitator, _, _ = auth.invitations.create_invitation(
+        "run-1", package, "Fran", Role.FACILITATOR, created_by="account:acc-1"
+    )
+    by_invitation = f"invite:{facilitator.id}"
+    for role in (Role.FACILITATOR, Role.EVALUATOR):
+        with pytest.raises(AuthError) as caught:
+            auth.invitations.create_invitation(
+                "run-1", package, "Eve", role, created_by=by_invitation
+            )
+        assert (caught.value.field, caught.value.status) == ("role", 403)
+    player, _, code = auth.invitations.create_invitation(
+        "run-1", package, "Pat", Role.PLAYER, team="brn-nsc", created_by=by_invitation
+    )
+    auth.invitations.revoke_invitation(facilitator.id)
+    with pytest.raises(AuthError) as revoked:
+        auth.invitations.redeem_code(code)
+    assert revoked.value.reason == "revoked"
+    with pytest.raises(AuthError):  # nor can a revoked one invite anybody
+        auth.invitations.create_invitation(
+            "run-1", package, "Obi", Role.OBSERVER, created_by=by_invitation
+        )
+    assert auth.invitations.get_invitation(player.id).revoked_at is not None
+
+
+def test_a_single_use_link_signs_in_once_on_every_store(auth: AuthService) -> None:
+    package = two_parties()
+    made, link, code = auth.invitations.create_invitation(
+        "run-1", package, "Pat", Role.PLAYER, team="brn-nsc"
+    )
+    assert made.single_use  # the default for players
+    cookie = auth.sessions.create(auth.invitations.redeem_link(link, device="browser-one"))
+    for redeem, value in (
+        (auth.invitations.redeem_link, link),
+        (auth.invitations.redeem_code, code),
+    ):
+        with pytest.raises(AuthError) as caught:
+            redeem(value)
+        assert (caught.value.reason, caught.value.status) == ("used", 410)
+        assert "new link" in caught.value.message
+    assert auth.sessions.resolve(cookie) == principal_for(made)  # the first one stays in
+
+
+def test_a_device_bound_invitation_refuses_a_second_device(auth: AuthService) -> None:
+    package = two_parties()
+    _, link, code = auth.invitations.create_invitation(
+        "run-1", package, "Obi", Role.OBSERVER, bind_device=True
+    )
+    auth.invitations.redeem_link(link, device="browser-one")
+    auth.invitations.redeem_code(code, device="browser-one")  # the same browser again
+    for device in ("browser-two", None):
+        with pytest.raises(AuthError) as caught:
+            auth.invitations.redeem_link(link, device=device)
+        assert caught.value.status == 403
+    assert "ask control for a new link" in caught.value.message or "cookies" in (
+        caught.value.message
+    )
 
 
 # -- opening --------------------------------------------------------------------------
@@ -488,3 +626,100 @@ def test_a_timestamp_in_utc_stays_utc(store: AuthStore) -> None:
     store.add_account(made, "hash")
     found = store.get_account(made.id)
     assert found is not None and found.created_at.tzinfo is not None
+
+
+def _old_database(url: str) -> None:
+    """A database at revision 0002 (before invitation use and token scopes) with rows in it."""
+    from alembic import command
+
+    from sitroom.storage.migrations import alembic_config
+
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        path = url.removeprefix("sqlite:///")
+        engine = create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(path), poolclass=NullPool
+        )
+    else:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(
+            "postgresql+psycopg://", creator=lambda: psycopg.connect(url), poolclass=NullPool
+        )
+    try:
+        with engine.begin() as connection:
+            if not url.startswith("sqlite"):
+                connection.exec_driver_sql(
+                    "DROP TABLE IF EXISTS api_tokens, sessions, invitations, accounts,"
+                    " events, runs, alembic_version CASCADE"
+                )
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+            stamp = "2027-03-04T09:00:00.000000Z" if url.startswith("sqlite") else START
+            connection.exec_driver_sql(
+                "INSERT INTO accounts (id, username, username_key, display_name, role,"
+                " password_hash, created_at) VALUES ('acc-1', 'old', 'old', 'Old', 'admin',"
+                " 'hash', %s)"
+                if not url.startswith("sqlite")
+                else "INSERT INTO accounts (id, username, username_key, display_name, role,"
+                " password_hash, created_at) VALUES ('acc-1', 'old', 'old', 'Old', 'admin',"
+                " 'hash', ?)",
+                (stamp,),
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO api_tokens (id, account_id, name, token_hash, hint, created_at)"
+                " VALUES ('tok-1', 'acc-1', 'old script', 'h1', 'srt_abcd', %s)"
+                if not url.startswith("sqlite")
+                else "INSERT INTO api_tokens (id, account_id, name, token_hash, hint, created_at)"
+                " VALUES ('tok-1', 'acc-1', 'old script', 'h1', 'srt_abcd', ?)",
+                (stamp,),
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO invitations (id, run_id, display_name, role, team, party, language,"
+                " code_hash, created_by, created_at, expires_at) VALUES ('inv-1', 'run-1',"
+                " 'Pat', 'player', 'ald-nsc', 'ald', 'en', 'code-1', 'account:acc-1', %s, %s)"
+                if not url.startswith("sqlite")
+                else "INSERT INTO invitations (id, run_id, display_name, role, team, party,"
+                " language, code_hash, created_by, created_at, expires_at) VALUES ('inv-1',"
+                " 'run-1', 'Pat', 'player', 'ald-nsc', 'ald', 'en', 'code-1', 'account:acc-1',"
+                " ?, ?)",
+                (stamp, stamp),
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "backend_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_database_from_before_revision_0005_upgrades_and_keeps_its_rows(
+    backend_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend_name == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    _old_database(url)
+    store = open_auth_store(url)
+    try:
+        found = store.get_api_token("h1")
+        assert found is not None and found[0].scope == TokenScope.ADMIN  # old tokens keep power
+        old = store.get_invitation("inv-1")
+        assert old is not None
+        assert (old.single_use, old.bind_device, old.used_at, old.device_hash) == (
+            False,
+            False,
+            None,
+            None,
+        )
+        assert store.claim_invitation("inv-1", START, None)
+    finally:
+        store.close()
+    if backend_name == "postgres":  # leave the shared database as the other tests expect
+        open_auth_store(url).close()

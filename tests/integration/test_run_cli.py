@@ -78,8 +78,13 @@ def test_export_import_round_trip(
         lines = zipped.read("events.jsonl").decode().splitlines()
     assert manifest["events"] == 4 and len(lines) == 4
     assert runner.invoke(app, ["import", str(archive)]).exit_code == 1  # the id exists here
+    keys = runner.invoke(app, ["keys"])
+    fingerprint = keys.stdout.split("fingerprint")[1].split()[0]
+    assert fingerprint.startswith("SHA256:") and fingerprint in exported.stdout
     monkeypatch.setenv("SITROOM_DATA_DIR", str(tmp_path / "elsewhere"))
-    imported = runner.invoke(app, ["import", str(archive)])
+    unknown = runner.invoke(app, ["import", str(archive)])  # another installation's key
+    assert unknown.exit_code == 1 and f"--trust {fingerprint}" in unknown.output
+    imported = runner.invoke(app, ["import", str(archive), "--trust", fingerprint])
     assert imported.exit_code == 0, imported.output
     assert runner.invoke(app, ["verify", "duo"]).exit_code == 0
     recorder = open_recorder(f"sqlite:///{tmp_path / 'elsewhere' / 'sitroom.db'}")
@@ -135,3 +140,35 @@ def test_account_and_api_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     finally:
         identity.close()
     assert runner.invoke(app, ["account", "token", "nobody", "--name", "x"]).exit_code == 1
+
+
+def test_an_api_token_gets_a_scope_and_an_expiry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SITROOM_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SITROOM_PASSWORD", "a-good-long-password")
+    assert runner.invoke(app, ["account", "create", "fac"]).exit_code == 0
+    made = runner.invoke(
+        app, ["account", "token", "fac", "--name", "sync", "--scope", "write", "--expires", "30d"]
+    )
+    assert made.exit_code == 0, made.output
+    assert "scope write" in made.output and "expires" in made.output
+    default = runner.invoke(app, ["account", "token", "fac", "--name", "report"])
+    assert "scope read" in default.output
+    for option, value in (("--scope", "root"), ("--expires", "soon")):
+        refused = runner.invoke(app, ["account", "token", "fac", "--name", "x", option, value])
+        assert refused.exit_code == 1 and option in refused.output
+    from sitroom.config import load_settings
+    from sitroom.services.identity import Identity
+
+    settings = load_settings()
+    identity = Identity.open(settings.effective_database_url, settings)
+    try:
+        tokens = {t.name: t for t in identity.auth.tokens.list_api_tokens()}
+    finally:
+        identity.close()
+    sync, report = tokens["sync"], tokens["report"]
+    assert sync.scope == "write" and sync.expires_at is not None
+    assert (sync.expires_at - sync.created_at).days == 30
+    assert report.scope == "read" and report.expires_at is not None
+    assert (report.expires_at - report.created_at).days == 90

@@ -12,6 +12,8 @@ from sitroom.auth import (
     ApiTokens,
     AuthError,
     MemoryAuthStore,
+    TokenScope,
+    parse_duration,
     principal_for_account,
 )
 from sitroom.auth.keys import token_digest
@@ -107,3 +109,38 @@ def test_bad_token_requests_name_their_field() -> None:
     with pytest.raises(AuthError) as missing:
         bench.tokens.revoke_api_token("nope")
     assert missing.value.field == "token"
+
+
+def test_a_token_carries_its_scope_and_the_default_is_read() -> None:
+    bench = Bench()
+    _, reader = bench.tokens.create_api_token(bench.account.id, "report")
+    _, writer = bench.tokens.create_api_token(bench.account.id, "sync", scope="WRITE")
+    found = bench.tokens.identify(reader), bench.tokens.identify(writer)
+    assert [f.scope if f else None for f in found] == [TokenScope.READ, TokenScope.WRITE]
+    with pytest.raises(AuthError) as caught:
+        bench.tokens.create_api_token(bench.account.id, "x", scope="root")
+    assert caught.value.field == "scope" and "read, write, admin" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30d", timedelta(days=30)),
+        ("12h", timedelta(hours=12)),
+        ("90m", timedelta(minutes=90)),
+        ("2w", timedelta(weeks=2)),
+        (" 7D ", timedelta(days=7)),
+        ("never", None),
+    ],
+)
+def test_a_token_lifetime_is_read_from_a_short_duration(
+    text: str, expected: timedelta | None
+) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "0d", "30", "d", "30 days", "-1d", "1y"])
+def test_a_lifetime_that_is_not_a_duration_is_refused(text: str) -> None:
+    with pytest.raises(AuthError) as caught:
+        parse_duration(text)
+    assert caught.value.field == "expires" and "30d" in caught.value.message

@@ -378,7 +378,7 @@ def _extracted_messages() -> set[str]:
         for name in ("appendix", "document", "evaluation", "module", "msel")
     ]
     method_map = [(t, "jinja2.ext:babel_extract") for t in templates]
-    method_map.append(("reports/documents.py", "python"))
+    method_map += [(f"reports/{name}.py", "python") for name in ("documents", "times")]
     options = {t: {"extensions": "jinja2.ext.i18n"} for t in templates}
     return {
         message

@@ -8,7 +8,7 @@ Each of them gives a `sitroom.conduct.principal.Principal`.
 
 from sitroom.auth.accounts import Accounts, principal_for_account
 from sitroom.auth.csrf import CSRF_FIELD, CsrfGuard
-from sitroom.auth.errors import AuthError, TooManyAttempts
+from sitroom.auth.errors import AuthError, HashingBusy, TooManyAttempts
 from sitroom.auth.invitations import (
     DEFAULT_INVITATION_TTL,
     Invitations,
@@ -37,8 +37,9 @@ from sitroom.auth.store import (
     InvitationStatus,
     SessionKind,
     SessionRecord,
+    TokenScope,
 )
-from sitroom.auth.tokens import API_TOKEN_PREFIX, ApiTokens
+from sitroom.auth.tokens import API_TOKEN_PREFIX, ApiTokens, parse_duration, token_scope
 
 __all__ = [
     "API_TOKEN_PREFIX",
@@ -56,6 +57,7 @@ __all__ = [
     "Clock",
     "CookieSettings",
     "CsrfGuard",
+    "HashingBusy",
     "Invitation",
     "InvitationStatus",
     "Invitations",
@@ -68,6 +70,7 @@ __all__ = [
     "SessionRecord",
     "SignedIn",
     "SqliteAuthStore",
+    "TokenScope",
     "TooManyAttempts",
     "build_auth",
     "check_password",
@@ -76,6 +79,8 @@ __all__ = [
     "normalise_join_code",
     "open_auth",
     "open_auth_store",
+    "parse_duration",
     "principal_for",
     "principal_for_account",
+    "token_scope",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sitroom.auth.errors import AuthError
+from sitroom.auth.errors import AuthError, HashingBusy
 from sitroom.auth.passwords import MAX_PASSWORD_LENGTH, Passwords, check_password
 from sitroom.auth.store import (
     ACCOUNT_ROLES,
@@ -110,10 +110,12 @@ class Accounts:
         if account.disabled:
             return None
         if self._passwords.needs_rehash(password_hash):
+            try:
+                fresh = self._passwords.hash(password)
+            except HashingBusy:  # the next sign-in will upgrade it
+                return account
             # Only if nobody changed the password meanwhile.
-            self._store.set_password_hash(
-                account.id, self._passwords.hash(password), replacing=password_hash
-            )
+            self._store.set_password_hash(account.id, fresh, replacing=password_hash)
         return account
 
     def set_password(self, account_id: str, password: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-Reason = Literal["invalid", "taken", "unknown", "expired", "revoked", "denied", "throttled"]
+Reason = Literal[
+    "invalid", "taken", "unknown", "expired", "revoked", "used", "denied", "throttled", "busy"
+]
 """Why a request was refused; the web layer picks its status code from it."""
 
 _STATUS: dict[Reason, int] = {
@@ -13,8 +15,10 @@ _STATUS: dict[Reason, int] = {
     "unknown": 404,
     "expired": 410,
     "revoked": 410,
+    "used": 410,
     "denied": 403,
     "throttled": 429,
+    "busy": 503,
 }
 
 
@@ -29,7 +33,7 @@ class AuthError(Exception):
 
     @property
     def status(self) -> int:
-        """The HTTP status that fits the reason (422, 409, 404, 410, 403 or 429)."""
+        """The HTTP status that fits the reason (422, 409, 404, 410, 403, 429 or 503)."""
         return _STATUS[self.reason]
 
 
@@ -44,3 +48,13 @@ class TooManyAttempts(AuthError):
             reason="throttled",
         )
         self.retry_after = retry_after
+
+
+class HashingBusy(AuthError):
+    """Too many password checks run at once; answered at once, without hashing."""
+
+    retry_after = 1.0
+
+    def __init__(self, field: str = "password") -> None:
+        message = "the server is busy checking other sign-ins; try again in a moment"
+        super().__init__(field, message, reason="busy")

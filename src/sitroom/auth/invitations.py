@@ -5,6 +5,11 @@ comes with it). The link carries the invitation id signed with the server secret
 can make one up; the join code is eight characters from an alphabet without look-alikes,
 stored only as an HMAC under the server secret. Both are checked against the store on every
 use, so revoking an invitation stops a link that is still within its signed lifetime.
+
+A link or a code is a bearer secret, so an invitation can be limited: *single-use* (after the
+first use it signs nobody in; the default for players) or *bound to a device* (the first
+browser that uses it is the only one it signs in again). An invitation's session may invite
+others, but never into a control role, and revoking it revokes what it created.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from datetime import UTC, timedelta
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from sitroom.auth.errors import AuthError
-from sitroom.auth.keys import check_secret, derive_key
+from sitroom.auth.keys import check_secret, derive_key, token_digest
 from sitroom.auth.limiter import RateLimiter
 from sitroom.auth.store import (
+    CONTROL_INVITATION_ROLES,
     INVITATION_ROLES,
     AuthStore,
     Clock,
@@ -170,19 +176,26 @@ class Invitations:
         language: str = "en",
         created_by: str | None = None,
         expires_in: timedelta | None = None,
+        single_use: bool | None = None,
+        bind_device: bool = False,
     ) -> tuple[Invitation, str, str]:
         """Invite a person into a run; return the invitation, its link token and join code.
 
         ``package`` is the run's package: a player's team must be one of its player teams
         (the party comes from the team); an observer or display may name one of its parties.
-        The join code (``XXXX-XXXX``) is shown now and never again; raise `AuthError` naming
-        the field that is wrong.
+        ``single_use`` defaults to True for players and False for the other roles;
+        ``bind_device`` binds it to the first browser that uses it. When ``created_by`` is an
+        invitation (``invite:<id>``) it must still be active and may not grant a control role
+        (`CONTROL_INVITATION_ROLES`). The join code (``XXXX-XXXX``) is shown now and never
+        again; raise `AuthError` naming the field that is wrong.
         """
         if not run_id or "\x00" in run_id:
             raise AuthError("run_id", "an invitation needs the id of its run")
         if created_by is not None and "\x00" in created_by:
             raise AuthError("created_by", "created_by must not contain NUL characters")
         chosen_role = _invitation_role(role)
+        if created_by is not None and created_by.startswith("invite:"):
+            self._check_inviter(created_by.removeprefix("invite:"), run_id, chosen_role)
         chosen_team, chosen_party = _placement(package, chosen_role, team, party)
         lifetime = self._ttl if expires_in is None else expires_in
         if lifetime <= timedelta(0):
@@ -199,12 +212,29 @@ class Invitations:
             created_by=created_by,
             created_at=now,
             expires_at=now + lifetime,
+            single_use=chosen_role == Role.PLAYER if single_use is None else single_use,
+            bind_device=bind_device,
         )
         while True:  # a code that is already taken (about 1 in 10^12) is drawn again
             code = self._new_code()
             if self._store.add_invitation(invitation, self._code_hash(code)):
                 break
         return invitation, self.link_token(invitation.id), format_join_code(code)
+
+    def _check_inviter(self, inviter_id: str, run_id: str, role: Role) -> None:
+        """An invitation's session may invite only into non-control roles of its own run."""
+        inviter = self._store.get_invitation(inviter_id)
+        if inviter is None or inviter.run_id != run_id:
+            raise AuthError("created_by", "the inviting invitation is unknown", reason="denied")
+        self._active(inviter, "created_by")
+        if role in CONTROL_INVITATION_ROLES:
+            raise AuthError(
+                "role",
+                f"a {role.value} invitation opens control material, and only an account can"
+                " create one; ask an administrator or a facilitator who signed in with an"
+                " account",
+                reason="denied",
+            )
 
     def link_token(self, invitation_id: str) -> str:
         """A signed link token for the invitation (a new one is as good as the first)."""
@@ -221,7 +251,10 @@ class Invitations:
                 raise _unknown(invitation_id)
 
     def revoke_invitation(self, invitation_id: str) -> Invitation:
-        """Withdraw the invitation: its link, its code and every session it opened stop now."""
+        """Withdraw the invitation: its link, its code and every session it opened stop now.
+
+        The invitations it created are withdrawn with it, so none outlives its maker.
+        """
         revoked = self._store.revoke_invitation(invitation_id, self._clock())
         if revoked is None:
             raise _unknown(invitation_id)
@@ -238,11 +271,12 @@ class Invitations:
         """Return the run's invitations, oldest first (revoked and expired ones included)."""
         return self._store.list_invitations(run_id)
 
-    def redeem_link(self, token: str) -> Invitation:
-        """Return the invitation a link token names if it can still be used.
+    def redeem_link(self, token: str, *, device: str | None = None) -> Invitation:
+        """Use a link token: return the invitation it names if it still signs someone in.
 
+        ``device`` is the browser's device secret (needed for a device-bound invitation).
         Raise `AuthError` on ``token``: unknown (forged, damaged or no such invitation),
-        expired or revoked.
+        expired, revoked, used (single-use) or denied (bound to another device).
         """
         invitation_id: object = None
         if len(token) <= _MAX_TOKEN_LENGTH:
@@ -260,36 +294,63 @@ class Invitations:
                 " or ask the facilitator for a new one",
                 reason="unknown",
             )
-        return self._active(invitation, "token")
+        return self._claim(invitation, "token", device)
 
-    def redeem_code(self, code: str, *, client: str | None = None) -> Invitation:
-        """Return the invitation a typed join code belongs to if it can still be used.
+    def redeem_code(
+        self, code: str, *, client: str | None = None, device: str | None = None
+    ) -> Invitation:
+        """Use a typed join code: return its invitation if it still signs someone in.
 
-        With ``client`` (the caller's address) failed attempts are counted, and a client
-        that failed too often gets `TooManyAttempts` before the code is even looked at.
-        Raise `AuthError` on ``code``: malformed, unknown, expired or revoked.
+        With ``client`` (the caller's address) the attempt is counted before the code is
+        looked at (and taken back if the code is right), so a client that failed too often,
+        even with many guesses at once, gets `TooManyAttempts`. Raise `AuthError` on
+        ``code``: malformed, unknown, expired, revoked, used or bound to another device.
         """
-        if client is not None:
-            self.limiter.check(client, "code")
-        try:
-            canonical = normalise_join_code(code)
-            if canonical is None:
-                raise AuthError(
-                    "code",
-                    f"a join code has {JOIN_CODE_LENGTH} letters and digits, like ABCD-EFGH",
-                )
-            invitation = self._store.find_invitation_by_code(self._code_hash(canonical))
-            if invitation is None:
-                raise AuthError(
-                    "code",
-                    "no invitation has this join code; check it and try again",
-                    reason="unknown",
-                )
-            return self._active(invitation, "code")
-        except AuthError:
-            if client is not None:
-                self.limiter.record_failure(client)
-            raise
+        attempt = None if client is None else self.limiter.reserve([client], "code")
+        canonical = normalise_join_code(code)
+        if canonical is None:
+            raise AuthError(
+                "code", f"a join code has {JOIN_CODE_LENGTH} letters and digits, like ABCD-EFGH"
+            )
+        invitation = self._store.find_invitation_by_code(self._code_hash(canonical))
+        if invitation is None:
+            raise AuthError(
+                "code", "no invitation has this join code; check it and try again", reason="unknown"
+            )
+        found = self._claim(invitation, "code", device)
+        if attempt is not None:
+            self.limiter.forgive(attempt)
+        return found
+
+    def _claim(self, invitation: Invitation, field: str, device: str | None) -> Invitation:
+        """Record this use if the invitation's rules allow it (atomically); say why not."""
+        self._active(invitation, field)
+        if invitation.bind_device and not device:
+            raise AuthError(
+                field,
+                "this invitation signs in one browser only, and this sign-in did not say"
+                " which browser it is; allow cookies for this site and open the invitation"
+                " link again, or ask control for a new link",
+                reason="denied",
+            )
+        device_hash = token_digest(device) if device else None
+        if self._store.claim_invitation(invitation.id, self._clock(), device_hash):
+            return self._store.get_invitation(invitation.id) or invitation
+        current = self._store.get_invitation(invitation.id) or invitation
+        self._active(current, field)  # revoked meanwhile
+        if current.single_use and current.used_at is not None:
+            raise AuthError(
+                field,
+                "this invitation was already used, and it signs in one person once;"
+                " if that was not you, tell control; ask control for a new link",
+                reason="used",
+            )
+        raise AuthError(
+            field,
+            "this invitation is bound to the device that used it first;"
+            " ask control for a new link for this device",
+            reason="denied",
+        )
 
     def _active(self, invitation: Invitation, field: str) -> Invitation:
         status = invitation.status(self._clock())

@@ -132,16 +132,45 @@ class MemoryAuthStore:
             return True
 
     def revoke_invitation(self, invitation_id: str, at: datetime) -> Invitation | None:
-        """Mark it revoked (keeping an earlier revocation time) and end its sessions, at once."""
+        """Revoke it and every invitation made through it; end all their sessions, at once."""
+        with self._lock:
+            if invitation_id not in self._invitations:
+                return None
+            pending, seen = [invitation_id], {invitation_id}
+            while pending:
+                current = pending.pop()
+                invitation = self._invitations[current]
+                if invitation.revoked_at is None:
+                    self._invitations[current] = replace(invitation, revoked_at=at.astimezone(UTC))
+                self._drop_sessions(SessionKind.INVITATION, current)
+                for child in self._invitations.values():
+                    if child.created_by == f"invite:{current}" and child.id not in seen:
+                        seen.add(child.id)
+                        pending.append(child.id)
+            return self._invitations[invitation_id]
+
+    def claim_invitation(self, invitation_id: str, at: datetime, device_hash: str | None) -> bool:
+        """Record one use of an active invitation, if its rules allow it, at once."""
         with self._lock:
             invitation = self._invitations.get(invitation_id)
-            if invitation is None:
-                return None
-            if invitation.revoked_at is None:
-                invitation = replace(invitation, revoked_at=at.astimezone(UTC))
-                self._invitations[invitation_id] = invitation
-            self._drop_sessions(SessionKind.INVITATION, invitation_id)
-            return invitation
+            if invitation is None or invitation.revoked_at is not None:
+                return False
+            if invitation.single_use and invitation.used_at is not None:
+                return False
+            if invitation.bind_device and (
+                device_hash is None or invitation.device_hash not in (None, device_hash)
+            ):
+                return False
+            self._invitations[invitation_id] = replace(
+                invitation,
+                used_at=invitation.used_at or at.astimezone(UTC),
+                device_hash=(
+                    invitation.device_hash or device_hash
+                    if invitation.bind_device
+                    else invitation.device_hash
+                ),
+            )
+            return True
 
     def add_session(self, record: SessionRecord) -> None:
         """Record a new session."""

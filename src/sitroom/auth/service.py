@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sitroom.auth.accounts import Accounts
 from sitroom.auth.csrf import CsrfGuard
+from sitroom.auth.errors import AuthError, HashingBusy
 from sitroom.auth.invitations import DEFAULT_INVITATION_TTL, Invitations
 from sitroom.auth.keys import check_secret
 from sitroom.auth.limiter import RateLimiter
@@ -18,7 +19,7 @@ from sitroom.auth.sessions import (
     SignedIn,
 )
 from sitroom.auth.sqlstore import open_auth_store
-from sitroom.auth.store import AuthStore, Clock, system_clock
+from sitroom.auth.store import Account, AuthStore, Clock, system_clock, username_key
 from sitroom.auth.tokens import ApiTokens
 
 
@@ -33,7 +34,38 @@ class AuthService:
     tokens: ApiTokens
     csrf: CsrfGuard
     login_limiter: RateLimiter
-    """Counts failed password sign-ins per client address, for the web layer to consult."""
+    """Counts failed password sign-ins per client address."""
+    account_limiter: RateLimiter
+    """Counts failed password sign-ins per account (by username), from any address."""
+
+    def sign_in(self, username: str, password: str, client: str) -> Account:
+        """Check a password sign-in from the address ``client``; return the account.
+
+        The attempt is reserved against the address and the username *before* the password
+        is hashed, so concurrent guesses count; a right password forgives only its own
+        attempt, never the other failures of the address or the account. Raise
+        `TooManyAttempts` (429) when either has failed too often, `HashingBusy` (503) when
+        too many checks run at once, and `AuthError` (403) on a wrong username or password.
+        """
+        by_address = self.login_limiter.reserve([f"address:{client}"], "password")
+        try:
+            by_account = self.account_limiter.reserve(
+                [f"account:{username_key(username.strip())}"], "password"
+            )
+        except AuthError:
+            self.login_limiter.forgive(by_address)
+            raise
+        try:
+            account = self.accounts.authenticate(username, password)
+        except HashingBusy:  # nothing was tried
+            self.login_limiter.forgive(by_address)
+            self.account_limiter.forgive(by_account)
+            raise
+        if account is None:
+            raise AuthError("password", "unknown username or wrong password", reason="denied")
+        self.login_limiter.forgive(by_address)
+        self.account_limiter.forgive(by_account)
+        return account
 
     def identify(self, session_token: str | None, api_token: str | None = None) -> SignedIn | None:
         """Who is behind a request: the session cookie's owner, else the API token's."""
@@ -55,6 +87,7 @@ def build_auth(
     idle_timeout: timedelta | None = DEFAULT_IDLE_TIMEOUT,
     join_limiter: RateLimiter | None = None,
     login_limiter: RateLimiter | None = None,
+    account_limiter: RateLimiter | None = None,
 ) -> AuthService:
     """Wire the auth services on ``store`` with the server ``secret``."""
     return AuthService(
@@ -67,6 +100,7 @@ def build_auth(
         tokens=ApiTokens(store, clock=clock),
         csrf=CsrfGuard(secret),
         login_limiter=login_limiter or RateLimiter(clock=clock),
+        account_limiter=account_limiter or RateLimiter(clock=clock),
     )
 
 

@@ -26,6 +26,7 @@ from sitroom.auth.store import (
     InvitationStatus,
     SessionKind,
     SessionRecord,
+    TokenScope,
     system_clock,
 )
 from sitroom.conduct.principal import Principal
@@ -73,12 +74,16 @@ class SignedIn:
     account_id: str | None = None
     invitation_id: str | None = None
     expires_at: datetime | None = None
+    scope: TokenScope | None = None
+    """What an API token may do; None for a session (everything its principal may)."""
 
 
 def signed_in_as(
     subject: Account | Invitation,
     via: Literal["session", "api-token"],
     expires_at: datetime | None = None,
+    *,
+    scope: TokenScope | None = None,
 ) -> SignedIn:
     """Who is signed in through an account or an invitation."""
     if isinstance(subject, Account):
@@ -89,6 +94,7 @@ def signed_in_as(
             via=via,
             account_id=subject.id,
             expires_at=expires_at,
+            scope=scope,
         )
     return SignedIn(
         principal=principal_for(subject),

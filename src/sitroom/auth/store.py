@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from sitroom.auth.errors import AuthError
-from sitroom.conduct.principal import Role
+from sitroom.conduct.principal import Principal, Role
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware. Tests pass a clock they can move."""
@@ -33,6 +33,13 @@ INVITATION_ROLES = frozenset(
     {Role.FACILITATOR, Role.PLAYER, Role.EVALUATOR, Role.OBSERVER, Role.DISPLAY}
 )
 """The roles an invitation can grant."""
+
+CONTROL_INVITATION_ROLES = frozenset(
+    role for role in INVITATION_ROLES if Principal(id="", role=role).sees_control_material
+)
+"""Invitations that open control material: the facilitator (EXCON, who runs the exercise and
+manages invitations) and the evaluator (who holds the C/E handbook: the MSEL and the expected
+actions). Only an account may create them, never another invitation's session."""
 
 LANGUAGES = ("en", "ko")
 """The interface languages a person can prefer."""
@@ -103,6 +110,14 @@ class Invitation:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    single_use: bool = False
+    """Signs in once: after the first use the link and the code sign nobody in."""
+    bind_device: bool = False
+    """Bound to the first browser that used it; any other browser is refused."""
+    used_at: datetime | None = None
+    """When it was first redeemed."""
+    device_hash: str | None = field(default=None, repr=False)
+    """The SHA-256 of the device secret of the browser it is bound to."""
 
     def status(self, now: datetime) -> InvitationStatus:
         """Whether the invitation can still be redeemed at ``now``."""
@@ -111,6 +126,14 @@ class Invitation:
         if now >= self.expires_at:
             return InvitationStatus.EXPIRED
         return InvitationStatus.ACTIVE
+
+
+class TokenScope(StrEnum):
+    """What an API token may do: read, write (act in runs), or admin (also manage access)."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
 
 
 class SessionKind(StrEnum):
@@ -155,6 +178,7 @@ class ApiTokenRecord:
     last_used_at: datetime | None = None
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+    scope: TokenScope = TokenScope.ADMIN
 
 
 @runtime_checkable
@@ -213,7 +237,19 @@ class AuthStore(Protocol):
     def revoke_invitation(self, invitation_id: str, at: datetime) -> Invitation | None:
         """Mark it revoked (keeping an earlier revocation time) and end its sessions, at once.
 
-        Return the invitation as it now is, or None if there is none with this id.
+        Every invitation it created (``created_by`` ``invite:<id>``), and theirs in turn, is
+        revoked with it in the same transaction. Return the invitation as it now is, or None
+        if there is none with this id.
+        """
+        ...
+
+    def claim_invitation(self, invitation_id: str, at: datetime, device_hash: str | None) -> bool:
+        """Record one use of an active invitation at ``at``, if its rules allow it, at once.
+
+        Refused (False) when it is revoked, when it is single-use and was used already, or
+        when it is bound to a device other than ``device_hash``; the first use of a
+        device-bound invitation binds it to ``device_hash``. Two concurrent claims of a
+        single-use invitation: exactly one is accepted.
         """
         ...
 

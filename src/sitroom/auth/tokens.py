@@ -1,14 +1,26 @@
-"""API tokens for scripts: ``srt_`` and 43 random characters, shown once, stored hashed."""
+"""API tokens for scripts: ``srt_`` and 43 random characters, shown once, stored hashed.
+
+A token carries a scope (read, write or admin) and usually an expiry: a token leaked from a
+reporting script that only reads cannot change a run, and a forgotten one stops working.
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
 from sitroom.auth.errors import AuthError
 from sitroom.auth.keys import token_digest
 from sitroom.auth.sessions import DEFAULT_TOUCH_INTERVAL, SignedIn, signed_in_as
-from sitroom.auth.store import ApiTokenRecord, AuthStore, Clock, clean_name, system_clock
+from sitroom.auth.store import (
+    ApiTokenRecord,
+    AuthStore,
+    Clock,
+    TokenScope,
+    clean_name,
+    system_clock,
+)
 from sitroom.conduct.principal import Principal
 
 API_TOKEN_PREFIX = "srt_"
@@ -16,6 +28,30 @@ API_TOKEN_PREFIX = "srt_"
 _TOKEN_BYTES = 32
 _HINT_LENGTH = len(API_TOKEN_PREFIX) + 4
 _MAX_TOKEN_LENGTH = 256
+_DURATION = re.compile(r"(\d{1,6})\s*([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def token_scope(scope: TokenScope | str) -> TokenScope:
+    """Return the scope; raise `AuthError` on ``scope`` naming the ones there are."""
+    try:
+        return TokenScope(str(scope).strip().lower())
+    except ValueError:
+        choices = ", ".join(s.value for s in TokenScope)
+        raise AuthError("scope", f"unknown scope {str(scope)!r}; choose one of {choices}") from None
+
+
+def parse_duration(text: str, field: str = "expires") -> timedelta | None:
+    """``30d``, ``12h``, ``90m`` or ``2w`` as a timedelta; ``never`` as None."""
+    cleaned = text.strip().lower()
+    if cleaned == "never":
+        return None
+    match = _DURATION.fullmatch(cleaned)
+    if match is None or int(match.group(1)) == 0:
+        raise AuthError(
+            field, f"{text!r} is not a duration; write e.g. 30d, 12h, 90m, 2w, or never"
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 class ApiTokens:
@@ -34,13 +70,19 @@ class ApiTokens:
         self._touch_interval = touch_interval
 
     def create_api_token(
-        self, account_id: str, name: str, *, expires_in: timedelta | None = None
+        self,
+        account_id: str,
+        name: str,
+        *,
+        expires_in: timedelta | None = None,
+        scope: TokenScope | str = TokenScope.READ,
     ) -> tuple[ApiTokenRecord, str]:
-        """Issue a token acting as the account; return its record and the raw token.
+        """Issue a token acting as the account within ``scope``; return its record and the token.
 
         The raw token is shown now and never again. Raise `AuthError` if the account is
-        unknown or disabled, or the name is unusable.
+        unknown or disabled, or the name or scope is unusable.
         """
+        chosen_scope = token_scope(scope)
         account = self._store.get_account(account_id)
         if account is None:
             raise AuthError("account", f"no account with id {account_id!r}", reason="unknown")
@@ -57,6 +99,7 @@ class ApiTokens:
             hint=raw[:_HINT_LENGTH],
             created_at=now,
             expires_at=None if expires_in is None else now + expires_in,
+            scope=chosen_scope,
         )
         self._store.add_api_token(record, token_digest(raw))
         return record, raw
@@ -83,7 +126,7 @@ class ApiTokens:
             return None
         if record.last_used_at is None or now - record.last_used_at >= self._touch_interval:
             self._store.touch_api_token(record.id, now)
-        return signed_in_as(account, "api-token", record.expires_at)
+        return signed_in_as(account, "api-token", record.expires_at, scope=record.scope)
 
     def revoke_api_token(self, token_id: str, *, account_id: str | None = None) -> None:
         """Revoke a token; with ``account_id``, only if it is that account's own."""

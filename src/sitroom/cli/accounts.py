@@ -53,9 +53,24 @@ def account_create(
 def account_token(
     username: Annotated[str, typer.Argument(help="The account the token acts as.")],
     name: Annotated[str, typer.Option(help="What the token is for, e.g. 'msel sync'.")],
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="read (look only), write (act in runs) or admin (also manage invitations)."
+        ),
+    ] = "read",
+    expires: Annotated[str, typer.Option(help="Lifetime: e.g. 30d, 12h, 2w, or never.")] = "90d",
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an API token for scripts (Authorization: Bearer ...). It is shown only once."""
+    from sitroom.auth import AuthError, parse_duration, token_scope
+
+    try:
+        chosen_scope = token_scope(scope)
+        lifetime = parse_duration(expires)
+    except AuthError as exc:
+        err.print(f"[red]--{exc.field}: {exc.message}[/]")
+        raise typer.Exit(EXIT_PROBLEMS) from None
     services = services_for(database_url)
     identity = services.identity
     try:
@@ -70,8 +85,18 @@ def account_token(
         if account is None:
             err.print(f"no account '{username}'")
             raise typer.Exit(EXIT_PROBLEMS)
-        _record, raw = identity.auth.tokens.create_api_token(account.id, name)
+        record, raw = identity.auth.tokens.create_api_token(
+            account.id, name, expires_in=lifetime, scope=chosen_scope
+        )
     finally:
         services.close()
-    err.print(f"API token '{name}' for {username} (shown once; keep it secret):")
+    until = (
+        "never expires"
+        if record.expires_at is None
+        else f"expires {record.expires_at.strftime('%Y-%m-%d %H:%M UTC')}"
+    )
+    err.print(
+        f"API token '{name}' for {username}, scope {record.scope}, {until}"
+        " (shown once; keep it secret):"
+    )
     typer.echo(raw)

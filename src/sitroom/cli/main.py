@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sitroom.cli import accounts, package, runs, serve
+from sitroom.cli import accounts, keys, package, runs, serve
 from sitroom.cli.series import series_app
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app.add_typer(package.app)
 app.add_typer(serve.app)
 app.add_typer(runs.app)
 app.add_typer(accounts.app)
+app.add_typer(keys.app)
 app.add_typer(series_app, name="series")
 
 

@@ -108,33 +108,57 @@ def export_run(
     output: Annotated[Path, typer.Option("-o", "--output", help="The .zip to write.")],
     database_url: DatabaseOption = None,
 ) -> None:
-    """Export a run: its package, every event, and a manifest with the hashes."""
+    """Export a run: its package, every event, and a manifest with the hashes, signed with
+    this installation's key (see 'sitroom keys')."""
     from sitroom.services.archive import export_archive
+    from sitroom.services.signing import InstallationKey
 
     services = services_for(database_url)
     engine = services.engine
     try:
-        manifest = export_archive(engine.recorder, run_id, output)
+        key = InstallationKey.load_or_create(services.settings.data_dir)
+        manifest = export_archive(engine.recorder, run_id, output, key=key)
     except KeyError:
         err.print(f"no run '{run_id}'")
         raise typer.Exit(EXIT_UNREADABLE) from None
     finally:
         services.close()
-    out.print(f"{manifest['events']} event(s) of run {run_id} written to {output}")
+    out.print(
+        f"{manifest['events']} event(s) of run {run_id} written to {output},"
+        f" signed by {key.fingerprint}",
+        highlight=False,
+    )
 
 
 @app.command("import")
 def import_run(
     archive: Annotated[Path, typer.Argument(help="A .zip written by 'sitroom export'.")],
+    trust: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust",
+            help="Accept archives signed by this key: its public key or SHA256: fingerprint"
+            " as 'sitroom keys' prints it on the exporting installation (repeatable).",
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Import a run archive after checking its manifest and hash chain."""
-    from sitroom.services.archive import ArchiveError, import_archive
+    """Import a run archive after checking its signature, manifest and hash chain.
 
+    Archives signed by this installation are accepted; others only with --trust."""
+    from sitroom.services.archive import ArchiveError, import_archive
+    from sitroom.services.signing import InstallationKey, KeyProblem, check_trusted
+
+    try:
+        trusted = [check_trusted(item) for item in trust or []]
+    except KeyProblem as exc:
+        err.print(f"[red]--trust: {exc}[/]")
+        raise typer.Exit(EXIT_PROBLEMS) from None
     services = services_for(database_url)
     engine = services.engine
     try:
-        record = import_archive(engine.recorder, archive)
+        key = InstallationKey.load_or_create(services.settings.data_dir)
+        record = import_archive(engine.recorder, archive, key=key, trust=trusted)
     except ArchiveError as exc:
         err.print(f"[red]{archive}: {exc}[/]")
         raise typer.Exit(EXIT_PROBLEMS) from None

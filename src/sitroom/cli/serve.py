@@ -13,6 +13,7 @@ from sitroom.cli.common import (
     err,
     out,
     print_problems,
+    settings_for,
 )
 
 app = typer.Typer()
@@ -30,6 +31,7 @@ def serve(
 
     if database_url:
         os.environ["SITROOM_DATABASE_URL"] = database_url
+    proxy_headers, allowed = forwarded_options(settings_for(None).trusted_proxies)
     if workers > 1 and not os.environ.get("SITROOM_REDIS_URL"):
         err.print(
             "[yellow]several workers without SITROOM_REDIS_URL: live updates reach other "
@@ -42,8 +44,19 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=True,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=allowed,
     )
+
+
+def forwarded_options(trusted: tuple[str, ...]) -> tuple[bool, str]:
+    """uvicorn's proxy options: believe X-Forwarded-For only from the trusted proxies.
+
+    uvicorn's own default believes 127.0.0.1, so anyone on the machine (or any local process
+    in front of it) could pick their address and slip past the sign-in limits; with no
+    trusted proxy the headers are ignored and the peer's address is the client's.
+    """
+    return bool(trusted), ",".join(trusted)
 
 
 @app.command()
@@ -51,6 +64,17 @@ def demo(
     example: Annotated[str, typer.Option(help="Bundled example to run.")] = "allied-consultation",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    single_use: Annotated[
+        bool | None,
+        typer.Option(
+            "--single-use/--reusable",
+            help="Links and codes sign in once (default: players' only) or any number of times.",
+        ),
+    ] = None,
+    bind_device: Annotated[
+        bool,
+        typer.Option(help="Bind each invitation to the first browser that uses it."),
+    ] = False,
 ) -> None:
     """Create a run of a bundled example with invitations, print the links, and serve."""
     import secrets
@@ -88,7 +112,15 @@ def demo(
         invites: list[tuple[str, dict[str, object]]] = []
 
         def invite(label: str, **kwargs: object) -> None:
-            invites.append((label, identity.invite(record.id, package, "account:demo", **kwargs)))  # type: ignore[arg-type]
+            made = identity.invite(
+                record.id,
+                package,
+                "account:demo",
+                single_use=single_use,
+                bind_device=bind_device,
+                **kwargs,  # type: ignore[arg-type]
+            )
+            invites.append((label, made))
 
         invite("facilitator", name="Facilitator", role=Role.FACILITATOR.value)
         for team in package.teams:
@@ -126,4 +158,12 @@ def demo(
     if admin_password:
         out.print(f"\n  admin sign-in: admin / {admin_password}  (shown once)", highlight=False)
     out.print(f"\n  API documentation: {settings.base_url}/docs\n", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    proxy_headers, allowed = forwarded_options(settings.trusted_proxies)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=allowed,
+    )

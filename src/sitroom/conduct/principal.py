@@ -18,6 +18,9 @@ class Role(StrEnum):
 CONTROL_ROLES = frozenset({Role.ADMIN, Role.FACILITATOR})
 """Roles that run the exercise (EXCON)."""
 
+STAFF_ROLES = CONTROL_ROLES | {Role.EVALUATOR}
+"""Roles that hold the controller/evaluator handbook: control staff and evaluators."""
+
 EVALUATION_ROLES = frozenset({Role.EVALUATOR, Role.OBSERVER})
 
 
@@ -38,4 +41,4 @@ class Principal:
     @property
     def sees_control_material(self) -> bool:
         """Control staff and evaluators hold the C/E handbook: MSEL, expected actions."""
-        return self.role in CONTROL_ROLES or self.role == Role.EVALUATOR
+        return self.role in STAFF_ROLES

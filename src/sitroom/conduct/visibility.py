@@ -5,6 +5,11 @@ what is released to their team or party and releasable to their party; never exp
 actions, controller notes, evaluator observations, unreleased injects, or another team's
 private responses. Content shown to anyone who is not control staff comes from
 ``redact.strip_control``, so a field marked control-only cannot leak through a view.
+
+``view_event`` decides for each event of the log; the ``visible_*`` functions ask the same
+rules of a run's folded state, for the lists pages and projections show; and who holds more
+than a player (``is_control``, ``is_staff``, ``can_plan``) is decided here too, so no route
+or view restates a rule of its own.
 """
 
 from __future__ import annotations
@@ -13,10 +18,66 @@ from collections.abc import Iterable
 from typing import Any
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.principal import CONTROL_ROLES as CONTROL_ROLES
+from sitroom.conduct.principal import STAFF_ROLES as STAFF_ROLES
 from sitroom.conduct.principal import Principal, Role
-from sitroom.conduct.state import Recorded
-from sitroom.package.model import DiscussionQuestion, Inject, Package, Poll, text_in
+from sitroom.conduct.state import (
+    Broadcast,
+    DecisionState,
+    Entry,
+    HotWashItem,
+    InjectState,
+    InjectStatus,
+    PollState,
+    Recorded,
+    RunState,
+)
+from sitroom.package.model import (
+    DiscussionQuestion,
+    Inject,
+    Module,
+    Package,
+    Poll,
+    Team,
+    text_in,
+)
 from sitroom.package.redact import strip_control
+
+# --- who is who: the roles that hold more than a player ---------------------------------------
+
+
+def is_control(principal: Principal) -> bool:
+    """Control staff (EXCON: admins and facilitators) run the exercise and see all of it."""
+    return principal.is_control
+
+
+def is_staff(principal: Principal) -> bool:
+    """Control staff and evaluators: they hold the C/E handbook (MSEL, expected actions,
+    evaluator notes) and may read the AAR in the making and the analytics."""
+    return principal.sees_control_material
+
+
+def is_admin(principal: Principal) -> bool:
+    """An administrator: series-wide settings that a facilitator may not change."""
+    return principal.role == Role.ADMIN
+
+
+def is_room_display(principal: Principal) -> bool:
+    """The room display: a screen, not a person; it shows what every party may see."""
+    return principal.role == Role.DISPLAY
+
+
+def team_principal(team: Team) -> Principal:
+    """A stand-in player of ``team``, to ask the gate what that team sees (the console's
+    overview, the evaluator's view of a team)."""
+    return Principal(id=f"view:{team.id}", role=Role.PLAYER, team=team.id, party=team.party)
+
+
+def can_plan(principal: Principal, *, invited: bool) -> bool:
+    """Whether the viewer may design packages and manage series: an admin or facilitator
+    *account*. A run's invitation may carry the facilitator role; it still opens only that run,
+    so ``invited`` viewers never plan."""
+    return not invited and is_control(principal)
 
 
 def _releasable(package: Package, inject: Inject, party: str | None) -> bool:
@@ -79,7 +140,30 @@ def can_see_poll(principal: Principal, package: Package, poll: Poll) -> bool:
 def can_see_poll_results(principal: Principal, closed: bool) -> bool:
     """Live results go to control, evaluators and the room display; players see them once the
     poll is closed, so the count does not sway the vote."""
-    return closed or principal.is_control or principal.role in (Role.EVALUATOR, Role.DISPLAY)
+    return closed or is_staff(principal) or is_room_display(principal)
+
+
+def sees_all_observations(principal: Principal) -> bool:
+    """Evaluators and control read every observation; anyone else only those they wrote."""
+    return is_staff(principal)
+
+
+def can_see_observation(principal: Principal, author: str) -> bool:
+    """An evaluator's observation: evaluators and control, and its own author."""
+    return sees_all_observations(principal) or author == principal.id
+
+
+def can_see_hot_wash_item(principal: Principal, team: str | None, party: str | None) -> bool:
+    """A hot-wash item said about the whole exercise reaches everyone in the run; one scoped to
+    a team reaches only that team, one scoped to a party only that party (and, always, control
+    and evaluators, who hold the whole record)."""
+    if principal.sees_control_material:
+        return True
+    if team is not None:
+        return principal.team == team
+    if party is not None:
+        return principal.party == party
+    return True
 
 
 def can_see_team_material(principal: Principal, team: str | None, party: str | None) -> bool:
@@ -235,7 +319,7 @@ def view_event(
             if control or voter == principal.id:
                 return base
             poll = next((p for m in package.modules for p in m.polls if p.id == poll_id), None)
-            if principal.role == Role.DISPLAY and poll and can_see_poll(principal, package, poll):
+            if is_room_display(principal) and poll and can_see_poll(principal, package, poll):
                 return {
                     "poll": poll_id,
                     "options": base["options"],
@@ -243,15 +327,12 @@ def view_event(
                 }
             return None
         case ev.ObservationRecorded(author=author):
-            if principal.is_control or principal.role == Role.EVALUATOR:
-                return base
-            return base if author == principal.id else None
+            return base if can_see_observation(principal, author) else None
         case ev.TargetRated() | ev.CapabilityRated() | ev.ClauseRecorded():
             # The evaluation record: evaluators and control only (only they may write it).
             return base if control else None
-        case ev.HotWashItemAdded():
-            # Said aloud in the room: everyone in the run hears it.
-            return base
+        case ev.HotWashItemAdded(team=team, party=party):
+            return base if can_see_hot_wash_item(principal, team, party) else None
         case ev.FindingSaved() | ev.FindingRemoved() | ev.ReportFinalised():
             # The AAR in the making: the evaluators' and control's, like the ratings.
             return base if control else None
@@ -263,6 +344,96 @@ def view_event(
                 base.pop("actor", None)  # an anonymous form names nobody, not even to control
             return base
     return None
+
+
+# --- what a viewer sees of a run's state ----------------------------------------------------
+#
+# The views and routes list a run's material from its folded state, not from the log: these
+# are the same rules as ``view_event``, asked of the state's records.
+
+
+def can_see_inject_now(principal: Principal, state: RunState, inject: Inject) -> bool:
+    """Whether ``principal`` may read ``inject`` in the run as it stands: those who hold the
+    C/E handbook read the whole MSEL; anyone else an inject once it is released (or corrected,
+    or retracted) and only if the gate lets them see it. A planned inject is control material
+    until it is released."""
+    if principal.sees_control_material:
+        return True
+    status = state.injects[inject.number].status
+    return status != InjectStatus.PLANNED and can_see_inject(principal, state.package, inject)
+
+
+def visible_injects(principal: Principal, state: RunState) -> list[tuple[Inject, InjectState]]:
+    """The injects ``principal`` may read now, in MSEL order, with their state."""
+    return [
+        (inject, state.injects[inject.number])
+        for inject in state.package.injects()
+        if can_see_inject_now(principal, state, inject)
+    ]
+
+
+def visible_modules(principal: Principal, state: RunState) -> list[Module]:
+    """The modules whose questions and polls ``principal`` may read: every module for those
+    who hold the C/E handbook, else those opened so far (a module to come is control's)."""
+    return [
+        m
+        for m in state.package.modules
+        if principal.sees_control_material or m.id in state.modules_opened
+    ]
+
+
+def can_see_poll_now(principal: Principal, state: RunState, module: Module, poll: Poll) -> bool:
+    """A poll is control material until its module is opened (or the poll itself is): nobody
+    but control and evaluators reads the questions of a module still to come."""
+    if principal.sees_control_material:
+        return True
+    opened = module.id in state.modules_opened or state.polls[poll.id].opened_seq is not None
+    return opened and can_see_poll(principal, state.package, poll)
+
+
+def visible_polls(principal: Principal, state: RunState) -> list[tuple[Module, Poll, PollState]]:
+    """The polls ``principal`` may read now, in package order, with their state."""
+    return [
+        (module, poll, state.polls[poll.id])
+        for module in state.package.modules
+        for poll in module.polls
+        if can_see_poll_now(principal, state, module, poll)
+    ]
+
+
+def visible_responses(principal: Principal, state: RunState) -> list[Entry]:
+    """Responses: the team's own, and every team's for control and evaluators."""
+    # list() takes its snapshot in one step: other threads fold new events meanwhile.
+    return [e for e in list(state.responses) if can_see_team_material(principal, e.team, e.party)]
+
+
+def visible_notes(principal: Principal, state: RunState) -> list[Entry]:
+    """Team notes: the team's own, and every team's for control and evaluators."""
+    return [e for e in list(state.notes) if can_see_team_material(principal, e.team, None)]
+
+
+def visible_observations(principal: Principal, state: RunState) -> list[Entry]:
+    """Observations: all of them for evaluators and control, else only the viewer's own."""
+    return [e for e in list(state.observations) if can_see_observation(principal, e.author)]
+
+
+def visible_decisions(principal: Principal, state: RunState) -> list[DecisionState]:
+    """Decisions the viewer's team proposed, and joint ones that concern its party."""
+    return [
+        d
+        for d in list(state.decisions.values())
+        if can_see_decision(principal, d.team, d.party, d.joint_with)
+    ]
+
+
+def visible_broadcasts(principal: Principal, state: RunState) -> list[Broadcast]:
+    """Control updates sent to everyone, or to the viewer's team or party."""
+    return [b for b in list(state.broadcasts) if _audience(principal, b.teams, b.parties)]
+
+
+def visible_hot_wash(principal: Principal, state: RunState) -> list[HotWashItem]:
+    """Hot-wash items said about the whole exercise, or about the viewer's team or party."""
+    return [i for i in list(state.hot_wash) if can_see_hot_wash_item(principal, i.team, i.party)]
 
 
 # --- releasability to parties (one AAR per party, joint AARs) --------------------------------

@@ -9,26 +9,20 @@ contingency injects and the Exercise Evaluation Guide outline.
 Package texts are shown in the requested language, falling back to the exercise's other
 languages. The documents' own words (headings, labels, guidance) go through gettext, with
 catalogs read from ``sitroom/locale/<lang>/LC_MESSAGES/messages.mo`` (or ``.po``).
+
+This module builds the view and renders it; the view objects the templates receive are in
+``document_view``, the catalog loading in ``catalogs`` and the time formats in ``times``
+(all still importable from here).
 """
 
 from __future__ import annotations
 
 import contextlib
-import gettext
-import io
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import timedelta
 from functools import cache
-from pathlib import Path
 
 import jinja2
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_interval
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from markupsafe import Markup
 
 from sitroom.package.capabilities import load_library
@@ -49,10 +43,71 @@ from sitroom.package.model import (
     text_in,
 )
 from sitroom.package.redact import player_safe
+from sitroom.reports.catalogs import (
+    DOMAIN,
+    LOCALE_DIR,
+    babel_locale,
+    load_domain,
+    load_translations,
+)
+from sitroom.reports.document_view import (
+    ClauseView,
+    DocumentKind,
+    DocumentView,
+    EvaluationObjective,
+    InjectView,
+    ModuleView,
+    ObjectiveView,
+    OverviewRow,
+    PartyView,
+    PollView,
+    QuestionGroup,
+    ReferenceView,
+    RoleView,
+    TargetView,
+    TaskView,
+    TeamView,
+)
+from sitroom.reports.times import (
+    format_dates,
+    format_duration,
+    format_offset,
+    format_scenario_time,
+    format_span,
+)
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-"""Where the message catalogs live: ``<lang>/LC_MESSAGES/messages.po`` and ``.mo``."""
-DOMAIN = "messages"
+__all__ = [
+    "DOMAIN",
+    "LOCALE_DIR",
+    "ClauseView",
+    "DocumentKind",
+    "DocumentView",
+    "EvaluationObjective",
+    "InjectView",
+    "ModuleView",
+    "ObjectiveView",
+    "OverviewRow",
+    "PartyView",
+    "PollView",
+    "QuestionGroup",
+    "ReferenceView",
+    "RoleView",
+    "TargetView",
+    "TaskView",
+    "TeamView",
+    "build_view",
+    "css_string",
+    "document_language",
+    "format_dates",
+    "format_duration",
+    "format_offset",
+    "format_scenario_time",
+    "format_span",
+    "load_domain",
+    "load_translations",
+    "render_document",
+]
+
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 # Markdown under a module's <h2> and its <h3> subsections starts at <h4>.
 MARKDOWN_HEADING_OFFSET = 3
@@ -61,13 +116,6 @@ MARKDOWN_HEADING_OFFSET = 3
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated later, where it is shown."""
     return message
-
-
-class DocumentKind(StrEnum):
-    """The documents that can be rendered from a package."""
-
-    SITMAN = "sitman"
-    HANDBOOK = "handbook"
 
 
 DOCUMENT_TITLES = {
@@ -115,300 +163,6 @@ EXERCISE_TYPES = {
 }
 
 
-# -- translations ------------------------------------------------------------------------
-
-
-def _locale_candidates(lang: str) -> list[str]:
-    """``fr-CA`` → ``['fr_CA', 'fr']``: the specific catalog first, then the base language."""
-    specific = lang.replace("-", "_")
-    base = specific.split("_", 1)[0]
-    return [specific] if specific == base else [specific, base]
-
-
-def load_domain(domain: str, lang: str, locale_dir: Path | None = None) -> gettext.NullTranslations:
-    """The ``domain`` catalog for ``lang``, or a null catalog (English) when there is none.
-
-    A compiled ``.mo`` is used unless the ``.po`` beside it is newer, in which case the
-    ``.po`` is compiled in memory, so an edited catalog shows without a build step.
-    """
-    for candidate in _locale_candidates(lang):
-        folder = (locale_dir or LOCALE_DIR) / candidate / "LC_MESSAGES"
-        mo, po = folder / f"{domain}.mo", folder / f"{domain}.po"
-        if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
-            with mo.open("rb") as handle:
-                return Translations(handle, domain=domain)
-        if po.is_file():
-            with po.open("rb") as handle:
-                catalog = read_po(handle, locale=candidate, domain=domain)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            return Translations(buffer, domain=domain)
-    return gettext.NullTranslations()
-
-
-@cache
-def load_translations(lang: str) -> gettext.NullTranslations:
-    """The documents' message catalog for ``lang`` (English when there is none)."""
-    return load_domain(DOMAIN, lang)
-
-
-def _babel_locale(lang: str) -> Locale:
-    for candidate in _locale_candidates(lang):
-        try:
-            return Locale.parse(candidate)
-        except (UnknownLocaleError, ValueError):
-            continue
-    return Locale.parse("en")
-
-
-# -- what the templates receive ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OverviewRow:
-    """One row of the Exercise Overview table: plain text, a list, or rendered Markdown."""
-
-    label: str
-    text: str = ""
-    items: tuple[str, ...] = ()
-    html: Markup | None = None
-    ordered: bool = False
-
-
-@dataclass(frozen=True)
-class ObjectiveView:
-    """An exercise objective with the names of its core capabilities."""
-
-    number: int
-    text: str
-    capabilities: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RoleView:
-    """A participant role (players, observers, …) and the teams that fill it."""
-
-    name: str
-    description: str
-    teams: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class QuestionGroup:
-    """Discussion questions for one audience: everyone, or some teams or parties."""
-
-    audience: str
-    questions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class InjectView:
-    """One MSEL row (handbook only)."""
-
-    number: str
-    anchor: str
-    banner: str
-    scenario_time: str
-    offset: str
-    sender: str
-    recipients: str
-    delivery: str
-    type: str
-    contingency: bool
-    contingency_for: str
-    backs_up_subject: str
-    subject: str
-    content: Markup
-    attachments: tuple[str, ...]
-    expected_actions: tuple[str, ...]
-    objectives: tuple[str, ...]
-    tasks: tuple[str, ...]
-    clauses: tuple[str, ...]
-    controller: str
-    notes: Markup
-
-
-@dataclass(frozen=True)
-class PollView:
-    """A poll asked during a module (handbook only)."""
-
-    question: str
-    options: tuple[str, ...]
-    multiple: bool
-
-
-@dataclass(frozen=True)
-class ModuleView:
-    """One module: its scenario segment, issues, questions and, for control, its MSEL."""
-
-    number: int
-    anchor: str
-    title: str
-    span: str
-    duration: str
-    starts_at: str
-    narrative: Markup
-    key_issues: tuple[str, ...]
-    question_groups: tuple[QuestionGroup, ...]
-    facilitator_notes: Markup
-    injects: tuple[InjectView, ...]
-    contingencies: tuple[InjectView, ...]
-    polls: tuple[PollView, ...]
-
-
-@dataclass(frozen=True)
-class TaskView:
-    """A critical task with the text of the clause it comes from."""
-
-    id: str
-    text: str
-    source: str
-    source_text: str
-
-
-@dataclass(frozen=True)
-class TargetView:
-    """A capability target and its critical tasks."""
-
-    capability: str
-    text: str
-    tasks: tuple[TaskView, ...]
-
-
-@dataclass(frozen=True)
-class EvaluationObjective:
-    """One objective of the Exercise Evaluation Guide outline."""
-
-    number: int
-    text: str
-    capabilities: tuple[str, ...]
-    targets: tuple[TargetView, ...]
-
-
-@dataclass(frozen=True)
-class ClauseView:
-    """A clause of a reference document."""
-
-    id: str
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
-class ReferenceView:
-    """A reference document (guidelines, plan, procedure) with its clauses."""
-
-    title: str
-    short_title: str
-    clauses: tuple[ClauseView, ...]
-
-
-@dataclass(frozen=True)
-class PartyView:
-    """A participating party and its code."""
-
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
-class TeamView:
-    """A team or cell, its role and its party."""
-
-    name: str
-    kind: str
-    party: str
-
-
-@dataclass(frozen=True)
-class DocumentView:
-    """Everything a document template shows, already in the chosen language."""
-
-    kind: DocumentKind
-    lang: str
-    document_title: str
-    exercise_title: str
-    series: str
-    exercise_type: str
-    dates: str
-    venue: str
-    sponsor: str
-    banner: str
-    exercise_mark: str
-    notice: str
-    overview: tuple[OverviewRow, ...]
-    objectives: tuple[ObjectiveView, ...]
-    roles: tuple[RoleView, ...]
-    modules: tuple[ModuleView, ...]
-    assumptions: tuple[str, ...]
-    artificialities: tuple[str, ...]
-    parties: tuple[PartyView, ...]
-    teams: tuple[TeamView, ...]
-    references: tuple[ReferenceView, ...]
-    evaluation: tuple[EvaluationObjective, ...] = field(default=())
-
-    @property
-    def handbook(self) -> bool:
-        """True for the Controller/Evaluator Handbook."""
-        return self.kind == DocumentKind.HANDBOOK
-
-
-# -- formatting --------------------------------------------------------------------------
-
-
-def format_duration(value: timedelta | None, gettext_: gettext.NullTranslations) -> str:
-    """A duration in hours and minutes, e.g. ``1 h 30 min``; empty for none."""
-    if value is None:
-        return ""
-    minutes = round(value.total_seconds() / 60)
-    hours, minutes = divmod(minutes, 60)
-    _ = gettext_.gettext
-    if hours and minutes:
-        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
-    if hours:
-        return _("%(hours)d h") % {"hours": hours}
-    return _("%(minutes)d min") % {"minutes": minutes}
-
-
-def format_offset(value: timedelta | None) -> str:
-    """An offset from the start of a module as ``+H:MM``; empty for none."""
-    if value is None:
-        return ""
-    minutes = round(value.total_seconds() / 60)
-    return f"+{minutes // 60}:{minutes % 60:02d}"
-
-
-def format_scenario_time(value: datetime | None) -> str:
-    """A scenario time as ``2027-03-04 09:00``, with ``UTC`` or the offset when it has a zone."""
-    if value is None:
-        return ""
-    text = value.strftime("%Y-%m-%d %H:%M")
-    offset = value.utcoffset()
-    if offset is None:
-        return text
-    if offset == timedelta(0):
-        return f"{text} UTC"
-    sign = "+" if offset >= timedelta(0) else "-"
-    minutes = abs(round(offset.total_seconds() / 60))
-    return f"{text} {sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def format_span(start: datetime | None, end: datetime | None) -> str:
-    """A scenario time span, ``start – end``; either side may be missing."""
-    first, last = format_scenario_time(start), format_scenario_time(end)
-    if first and last:
-        return f"{first} – {last}"
-    return first or last
-
-
-def format_dates(start: date, end: date | None, locale: Locale) -> str:
-    """The exercise dates in the document's language, e.g. ``Mar 4 – 6, 2027``."""
-    if end is None or end == start:
-        return str(format_date(start, "long", locale=locale))
-    return str(format_interval(start, end, "yMMMd", locale=locale))
-
-
 # -- building the view -------------------------------------------------------------------
 
 
@@ -421,7 +175,7 @@ class _Builder:
         self.lang = lang
         self.fallbacks = tuple(c for c in package.exercise.languages if c != lang)
         self.translations = load_translations(lang)
-        self.locale = _babel_locale(lang)
+        self.locale = babel_locale(lang)
         self.capabilities = self._capability_library()
         self.objective_numbers = {o.id: n for n, o in enumerate(package.objectives, start=1)}
         self.team_names = {t.id: self.t(t.name) or t.id for t in package.teams}

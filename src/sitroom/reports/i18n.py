@@ -12,7 +12,7 @@ from __future__ import annotations
 import gettext
 from functools import cache
 
-from sitroom.reports.documents import load_domain
+from sitroom.reports.catalogs import load_domain
 
 DOMAIN = "reports"
 

@@ -1,17 +1,32 @@
-"""Run archives: a zip with the package, every event, and a manifest with the hashes.
+"""Run archives: a zip with the package, every event, a manifest with the hashes, signed.
 
-``import_archive`` refuses an archive whose files do not match their manifest hashes or whose
-event chain does not verify, so an archive moved between machines stays tamper-evident.
+The manifest names the files' SHA-256 and the head of the event chain; ``manifest.sig`` is
+the installation key's Ed25519 signature of the manifest's exact bytes, and the manifest
+carries the signer's public key. ``import_archive`` refuses an archive that is unsigned,
+whose signature does not verify, whose files or chain do not match the manifest, or that is
+signed by a key the importer does not trust. The hashes alone would not do: anyone who edits
+an archive can recompute them, and only the signature says who wrote it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import zipfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from sitroom.services.signing import (
+    InstallationKey,
+    KeyProblem,
+    fingerprint,
+    matches,
+    parse_public_key,
+    verify,
+)
 from sitroom.storage.recorder import (
     Recorder,
     RunRecord,
@@ -22,7 +37,9 @@ from sitroom.storage.recorder import (
 )
 
 FORMAT = "sitroom-run-archive"
-VERSION = 1
+VERSION = 2
+"""2: signed (manifest.sig and the signer's public key in the manifest)."""
+SIGNATURE_MEMBER = "manifest.sig"
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
 
@@ -48,8 +65,13 @@ def _event_line(event: StoredEvent) -> dict[str, Any]:
     }
 
 
-def export_archive(recorder: Recorder, run_id: str, path: Path) -> dict[str, Any]:
-    """Write the run to ``path`` (.zip); return the manifest. KeyError for an unknown run."""
+def export_archive(
+    recorder: Recorder, run_id: str, path: Path, *, key: InstallationKey
+) -> dict[str, Any]:
+    """Write the run to ``path`` (.zip), signed with ``key``; return the manifest.
+
+    KeyError for an unknown run.
+    """
     record = recorder.get_run(run_id)
     if record is None:
         raise KeyError(run_id)
@@ -68,10 +90,14 @@ def export_archive(recorder: Recorder, run_id: str, path: Path) -> dict[str, Any
         "events": len(events),
         "head_hash": events[-1].hash if events else record.package_hash,
         "files": {"package.json": _sha256(package), "events.jsonl": _sha256(lines)},
+        "signed_by": {"public_key": key.public_key, "fingerprint": key.fingerprint},
     }
+    manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+    signature = base64.b64encode(key.sign(manifest_bytes))
     tmp = path.with_suffix(path.suffix + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        archive.writestr("manifest.json", manifest_bytes)
+        archive.writestr(SIGNATURE_MEMBER, signature + b"\n")
         archive.writestr("package.json", package)
         archive.writestr("events.jsonl", lines)
     tmp.replace(path)
@@ -88,19 +114,51 @@ def _member(archive: zipfile.ZipFile, name: str) -> bytes:
     return archive.read(name)
 
 
-def read_archive(path: Path) -> tuple[RunRecord, list[StoredEvent]]:
-    """Read and check an archive: manifest hashes, then the event chain."""
+def _signer(manifest: dict[str, Any], manifest_bytes: bytes, signature_text: bytes) -> bytes:
+    """The raw public key that signed the manifest; `ArchiveError` unless it verifies."""
+    signed_by = manifest.get("signed_by")
+    public = signed_by.get("public_key") if isinstance(signed_by, dict) else None
+    if not isinstance(public, str):
+        raise ArchiveError("manifest.json names no signing key; the archive is not signed")
+    try:
+        raw = parse_public_key(public)
+        signature = base64.b64decode(signature_text.strip(), validate=True)
+    except (KeyProblem, binascii.Error, ValueError) as exc:
+        raise ArchiveError(f"the archive's signature cannot be read ({exc})") from None
+    if not verify(raw, manifest_bytes, signature):
+        raise ArchiveError(
+            "the signature does not match manifest.json: the archive was changed after it"
+            " was signed, or signed by another key than the one it names"
+        )
+    return raw
+
+
+def read_archive(
+    path: Path, *, trusted: Collection[str] = ()
+) -> tuple[RunRecord, list[StoredEvent]]:
+    """Read and check an archive: signature, manifest hashes, event chain, then the signer.
+
+    ``trusted`` are the public keys or fingerprints whose archives are accepted (the
+    importer's own key among them). Raise `ArchiveError` saying what is wrong.
+    """
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise ArchiveError(f"not a readable zip archive ({exc})") from None
     with archive:
+        manifest_bytes = _member(archive, "manifest.json")
         try:
-            manifest = json.loads(_member(archive, "manifest.json"))
+            manifest = json.loads(manifest_bytes)
         except json.JSONDecodeError as exc:
             raise ArchiveError(f"manifest.json is not JSON: {exc}") from None
-        if manifest.get("format") != FORMAT:
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise ArchiveError("manifest.json does not describe a sitroom run archive")
+        if SIGNATURE_MEMBER not in archive.namelist():
+            raise ArchiveError(
+                "the archive is not signed, so nothing shows who wrote it; export it again"
+                " with 'sitroom export' on the installation it comes from"
+            )
+        signer = _signer(manifest, manifest_bytes, _member(archive, SIGNATURE_MEMBER))
         package = _member(archive, "package.json")
         lines = _member(archive, "events.jsonl")
     files = manifest.get("files", {})
@@ -135,6 +193,15 @@ def read_archive(path: Path) -> tuple[RunRecord, list[StoredEvent]]:
         raise ArchiveError("the event chain does not verify: " + "; ".join(problems[:3]))
     if len(events) != manifest.get("events"):
         raise ArchiveError("the number of events differs from the manifest")
+    if events and events[-1].hash != manifest.get("head_hash"):
+        raise ArchiveError("the last event's hash differs from the head in manifest.json")
+    if not any(matches(item, signer) for item in trusted):
+        print_ = fingerprint(signer)
+        raise ArchiveError(
+            f"the archive is signed by a key this installation does not know ({print_});"
+            " if you expect archives from that installation (its 'sitroom keys' prints the"
+            f" fingerprint), import with --trust {print_}"
+        )
     record = RunRecord(
         id=run_id,
         title=str(manifest.get("title", run_id)),
@@ -146,9 +213,15 @@ def read_archive(path: Path) -> tuple[RunRecord, list[StoredEvent]]:
     return record, events
 
 
-def import_archive(recorder: Recorder, path: Path) -> RunRecord:
-    """Import a checked archive as a new run with the same id and the same hashes."""
-    record, events = read_archive(path)
+def import_archive(
+    recorder: Recorder, path: Path, *, key: InstallationKey, trust: Collection[str] = ()
+) -> RunRecord:
+    """Import a checked archive as a new run with the same id and the same hashes.
+
+    Archives signed by ``key`` (this installation's) are accepted, and those signed by a
+    key named in ``trust`` (public keys or fingerprints).
+    """
+    record, events = read_archive(path, trusted=[key.public_key, *trust])
     if recorder.get_run(record.id) is not None:
         raise ArchiveError(f"a run '{record.id}' exists already in this database")
     recorder.import_run(record, events)

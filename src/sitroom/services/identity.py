@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sitroom.auth import AuthError, AuthService, build_auth, cookie_settings, open_auth_store
+from sitroom.auth import (
+    AuthError,
+    AuthService,
+    Passwords,
+    build_auth,
+    cookie_settings,
+    open_auth_store,
+)
 from sitroom.auth.store import LANGUAGES, Invitation
 from sitroom.conduct.principal import Principal, Role
 from sitroom.config import Settings
@@ -24,6 +31,8 @@ class Viewer:
     language: str = "en"
     session: str | None = field(default=None, repr=False)
     invitation: str | None = None
+    scope: str | None = None
+    """An API token's scope (read, write or admin); None for a browser session."""
 
 
 @dataclass
@@ -38,7 +47,9 @@ class Identity:
         """Open the auth store on the same database as the event log."""
         store = open_auth_store(url)
         ttl = timedelta(days=settings.invitation_days)
-        return cls(build_auth(store, settings.secret_key, invitation_ttl=ttl), settings)
+        passwords = Passwords(max_concurrent=settings.hash_concurrency)
+        auth = build_auth(store, settings.secret_key, invitation_ttl=ttl, passwords=passwords)
+        return cls(auth, settings)
 
     def close(self) -> None:
         self.auth.close()
@@ -51,7 +62,12 @@ class Identity:
         if signed is None:
             return None
         return Viewer(
-            signed.principal, signed.run_id, signed.language, session, signed.invitation_id
+            signed.principal,
+            signed.run_id,
+            signed.language,
+            session if signed.via == "session" else None,
+            signed.invitation_id,
+            None if signed.scope is None else signed.scope.value,
         )
 
     def csrf_token(self, session: str) -> str:
@@ -77,14 +93,12 @@ class Identity:
         return bool(self.auth.accounts.list_accounts())
 
     def login(self, username: str, password: str, client: str) -> str:
-        """A new session token for a correct password; AuthError otherwise (rate-limited)."""
-        limiter = self.auth.login_limiter
-        limiter.check(client, field="password")
-        account = self.auth.accounts.authenticate(username, password)
-        if account is None:
-            limiter.record_failure(client)
-            raise AuthError("password", "unknown username or wrong password", reason="denied")
-        limiter.reset(client)
+        """A new session token for a correct password; AuthError otherwise.
+
+        Limited per address and per account, with a cap on concurrent hashing
+        (`AuthService.sign_in`).
+        """
+        account = self.auth.sign_in(username, password, client)
         return self.auth.sessions.create(account)
 
     def logout(self, session: str) -> None:
@@ -92,14 +106,20 @@ class Identity:
 
     # -- invitations --------------------------------------------------------------------
 
-    def join_code(self, code: str, client: str) -> tuple[str, Invitation]:
-        """Redeem a join code: a session token and the invitation."""
-        invitation = self.auth.invitations.redeem_code(code, client=client)
+    def join_code(
+        self, code: str, client: str, device: str | None = None
+    ) -> tuple[str, Invitation]:
+        """Redeem a join code: a session token and the invitation.
+
+        ``device`` is the browser's device secret (the ``sitroom_device`` cookie); a
+        device-bound invitation needs it.
+        """
+        invitation = self.auth.invitations.redeem_code(code, client=client, device=device)
         return self.auth.sessions.create(invitation), invitation
 
-    def join_link(self, token: str) -> tuple[str, Invitation]:
+    def join_link(self, token: str, device: str | None = None) -> tuple[str, Invitation]:
         """Redeem a signed invitation link: a session token and the invitation."""
-        invitation = self.auth.invitations.redeem_link(token)
+        invitation = self.auth.invitations.redeem_link(token, device=device)
         return self.auth.sessions.create(invitation), invitation
 
     def invite(
@@ -113,8 +133,15 @@ class Identity:
         team: str | None = None,
         party: str | None = None,
         language: str = "en",
+        single_use: bool | None = None,
+        bind_device: bool = False,
     ) -> dict[str, Any]:
-        """Create an invitation; the link and join code are returned only now."""
+        """Create an invitation; the link and join code are returned only now.
+
+        ``single_use`` defaults to True for players; ``bind_device`` binds the invitation to
+        the first browser that uses it. An invitation's session (``created_by`` ``invite:…``)
+        cannot create facilitator or evaluator invitations.
+        """
         invitation, token, code = self.auth.invitations.create_invitation(
             run_id,
             package,
@@ -124,6 +151,8 @@ class Identity:
             party=party,
             language=language,
             created_by=created_by,
+            single_use=single_use,
+            bind_device=bind_device,
         )
         return {
             **self.describe(invitation),
@@ -143,6 +172,7 @@ class Identity:
         return self.describe(self.auth.invitations.revoke_invitation(invitation_id))
 
     def describe(self, invitation: Invitation) -> dict[str, Any]:
+        """An invitation as the API and the console list it (never its code or device)."""
         return {
             "id": invitation.id,
             "run": invitation.run_id,
@@ -154,4 +184,24 @@ class Identity:
             "principal": f"invite:{invitation.id}",
             "expires_at": invitation.expires_at.isoformat(),
             "revoked_at": invitation.revoked_at.isoformat() if invitation.revoked_at else None,
+            "created_by": invitation.created_by,
+            "created_by_name": self._creator_name(invitation.created_by),
+            "created_at": invitation.created_at.isoformat(),
+            "single_use": invitation.single_use,
+            "bind_device": invitation.bind_device,
+            "used_at": invitation.used_at.isoformat() if invitation.used_at else None,
+            "device_bound": invitation.device_hash is not None,
         }
+
+    def _creator_name(self, created_by: str | None) -> str | None:
+        """The display name behind ``account:<id>`` or ``invite:<id>``, if it still exists."""
+        if created_by is None:
+            return None
+        kind, _, subject = created_by.partition(":")
+        if kind == "account":
+            account = self.auth.store.get_account(subject)
+            return None if account is None else account.display_name
+        if kind == "invite":
+            invitation = self.auth.store.get_invitation(subject)
+            return None if invitation is None else invitation.display_name
+        return None

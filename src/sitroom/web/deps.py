@@ -50,10 +50,25 @@ async def optional_viewer(request: Request) -> Viewer | None:
 
 async def viewer(request: Request) -> Viewer:
     """The signed-in viewer, or 401. A write with a session cookie must carry its CSRF token
-    (header ``X-CSRF-Token`` or form field ``csrf_token``); API tokens need none."""
+    (header ``X-CSRF-Token`` or form field ``csrf_token``); API tokens need none, but a token
+    of scope ``read`` cannot write at all (403 naming the scope)."""
     found = await optional_viewer(request)
     if found is None:
+        if request.headers.get("authorization", "").lower().startswith("bearer "):
+            raise ApiError(
+                401,
+                "the API token is unknown, revoked or expired;"
+                " make a new one with 'sitroom account token'",
+                field="Authorization",
+            )
         raise ApiError(401, "sign in first: use your invitation link or join code")
+    if request.method not in SAFE_METHODS and found.scope == "read":
+        raise ApiError(
+            403,
+            "this API token has scope 'read', which cannot change anything;"
+            " use a token made with --scope write (or admin)",
+            field="scope",
+        )
     if request.method not in SAFE_METHODS and found.session is not None:
         submitted = request.headers.get(CSRF_HEADER)
         if submitted is None and request.headers.get("content-type", "").startswith(

@@ -1,4 +1,5 @@
-"""The JSON API: every command and every projection of a run, for scripts and the pages.
+"""The JSON API: every command of a run, for scripts and the pages; its reads are included
+from ``api.projections``, so this module's ``router`` carries the whole run API.
 
 Routes parse the request, build a command, hand it to the engine and return what the
 visibility gate lets the caller see. No SQL and no business rule here.
@@ -8,31 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
-from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
-from sitroom.conduct.state import RunState
-from sitroom.conduct.visibility import (
-    can_see_decision,
-    can_see_inject,
-    can_see_poll,
-    can_see_poll_results,
-    can_see_team_material,
-    inject_view,
-    module_view,
-)
-from sitroom.realtime.sse import Frame, InvalidCursor, event_stream, parse_last_event_id
+from sitroom.conduct.visibility import can_plan
 from sitroom.services.idempotency import KEY_FIELD
 from sitroom.services.runs import Outcome
+from sitroom.web.api import projections
 from sitroom.web.api import schemas as s
 from sitroom.web.deps import KEY_HEADER, ApiError, Viewer, services, viewer, viewer_in_run
 from sitroom.web.deps import IdempotencyKey as IdempotencyKey
-from sitroom.web.frames import FrameCache
 
 router = APIRouter(prefix="/api")
 
@@ -117,7 +107,7 @@ async def create_run(
     from sitroom.package.load import load_package, load_text
     from sitroom.package.validate import check_package
 
-    if not who.principal.is_control or who.run_id is not None:
+    if not can_plan(who.principal, invited=who.run_id is not None):
         raise ApiError(403, "only an admin or facilitator account may create runs")
     if body.example is not None:
         if body.example not in example_names():
@@ -151,255 +141,8 @@ async def create_run(
     return {"id": record.id, "title": record.title, "package_hash": record.package_hash}
 
 
-def _clock(state: RunState, svc: Services) -> dict[str, Any]:
-    now = svc.engine.clock()
-    scenario = state.scenario_time(now)
-    return {
-        "status": state.status,
-        "run_clock_seconds": state.run_clock(now).total_seconds(),
-        "module_clock_seconds": state.module_clock(now).total_seconds(),
-        "scenario_time": scenario.isoformat() if scenario else None,
-        "compression": state.compression,
-    }
-
-
-@router.get("/runs/{run_id}", summary="The run as you may see it: status, clock, module")
-async def run_summary(
-    run_id: str,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-) -> dict[str, Any]:
-    state = await run_in_threadpool(svc.engine.state, run_id)
-    package = state.package
-    p = who.principal
-    return {
-        "id": run_id,
-        "title": package.exercise.title,
-        "seq": state.seq,
-        **_clock(state, svc),
-        "module": module_view(p, package, state.module) if state.module else None,
-        "modules": [{"id": m.id, "title": m.title} for m in package.modules],
-        "languages": list(package.exercise.languages),
-        "parties": [{"id": x.id, "name": x.name, "code": x.code} for x in package.parties],
-        "teams": [
-            {"id": t.id, "name": t.name, "party": t.party, "kind": t.kind} for t in package.teams
-        ],
-    }
-
-
-@router.get("/runs/{run_id}/injects", summary="Injects: the MSEL for control, released for players")
-async def injects(
-    run_id: str,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-    lang: Annotated[str | None, Query(max_length=10)] = None,
-) -> list[dict[str, Any]]:
-    state = await run_in_threadpool(svc.engine.state, run_id)
-    p = who.principal
-    rows = []
-    for inject in state.package.injects():
-        status = state.injects[inject.number]
-        if not p.sees_control_material and (
-            status.status == "planned" or not can_see_inject(p, state.package, inject)
-        ):
-            continue
-        row = inject_view(p, state.package, inject, lang or who.language, status.content)
-        row["status"] = status.status
-        row["released_seq"] = status.released_seq
-        row["released_at"] = status.released_at.isoformat() if status.released_at else None
-        if p.is_control:
-            row["receipts"] = sorted(status.receipts)
-            row["acknowledged"] = sorted(status.acknowledged)
-        rows.append(row)
-    return rows
-
-
-@router.get("/runs/{run_id}/decisions", summary="Decisions you may see, with concurrence")
-async def decisions(
-    run_id: str,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-) -> list[dict[str, Any]]:
-    state = await run_in_threadpool(svc.engine.state, run_id)
-    p = who.principal
-    return [
-        {
-            "id": d.id,
-            "team": d.team,
-            "party": d.party,
-            "title": d.title,
-            "text": d.text,
-            "joint_with": list(d.joint_with),
-            "clauses": list(d.clauses),
-            "status": d.status,
-            "seq": d.seq,
-            "at": d.at.isoformat(),
-            "answers": [
-                {
-                    "party": a.party,
-                    "team": a.team,
-                    "concur": a.concur,
-                    "reasons": a.reasons,
-                    "clauses": list(a.clauses),
-                    "seq": a.seq,
-                }
-                for a in d.answers.values()
-            ],
-        }
-        for d in state.decisions.values()
-        if can_see_decision(p, d.team, d.party, d.joint_with)
-    ]
-
-
-@router.get("/runs/{run_id}/polls", summary="Polls you may see, with results once closed")
-async def polls(
-    run_id: str,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-) -> list[dict[str, Any]]:
-    state = await run_in_threadpool(svc.engine.state, run_id)
-    p = who.principal
-    out = []
-    for module in state.package.modules:
-        for poll in module.polls:
-            if not can_see_poll(p, state.package, poll):
-                continue
-            ps = state.polls[poll.id]
-            show = can_see_poll_results(p, ps.closed_seq is not None)
-            mine = ps.votes.get(p.id)
-            out.append(
-                {
-                    "id": poll.id,
-                    "module": module.id,
-                    "question": poll.question,
-                    "options": [o.model_dump(mode="json") for o in poll.options],
-                    "multiple": poll.multiple,
-                    "ask_confidence": poll.ask_confidence,
-                    "open": ps.open,
-                    "closed": ps.closed_seq is not None,
-                    "results": ps.results() if show else None,
-                    "votes": len(ps.votes) if show else None,
-                    "mean_confidence": ps.mean_confidence() if show else None,
-                    "my_vote": list(mine.options) if mine else None,
-                }
-            )
-    return out
-
-
-def _entries(entries: list[Any], keep: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": e.id,
-            "seq": e.seq,
-            "at": e.at.isoformat(),
-            "author": e.author,
-            "text": e.text,
-            "team": e.team,
-            "party": e.party,
-            "target": e.target,
-            "ref": e.ref,
-            **({"tags": e.tags} if e.tags else {}),
-        }
-        for e in entries
-        if keep(e)
-    ]
-
-
-@router.get("/runs/{run_id}/responses", summary="Responses: your team's, or all for control")
-async def responses(
-    run_id: str,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-) -> list[dict[str, Any]]:
-    state = await run_in_threadpool(svc.engine.state, run_id)
-    p = who.principal
-    return _entries(state.responses, lambda e: can_see_team_material(p, e.team, e.party))
-
-
-@router.get("/runs/{run_id}/notes", summary="Team notes: your team's")
-async def notes(
-    run_id: str,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-) -> list[dict[str, Any]]:
-    state = await run_in_threadpool(svc.engine.state, run_id)
-    p = who.principal
-    return _entries(state.notes, lambda e: can_see_team_material(p, e.team, None))
-
-
-@router.get("/runs/{run_id}/observations", summary="Observations: evaluators and control")
-async def observations(
-    run_id: str,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-) -> list[dict[str, Any]]:
-    state = await run_in_threadpool(svc.engine.state, run_id)
-    p = who.principal
-    everyone = p.is_control or p.role == Role.EVALUATOR
-    return _entries(state.observations, lambda e: everyone or e.author == p.id)
-
-
-@router.get("/runs/{run_id}/log", summary="The run's events as you may see them")
-async def log(
-    run_id: str,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> dict[str, Any]:
-    stored = await run_in_threadpool(svc.engine.read, run_id, after, limit)
-    views = [svc.engine.view(who.principal, run_id, e) for e in stored]
-    return {
-        "events": [v for v in views if v is not None],
-        "cursor": stored[-1].seq if stored else after,
-    }
-
-
-@router.get(
-    "/runs/{run_id}/events",
-    summary="Server-Sent Events: the run live, for you",
-    response_class=StreamingResponse,
-)
-async def events(
-    run_id: str,
-    request: Request,
-    svc: Annotated[Services, Depends(services)],
-    who: Annotated[Viewer, Depends(viewer_in_run)],
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=30)] = None,
-    after: Annotated[str | None, Query(max_length=30)] = None,
-) -> StreamingResponse:
-    try:
-        cursor = parse_last_event_id(last_event_id, after)
-    except InvalidCursor as exc:
-        raise ApiError(400, str(exc), field=exc.field) from None
-    engine, broker = svc.engine, svc.broker
-    frames: FrameCache = request.app.state.frames
-
-    async def read_after(seq: int) -> list[Any]:
-        known = broker.latest(run_id)
-        found = engine.recent(run_id, seq, known, 2000)
-        if found is not None:
-            return found
-        return await run_in_threadpool(engine.read_after, run_id, seq, known, 2000)
-
-    def render(stored: Any) -> Frame | None:
-        return frames.frame(who.principal, run_id, stored)
-
-    async def still_allowed() -> bool:
-        return await run_in_threadpool(svc.identity.still_valid, who)
-
-    stream = event_stream(
-        run_id=run_id,
-        after=cursor,
-        broker=svc.broker,
-        read_after=read_after,
-        render=render,
-        heartbeat=svc.settings.heartbeat_seconds,
-        is_disconnected=request.is_disconnected,
-        still_allowed=still_allowed,
-    )
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+# The run's reads (projections, the log, the live stream) sit here in the API's route order.
+router.include_router(projections.router)
 
 
 # --- control commands -----------------------------------------------------------------------
@@ -554,20 +297,6 @@ async def observe(
 
 # --- evaluation -----------------------------------------------------------------------------
 
-EVALUATION_EVENTS = frozenset(
-    {
-        "target-rated",
-        "capability-rated",
-        "clause-recorded",
-        "hot-wash-item-added",
-        "feedback-submitted",
-        "observation-recorded",
-        "finding-saved",
-        "finding-removed",
-        "report-finalised",
-    }
-)
-
 
 @router.post("/runs/{run_id}/ratings/targets", summary="Rate a capability target (P/S/M/U)")
 async def rate_target(
@@ -624,57 +353,6 @@ async def feedback(
         ),
     )
     return await _handle(svc, run_id, who, command, key)
-
-
-@router.get("/runs/{run_id}/evaluation", summary="The evaluation record as you may see it")
-async def evaluation(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
-    stored = await run_in_threadpool(svc.engine.read, run_id)
-    views = [
-        svc.engine.view(who.principal, run_id, e) for e in stored if e.type in EVALUATION_EVENTS
-    ]
-    return {"events": [v for v in views if v is not None]}
-
-
-@router.get("/runs/{run_id}/analytics", summary="Analytics over the log (evaluators, control)")
-async def analytics(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
-    from sitroom.evaluation import analytics as a
-
-    if not who.principal.sees_control_material:
-        raise ApiError(403, "analytics are for evaluators and control staff")
-    state = await run_in_threadpool(svc.engine.state, run_id)
-    data: dict[str, Any] = _plain(
-        {
-            "inject_timings": a.inject_timings(state),
-            "concurrence_times": a.concurrence_times(state),
-            "participation": a.participation(state),
-            "coverage": a.coverage(state),
-            "poll_alignment": a.poll_alignment(state),
-            "rating_distribution": a.rating_distribution(state),
-        }
-    )
-    return data
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses, tuples, times and durations as JSON-ready data."""
-    import dataclasses
-    from datetime import datetime, timedelta
-
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        data = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for name, attribute in vars(type(value)).items():  # derived values, e.g. "untouched"
-            if isinstance(attribute, property) and not name.startswith("_"):
-                data[name] = _plain(getattr(value, name))
-        return data
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 def error_response(status: int, message: str, field: str | None = None) -> JSONResponse:

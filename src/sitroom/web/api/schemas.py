@@ -90,6 +90,16 @@ class InvitationBody(Body):
     team: str | None = Field(default=None, max_length=80)
     party: str | None = Field(default=None, max_length=80)
     language: str = Field(default="en", max_length=10)
+    single_use: bool | None = Field(
+        default=None,
+        description="After the first use the link and code sign nobody in"
+        " (default: true for players, false for other roles).",
+    )
+    bind_device: bool = Field(
+        default=False,
+        description="Bind the invitation to the first browser that uses it;"
+        " other browsers are refused.",
+    )
 
 
 class RunCreateBody(Body):

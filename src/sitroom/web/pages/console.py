@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from sitroom.conduct import commands as cmd
-from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
+from sitroom.conduct.visibility import CONTROL_ROLES
 from sitroom.web.deps import services
 from sitroom.web.forms import (
     FormState,
@@ -46,7 +46,7 @@ from sitroom.web.views.console import (
 
 router = APIRouter(include_in_schema=False)
 
-CONTROL = (Role.ADMIN, Role.FACILITATOR)
+CONTROL = tuple(CONTROL_ROLES)
 FORM_PANELS = ("correct", "broadcast", "hotwash")
 """Panels that hold a form people type into: never re-rendered by the live stream."""
 

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import functools
 import tempfile
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import segno
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -26,16 +22,18 @@ from sitroom.bootstrap import Services
 from sitroom.conduct.run import Rejected
 from sitroom.package.examples import example_names, example_path
 from sitroom.package.load import MAX_FILE_BYTES, decode, load_package, load_text
-from sitroom.package.model import Package, TeamKind
+from sitroom.package.model import Package
 from sitroom.package.msel import import_msel
 from sitroom.package.problems import Problem
 from sitroom.package.sourcemap import SourceMap
 from sitroom.package.validate import check_package
 from sitroom.reports.documents import DocumentKind, build_view, render_document
-from sitroom.services.identity import LANGUAGES, AuthError
-from sitroom.web.deps import Viewer, optional_viewer, services
-from sitroom.web.forms import FormState, new_key, posted, text, viewer_page, wall_datetime, zone
-from sitroom.web.pages.home import NotSignedIn, PageError
+from sitroom.services.identity import LANGUAGES
+from sitroom.web.deps import Viewer
+from sitroom.web.forms import FormState, posted, text
+from sitroom.web.pages import design_invitations
+from sitroom.web.pages.design_access import Planner, Svc, planner, render
+from sitroom.web.pages.home import PageError
 from sitroom.web.render import N_, ui_language
 from sitroom.web.uploads import UploadInfo, Uploads
 
@@ -43,35 +41,6 @@ router = APIRouter(include_in_schema=False)
 
 PACKAGE_SUFFIXES = (".yaml", ".yml")
 MSEL_SUFFIXES = (".xlsx", ".csv")
-MAX_INVITATIONS = 50
-INVITATION_ROLES = ("player", "facilitator", "evaluator", "observer", "display")
-ROLE_LABELS = {
-    "admin": N_("Administrator"),
-    "facilitator": N_("Facilitator"),
-    "player": N_("Player"),
-    "evaluator": N_("Evaluator"),
-    "observer": N_("Observer"),
-    "display": N_("Display"),
-}
-INVITATION_STATES = {
-    "active": N_("Active"),
-    "expired": N_("Expired"),
-    "revoked": N_("Revoked"),
-}
-
-
-async def planner(request: Request) -> Viewer:
-    """The signed-in admin or facilitator account; invitation principals may not design."""
-    who = await optional_viewer(request)
-    if who is None:
-        raise NotSignedIn
-    if who.run_id is not None or not who.principal.is_control:
-        raise PageError(403, N_("This page is for administrator and facilitator accounts."))
-    return who
-
-
-Planner = Annotated[Viewer, Depends(planner)]
-Svc = Annotated[Services, Depends(services)]
 
 
 @dataclass(frozen=True)
@@ -101,12 +70,6 @@ def _uploads(svc: Services) -> Uploads:
     return Uploads(svc.settings.data_dir / "uploads")
 
 
-def _render(
-    request: Request, who: Viewer, template: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    return viewer_page(request, who, template, status_code, role_labels=ROLE_LABELS, **context)
-
-
 # --- the design home ----------------------------------------------------------------------
 
 
@@ -125,7 +88,7 @@ async def _home(
 ) -> Response:
     uploads = await run_in_threadpool(_uploads(svc).list)
     runs = await run_in_threadpool(svc.engine.runs)
-    return _render(
+    return render(
         request,
         who,
         "design/home.html",
@@ -273,7 +236,7 @@ async def _upload_page(
     status_code: int,
     **error_args: Any,
 ) -> Response:
-    return _render(
+    return render(
         request,
         who,
         "design/upload.html",
@@ -321,7 +284,7 @@ async def _browse(request: Request, who: Viewer, svc: Services, source: str, nam
     lang = ui_language(request, who.language)
     view = await run_in_threadpool(lambda: build_view(package, DocumentKind.HANDBOOK, lang=lang))
     retest = await run_in_threadpool(retest_package_for, svc.series, package, who)
-    return _render(
+    return render(
         request,
         who,
         "design/package.html",
@@ -450,170 +413,5 @@ def _valid_run_id(run_id: str) -> bool:
     return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}", run_id) is not None
 
 
-# --- invitations --------------------------------------------------------------------------
-
-
-def _state_of(invitation: dict[str, Any], now: datetime) -> str:
-    if invitation.get("revoked_at"):
-        return "revoked"
-    expires = invitation.get("expires_at")
-    if expires and datetime.fromisoformat(expires) <= now:
-        return "expired"
-    return "active"
-
-
-async def _run_package(svc: Services, run_id: str) -> Package:
-    if await run_in_threadpool(svc.engine.recorder.get_run, run_id) is None:
-        raise PageError(404, N_("There is no such run here."))
-    return await run_in_threadpool(svc.engine.package, run_id)
-
-
-async def _invitations_page(
-    request: Request,
-    who: Viewer,
-    svc: Services,
-    run_id: str,
-    form: FormState | None = None,
-    status_code: int = 200,
-    notice: str | None = None,
-) -> Response:
-    package = await _run_package(svc, run_id)
-    invitations = await run_in_threadpool(svc.identity.invitations, run_id)
-    now = datetime.now(UTC)
-    tz = zone(package.exercise.time_zone)
-    rows = [
-        {
-            **i,
-            "state": _state_of(i, now),
-            "expires": wall_datetime(datetime.fromisoformat(i["expires_at"]), tz),
-        }
-        for i in invitations
-    ]
-    return _render(
-        request,
-        who,
-        "design/invitations.html",
-        status_code,
-        run_id=run_id,
-        package=package,
-        content_languages=package.exercise.languages,
-        invitations=rows,
-        form=form or FormState(values={"role": "player", "count": "1"}),
-        roles=INVITATION_ROLES,
-        languages=LANGUAGES,
-        states=INVITATION_STATES,
-        notice=notice,
-        player_teams=[t for t in package.teams if t.kind == TeamKind.PLAYERS],
-    )
-
-
-@router.get("/design/runs/{run_id}/invitations")
-async def invitations(run_id: str, request: Request, who: Planner, svc: Svc) -> Response:
-    """Invitations of a run: create, list with their state, revoke."""
-    done = request.query_params.get("done", "")
-    notice = {
-        "revoked": N_("The invitation was revoked; its link and join code no longer work."),
-        "created-run": N_("The run was created. Invite people into it."),
-    }.get(done)
-    if request.query_params.get("created"):
-        notice = N_("The run was created. Invite people into it.")
-    return await _invitations_page(request, who, svc, run_id, notice=notice)
-
-
-_CREATED: OrderedDict[str, list[str]] = OrderedDict()
-_CREATED_LOCK = threading.Lock()
-"""Form key → invitation ids it made, so a re-sent form does not invite people twice."""
-
-
-@router.post("/design/runs/{run_id}/invitations")
-async def create_invitations(run_id: str, request: Request, svc: Svc) -> Response:
-    """Create invitations; their join codes and links are shown on this one page only."""
-    await planner(request)
-    who, form = await posted(request)
-    package = await _run_package(svc, run_id)
-    key = text(form, "key", 200) or new_key()
-    values = {
-        name: text(form, name, 200)
-        for name in ("name", "role", "team", "party", "language", "count")
-    }
-    state = FormState(values=values, key=key)
-    with _CREATED_LOCK:
-        earlier = _CREATED.get(f"{run_id}:{key}")
-    if earlier is not None:
-        state.error = N_(
-            "These invitations were created already and their codes were shown once. "
-            "Revoke them and create new ones if the codes were lost."
-        )
-        state.error_field = "name"
-        state.translate = True
-        return await _invitations_page(request, who, svc, run_id, state, 409)
-    try:
-        count = int(values["count"] or "1")
-    except ValueError:
-        count = 0
-    if not 1 <= count <= MAX_INVITATIONS:
-        state.error = N_("Invite between 1 and %(limit)s people at a time.")
-        state.error_field = "count"
-        state.translate = True
-        return await _invitations_page(request, who, svc, run_id, state, 422)
-    name = values["name"].strip()
-    made: list[dict[str, Any]] = []
-
-    def invite(number: int) -> dict[str, Any]:
-        return svc.identity.invite(
-            run_id,
-            package,
-            who.principal.id,
-            name=f"{name} {number}" if count > 1 and name else name,
-            role=values["role"],
-            team=values["team"] or None,
-            party=values["party"] or None,
-            language=values["language"] or "en",
-        )
-
-    try:
-        for number in range(1, count + 1):
-            made.append(await run_in_threadpool(invite, number))
-    except AuthError as exc:
-        if not made:
-            state.error = exc.message
-            state.error_field = exc.field
-            return await _invitations_page(request, who, svc, run_id, state, exc.status)
-    with _CREATED_LOCK:
-        _CREATED[f"{run_id}:{key}"] = [str(i["id"]) for i in made]
-        while len(_CREATED) > 1000:
-            _CREATED.popitem(last=False)
-    cards = [
-        {
-            **i,
-            "qr": segno.make(str(i["link"]), error="m").svg_data_uri(scale=4, border=2),
-        }
-        for i in made
-    ]
-    response = _render(
-        request,
-        who,
-        "design/created.html",
-        201,
-        run_id=run_id,
-        package=package,
-        cards=cards,
-        base_url=svc.settings.base_url,
-        content_languages=package.exercise.languages,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@router.post("/design/runs/{run_id}/invitations/{invitation_id}/revoke")
-async def revoke(run_id: str, invitation_id: str, request: Request, svc: Svc) -> Response:
-    """Withdraw an invitation: its link and join code stop working, its sessions end."""
-    await planner(request)
-    who, _form = await posted(request)
-    await _run_package(svc, run_id)
-    try:
-        await run_in_threadpool(svc.identity.revoke, run_id, invitation_id[:80])
-    except AuthError as exc:
-        state = FormState(error=exc.message, error_field="revoke")
-        return await _invitations_page(request, who, svc, run_id, state, exc.status)
-    return RedirectResponse(f"/design/runs/{run_id}/invitations?done=revoked", status_code=303)
+# Inviting people into a run (``design_invitations``) is served by this module's router too.
+router.include_router(design_invitations.router)

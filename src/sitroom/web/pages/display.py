@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sitroom.conduct.principal import Principal, Role
+from sitroom.conduct.visibility import CONTROL_ROLES, is_room_display
 from sitroom.web.deps import services
 from sitroom.web.pages.home import PageError, RunPage, run_page
 from sitroom.web.render import N_, page
@@ -22,7 +23,7 @@ from sitroom.web.views import play as pv
 
 router = APIRouter(include_in_schema=False)
 
-DISPLAY_ROLES = (Role.DISPLAY, Role.ADMIN, Role.FACILITATOR)
+DISPLAY_ROLES = (Role.DISPLAY, *CONTROL_ROLES)
 LIFECYCLE = "sse:run-started, sse:run-paused, sse:run-resumed, sse:run-ended, sse:module-opened"
 PANELS: dict[str, str] = {
     "clock": (
@@ -39,7 +40,7 @@ PANELS: dict[str, str] = {
 
 def room_view(principal: Principal) -> Principal:
     """Who the gate is asked about: the display itself, or a display standing in for control."""
-    if principal.role == Role.DISPLAY:
+    if is_room_display(principal):
         return principal
     return Principal(id=principal.id, role=Role.DISPLAY, name=principal.name)
 

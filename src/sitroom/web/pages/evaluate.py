@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
+from sitroom.conduct.visibility import STAFF_ROLES
 from sitroom.web.deps import services
 from sitroom.web.forms import (
     FormState,
@@ -40,7 +41,7 @@ from sitroom.web.views.evaluate import EVALUATE_EVENTS, RATINGS, EvaluationView
 
 router = APIRouter(include_in_schema=False)
 
-VIEWERS = (Role.EVALUATOR, Role.OBSERVER, Role.ADMIN, Role.FACILITATOR)
+VIEWERS = (*STAFF_ROLES, Role.OBSERVER)
 TAGS = ("objective", "task", "inject", "team", "rating")
 
 

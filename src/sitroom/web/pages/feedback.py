@@ -18,8 +18,8 @@ from starlette.datastructures import FormData
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
 from sitroom.conduct.feedback import PRIORITIES, STATEMENTS
-from sitroom.conduct.principal import Role
 from sitroom.conduct.state import RunStatus
+from sitroom.conduct.visibility import is_room_display
 from sitroom.web.deps import services
 from sitroom.web.forms import key_of, new_key, posted, render, run_command, text
 from sitroom.web.pages.home import PageError, RunPage, run_page
@@ -83,7 +83,7 @@ def _statements(lang: str) -> list[StatementView]:
 
 async def _feedback_page(request: Request, run_id: str) -> RunPage:
     ctx = await run_page(request, run_id)
-    if ctx.viewer.principal.role == Role.DISPLAY:
+    if is_room_display(ctx.viewer.principal):
         raise PageError(403, N_("This page is not for your role."))
     return ctx
 

@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
-from sitroom.conduct.principal import Role
 from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected
+from sitroom.conduct.visibility import STAFF_ROLES, is_staff
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.package.model import Package
 from sitroom.reports.build import ReportError, build_model, build_report
@@ -49,13 +49,12 @@ from sitroom.web.views.report import (
 
 router = APIRouter()
 
-STAFF = (Role.EVALUATOR, Role.ADMIN, Role.FACILITATOR)
 NOT_STAFF = "the AAR is for evaluators and control staff"
 FORMATS = ("json", "html", "docx", "pdf")
 
 
 def _staff(who: Viewer) -> None:
-    if not who.principal.sees_control_material:
+    if not is_staff(who.principal):
         raise ApiError(403, NOT_STAFF)
 
 
@@ -332,7 +331,7 @@ async def report_page(
     run_id: str, request: Request, scope: str = "", lang: str = "", done: str = ""
 ) -> Response:
     """The After-Action Report page: one AAR, its findings, downloads and finalising."""
-    ctx = await run_page(request, run_id, *STAFF)
+    ctx = await run_page(request, run_id, *STAFF_ROLES)
     return await _render(request, ctx, parse_scope(scope), lang[:10], notice=NOTICES.get(done[:20]))
 
 
@@ -340,7 +339,7 @@ async def report_page(
 async def save_finding(run_id: str, request: Request) -> Response:
     """Save a finding from its form; ``op=add-row`` only shows the form with one more row."""
     who, form = await posted(request)
-    ctx = await run_page(request, run_id, *STAFF)
+    ctx = await run_page(request, run_id, *STAFF_ROLES)
     parties, rlang = parse_scope(text(form, "scope", 400)), text(form, "lang", 10)
     add_row = text(form, "op", 20) == "add-row"
     state = posted_form(form, "new", add_row=add_row)
@@ -369,7 +368,7 @@ async def save_finding(run_id: str, request: Request) -> Response:
 async def remove_finding(run_id: str, request: Request) -> Response:
     """Remove a finding from the AAR, with the reason."""
     who, form = await posted(request)
-    ctx = await run_page(request, run_id, *STAFF)
+    ctx = await run_page(request, run_id, *STAFF_ROLES)
     parties, rlang = parse_scope(text(form, "scope", 400)), text(form, "lang", 10)
     finding_id, reason = text(form, "id", 100), text(form, "reason", 1000)
     key = key_of(form)
@@ -387,7 +386,7 @@ async def remove_finding(run_id: str, request: Request) -> Response:
 async def finalise(run_id: str, request: Request) -> Response:
     """Finalise the AAR shown, once its reviewer ticked that they reviewed it."""
     who, form = await posted(request)
-    ctx = await run_page(request, run_id, *STAFF)
+    ctx = await run_page(request, run_id, *STAFF_ROLES)
     parties, rlang = parse_scope(text(form, "scope", 400)), text(form, "lang", 10)
     key = key_of(form)
     rejected: Rejected | None = None

@@ -13,11 +13,35 @@ from typing import Any
 
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import DecisionStatus, InjectStatus, RunState, RunStatus
-from sitroom.conduct.visibility import can_see_inject, can_see_question, module_view
+from sitroom.conduct.visibility import (
+    can_see_inject,
+    can_see_question,
+    module_view,
+    team_principal,
+    visible_hot_wash,
+)
 from sitroom.package.model import Inject, InjectType, Package, Team, text_in
 from sitroom.reports.documents import format_offset, format_scenario_time
 from sitroom.web.forms import clock_text, wall_time, zone
 from sitroom.web.render import N_
+from sitroom.web.views.console_rows import (
+    HOT_WASH_KINDS,
+    AnswerRow,
+    BroadcastRow,
+    ClauseRef,
+    DecisionRow,
+    HotWashGroup,
+    HotWashRow,
+    InjectRow,
+    ModulePanel,
+    MselModule,
+    OverviewRow,
+    Person,
+    PollRow,
+    ResponseRow,
+    StatusPanel,
+    TimelineRow,
+)
 
 STATUS_LABELS = {
     "planned": N_("Planned"),
@@ -95,179 +119,6 @@ def excerpt(value: str, limit: int = EXCERPT) -> str:
     """The first ``limit`` characters of ``value`` on one line."""
     flat = " ".join(value.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def team_principal(team: Team) -> Principal:
-    """A stand-in player of ``team``, to ask the gate what that team sees."""
-    return Principal(id=f"view:{team.id}", role=Role.PLAYER, team=team.id, party=team.party)
-
-
-@dataclass
-class Person:
-    """A principal as the console names them."""
-
-    id: str
-    name: str
-
-
-@dataclass
-class InjectRow:
-    """One MSEL row."""
-
-    number: str
-    title: str
-    scenario_time: str
-    offset: str
-    to: list[str]
-    contingency: bool
-    contingency_for: str
-    status: str
-    how: str
-    released_at: str
-    corrections: int
-    received: list[Person]
-    waiting: list[Person]
-    acknowledged: list[Person]
-    expected: int
-    module_is_current: bool
-
-    @property
-    def planned(self) -> bool:
-        return self.status == InjectStatus.PLANNED
-
-    @property
-    def live(self) -> bool:
-        return self.status in (InjectStatus.RELEASED, InjectStatus.CORRECTED)
-
-
-@dataclass
-class MselModule:
-    """The MSEL of one module."""
-
-    id: str
-    title: str
-    current: bool
-    rows: list[InjectRow]
-
-
-@dataclass
-class ResponseRow:
-    seq: int
-    at: str
-    team: str
-    author: str
-    target: str
-    text: str
-
-
-@dataclass
-class OverviewRow:
-    label: str
-    cells: list[int | None]
-    """Responses per team; None where the inject or question did not go to that team."""
-
-
-@dataclass
-class PollRow:
-    id: str
-    module: str
-    current: bool
-    question: str
-    open: bool
-    closed: bool
-    votes: int
-    results: list[tuple[str, int]]
-    mean_confidence: float | None
-
-
-@dataclass
-class ClauseRef:
-    ref: str
-    text: str
-
-
-@dataclass
-class AnswerRow:
-    party: str
-    team: str
-    author: str
-    concur: bool
-    reasons: str
-    clauses: list[ClauseRef]
-    at: str
-
-
-@dataclass
-class DecisionRow:
-    id: str
-    title: str
-    text: str
-    team: str
-    party: str
-    author: str
-    at: str
-    status: str
-    joint_with: list[str]
-    clauses: list[ClauseRef]
-    answers: list[AnswerRow]
-    waiting_for: list[str]
-
-
-@dataclass
-class BroadcastRow:
-    at: str
-    author: str
-    text: str
-    audience: list[str]
-
-
-@dataclass
-class HotWashRow:
-    at: str
-    author: str
-    text: str
-
-
-@dataclass
-class HotWashGroup:
-    """The hot-wash items of one kind about one team or party (or the whole exercise)."""
-
-    about: str
-    items: list[HotWashRow]
-
-
-HOT_WASH_KINDS = {"strength": N_("Strengths"), "improvement": N_("Areas for improvement")}
-"""The hot wash's kinds, as its lists are headed."""
-
-
-@dataclass
-class TimelineRow:
-    seq: int
-    at: str
-    type: str
-    actor: str
-    detail: str
-
-
-@dataclass
-class ModulePanel:
-    """The module navigator: every module, and the current one's content for control."""
-
-    modules: list[tuple[str, str, bool]]  # id, title, current
-    current: dict[str, Any] | None
-    status: str
-
-
-@dataclass
-class StatusPanel:
-    status: str
-    run_clock: str
-    module_clock: str
-    scenario_time: str
-    compression: float
-    module: str
-    started_at: str
-    live: bool
 
 
 @dataclass
@@ -571,7 +422,7 @@ class ConsoleView:
         out = []
         for kind, heading in HOT_WASH_KINDS.items():
             groups: dict[str, list[HotWashRow]] = {}
-            for item in self.state.hot_wash:
+            for item in visible_hot_wash(self.principal, self.state):
                 if item.kind != kind:
                     continue
                 about = ", ".join(

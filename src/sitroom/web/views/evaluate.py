@@ -1,7 +1,7 @@
 """What the evaluator view shows: the EEG checklist, observations, and each team's view.
 
-Everything passes through the visibility gate: observations through ``view_event`` (the rule
-the JSON API's projection follows), a team's view through ``can_see_inject`` and
+Everything passes through the visibility gate: observations through ``visible_observations``
+(the rule the JSON API's projection follows), a team's view through ``visible_injects`` and
 ``inject_view`` with a stand-in player of that team — and never more than the viewer may see
 themselves.
 """
@@ -15,20 +15,26 @@ from datetime import datetime
 from typing import Any
 
 from sitroom.conduct import events as ev
-from sitroom.conduct.principal import Principal, Role
-from sitroom.conduct.state import Entry, InjectStatus, RunState
+from sitroom.conduct.principal import Principal
+from sitroom.conduct.state import Entry, RunState
 from sitroom.conduct.visibility import (
     can_see_inject,
     can_see_team_material,
     inject_view,
+    is_staff,
+    sees_all_observations,
+    team_principal,
     view_event,
+    visible_injects,
+    visible_observations,
+    visible_responses,
 )
 from sitroom.package.model import Module, Package, text_in
 from sitroom.package.redact import player_safe
 from sitroom.reports.documents import DocumentKind, EvaluationObjective, build_view
 from sitroom.web.forms import wall_time, zone
 from sitroom.web.render import N_
-from sitroom.web.views.console import excerpt, team_principal
+from sitroom.web.views.console import excerpt
 
 RATINGS = {
     "P": N_("Performed without Challenges"),
@@ -80,22 +86,6 @@ def evaluation_outline(package: Package, lang: str, control: bool) -> list[Evalu
         while len(_OUTLINES) > 32:
             _OUTLINES.popitem(last=False)
     return outline
-
-
-def visible_observations(principal: Principal, state: RunState) -> list[Entry]:
-    """The observations ``principal`` may read, through the gate for the recorded event."""
-    seen = []
-    for entry in state.observations:
-        event = ev.ObservationRecorded(
-            id=entry.id,
-            author=entry.author,
-            text=entry.text,
-            team=entry.team,
-            **{k: entry.tags.get(k) for k in ("objective", "task", "inject", "rating")},
-        )
-        if view_event(principal, state.package, event) is not None:
-            seen.append(entry)
-    return seen
 
 
 def module_objectives(module: Module | None, package: Package) -> set[str]:
@@ -234,7 +224,7 @@ class EvaluationView:
 
     def checklist(self) -> tuple[list[ObjectiveRow], bool]:
         """Objectives of the current module (all when it names none); and whether filtered."""
-        outline = evaluation_outline(self.package, self.lang, self.principal.sees_control_material)
+        outline = evaluation_outline(self.package, self.lang, is_staff(self.principal))
         wanted = module_objectives(self.module, self.package)
         by_task: dict[str, list[Entry]] = {}
         by_objective: dict[str, int] = {}
@@ -299,7 +289,7 @@ class EvaluationView:
     @property
     def can_rate(self) -> bool:
         """Whether the viewer rates the EEG (evaluators and control); the command checks too."""
-        return self.principal.sees_control_material
+        return is_staff(self.principal)
 
     def _evidence(self, evidence: tuple[int, ...]) -> str:
         return ", ".join(str(seq) for seq in evidence)
@@ -370,7 +360,7 @@ class EvaluationView:
         return rows
 
     def _outline(self) -> list[EvaluationObjective]:
-        return evaluation_outline(self.package, self.lang, self.principal.sees_control_material)
+        return evaluation_outline(self.package, self.lang, is_staff(self.principal))
 
     def target_choices(self) -> list[tuple[str, list[tuple[str, str]]]]:
         groups = []
@@ -426,16 +416,10 @@ class EvaluationView:
 
     def inject_choices(self) -> list[tuple[str, str]]:
         """Injects to tag: the whole MSEL for handbook holders, else what they have seen."""
-        out = []
-        for inject in self.package.injects():
-            status = self.state.injects[inject.number].status
-            if not self.principal.sees_control_material and (
-                status == InjectStatus.PLANNED
-                or not can_see_inject(self.principal, self.package, inject)
-            ):
-                continue
-            out.append((inject.number, f"#{inject.number} {excerpt(self.t(inject.title), 60)}"))
-        return out
+        return [
+            (inject.number, f"#{inject.number} {excerpt(self.t(inject.title), 60)}")
+            for inject, _ in visible_injects(self.principal, self.state)
+        ]
 
     def team_choices(self) -> list[tuple[str, str]]:
         return [(t.id, self.t(t.name)) for t in self.package.player_teams()]
@@ -475,7 +459,7 @@ class EvaluationView:
     @property
     def own_only(self) -> bool:
         """Whether the list is headed as the viewer's own (observers read only theirs)."""
-        return self.principal.role == Role.OBSERVER
+        return not sees_all_observations(self.principal)
 
     # -- what a team sees ------------------------------------------------------------------
 
@@ -485,14 +469,9 @@ class EvaluationView:
             return None
         stand_in = team_principal(team)
         injects = []
-        for inject in self.package.injects():
-            status = self.state.injects[inject.number]
-            if status.status == InjectStatus.PLANNED:
-                continue
-            if not (
-                can_see_inject(stand_in, self.package, inject)
-                and can_see_inject(self.principal, self.package, inject)
-            ):
+        # What the team sees, and never more than the viewer may see themselves.
+        for inject, status in visible_injects(stand_in, self.state):
+            if not can_see_inject(self.principal, self.package, inject):
                 continue
             data: dict[str, Any] = inject_view(
                 stand_in, self.package, inject, self.lang, status.content
@@ -510,14 +489,13 @@ class EvaluationView:
             )
         shown = can_see_team_material(self.principal, team.id, team.party)
         responses = []
-        if shown:
-            for entry in reversed(self.state.responses):
-                if entry.team != team.id:
-                    continue
-                target = f"#{entry.ref}" if entry.target == "inject" else str(entry.ref or "")
-                responses.append(
-                    (wall_time(entry.at, self.tz), self.name(entry.author), target, entry.text)
-                )
+        for entry in reversed(visible_responses(self.principal, self.state)):
+            if entry.team != team.id:
+                continue
+            target = f"#{entry.ref}" if entry.target == "inject" else str(entry.ref or "")
+            responses.append(
+                (wall_time(entry.at, self.tz), self.name(entry.author), target, entry.text)
+            )
         party = self.package.party(team.party) if team.party else None
         return TeamView(
             team.id,

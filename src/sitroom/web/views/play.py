@@ -14,7 +14,7 @@ from babel.dates import format_skeleton, format_time
 
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import DecisionStatus, InjectStatus, PollState, RunState, RunStatus
-from sitroom.conduct.visibility import can_see_inject, can_see_poll, inject_view
+from sitroom.conduct.visibility import inject_view, visible_injects, visible_polls
 from sitroom.package.model import DeliveryMethod, Package, Poll, text_in
 from sitroom.web import forms
 from sitroom.web.render import N_
@@ -159,12 +159,9 @@ def released_injects(
     package = state.package
     languages = package.exercise.languages
     cards: list[InjectCard] = []
-    for inject in package.injects():
-        status = state.injects[inject.number]
+    for inject, status in visible_injects(principal, state):
         if status.status == InjectStatus.PLANNED or status.released_seq is None:
-            continue
-        if not can_see_inject(principal, package, inject):
-            continue
+            continue  # the MSEL to come, for those who hold it: not a released inject
         view = inject_view(principal, package, inject, lang, status.content)
         attachments = tuple(
             AttachmentLink(
@@ -260,29 +257,27 @@ def opened_polls(
     package = state.package
     languages = package.exercise.languages
     found: list[PollView] = []
-    for module in package.modules:
-        for poll in module.polls:
-            ps = state.polls[poll.id]
-            if ps.opened_seq is None or not can_see_poll(principal, package, poll):
-                continue
-            closed = ps.closed_seq is not None and not ps.open
-            mine = ps.votes.get(principal.id)
-            found.append(
-                PollView(
-                    id=poll.id,
-                    question=text_in(poll.question, lang, languages),
-                    options=tuple((o.id, text_in(o.text, lang, languages)) for o in poll.options),
-                    multiple=poll.multiple,
-                    ask_confidence=poll.ask_confidence,
-                    open=ps.open,
-                    closed=closed,
-                    opened_seq=ps.opened_seq,
-                    votes=len(ps.votes),
-                    my_vote=mine.options if mine else (),
-                    my_confidence=mine.confidence if mine else None,
-                    results=_rows(poll, ps, lang, languages) if closed or results else None,
-                    mean_confidence=ps.mean_confidence() if closed or results else None,
-                )
+    for _, poll, ps in visible_polls(principal, state):
+        if ps.opened_seq is None:
+            continue
+        closed = ps.closed_seq is not None and not ps.open
+        mine = ps.votes.get(principal.id)
+        found.append(
+            PollView(
+                id=poll.id,
+                question=text_in(poll.question, lang, languages),
+                options=tuple((o.id, text_in(o.text, lang, languages)) for o in poll.options),
+                multiple=poll.multiple,
+                ask_confidence=poll.ask_confidence,
+                open=ps.open,
+                closed=closed,
+                opened_seq=ps.opened_seq,
+                votes=len(ps.votes),
+                my_vote=mine.options if mine else (),
+                my_confidence=mine.confidence if mine else None,
+                results=_rows(poll, ps, lang, languages) if closed or results else None,
+                mean_confidence=ps.mean_confidence() if closed or results else None,
             )
+        )
     found.sort(key=lambda view: view.opened_seq, reverse=True)
     return found

@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
-from sitroom.conduct.principal import Principal, Role
+from sitroom.conduct.principal import Principal
+from sitroom.conduct.visibility import is_admin
 from sitroom.improvement.rules import ADMIN_ONLY, TRANSITIONS
 from sitroom.improvement.state import (
     RUN_EVIDENCE,
@@ -165,7 +166,7 @@ def moves(action: ActionState, principal: Principal) -> list[tuple[str, str]]:
     """Status changes the viewer may make by hand now: (status, button label)."""
     found = []
     for target in sorted(TRANSITIONS[action.status], key=lambda s: STATUSES.index(s.value)):
-        if target in ADMIN_ONLY and principal.role != Role.ADMIN:
+        if target in ADMIN_ONLY and not is_admin(principal):
             continue
         label = (
             REOPEN_LABEL

@@ -1,0 +1,158 @@
+"""Pages on a long run: how fast the console, the player view, the evaluator view and the report
+page answer when a whole room asks at once (a STARTEX, or everyone reconnecting after a blip).
+
+A run of the allied example is played through the engine on SQLite (``--rounds`` rounds of its
+modules, left open), then served by ``sitroom serve`` in its own process. For each page, first
+one user, then ``--users`` users at once, each asks for the page ``--requests`` times in a row;
+the time is from the request to the last byte of the page. Baseline, measured in the same run
+the same way: ``/api/health`` (the HTTP stack, sign-in cookie and routing with no page work).
+Target (issue "speed in a real room"): each page p95 < 300 ms at 50 users; server RSS < 300 MB.
+
+    python benchmarks/bench_pages.py [--rounds 31] [--users 50] [--requests 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sitroom.services.runs import Engine
+from sitroom.storage.factory import open_recorder
+from tests.support.playthrough import StepClock, example_package, play
+from tests.support.server import (
+    create_admin,
+    free_port,
+    invite_and_join,
+    sign_in,
+    start_process,
+    wait_until_up,
+)
+
+RUN = "long"
+TARGET_P95_MS = 300.0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def hammer(
+    base: str, cookies: httpx.Cookies, path: str, users: int, requests: int
+) -> tuple[list[float], int]:
+    """``users`` clients each GET ``path`` ``requests`` times; the latencies (ms), failures."""
+    latencies: list[float] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+
+    async def user() -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(
+            base_url=base, cookies=cookies, timeout=180.0, limits=limits
+        ) as client:
+            for _ in range(requests):
+                started = time.perf_counter()
+                try:
+                    reply = await client.get(path)
+                    await reply.aread()
+                    ok = reply.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - started) * 1000)
+                failures += 0 if ok else 1
+
+    await asyncio.gather(*(user() for _ in range(users)))
+    return latencies, failures
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=31, help="31 ≈ 5,000 events; 160 ≈ 26,000")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=4, help="requests per user per page")
+    parser.add_argument(
+        "--pages", default="console,player,evaluator,report", help="comma-separated"
+    )
+    args = parser.parse_args()
+    package = example_package("allied-consultation")
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        clock = StepClock()
+        recorder = open_recorder(f"sqlite:///{data / 'sitroom.db'}", clock=clock)
+        started = time.perf_counter()
+        play(
+            Engine(recorder, clock=clock), package, clock, run_id=RUN, rounds=args.rounds, end=False
+        )
+        events = recorder.get_run(RUN).last_seq  # type: ignore[union-attr]
+        recorder.close()
+        print(f"played {events:,} events in {time.perf_counter() - started:.0f} s", flush=True)
+        create_admin(data, "bench-password-123")
+        port = free_port()
+        server = start_process(data, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(base, timeout=60)
+            admin = sign_in(base, "admin", "bench-password-123")
+            team = package.player_teams()[0]
+            player = invite_and_join(
+                admin, base, RUN, name="Bench player", role="player", team=team.id
+            )
+            evaluator = invite_and_join(admin, base, RUN, name="Bench evaluator", role="evaluator")
+            pages = {
+                "console": (admin.cookies, f"/runs/{RUN}/console"),
+                "player": (player.cookies, f"/runs/{RUN}/play"),
+                "evaluator": (evaluator.cookies, f"/runs/{RUN}/evaluate"),
+                "report": (admin.cookies, f"/runs/{RUN}/report"),
+            }
+            wanted = [p for p in args.pages.split(",") if p]
+            rows = []
+            for users in (1, args.users):
+                latencies, failures = asyncio.run(
+                    hammer(base, admin.cookies, "/api/health", users, args.requests)
+                )
+                baseline = pct(latencies, 95)
+                rows.append(("baseline /api/health", users, latencies, failures, baseline))
+                for name in wanted:
+                    cookies, path = pages[name]
+                    latencies, failures = asyncio.run(
+                        hammer(base, cookies, path, users, args.requests)
+                    )
+                    rows.append((name, users, latencies, failures, baseline))
+            memory = rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"\nrun of {events:,} events; server RSS after the runs {memory:.0f} MB (target < 300)")
+    print(
+        "| page | users | requests | failed | p50 ms | p95 ms | max ms | p95 × baseline | target |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, users, latencies, failures, baseline in rows:
+        p95 = pct(latencies, 95)
+        target = f"< {TARGET_P95_MS:.0f}" if users > 1 and not name.startswith("baseline") else ""
+        print(
+            f"| {name} | {users} | {len(latencies)} | {failures} | "
+            f"{statistics.median(latencies):.0f} | {p95:.0f} | {max(latencies):.0f} | "
+            f"{p95 / baseline:.1f} | {target} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""The JSON API's reads: each projection of a run as the visibility gate lets the caller see it.
+
+Every list here is what a ``visible_*`` function of ``conduct.visibility`` returns for the
+caller; every log event is what ``view_event`` makes of it. No route decides for itself who
+sees what.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from sitroom.bootstrap import Services
+from sitroom.conduct.state import Entry, RunState
+from sitroom.conduct.visibility import (
+    can_see_poll_results,
+    inject_view,
+    is_control,
+    is_staff,
+    module_view,
+    visible_decisions,
+    visible_injects,
+    visible_notes,
+    visible_observations,
+    visible_polls,
+    visible_responses,
+)
+from sitroom.realtime.sse import Frame, InvalidCursor, event_stream, parse_last_event_id
+from sitroom.web.deps import ApiError, Viewer, services, viewer_in_run
+from sitroom.web.frames import FrameCache
+
+router = APIRouter()
+
+Svc = Annotated[Services, Depends(services)]
+InRun = Annotated[Viewer, Depends(viewer_in_run)]
+
+EVALUATION_EVENTS = frozenset(
+    {
+        "target-rated",
+        "capability-rated",
+        "clause-recorded",
+        "hot-wash-item-added",
+        "feedback-submitted",
+        "observation-recorded",
+        "finding-saved",
+        "finding-removed",
+        "report-finalised",
+    }
+)
+"""The log events that make up the evaluation record."""
+
+
+def _clock(state: RunState, svc: Services) -> dict[str, Any]:
+    now = svc.engine.clock()
+    scenario = state.scenario_time(now)
+    return {
+        "status": state.status,
+        "run_clock_seconds": state.run_clock(now).total_seconds(),
+        "module_clock_seconds": state.module_clock(now).total_seconds(),
+        "scenario_time": scenario.isoformat() if scenario else None,
+        "compression": state.compression,
+    }
+
+
+@router.get("/runs/{run_id}", summary="The run as you may see it: status, clock, module")
+async def run_summary(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    package = state.package
+    p = who.principal
+    return {
+        "id": run_id,
+        "title": package.exercise.title,
+        "seq": state.seq,
+        **_clock(state, svc),
+        "module": module_view(p, package, state.module) if state.module else None,
+        "modules": [{"id": m.id, "title": m.title} for m in package.modules],
+        "languages": list(package.exercise.languages),
+        "parties": [{"id": x.id, "name": x.name, "code": x.code} for x in package.parties],
+        "teams": [
+            {"id": t.id, "name": t.name, "party": t.party, "kind": t.kind} for t in package.teams
+        ],
+    }
+
+
+@router.get("/runs/{run_id}/injects", summary="Injects: the MSEL for control, released for players")
+async def injects(
+    run_id: str,
+    svc: Svc,
+    who: InRun,
+    lang: Annotated[str | None, Query(max_length=10)] = None,
+) -> list[dict[str, Any]]:
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    p = who.principal
+    rows = []
+    for inject, status in visible_injects(p, state):
+        row = inject_view(p, state.package, inject, lang or who.language, status.content)
+        row["status"] = status.status
+        row["released_seq"] = status.released_seq
+        row["released_at"] = status.released_at.isoformat() if status.released_at else None
+        if is_control(p):
+            row["receipts"] = sorted(status.receipts)
+            row["acknowledged"] = sorted(status.acknowledged)
+        rows.append(row)
+    return rows
+
+
+@router.get("/runs/{run_id}/decisions", summary="Decisions you may see, with concurrence")
+async def decisions(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    return [
+        {
+            "id": d.id,
+            "team": d.team,
+            "party": d.party,
+            "title": d.title,
+            "text": d.text,
+            "joint_with": list(d.joint_with),
+            "clauses": list(d.clauses),
+            "status": d.status,
+            "seq": d.seq,
+            "at": d.at.isoformat(),
+            "answers": [
+                {
+                    "party": a.party,
+                    "team": a.team,
+                    "concur": a.concur,
+                    "reasons": a.reasons,
+                    "clauses": list(a.clauses),
+                    "seq": a.seq,
+                }
+                for a in d.answers.values()
+            ],
+        }
+        for d in visible_decisions(who.principal, state)
+    ]
+
+
+@router.get("/runs/{run_id}/polls", summary="Polls you may see, with results once closed")
+async def polls(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    p = who.principal
+    out = []
+    for module, poll, ps in visible_polls(p, state):
+        show = can_see_poll_results(p, ps.closed_seq is not None)
+        mine = ps.votes.get(p.id)
+        out.append(
+            {
+                "id": poll.id,
+                "module": module.id,
+                "question": poll.question,
+                "options": [o.model_dump(mode="json") for o in poll.options],
+                "multiple": poll.multiple,
+                "ask_confidence": poll.ask_confidence,
+                "open": ps.open,
+                "closed": ps.closed_seq is not None,
+                "results": ps.results() if show else None,
+                "votes": len(ps.votes) if show else None,
+                "mean_confidence": ps.mean_confidence() if show else None,
+                "my_vote": list(mine.options) if mine else None,
+            }
+        )
+    return out
+
+
+def _entries(entries: list[Entry]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.id,
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "author": e.author,
+            "text": e.text,
+            "team": e.team,
+            "party": e.party,
+            "target": e.target,
+            "ref": e.ref,
+            **({"tags": e.tags} if e.tags else {}),
+        }
+        for e in entries
+    ]
+
+
+@router.get("/runs/{run_id}/responses", summary="Responses: your team's, or all for control")
+async def responses(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    return _entries(visible_responses(who.principal, state))
+
+
+@router.get("/runs/{run_id}/notes", summary="Team notes: your team's")
+async def notes(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    return _entries(visible_notes(who.principal, state))
+
+
+@router.get("/runs/{run_id}/observations", summary="Observations: evaluators and control")
+async def observations(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    return _entries(visible_observations(who.principal, state))
+
+
+@router.get("/runs/{run_id}/log", summary="The run's events as you may see them")
+async def log(
+    run_id: str,
+    svc: Svc,
+    who: InRun,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> dict[str, Any]:
+    stored = await run_in_threadpool(svc.engine.read, run_id, after, limit)
+    views = [svc.engine.view(who.principal, run_id, e) for e in stored]
+    return {
+        "events": [v for v in views if v is not None],
+        "cursor": stored[-1].seq if stored else after,
+    }
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    summary="Server-Sent Events: the run live, for you",
+    response_class=StreamingResponse,
+)
+async def events(
+    run_id: str,
+    request: Request,
+    svc: Svc,
+    who: InRun,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=30)] = None,
+    after: Annotated[str | None, Query(max_length=30)] = None,
+) -> StreamingResponse:
+    try:
+        cursor = parse_last_event_id(last_event_id, after)
+    except InvalidCursor as exc:
+        raise ApiError(400, str(exc), field=exc.field) from None
+    engine, broker = svc.engine, svc.broker
+    frames: FrameCache = request.app.state.frames
+
+    async def read_after(seq: int) -> list[Any]:
+        known = broker.latest(run_id)
+        found = engine.recent(run_id, seq, known, 2000)
+        if found is not None:
+            return found
+        return await run_in_threadpool(engine.read_after, run_id, seq, known, 2000)
+
+    def render(stored: Any) -> Frame | None:
+        return frames.frame(who.principal, run_id, stored)
+
+    async def still_allowed() -> bool:
+        return await run_in_threadpool(svc.identity.still_valid, who)
+
+    stream = event_stream(
+        run_id=run_id,
+        after=cursor,
+        broker=svc.broker,
+        read_after=read_after,
+        render=render,
+        heartbeat=svc.settings.heartbeat_seconds,
+        is_disconnected=request.is_disconnected,
+        still_allowed=still_allowed,
+    )
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+
+@router.get("/runs/{run_id}/evaluation", summary="The evaluation record as you may see it")
+async def evaluation(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
+    stored = await run_in_threadpool(svc.engine.read, run_id)
+    views = [
+        svc.engine.view(who.principal, run_id, e) for e in stored if e.type in EVALUATION_EVENTS
+    ]
+    return {"events": [v for v in views if v is not None]}
+
+
+@router.get("/runs/{run_id}/analytics", summary="Analytics over the log (evaluators, control)")
+async def analytics(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
+    from sitroom.evaluation import analytics as a
+
+    if not is_staff(who.principal):
+        raise ApiError(403, "analytics are for evaluators and control staff")
+    state = await run_in_threadpool(svc.engine.state, run_id)
+    data: dict[str, Any] = _plain(
+        {
+            "inject_timings": a.inject_timings(state),
+            "concurrence_times": a.concurrence_times(state),
+            "participation": a.participation(state),
+            "coverage": a.coverage(state),
+            "poll_alignment": a.poll_alignment(state),
+            "rating_distribution": a.rating_distribution(state),
+        }
+    )
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, tuples, times and durations as JSON-ready data."""
+    import dataclasses
+    from datetime import datetime, timedelta
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for name, attribute in vars(type(value)).items():  # derived values, e.g. "untouched"
+            if isinstance(attribute, property) and not name.startswith("_"):
+                data[name] = _plain(getattr(value, name))
+        return data
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

@@ -1,0 +1,319 @@
+"""The player view's panels: who may look, and what each panel of a team's page holds.
+
+What a panel holds is chosen by the visibility gate only (``conduct.visibility``): the
+``visible_*`` lists of the run's state, ``module_view`` and ``inject_view``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from sitroom.bootstrap import Services
+from sitroom.conduct.principal import Role
+from sitroom.conduct.state import DecisionState, Entry
+from sitroom.conduct.visibility import (
+    module_view,
+    visible_broadcasts,
+    visible_decisions,
+    visible_modules,
+    visible_notes,
+    visible_responses,
+)
+from sitroom.package.model import Package, text_in
+from sitroom.web.forms import new_key
+from sitroom.web.pages.home import PageError, RunPage, run_page
+from sitroom.web.render import N_
+from sitroom.web.views import play as pv
+
+LIFECYCLE = "sse:run-started, sse:run-paused, sse:run-resumed, sse:run-ended"
+PANELS: dict[str, str] = {
+    "status": f"refresh, every 30s, {LIFECYCLE}, sse:module-opened",
+    "module": "refresh, sse:module-opened",
+    "updates": "refresh, sse:update-broadcast",
+    "injects": (
+        f"refresh, {LIFECYCLE}, sse:inject-released, sse:inject-corrected, "
+        "sse:inject-retracted, sse:response-submitted, play-injects from:body"
+    ),
+    "questions": (
+        f"refresh, {LIFECYCLE}, sse:module-opened, sse:response-submitted, play-responses from:body"
+    ),
+    "decisions": (
+        f"refresh, {LIFECYCLE}, sse:decision-proposed, sse:decision-concurred, "
+        "sse:decision-non-concurred, play-decisions from:body"
+    ),
+    "polls": (
+        f"refresh, {LIFECYCLE}, sse:poll-opened, sse:poll-closed, sse:poll-vote-cast, "
+        "play-polls from:body"
+    ),
+    "notes": f"refresh, {LIFECYCLE}, sse:team-note-added, play-notes from:body",
+}
+"""Each panel and what makes it re-render (``refresh`` is sent after every reconnect)."""
+
+
+# --- who may look -----------------------------------------------------------------------------
+
+
+async def play_page(request: Request, run_id: str) -> RunPage:
+    """A player's page; an observer sitting with a team may look on, read-only."""
+    ctx = await run_page(request, run_id, Role.PLAYER, Role.OBSERVER)
+    if ctx.viewer.principal.team is None:
+        raise PageError(403, N_("This page is for the players of a team."))
+    return ctx
+
+
+def acts(ctx: RunPage) -> bool:
+    """Whether the viewer may act here (players) or only look (observers)."""
+    return ctx.viewer.principal.role == Role.PLAYER
+
+
+# --- what the panels hold ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """A response or note of the viewer's team."""
+
+    id: str
+    text: str
+    author: str
+    at: str
+    ref: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    party: str
+    concur: bool
+    reasons: str
+    clauses: tuple[str, ...]
+    author: str
+    at: str
+
+
+@dataclass(frozen=True)
+class DecisionCard:
+    id: str
+    title: str
+    text: str
+    team: str
+    party: str
+    joint_with: tuple[str, ...]
+    clauses: tuple[str, ...]
+    status: str
+    status_label: str
+    author: str
+    at: str
+    answers: tuple[AnswerView, ...]
+    awaiting_us: bool
+    ours: bool
+
+
+@dataclass(frozen=True)
+class ClauseOption:
+    value: str
+    label: str
+    text: str
+
+
+def names_of(svc: Services, run_id: str) -> dict[str, str]:
+    """Principal id → display name for the people of the run."""
+    return {str(i["principal"]): str(i["name"]) for i in svc.identity.invitations(run_id)}
+
+
+def clause_options(package: Package, lang: str) -> list[ClauseOption]:
+    languages = package.exercise.languages
+    options = []
+    for reference in package.references:
+        short = reference.short_title or text_in(reference.title, lang, languages)
+        for clause in reference.clauses:
+            title = text_in(clause.title, lang, languages)
+            options.append(
+                ClauseOption(
+                    value=f"{reference.id}/{clause.id}",
+                    label=f"{short} {clause.id}" + (f" — {title}" if title else ""),
+                    text=text_in(clause.text, lang, languages),
+                )
+            )
+    return options
+
+
+def _clause_label(package: Package, ref: str, lang: str) -> str:
+    reference_id, _, clause_id = ref.partition("/")
+    reference = next((r for r in package.references if r.id == reference_id), None)
+    if reference is None:
+        return ref
+    return f"{reference.short_title or text_in(reference.title, lang)} {clause_id}"
+
+
+def _entry(e: Entry, names: dict[str, str], ctx: RunPage) -> EntryView:
+    return EntryView(
+        id=e.id,
+        text=e.text,
+        author=names.get(e.author, e.author),
+        at=pv.wall_time(e.at, ctx.package, ctx.lang),
+        ref=e.ref,
+        target=e.target,
+    )
+
+
+def _party_name(package: Package, party: str | None, lang: str) -> str:
+    found = package.party(party) if party else None
+    return text_in(found.name, lang, package.exercise.languages) if found else (party or "")
+
+
+def decision_card(d: DecisionState, ctx: RunPage, names: dict[str, str]) -> DecisionCard:
+    package, lang = ctx.package, ctx.lang
+    p = ctx.viewer.principal
+    team = package.team(d.team)
+    return DecisionCard(
+        id=d.id,
+        title=d.title,
+        text=d.text,
+        team=text_in(team.name, lang, package.exercise.languages) if team else d.team,
+        party=_party_name(package, d.party, lang),
+        joint_with=tuple(_party_name(package, x, lang) for x in d.joint_with),
+        clauses=tuple(_clause_label(package, c, lang) for c in d.clauses),
+        status=str(d.status),
+        status_label=pv.DECISION_STATUS[d.status],
+        author=names.get(d.author, d.author),
+        at=pv.wall_time(d.at, package, lang),
+        answers=tuple(
+            AnswerView(
+                party=_party_name(package, a.party, lang),
+                concur=a.concur,
+                reasons=a.reasons,
+                clauses=tuple(_clause_label(package, c, lang) for c in a.clauses),
+                author=names.get(a.author, a.author),
+                at=pv.wall_time(a.at, package, lang),
+            )
+            for a in sorted(list(d.answers.values()), key=lambda a: a.seq)
+        ),
+        awaiting_us=p.party is not None and p.party in d.joint_with and p.party not in d.answers,
+        ours=d.team == p.team,
+    )
+
+
+def _span(view: dict[str, Any] | None, package: Package, lang: str) -> str | None:
+    """The module's scenario time span, e.g. ``Tue, Sep 14, 2027 06:00 UTC – …``."""
+    if not view or not view.get("start"):
+        return None
+    start = pv.scenario_text(datetime.fromisoformat(view["start"]), package, lang)
+    if not view.get("end"):
+        return start
+    return f"{start} – {pv.scenario_text(datetime.fromisoformat(view['end']), package, lang)}"
+
+
+def _questions(ctx: RunPage) -> list[dict[str, Any]]:
+    """The discussion questions of the open module that the gate lets the viewer see."""
+    state = ctx.state
+    if state.module is None:
+        return []
+    view = module_view(ctx.viewer.principal, ctx.package, state.module)
+    return list(view["questions"]) if view else []
+
+
+def question_of(ctx: RunPage, question_id: str) -> dict[str, Any] | None:
+    """A question of a module opened so far, if the gate lets the viewer see it."""
+    for module in visible_modules(ctx.viewer.principal, ctx.state):
+        view = module_view(ctx.viewer.principal, ctx.package, module.id)
+        for question in view["questions"] if view else []:
+            if question["id"] == question_id:
+                return dict(question)
+    return None
+
+
+@cache
+def _bundled_documents() -> dict[str, Path]:
+    """Content hash → documents folder of every bundled example package."""
+    from sitroom.package.examples import example_names, example_path
+    from sitroom.package.load import load_package
+
+    found: dict[str, Path] = {}
+    for name in example_names():
+        result = load_package(example_path(name))
+        if result.package is not None:
+            found[result.package.content_hash()] = example_path(name) / "documents"
+    return found
+
+
+def documents_of(svc: Services, run_id: str, package: Package) -> Path | None:
+    """The documents folder of the run's package, when it is a bundled example unchanged."""
+    if not any(inject.attachments for inject in package.injects()):
+        return None
+    record = svc.engine.recorder.get_run(run_id)
+    if record is None:
+        return None
+    return _bundled_documents().get(record.package_hash)
+
+
+async def panel_data(
+    name: str, ctx: RunPage, svc: Services, known: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The template values of one panel (``known``: the people's names, if read already)."""
+    p, state, package, lang = ctx.viewer.principal, ctx.state, ctx.package, ctx.lang
+    names = known if known is not None else {}
+    if known is None and name in ("injects", "questions", "decisions", "notes"):
+        names = await run_in_threadpool(names_of, svc, ctx.run_id)
+    if name == "status":
+        return {"clock": pv.clock(state, svc.engine.clock(), lang)}
+    if name == "module":
+        view = module_view(p, package, state.module) if state.module else None
+        return {"module": view, "module_span": _span(view, package, lang)}
+    if name == "updates":
+        return {
+            "updates": [
+                {
+                    "text": text_in(b.text, lang, package.exercise.languages),
+                    "at": pv.wall_time(b.at, package, lang),
+                }
+                for b in reversed(visible_broadcasts(p, state))
+            ]
+        }
+    if name == "injects":
+        documents = await run_in_threadpool(documents_of, svc, ctx.run_id, package)
+        href = f"/runs/{ctx.run_id}/play/attachments" if documents else None
+        responses: dict[str, list[EntryView]] = {}
+        for e in visible_responses(p, state):
+            if e.target == "inject":
+                responses.setdefault(e.ref or "", []).append(_entry(e, names, ctx))
+        return {"injects": pv.released_injects(p, state, lang, href), "inject_responses": responses}
+    if name == "questions":
+        answers: dict[str, list[EntryView]] = {}
+        for e in visible_responses(p, state):
+            if e.target == "question":
+                answers.setdefault(e.ref or "", []).append(_entry(e, names, ctx))
+        return {"questions": _questions(ctx), "question_responses": answers}
+    if name == "decisions":
+        cards = [
+            decision_card(d, ctx, names)
+            for d in sorted(visible_decisions(p, state), key=lambda d: d.seq, reverse=True)
+        ]
+        return {"decisions": cards}
+    if name == "polls":
+        return {"polls": pv.opened_polls(p, state, lang, results=False)}
+    if name == "notes":
+        notes = [_entry(e, names, ctx) for e in reversed(visible_notes(p, state))]
+        return {"notes": notes}
+    raise PageError(404, N_("There is no such part of this page."))
+
+
+def shared(ctx: RunPage) -> dict[str, Any]:
+    """What every panel and form of the page needs."""
+    p = ctx.viewer.principal
+    others = [x for x in ctx.package.parties if x.id != p.party]
+    return ctx.context(
+        acts=acts(ctx),
+        live=ctx.state.is_live(),
+        panels=PANELS,
+        form_key=new_key,
+        clause_options=clause_options(ctx.package, ctx.lang),
+        other_parties=others,
+    )
