@@ -1,4 +1,5 @@
-"""Backends for the contract suites: a SQLite file per test, one PostgreSQL database per session.
+"""Backends for the contract suites: memory, a SQLite file per test, one PostgreSQL database
+per session.
 
 PostgreSQL is reached at ``SITROOM_TEST_POSTGRES`` (default
 ``postgresql://postgres@127.0.0.1:5432``). Each session creates its own database
@@ -18,6 +19,8 @@ import pytest
 from psycopg import sql
 
 from sitroom.storage import Recorder, open_recorder
+from sitroom.storage.memory import MemoryLog, MemoryRecorder
+from sitroom.storage.recorder import Clock, utc_now
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
@@ -58,17 +61,26 @@ def postgres_url() -> Iterator[str]:
 
 
 class Backend:
-    """Opens recorders on one database and closes them when the test ends."""
+    """Opens recorders on one database and closes them when the test ends.
+
+    The memory backend's "database" is one `MemoryLog`: every recorder it opens shares it.
+    """
 
     def __init__(self, name: str, url: str) -> None:
         self.name = name
         self.url = url
         self._opened: list[Recorder] = []
+        self._log = MemoryLog() if name == "memory" else None
         self.primary: Recorder | None = None
 
-    def open(self) -> Recorder:
-        """Open another recorder on the same database."""
-        recorder = open_recorder(self.url)
+    def open(self, clock: Clock | None = None) -> Recorder:
+        """Open another recorder on the same database (stamping with ``clock`` if given)."""
+        chosen = clock or utc_now
+        recorder: Recorder
+        if self._log is not None:
+            recorder = MemoryRecorder(self._log, clock=chosen)
+        else:
+            recorder = open_recorder(self.url, clock=chosen)
         self._opened.append(recorder)
         return recorder
 
@@ -83,13 +95,7 @@ def _empty_postgres(url: str) -> None:
         connection.execute("TRUNCATE events, runs CASCADE")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    """Every backend in turn, each starting from an empty log."""
-    if request.param == "sqlite":
-        chosen = Backend("sqlite", f"sqlite:///{tmp_path / 'log.db'}")
-    else:
-        chosen = Backend("postgres", request.getfixturevalue("postgres_url"))
+def _started(chosen: Backend) -> Iterator[Backend]:
     chosen.primary = chosen.open()  # creates or upgrades the schema
     if chosen.name == "postgres":
         _empty_postgres(chosen.url)
@@ -97,6 +103,32 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield chosen
     finally:
         chosen.close_all()
+
+
+@pytest.fixture
+def sqlite_backend(tmp_path: Path) -> Iterator[Backend]:
+    """A fresh SQLite file."""
+    yield from _started(Backend("sqlite", f"sqlite:///{tmp_path / 'log.db'}"))
+
+
+@pytest.fixture
+def postgres_backend(postgres_url: str) -> Iterator[Backend]:
+    """The session's PostgreSQL database, emptied."""
+    yield from _started(Backend("postgres", postgres_url))
+
+
+@pytest.fixture
+def memory_backend() -> Iterator[Backend]:
+    """A fresh in-memory log."""
+    yield from _started(Backend("memory", "memory://"))
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Every backend in turn, each starting from an empty log (for suites written as functions;
+    the recorder suite subclasses one abstract test case per backend instead)."""
+    chosen: Backend = request.getfixturevalue(f"{request.param}_backend")
+    return chosen
 
 
 @pytest.fixture

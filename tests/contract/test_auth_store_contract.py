@@ -7,6 +7,7 @@ from the real stores.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -34,6 +35,7 @@ from sitroom.conduct.principal import Role
 from sitroom.storage import open_recorder
 from tests.support.auth import SECRET, START, FakeClock, cheap_passwords
 from tests.support.packages import two_parties
+from tests.support.postgres import fresh_database
 from tests.support.threads import run_threads
 
 _TABLES = ("sessions", "api_tokens", "invitations", "accounts")
@@ -653,11 +655,6 @@ def _old_database(url: str) -> None:
         )
     try:
         with engine.begin() as connection:
-            if not url.startswith("sqlite"):
-                connection.exec_driver_sql(
-                    "DROP TABLE IF EXISTS api_tokens, sessions, invitations, accounts,"
-                    " events, runs, alembic_version CASCADE"
-                )
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "0002")
@@ -699,27 +696,28 @@ def _old_database(url: str) -> None:
     "backend_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_a_database_from_before_revision_0005_upgrades_and_keeps_its_rows(
-    backend_name: str, tmp_path: Path, request: pytest.FixtureRequest
+    backend_name: str, tmp_path: Path
 ) -> None:
-    if backend_name == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    _old_database(url)
-    store = open_auth_store(url)
-    try:
-        found = store.get_api_token("h1")
-        assert found is not None and found[0].scope == TokenScope.ADMIN  # old tokens keep power
-        old = store.get_invitation("inv-1")
-        assert old is not None
-        assert (old.single_use, old.bind_device, old.used_at, old.device_hash) == (
-            False,
-            False,
-            None,
-            None,
-        )
-        assert store.claim_invitation("inv-1", START, None)
-    finally:
-        store.close()
-    if backend_name == "postgres":  # leave the shared database as the other tests expect
-        open_auth_store(url).close()
+    # A database of its own: rewinding the session's shared database to 0002 would drop the
+    # tables of every later revision under the other tests.
+    with ExitStack() as stack:
+        if backend_name == "sqlite":
+            url = f"sqlite:///{tmp_path / 'old.db'}"
+        else:
+            url = stack.enter_context(fresh_database())
+        _old_database(url)
+        store = open_auth_store(url)
+        try:
+            found = store.get_api_token("h1")
+            assert found is not None and found[0].scope == TokenScope.ADMIN  # old tokens keep power
+            old = store.get_invitation("inv-1")
+            assert old is not None
+            assert (old.single_use, old.bind_device, old.used_at, old.device_hash) == (
+                False,
+                False,
+                None,
+                None,
+            )
+            assert store.claim_invitation("inv-1", START, None)
+        finally:
+            store.close()

@@ -26,8 +26,8 @@ from sitroom.services.leader import MemoryLeases
 from sitroom.services.runs import Engine
 from sitroom.services.scheduler import Scheduler
 from sitroom.storage.cursors import MemoryCursorStore
+from sitroom.storage.memory import MemoryRecorder
 from tests.support.followers import RECORDER, Recording, reactions
-from tests.support.memory_log import MemoryLog
 from tests.support.packages import two_parties
 
 FACILITATOR = Principal("account:fac", Role.FACILITATOR, "Fac")
@@ -78,7 +78,7 @@ class Watching(BaseFollower):
 
 
 def _engine(clock: FakeClock | None = None) -> Engine:
-    return Engine(MemoryLog(clock) if clock else MemoryLog(), clock=clock)
+    return Engine(MemoryRecorder(clock=clock) if clock else MemoryRecorder(), clock=clock)
 
 
 def _started(engine: Engine, updates: int = 0) -> str:
@@ -204,7 +204,7 @@ def test_follower_settings(tmp_path: object) -> None:
 
 def test_one_of_two_workers_leads_and_the_other_takes_over() -> None:
     clock = FakeClock()
-    log = MemoryLog(clock)
+    log = MemoryRecorder(clock=clock)
     first, second = Engine(log, clock=clock), Engine(log, clock=clock)
     run_id = _started(first)
     cursors, table = MemoryCursorStore(), dict[tuple[str, str], object]()

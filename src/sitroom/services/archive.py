@@ -61,6 +61,7 @@ def _event_line(event: StoredEvent) -> dict[str, Any]:
         "idempotency_key": event.idempotency_key,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
+        "command_hash": event.command_hash,
     }
 
 
@@ -182,6 +183,7 @@ def read_archive(
                     idempotency_key=item.get("idempotency_key"),
                     prev_hash=str(item["prev_hash"]),
                     hash=str(item["hash"]),
+                    command_hash=item.get("command_hash"),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -260,7 +260,7 @@ class FollowerLoop:
         """Send one command; 1 if it recorded something new, else 0."""
         key = f"{KEY_PREFIX}{follower.name}:{act.key}"
         try:
-            outcome = self.engine.handle(run_id, act.command, follower.principal, key=key)
+            outcome = self.engine.act(run_id, act.command, follower.principal, key=key)
         except Rejected as refused:
             # A decision, not a failure: the run said no (an inject already released by hand).
             log.info("%s in %s: %s refused: %s", follower.name, run_id, key, refused.message)

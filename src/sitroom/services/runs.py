@@ -30,6 +30,12 @@ from sitroom.conduct.visibility import view_event
 from sitroom.package.model import Package, canonical_json
 from sitroom.reports.build import build_report
 from sitroom.reports.model import Report
+from sitroom.services.idempotency import (
+    check_client_key,
+    check_replay,
+    check_server_key,
+    command_hash,
+)
 from sitroom.storage.recorder import (
     NewEvent,
     Recorder,
@@ -65,12 +71,13 @@ class Outcome:
         return self.events[-1].seq if self.events else None
 
 
-def _new_id(run_id: str, key: str | None) -> str:
-    """An id for what a command creates: derived from the client's key (the same on a retry,
-    and safe in a URL whatever the key holds), else random."""
+def _new_id(run_id: str, actor: str, key: str | None) -> str:
+    """An id for what a command creates: derived from the actor's key (the same on a retry,
+    different for another actor's same key, safe in a URL whatever the key holds), else
+    random."""
     if key is None:
         return uuid.uuid4().hex
-    return hashlib.sha256(f"{run_id}\x00{key}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{run_id}\x00{actor}\x00{key}".encode()).hexdigest()[:24]
 
 
 def to_recorded(stored: StoredEvent) -> Recorded:
@@ -196,15 +203,40 @@ class Engine:
     def handle(
         self, run_id: str, command: cmd.Command, principal: Principal, key: str | None = None
     ) -> Outcome:
-        """Decide and record ``command``. A retried ``key`` returns the first outcome."""
+        """Decide and record a participant's ``command``, sent with the client's ``key``.
+
+        A retry (the same principal, key and command) returns the first outcome and records
+        nothing. `Rejected` (422, field ``key``) for a key in a server namespace or a key the
+        principal already used for a different command.
+        """
+        check_client_key(key)
+        return self._record(run_id, command, principal, key)
+
+    def act(self, run_id: str, command: cmd.Command, principal: Principal, key: str) -> Outcome:
+        """Decide and record a command of server code (the scheduler, a log follower).
+
+        ``key`` must lie in a server namespace (``scheduled:``, ``follower:``, ``system:``),
+        which no client may use; derive it from what the command reacts to, so a second worker
+        or a restart acting on the same thing records nothing new.
+        """
+        check_server_key(key)
+        return self._record(run_id, command, principal, key)
+
+    def _record(
+        self, run_id: str, command: cmd.Command, principal: Principal, key: str | None
+    ) -> Outcome:
+        actor = self._actor(run_id, command, principal)
+        digest: str | None = None
         if key is not None:
-            earlier = self.recorder.find_by_key(run_id, key)
+            digest = command_hash(command)
+            earlier = self.recorder.find_by_key(run_id, key, actor=actor)
             if earlier:
+                check_replay(earlier, digest)
                 return Outcome(earlier, duplicate=True)
         with self._lock(run_id):
             for _ in range(MAX_RETRIES):
                 state = self._catch_up(run_id)
-                ctx = Context(now=self.clock(), new_id=_new_id(run_id, key))
+                ctx = Context(now=self.clock(), new_id=_new_id(run_id, actor, key))
                 events = decide(state, command, principal, ctx)
                 if not events:
                     return Outcome([])
@@ -212,8 +244,9 @@ class Engine:
                     NewEvent(
                         e.TYPE,
                         e.payload(),
-                        actor=self._actor(run_id, command, principal),
+                        actor=actor,
                         idempotency_key=key if i == 0 else None,
+                        command_hash=digest if i == 0 else None,
                     )
                     for i, e in enumerate(events)
                 ]
@@ -221,6 +254,8 @@ class Engine:
                     result = self.recorder.append(run_id, batch, expected_seq=state.seq)
                 except SequenceConflict:
                     continue
+                if result.duplicate and digest is not None:  # another worker was first
+                    check_replay(result.events, digest)
                 if not result.duplicate:
                     for stored in result.events:
                         self._fold(run_id, state, stored)

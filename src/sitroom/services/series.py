@@ -22,6 +22,7 @@ from sitroom.improvement.rules import can_read, decide
 from sitroom.improvement.state import CARRIED, Recorded, SeriesState, apply, fold
 from sitroom.improvement.xlsx import export_actions, plan_import
 from sitroom.package.model import Objective, Package, Series
+from sitroom.services.idempotency import check_client_key, check_replay, command_hash
 from sitroom.services.runs import Engine, RunNotFound
 from sitroom.storage.recorder import (
     NewEvent,
@@ -135,9 +136,19 @@ class SeriesService:
     def handle(
         self, series_id: str, command: cmd.Command, principal: Principal, key: str | None = None
     ) -> Applied:
-        """Decide and record one command. A retried ``key`` returns the first outcome."""
+        """Decide and record one command. A retried ``key`` returns the first outcome.
+
+        `Rejected` (422, field ``key``) for a key in a server namespace or a key the principal
+        already used for a different command.
+        """
+        check_client_key(key)
+        digest = None if key is None else command_hash(command)
         return self._record(
-            series_id, lambda state: self._decide(state, command, principal), principal, key
+            series_id,
+            lambda state: self._decide(state, command, principal),
+            principal,
+            key,
+            digest,
         )
 
     def handle_many(
@@ -155,7 +166,7 @@ class SeriesService:
                 events.extend(found)
             return events
 
-        return self._record(series_id, decide_all, principal, None)
+        return self._record(series_id, decide_all, principal, None, None)
 
     def _decide(
         self, state: SeriesState, command: cmd.Command, principal: Principal
@@ -168,11 +179,13 @@ class SeriesService:
         decide_on: Callable[[SeriesState], list[ev.Event]],
         principal: Principal,
         key: str | None,
+        digest: str | None,
     ) -> Applied:
         stream = stream_id(series_id)
         if key is not None and self.recorder.get_run(stream) is not None:
-            earlier = self.recorder.find_by_key(stream, key)
+            earlier = self.recorder.find_by_key(stream, key, actor=principal.id)
             if earlier:
+                check_replay(earlier, digest or "")
                 return Applied(earlier, duplicate=True)
         for _ in range(MAX_RETRIES):
             state = self._fold(series_id)
@@ -181,7 +194,13 @@ class SeriesService:
             if not events:
                 return Applied([])
             batch = [
-                NewEvent(e.TYPE, e.payload(), principal.id, key if i == 0 else None)
+                NewEvent(
+                    e.TYPE,
+                    e.payload(),
+                    principal.id,
+                    key if i == 0 else None,
+                    digest if i == 0 else None,
+                )
                 for i, e in enumerate(events)
             ]
             try:
@@ -190,6 +209,8 @@ class SeriesService:
                 continue
             except UnknownRun:
                 raise Rejected(f"no series '{series_id}'", status=404) from None
+            if result.duplicate:  # another worker was first
+                check_replay(result.events, digest or "")
             return Applied(list(result.events), result.duplicate)
         raise Rejected("the series is too busy; try again", status=503)
 
@@ -323,7 +344,7 @@ class SeriesService:
                 raise Rejected("; ".join(again.problems), status=409)
             return again.events
 
-        applied = self._record(series_id, replan, principal, None)
+        applied = self._record(series_id, replan, principal, None, None)
         return XlsxImport(rows=rows, events=len(applied.events))
 
     # -- the next edition ---------------------------------------------------------------------

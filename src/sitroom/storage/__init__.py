@@ -1,6 +1,7 @@
-"""The append-only, tamper-evident event log of runs, on SQLite or PostgreSQL."""
+"""The append-only, tamper-evident event log of runs, on SQLite, PostgreSQL or in memory."""
 
 from sitroom.storage.factory import open_recorder
+from sitroom.storage.memory import MemoryLog, MemoryRecorder
 from sitroom.storage.recorder import (
     AppendResult,
     NewEvent,
@@ -18,6 +19,8 @@ from sitroom.storage.recorder import (
 
 __all__ = [
     "AppendResult",
+    "MemoryLog",
+    "MemoryRecorder",
     "NewEvent",
     "Recorder",
     "RecorderClosed",

@@ -5,15 +5,23 @@ from __future__ import annotations
 from sitroom.storage.recorder import Clock, Recorder, utc_now
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+_MEMORY_SCHEME = "memory://"
 
 
 def open_recorder(url: str, *, clock: Clock = utc_now) -> Recorder:
     """Open the recorder for ``url`` and upgrade its schema to the newest revision.
 
     ``sqlite:///relative/path``, ``sqlite:////absolute/path`` or a bare file path open SQLite;
-    ``postgresql://…`` (or ``postgres://…``) opens PostgreSQL. ``clock`` stamps runs and
-    events (timezone-aware); tests may pass a fake one.
+    ``postgresql://…`` (or ``postgres://…``) opens PostgreSQL; ``memory://`` opens a new,
+    empty log in this process's memory (unit tests, demos: nothing survives the process).
+    ``clock`` stamps runs and events (timezone-aware); tests may pass a fake one.
     """
+    if url.startswith(_MEMORY_SCHEME):
+        if url != _MEMORY_SCHEME:
+            raise ValueError(f"{url!r}: the in-memory log takes no name or path; use memory://")
+        from sitroom.storage.memory import MemoryRecorder
+
+        return MemoryRecorder(clock=clock)
     if url.startswith(_POSTGRES_SCHEMES):
         from sitroom.storage.postgres import PostgresRecorder
 
@@ -30,7 +38,7 @@ def open_recorder(url: str, *, clock: Clock = utc_now) -> Recorder:
     if "://" in url:
         scheme = url.split("://", 1)[0]
         raise ValueError(
-            f"{url!r}: unsupported database scheme {scheme!r}; use sqlite or postgresql"
+            f"{url!r}: unsupported database scheme {scheme!r}; use sqlite, postgresql or memory"
         )
     if not url:
         raise ValueError("no database URL given")

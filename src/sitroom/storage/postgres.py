@@ -9,19 +9,16 @@ that commit, so a reader asking for "after N" never skips an event that commits 
 from __future__ import annotations
 
 import json
-import threading
-from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
 import psycopg
-from psycopg import errors, pq
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg import errors
 
 from sitroom.storage.migrations import upgrade_postgres
+from sitroom.storage.pool import PoolTimeout, postgres_pool, with_connect_timeout
 from sitroom.storage.recorder import (
     AppendResult,
     Clock,
@@ -35,6 +32,7 @@ from sitroom.storage.recorder import (
     canonical_json,
     check_page,
     format_timestamp,
+    key_scope,
     new_run,
     parse_timestamp,
     prepare_batch,
@@ -44,26 +42,37 @@ from sitroom.storage.recorder import (
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
-_EVENT_COLUMNS = "run_id, seq, type, payload, actor, recorded_at, idempotency_key, prev_hash, hash"
+_EVENT_COLUMNS = (
+    "run_id, seq, type, payload, actor, recorded_at, idempotency_key, prev_hash, hash, command_hash"
+)
 _RUN_COLUMNS = "id, title, package_json, package_hash, created_at, last_seq"
 _INSERT_EVENT = (
     "INSERT INTO events (run_id, seq, type, payload, actor, recorded_at, idempotency_key,"
-    " batch_size, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " batch_size, prev_hash, hash, command_hash)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _LOCK_RUN = "SELECT last_seq, package_hash FROM runs WHERE id = %s FOR UPDATE"
-# The hash of the run's last event, and the head of an earlier batch with this key if any.
+# The hash of the run's last event, and the head of the actor's earlier batch with this key.
 _LOOK_UP = (
     "SELECT 'last', hash FROM events WHERE run_id = %(run)s"
     " AND seq = (SELECT last_seq FROM runs WHERE id = %(run)s)"
     " UNION ALL SELECT 'key', hash FROM events"
-    " WHERE run_id = %(run)s AND idempotency_key = %(key)s"
+    " WHERE run_id = %(run)s AND idempotency_key = %(key)s AND coalesce(actor, '') = %(actor)s"
 )
 _SELECT_BATCH = (
     "SELECT e.run_id, e.seq, e.type, e.payload, e.actor, e.recorded_at, e.idempotency_key,"
-    " e.prev_hash, e.hash FROM events AS h JOIN events AS e ON e.run_id = h.run_id"
-    " AND e.seq BETWEEN h.seq AND h.seq + h.batch_size - 1"
-    " WHERE h.run_id = %s AND h.idempotency_key = %s ORDER BY e.seq"
+    " e.prev_hash, e.hash, e.command_hash FROM events AS h JOIN events AS e"
+    " ON e.run_id = h.run_id AND e.seq BETWEEN h.seq AND h.seq + h.batch_size - 1"
+    " WHERE h.run_id = %s AND h.idempotency_key = %s AND coalesce(h.actor, '') = %s"
+    " ORDER BY e.seq"
 )
+
+
+__all__ = ["PoolTimeout", "PostgresRecorder", "with_connect_timeout"]
+
+
+def _closed() -> Exception:
+    return RecorderClosed("the recorder is closed")
 
 
 def _event_from_row(row: Sequence[Any]) -> StoredEvent:
@@ -77,6 +86,7 @@ def _event_from_row(row: Sequence[Any]) -> StoredEvent:
         idempotency_key=row[6],
         prev_hash=row[7],
         hash=row[8],
+        command_hash=row[9],
     )
 
 
@@ -89,108 +99,6 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
         created_at=row[4].astimezone(UTC),
         last_seq=row[5],
     )
-
-
-def with_connect_timeout(conninfo: str, seconds: int = 10) -> str:
-    """Return ``conninfo`` with a connect timeout, unless it already names one."""
-    if "connect_timeout" in conninfo_to_dict(conninfo):
-        return conninfo
-    return make_conninfo(conninfo, connect_timeout=seconds)
-
-
-class PoolTimeout(Exception):
-    """No database connection became free in time."""
-
-
-class _FairSlots:
-    """A counting semaphore that serves waiters first come, first served.
-
-    ``threading.Semaphore`` lets a releasing thread take the slot straight back, so under
-    heavy contention one waiter can starve for many seconds; here a freed slot goes to the
-    longest waiter.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._free = size
-        self._lock = threading.Lock()
-        self._waiters: deque[threading.Lock] = deque()
-
-    def acquire(self, timeout: float) -> bool:
-        """Take a slot, waiting at most ``timeout`` seconds; return whether one was taken."""
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return True
-            waiter = threading.Lock()
-            waiter.acquire()
-            self._waiters.append(waiter)
-        if waiter.acquire(timeout=timeout):
-            return True
-        with self._lock:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-                return False
-        return True  # a slot was handed over just as the wait ran out
-
-    def release(self) -> None:
-        """Give a slot back, to the longest waiter if there is one."""
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().release()
-            else:
-                self._free += 1
-
-
-class _ConnectionPool:
-    """At most ``size`` autocommit connections, opened on demand and reused."""
-
-    def __init__(self, conninfo: str, size: int, timeout: float) -> None:
-        self._conninfo = conninfo
-        self._timeout = timeout
-        self._slots = _FairSlots(size)
-        self._idle: list[Connection] = []
-        self._lock = threading.Lock()
-        self._closed = False
-
-    @contextmanager
-    def connection(self) -> Iterator[Connection]:
-        """Lend a connection for the duration of the block."""
-        if not self._slots.acquire(timeout=self._timeout):
-            raise PoolTimeout(f"no database connection free within {self._timeout} s")
-        try:
-            with self._lock:
-                if self._closed:
-                    raise RecorderClosed("the recorder is closed")
-                connection = self._idle.pop() if self._idle else None
-            if connection is None:
-                connection = psycopg.connect(self._conninfo, autocommit=True)
-            try:
-                yield connection
-            finally:
-                self._give_back(connection)
-        finally:
-            self._slots.release()
-
-    def _give_back(self, connection: Connection) -> None:
-        healthy = (
-            not connection.closed
-            and not connection.broken
-            and connection.info.transaction_status == pq.TransactionStatus.IDLE
-        )
-        with self._lock:
-            keep = healthy and not self._closed
-            if keep:
-                self._idle.append(connection)
-        if not keep:
-            connection.close()
-
-    def close(self) -> None:
-        """Close the idle connections; lent ones are closed when they come back."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
 
 
 class PostgresRecorder:
@@ -211,7 +119,9 @@ class PostgresRecorder:
         self._clock = clock
         conninfo = with_connect_timeout(conninfo)
         upgrade_postgres(conninfo)
-        self._pool = _ConnectionPool(conninfo, pool_size, pool_timeout)
+        self._pool = postgres_pool(
+            conninfo, size=pool_size, timeout=pool_timeout, closed_error=_closed
+        )
 
     def create_run(
         self, run_id: str, title: str, package_json: str, package_hash: str
@@ -258,6 +168,7 @@ class PostgresRecorder:
                             1,
                             e.prev_hash,
                             e.hash,
+                            e.command_hash,
                         )
                         for e in events
                     ],
@@ -286,6 +197,7 @@ class PostgresRecorder:
         """Record all events in one transaction, or none; return after the commit."""
         batch = prepare_batch(events)
         key = batch[0].idempotency_key
+        actor = batch[0].actor
         try:
             # Pipelined: the lock and the look-up travel together, then the writes and the
             # commit; the server still runs them in order, and the look-up starts after the
@@ -296,7 +208,9 @@ class PostgresRecorder:
                 connection.transaction(),
             ):
                 lock = connection.execute(_LOCK_RUN, (run_id,))
-                look = connection.execute(_LOOK_UP, {"run": run_id, "key": key})
+                look = connection.execute(
+                    _LOOK_UP, {"run": run_id, "key": key, "actor": key_scope(actor)}
+                )
                 row = lock.fetchone()
                 if row is None:
                     raise UnknownRun(run_id)
@@ -304,7 +218,7 @@ class PostgresRecorder:
                 last_hash: str | None = row[1] if last_seq == 0 else None
                 for kind, value in look.fetchall():
                     if kind == "key":
-                        earlier = self._find(connection, run_id, str(key))
+                        earlier = self._find(connection, run_id, str(key), actor)
                         return AppendResult(events=earlier, duplicate=True)
                     last_hash = value
                 if last_hash is None:
@@ -328,6 +242,7 @@ class PostgresRecorder:
                                 len(sealed),
                                 event.prev_hash,
                                 event.hash,
+                                event.command_hash,
                             )
                             for event, item in zip(sealed, batch, strict=True)
                         ],
@@ -340,7 +255,7 @@ class PostgresRecorder:
             if key is None:
                 raise
             with self._pool.connection() as connection:
-                earlier = self._find(connection, run_id, key)
+                earlier = self._find(connection, run_id, key, actor)
             if not earlier:
                 raise
             return AppendResult(events=earlier, duplicate=True)
@@ -369,10 +284,12 @@ class PostgresRecorder:
             raise UnknownRun(run_id)
         return int(row[0])
 
-    def find_by_key(self, run_id: str, idempotency_key: str) -> list[StoredEvent]:
-        """Return the events of the append made with this idempotency key (empty if none)."""
+    def find_by_key(
+        self, run_id: str, idempotency_key: str, *, actor: str | None
+    ) -> list[StoredEvent]:
+        """Return the events ``actor`` appended with this idempotency key (empty if none)."""
         with self._pool.connection() as connection:
-            events = self._find(connection, run_id, idempotency_key)
+            events = self._find(connection, run_id, idempotency_key, actor)
             if not events:
                 self._require_run(connection, run_id)
         return events
@@ -388,8 +305,10 @@ class PostgresRecorder:
         self.close()
 
     @staticmethod
-    def _find(connection: Connection, run_id: str, key: str) -> list[StoredEvent]:
-        rows = connection.execute(_SELECT_BATCH, (run_id, key)).fetchall()
+    def _find(
+        connection: Connection, run_id: str, key: str, actor: str | None
+    ) -> list[StoredEvent]:
+        rows = connection.execute(_SELECT_BATCH, (run_id, key, key_scope(actor))).fetchall()
         return [_event_from_row(row) for row in rows]
 
     @staticmethod

@@ -27,7 +27,11 @@ class NewEvent:
     actor: str | None = None
     """Principal id, e.g. ``"account:alice"`` or ``"invite:abc"``."""
     idempotency_key: str | None = None
-    """Client-made id, unique per run when set. Only the first event of an append carries it."""
+    """Client-made id, unique per run and actor when set. Only the first event of an append
+    carries it: a second append by the same actor with the same key records nothing."""
+    command_hash: str | None = None
+    """A digest of the command the append carries out, kept with the key on the first event,
+    so a retry can be told from a different submission that reuses the key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,9 @@ class StoredEvent:
     idempotency_key: str | None
     prev_hash: str
     hash: str
+    command_hash: str | None = None
+    """The digest of the command an append carried out, on its first event (not hashed into
+    the chain: it says what a key was used for, not what happened)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +68,10 @@ class RunRecord:
 class AppendResult:
     """What an append recorded.
 
-    ``duplicate`` is true when the idempotency key of the first event had already been
-    recorded: nothing new was written and ``events`` are the ones recorded earlier with it.
+    ``duplicate`` is true when the first event's actor had already recorded an append with
+    its idempotency key: nothing new was written and ``events`` are the ones recorded earlier
+    with it (the first of them carries that append's ``command_hash``, for the caller to
+    compare).
     """
 
     events: list[StoredEvent] = field(default_factory=list)
@@ -135,8 +144,10 @@ class Recorder(Protocol):
         """Store a run and its already-hashed events verbatim (for ``sitroom import``)."""
         ...
 
-    def find_by_key(self, run_id: str, idempotency_key: str) -> list[StoredEvent]:
-        """Return the events of the append made with this idempotency key (empty if none)."""
+    def find_by_key(
+        self, run_id: str, idempotency_key: str, *, actor: str | None
+    ) -> list[StoredEvent]:
+        """Return the events ``actor`` appended with this idempotency key (empty if none)."""
         ...
 
     def close(self) -> None:
@@ -236,6 +247,12 @@ def event_hash(
     return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
 
 
+def key_scope(actor: str | None) -> str:
+    """The owner of an idempotency key as every backend indexes it: keys are unique per run
+    and actor, and events without an actor share one scope (``""``)."""
+    return actor or ""
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedEvent:
     """A new event checked and turned into the canonical text a backend stores."""
@@ -244,6 +261,7 @@ class PreparedEvent:
     payload_json: str
     actor: str | None
     idempotency_key: str | None
+    command_hash: str | None = None
 
 
 def check_text(name: str, value: str | None) -> None:
@@ -255,14 +273,15 @@ def check_text(name: str, value: str | None) -> None:
 def prepare_batch(events: Sequence[NewEvent]) -> list[PreparedEvent]:
     """Check a batch before it goes near storage and serialise its payloads.
 
-    The batch's idempotency key is the first event's; the others must carry none or the same
-    one, and it is stored on the first event only. Raises ValueError for an empty batch, a
-    blank type, a conflicting key, a NUL character in a text field or a payload that is not
-    JSON-serialisable (NUL inside payload strings is fine: JSON escapes it).
+    The batch's idempotency key and command hash are the first event's; the others must carry
+    none or the same, and they are stored on the first event only. Raises ValueError for an
+    empty batch, a blank type, a conflicting key, a NUL character in a text field or a payload
+    that is not JSON-serialisable (NUL inside payload strings is fine: JSON escapes it).
     """
     if not events:
         raise ValueError("an append needs at least one event")
     key = events[0].idempotency_key
+    command_hash = events[0].command_hash
     if key is not None and not key:
         raise ValueError("an idempotency key must not be empty")
     prepared: list[PreparedEvent] = []
@@ -272,11 +291,17 @@ def prepare_batch(events: Sequence[NewEvent]) -> list[PreparedEvent]:
         check_text("an event type", event.type)
         check_text("an actor", event.actor)
         check_text("an idempotency key", event.idempotency_key)
+        check_text("a command hash", event.command_hash)
         if not isinstance(event.payload, dict):
             raise ValueError(f"event {index} of the batch: the payload must be a JSON object")
         if index and event.idempotency_key not in (None, key):
             raise ValueError(
                 "only the first event of an append carries an idempotency key; "
+                f"event {index} has a different one"
+            )
+        if index and event.command_hash not in (None, command_hash):
+            raise ValueError(
+                "only the first event of an append carries a command hash; "
                 f"event {index} has a different one"
             )
         prepared.append(
@@ -285,6 +310,7 @@ def prepare_batch(events: Sequence[NewEvent]) -> list[PreparedEvent]:
                 payload_json=canonical_json(event.payload),
                 actor=event.actor,
                 idempotency_key=key if index == 0 else None,
+                command_hash=command_hash if index == 0 else None,
             )
         )
     return prepared
@@ -324,6 +350,7 @@ def seal_batch(
                 idempotency_key=item.idempotency_key,
                 prev_hash=prev_hash,
                 hash=digest,
+                command_hash=item.command_hash,
             )
         )
         prev_hash = digest

@@ -14,13 +14,13 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sitroom.storage.migrations import upgrade_sqlite
+from sitroom.storage.pool import connect_sqlite, sqlite_pool
 from sitroom.storage.recorder import (
     AppendResult,
     Clock,
@@ -35,6 +35,7 @@ from sitroom.storage.recorder import (
     canonical_json,
     check_page,
     format_timestamp,
+    key_scope,
     new_run,
     parse_timestamp,
     prepare_batch,
@@ -42,17 +43,20 @@ from sitroom.storage.recorder import (
     utc_now,
 )
 
-_EVENT_COLUMNS = "run_id, seq, type, payload, actor, recorded_at, idempotency_key, prev_hash, hash"
+_EVENT_COLUMNS = (
+    "run_id, seq, type, payload, actor, recorded_at, idempotency_key, prev_hash, hash, command_hash"
+)
 _RUN_COLUMNS = "id, title, package_json, package_hash, created_at, last_seq"
 _INSERT_EVENT = (
     "INSERT INTO events (run_id, seq, type, payload, actor, recorded_at, idempotency_key,"
-    " batch_size, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " batch_size, prev_hash, hash, command_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_BATCH = (
     "SELECT e.run_id, e.seq, e.type, e.payload, e.actor, e.recorded_at, e.idempotency_key,"
-    " e.prev_hash, e.hash FROM events AS h JOIN events AS e ON e.run_id = h.run_id"
-    " AND e.seq BETWEEN h.seq AND h.seq + h.batch_size - 1"
-    " WHERE h.run_id = ? AND h.idempotency_key = ? ORDER BY e.seq"
+    " e.prev_hash, e.hash, e.command_hash FROM events AS h JOIN events AS e"
+    " ON e.run_id = h.run_id AND e.seq BETWEEN h.seq AND h.seq + h.batch_size - 1"
+    " WHERE h.run_id = ? AND h.idempotency_key = ? AND coalesce(h.actor, '') = ?"
+    " ORDER BY e.seq"
 )
 
 
@@ -67,6 +71,7 @@ def _event_from_row(row: Sequence[Any]) -> StoredEvent:
         idempotency_key=row[6],
         prev_hash=row[7],
         hash=row[8],
+        command_hash=row[9],
     )
 
 
@@ -79,6 +84,10 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
         created_at=parse_timestamp(row[4]),
         last_seq=row[5],
     )
+
+
+def _closed() -> Exception:
+    return RecorderClosed("the recorder is closed")
 
 
 @dataclass(slots=True)
@@ -230,7 +239,7 @@ class _Writer:
         key = job.batch[0].idempotency_key
         tail = self._tail(job.run_id, tails)
         if key is not None:
-            earlier = self._find(job.run_id, key)
+            earlier = self._find(job.run_id, key, job.batch[0].actor)
             if earlier:
                 return AppendResult(events=earlier, duplicate=True)
         if job.expected_seq is not None and job.expected_seq != tail.last_seq:
@@ -253,6 +262,7 @@ class _Writer:
                     size,
                     event.prev_hash,
                     event.hash,
+                    event.command_hash,
                 )
                 for event, item in zip(sealed, job.batch, strict=True)
             ],
@@ -266,7 +276,7 @@ class _Writer:
         if isinstance(job, _AppendJob) and isinstance(error, sqlite3.IntegrityError):
             key = job.batch[0].idempotency_key
             if key is not None:
-                earlier = self._find(job.run_id, key)
+                earlier = self._find(job.run_id, key, job.batch[0].actor)
                 if earlier:
                     return AppendResult(events=earlier, duplicate=True)
         return error
@@ -303,6 +313,7 @@ class _Writer:
                     1,
                     e.prev_hash,
                     e.hash,
+                    e.command_hash,
                 )
                 for e in events
             ],
@@ -326,47 +337,9 @@ class _Writer:
         tails[run_id] = tail
         return tail
 
-    def _find(self, run_id: str, key: str) -> list[StoredEvent]:
-        rows = self._connection.execute(_SELECT_BATCH, (run_id, key)).fetchall()
+    def _find(self, run_id: str, key: str, actor: str | None) -> list[StoredEvent]:
+        rows = self._connection.execute(_SELECT_BATCH, (run_id, key, key_scope(actor))).fetchall()
         return [_event_from_row(row) for row in rows]
-
-
-class _ReaderPool:
-    """A few read connections shared by the calling threads."""
-
-    def __init__(self, connect: Callable[[], sqlite3.Connection], size: int) -> None:
-        self._connect = connect
-        self._size = size
-        self._idle: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._closed = False
-
-    @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        """Lend a read connection for the duration of the block."""
-        with self._lock:
-            if self._closed:
-                raise RecorderClosed("the recorder is closed")
-            connection = self._idle.pop() if self._idle else None
-        if connection is None:
-            connection = self._connect()
-        try:
-            yield connection
-        finally:
-            with self._lock:
-                keep = not self._closed and len(self._idle) < self._size
-                if keep:
-                    self._idle.append(connection)
-            if not keep:
-                connection.close()
-
-    def close(self) -> None:
-        """Close the idle connections; lent ones are closed when they come back."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
 
 
 class SqliteRecorder:
@@ -387,40 +360,27 @@ class SqliteRecorder:
         """
         self._path = os.fspath(path)
         self._clock = clock
-        self._busy_timeout_ms = busy_timeout_ms
-        write_connection = self._connect()
+        write_connection = connect_sqlite(self._path, busy_timeout_ms, write=True)
         try:
-            mode = write_connection.execute("PRAGMA journal_mode=WAL").fetchone()
-            if mode is None or str(mode[0]).lower() != "wal":
-                raise RuntimeError(f"{self._path}: SQLite refused WAL mode")
-            write_connection.execute("PRAGMA synchronous=FULL")
             upgrade_sqlite(self._path, busy_timeout_ms)
         except BaseException:
             write_connection.close()
             raise
-        self._readers = _ReaderPool(self._connect_reader, readers)
+        # Readers cost nothing to hold in WAL mode: never make a reader wait for one.
+        self._readers = sqlite_pool(
+            self._path,
+            busy_timeout_ms=busy_timeout_ms,
+            write=False,
+            size=readers,
+            bounded=False,
+            closed_error=_closed,
+        )
         self._writer = _Writer(write_connection, max_group, clock)
 
     @property
     def path(self) -> str:
         """The database file."""
         return self._path
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(
-            self._path,
-            timeout=self._busy_timeout_ms / 1000,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
-        connection.execute("PRAGMA foreign_keys=ON")
-        return connection
-
-    def _connect_reader(self) -> sqlite3.Connection:
-        connection = self._connect()
-        connection.execute("PRAGMA query_only=ON")
-        return connection
 
     def create_run(
         self, run_id: str, title: str, package_json: str, package_hash: str
@@ -486,10 +446,14 @@ class SqliteRecorder:
             raise UnknownRun(run_id)
         return int(row[0])
 
-    def find_by_key(self, run_id: str, idempotency_key: str) -> list[StoredEvent]:
-        """Return the events of the append made with this idempotency key (empty if none)."""
+    def find_by_key(
+        self, run_id: str, idempotency_key: str, *, actor: str | None
+    ) -> list[StoredEvent]:
+        """Return the events ``actor`` appended with this idempotency key (empty if none)."""
         with self._readers.connection() as connection:
-            rows = connection.execute(_SELECT_BATCH, (run_id, idempotency_key)).fetchall()
+            rows = connection.execute(
+                _SELECT_BATCH, (run_id, idempotency_key, key_scope(actor))
+            ).fetchall()
             if not rows:
                 self._require_run(connection, run_id)
         return [_event_from_row(row) for row in rows]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
+from sitroom.services.idempotency import check_client_key
 from sitroom.services.identity import Viewer as Viewer
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "sitroom_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+KEY_HEADER = "Idempotency-Key"
 
 
 class ApiError(Exception):
@@ -90,3 +92,29 @@ async def viewer_in_run(request: Request, run_id: str) -> Viewer:
     if record is None:
         raise ApiError(404, f"no run '{run_id}'", field="run_id")
     return found
+
+
+def client_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias=KEY_HEADER,
+            min_length=1,
+            max_length=200,
+            pattern=r"^[^\x00-\x1f\x7f]+$",
+            description=(
+                "A client-made id, one per submission of yours: a retry with the same key and"
+                " body never records twice; the same key with another body is refused (422)."
+                " Keys starting with 'scheduled:', 'follower:' or 'system:' are the server's"
+                " and refused (422)."
+            ),
+        ),
+    ] = None,
+) -> str | None:
+    """The request's idempotency key, refused (422, naming the header) if it is the server's."""
+    check_client_key(key, field=KEY_HEADER)
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(client_key)]
+"""The ``Idempotency-Key`` header of a command route."""

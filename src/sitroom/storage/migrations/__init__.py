@@ -1,6 +1,7 @@
 """The database schema, as Alembic revisions shipped inside the package.
 
-`upgrade_sqlite` and `upgrade_postgres` bring a database to the newest revision. Both are
+`upgrade_sqlite` and `upgrade_postgres` bring a database to the newest revision (or, for tests
+of a revision, to the one named). Both are
 safe when several processes open the same database at once: SQLite takes the write lock
 before reading the schema version, PostgreSQL takes an advisory lock.
 """
@@ -31,15 +32,15 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     from alembic import command
 
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-def upgrade_sqlite(path: str, busy_timeout_ms: int = 5000) -> None:
+def upgrade_sqlite(path: str, busy_timeout_ms: int = 5000, revision: str = "head") -> None:
     """Bring the SQLite database at ``path`` to the newest revision, in one transaction."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
@@ -60,12 +61,12 @@ def upgrade_sqlite(path: str, busy_timeout_ms: int = 5000) -> None:
     event.listen(engine, "begin", begin_immediate)
     try:
         with engine.begin() as connection:
-            _upgrade(connection)
+            _upgrade(connection, revision)
     finally:
         engine.dispose()
 
 
-def upgrade_postgres(conninfo: str) -> None:
+def upgrade_postgres(conninfo: str, revision: str = "head") -> None:
     """Bring the PostgreSQL database at ``conninfo`` to the newest revision.
 
     Add ``connect_timeout`` to ``conninfo`` to bound the wait for an unreachable server.
@@ -81,6 +82,6 @@ def upgrade_postgres(conninfo: str) -> None:
     try:
         with engine.begin() as connection:
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
-            _upgrade(connection)
+            _upgrade(connection, revision)
     finally:
         engine.dispose()

@@ -9,30 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
+from sitroom.conduct.run import Rejected
 from sitroom.conduct.visibility import can_plan
+from sitroom.services.idempotency import KEY_FIELD
 from sitroom.services.runs import Outcome
 from sitroom.web.api import projections
 from sitroom.web.api import schemas as s
-from sitroom.web.deps import ApiError, Viewer, services, viewer, viewer_in_run
+from sitroom.web.deps import KEY_HEADER, ApiError, Viewer, services, viewer, viewer_in_run
+from sitroom.web.deps import IdempotencyKey as IdempotencyKey
 
 router = APIRouter(prefix="/api")
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        pattern=r"^[^\x00-\x1f\x7f]+$",
-        description="A client-made id; a retry with the same key never records twice.",
-    ),
-]
 
 
 def _outcome(outcome: Outcome) -> dict[str, Any]:
@@ -46,7 +38,13 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
 async def _handle(
     svc: Services, run_id: str, who: Viewer, command: cmd.Command, key: str | None
 ) -> dict[str, Any]:
-    outcome = await run_in_threadpool(svc.engine.handle, run_id, command, who.principal, key)
+    try:
+        outcome = await run_in_threadpool(svc.engine.handle, run_id, command, who.principal, key)
+    except Rejected as refused:
+        if refused.field != KEY_FIELD:
+            raise
+        # The key came in a header: name it as the header's own validation errors do.
+        raise Rejected(refused.message, field=KEY_HEADER, status=refused.status) from None
     return _outcome(outcome)
 
 

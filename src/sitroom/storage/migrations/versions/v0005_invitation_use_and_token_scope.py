@@ -1,7 +1,7 @@
 """Single-use and device-bound invitations, and API tokens with a scope.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02
 
 Invitations learn whether they sign in one person once (``single_use``), whether they are
