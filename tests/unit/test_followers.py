@@ -238,7 +238,7 @@ def test_one_of_two_workers_leads_and_the_other_takes_over() -> None:
     assert _released(log, run_id) == ["1"]
 
 
-def _released(log: MemoryLog, run_id: str) -> list[str]:
+def _released(log: MemoryRecorder, run_id: str) -> list[str]:
     return [e.payload["number"] for e in log.read(run_id) if e.type == "inject-released"]
 
 
