@@ -29,6 +29,7 @@ from sitroom.conduct.visibility import (
     visible_responses,
 )
 from sitroom.realtime.sse import Frame, InvalidCursor, event_stream, parse_last_event_id
+from sitroom.web.api.errors import READ, STAFF_READ, errors
 from sitroom.web.deps import ApiError, Viewer, services, viewer_in_run
 from sitroom.web.frames import FrameCache
 
@@ -65,7 +66,9 @@ def _clock(state: RunState, svc: Services) -> dict[str, Any]:
     }
 
 
-@router.get("/runs/{run_id}", summary="The run as you may see it: status, clock, module")
+@router.get(
+    "/runs/{run_id}", summary="The run as you may see it: status, clock, module", responses=READ
+)
 async def run_summary(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
     state = await run_in_threadpool(svc.engine.state, run_id)
     package = state.package
@@ -85,7 +88,11 @@ async def run_summary(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
     }
 
 
-@router.get("/runs/{run_id}/injects", summary="Injects: the MSEL for control, released for players")
+@router.get(
+    "/runs/{run_id}/injects",
+    summary="Injects: the MSEL for control, released for players",
+    responses=READ,
+)
 async def injects(
     run_id: str,
     svc: Svc,
@@ -107,7 +114,9 @@ async def injects(
     return rows
 
 
-@router.get("/runs/{run_id}/decisions", summary="Decisions you may see, with concurrence")
+@router.get(
+    "/runs/{run_id}/decisions", summary="Decisions you may see, with concurrence", responses=READ
+)
 async def decisions(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
     return [
@@ -138,7 +147,9 @@ async def decisions(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/runs/{run_id}/polls", summary="Polls you may see, with results once closed")
+@router.get(
+    "/runs/{run_id}/polls", summary="Polls you may see, with results once closed", responses=READ
+)
 async def polls(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
     p = who.principal
@@ -183,25 +194,31 @@ def _entries(entries: list[Entry]) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/runs/{run_id}/responses", summary="Responses: your team's, or all for control")
+@router.get(
+    "/runs/{run_id}/responses",
+    summary="Responses: your team's, or all for control",
+    responses=READ,
+)
 async def responses(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
     return _entries(visible_responses(who.principal, state))
 
 
-@router.get("/runs/{run_id}/notes", summary="Team notes: your team's")
+@router.get("/runs/{run_id}/notes", summary="Team notes: your team's", responses=READ)
 async def notes(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
     return _entries(visible_notes(who.principal, state))
 
 
-@router.get("/runs/{run_id}/observations", summary="Observations: evaluators and control")
+@router.get(
+    "/runs/{run_id}/observations", summary="Observations: evaluators and control", responses=READ
+)
 async def observations(run_id: str, svc: Svc, who: InRun) -> list[dict[str, Any]]:
     state = await run_in_threadpool(svc.engine.state, run_id)
     return _entries(visible_observations(who.principal, state))
 
 
-@router.get("/runs/{run_id}/log", summary="The run's events as you may see them")
+@router.get("/runs/{run_id}/log", summary="The run's events as you may see them", responses=READ)
 async def log(
     run_id: str,
     svc: Svc,
@@ -221,6 +238,7 @@ async def log(
     "/runs/{run_id}/events",
     summary="Server-Sent Events: the run live, for you",
     response_class=StreamingResponse,
+    responses=errors(400, 401, 404, 422),
 )
 async def events(
     run_id: str,
@@ -264,7 +282,9 @@ async def events(
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 
 
-@router.get("/runs/{run_id}/evaluation", summary="The evaluation record as you may see it")
+@router.get(
+    "/runs/{run_id}/evaluation", summary="The evaluation record as you may see it", responses=READ
+)
 async def evaluation(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
     stored = await run_in_threadpool(svc.engine.read, run_id)
     views = [
@@ -273,7 +293,11 @@ async def evaluation(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
     return {"events": [v for v in views if v is not None]}
 
 
-@router.get("/runs/{run_id}/analytics", summary="Analytics over the log (evaluators, control)")
+@router.get(
+    "/runs/{run_id}/analytics",
+    summary="Analytics over the log (evaluators, control)",
+    responses=STAFF_READ,
+)
 async def analytics(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
     from sitroom.evaluation import analytics as a
 

@@ -21,6 +21,7 @@ from sitroom.services.idempotency import KEY_FIELD
 from sitroom.services.runs import Outcome
 from sitroom.web.api import projections
 from sitroom.web.api import schemas as s
+from sitroom.web.api.errors import SIGNED_IN, WRITE, WRITE_WITH_BODY, errors
 from sitroom.web.deps import KEY_HEADER, ApiError, Viewer, services, viewer, viewer_in_run
 from sitroom.web.deps import IdempotencyKey as IdempotencyKey
 
@@ -48,7 +49,9 @@ async def _handle(
     return _outcome(outcome)
 
 
-@router.get("/health", summary="Liveness: the server is up and its database answers")
+@router.get(
+    "/health", summary="Liveness: the server is up and its database answers", responses=errors()
+)
 async def health(svc: Annotated[Services, Depends(services)]) -> dict[str, Any]:
     await run_in_threadpool(svc.engine.runs)
     return {"ok": True}
@@ -57,7 +60,7 @@ async def health(svc: Annotated[Services, Depends(services)]) -> dict[str, Any]:
 # --- identity -------------------------------------------------------------------------------
 
 
-@router.get("/me", summary="Who you are")
+@router.get("/me", summary="Who you are", responses=SIGNED_IN)
 async def me(
     who: Annotated[Viewer, Depends(viewer)], svc: Annotated[Services, Depends(services)]
 ) -> dict[str, Any]:
@@ -78,7 +81,7 @@ async def me(
 # --- runs -----------------------------------------------------------------------------------
 
 
-@router.get("/runs", summary="Runs you may see")
+@router.get("/runs", summary="Runs you may see", responses=SIGNED_IN)
 async def list_runs(
     svc: Annotated[Services, Depends(services)], who: Annotated[Viewer, Depends(viewer)]
 ) -> list[dict[str, Any]]:
@@ -97,7 +100,12 @@ async def list_runs(
     ]
 
 
-@router.post("/runs", status_code=201, summary="Create a run from package YAML")
+@router.post(
+    "/runs",
+    status_code=201,
+    summary="Create a run from package YAML",
+    responses=errors(400, 401, 403, 409, 413, 422),
+)
 async def create_run(
     body: s.RunCreateBody,
     svc: Annotated[Services, Depends(services)],
@@ -151,43 +159,51 @@ Svc = Annotated[Services, Depends(services)]
 InRun = Annotated[Viewer, Depends(viewer_in_run)]
 
 
-@router.post("/runs/{run_id}/start", summary="STARTEX")
+@router.post("/runs/{run_id}/start", summary="STARTEX", responses=WRITE_WITH_BODY)
 async def start(
     run_id: str, body: s.StartBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.StartRun(body.compression), key)
 
 
-@router.post("/runs/{run_id}/pause", summary="Pause the exercise clock")
+@router.post("/runs/{run_id}/pause", summary="Pause the exercise clock", responses=WRITE)
 async def pause(run_id: str, svc: Svc, who: InRun, key: IdempotencyKey = None) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.PauseRun(), key)
 
 
-@router.post("/runs/{run_id}/resume", summary="Resume the exercise clock")
+@router.post("/runs/{run_id}/resume", summary="Resume the exercise clock", responses=WRITE)
 async def resume(run_id: str, svc: Svc, who: InRun, key: IdempotencyKey = None) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.ResumeRun(), key)
 
 
-@router.post("/runs/{run_id}/end", summary="ENDEX")
+@router.post("/runs/{run_id}/end", summary="ENDEX", responses=WRITE)
 async def end(run_id: str, svc: Svc, who: InRun, key: IdempotencyKey = None) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.EndRun(), key)
 
 
-@router.post("/runs/{run_id}/modules/{module}/open", summary="Go to a module")
+@router.post("/runs/{run_id}/modules/{module}/open", summary="Go to a module", responses=WRITE)
 async def open_module(
     run_id: str, module: str, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.OpenModule(module), key)
 
 
-@router.post("/runs/{run_id}/injects/{number}/release", summary="Release an inject now")
+@router.post(
+    "/runs/{run_id}/injects/{number}/release",
+    summary="Release an inject now",
+    responses=WRITE_WITH_BODY,
+)
 async def release(
     run_id: str, number: str, body: s.ReleaseBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.ReleaseInject(number, body.how), key)
 
 
-@router.post("/runs/{run_id}/injects/{number}/correct", summary="Correct a released inject")
+@router.post(
+    "/runs/{run_id}/injects/{number}/correct",
+    summary="Correct a released inject",
+    responses=WRITE_WITH_BODY,
+)
 async def correct(
     run_id: str, number: str, body: s.CorrectBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -196,14 +212,18 @@ async def correct(
     )
 
 
-@router.post("/runs/{run_id}/injects/{number}/retract", summary="Retract a released inject")
+@router.post(
+    "/runs/{run_id}/injects/{number}/retract",
+    summary="Retract a released inject",
+    responses=WRITE_WITH_BODY,
+)
 async def retract(
     run_id: str, number: str, body: s.RetractBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.RetractInject(number, body.reason), key)
 
 
-@router.post("/runs/{run_id}/updates", summary="Broadcast an update")
+@router.post("/runs/{run_id}/updates", summary="Broadcast an update", responses=WRITE_WITH_BODY)
 async def broadcast(
     run_id: str, body: s.BroadcastBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -211,14 +231,14 @@ async def broadcast(
     return await _handle(svc, run_id, who, command, key)
 
 
-@router.post("/runs/{run_id}/polls/{poll}/open", summary="Open a poll")
+@router.post("/runs/{run_id}/polls/{poll}/open", summary="Open a poll", responses=WRITE)
 async def open_poll(
     run_id: str, poll: str, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.OpenPoll(poll), key)
 
 
-@router.post("/runs/{run_id}/polls/{poll}/close", summary="Close a poll")
+@router.post("/runs/{run_id}/polls/{poll}/close", summary="Close a poll", responses=WRITE)
 async def close_poll(
     run_id: str, poll: str, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -228,21 +248,29 @@ async def close_poll(
 # --- participant commands -------------------------------------------------------------------
 
 
-@router.post("/runs/{run_id}/injects/{number}/receipt", summary="Delivery receipt")
+@router.post("/runs/{run_id}/injects/{number}/receipt", summary="Delivery receipt", responses=WRITE)
 async def receipt(
     run_id: str, number: str, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.RecordReceipt(number), key)
 
 
-@router.post("/runs/{run_id}/injects/{number}/acknowledge", summary="Acknowledge an inject")
+@router.post(
+    "/runs/{run_id}/injects/{number}/acknowledge",
+    summary="Acknowledge an inject",
+    responses=WRITE,
+)
 async def acknowledge(
     run_id: str, number: str, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.AcknowledgeInject(number), key)
 
 
-@router.post("/runs/{run_id}/responses", summary="Respond to an inject or question")
+@router.post(
+    "/runs/{run_id}/responses",
+    summary="Respond to an inject or question",
+    responses=WRITE_WITH_BODY,
+)
 async def respond(
     run_id: str, body: s.ResponseBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -251,7 +279,11 @@ async def respond(
     )
 
 
-@router.post("/runs/{run_id}/decisions", summary="Propose a team or joint decision")
+@router.post(
+    "/runs/{run_id}/decisions",
+    summary="Propose a team or joint decision",
+    responses=WRITE_WITH_BODY,
+)
 async def propose(
     run_id: str, body: s.DecisionBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -261,7 +293,11 @@ async def propose(
     return await _handle(svc, run_id, who, command, key)
 
 
-@router.post("/runs/{run_id}/decisions/{decision}/answer", summary="Concur or non-concur")
+@router.post(
+    "/runs/{run_id}/decisions/{decision}/answer",
+    summary="Concur or non-concur",
+    responses=WRITE_WITH_BODY,
+)
 async def answer(
     run_id: str, decision: str, body: s.AnswerBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -269,7 +305,9 @@ async def answer(
     return await _handle(svc, run_id, who, command, key)
 
 
-@router.post("/runs/{run_id}/polls/{poll}/votes", summary="Cast a poll vote")
+@router.post(
+    "/runs/{run_id}/polls/{poll}/votes", summary="Cast a poll vote", responses=WRITE_WITH_BODY
+)
 async def vote(
     run_id: str, poll: str, body: s.VoteBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -278,14 +316,16 @@ async def vote(
     )
 
 
-@router.post("/runs/{run_id}/notes", summary="Add a team note")
+@router.post("/runs/{run_id}/notes", summary="Add a team note", responses=WRITE_WITH_BODY)
 async def add_note(
     run_id: str, body: s.NoteBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await _handle(svc, run_id, who, cmd.AddTeamNote(body.text), key)
 
 
-@router.post("/runs/{run_id}/observations", summary="Record an observation")
+@router.post(
+    "/runs/{run_id}/observations", summary="Record an observation", responses=WRITE_WITH_BODY
+)
 async def observe(
     run_id: str, body: s.ObservationBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -298,7 +338,11 @@ async def observe(
 # --- evaluation -----------------------------------------------------------------------------
 
 
-@router.post("/runs/{run_id}/ratings/targets", summary="Rate a capability target (P/S/M/U)")
+@router.post(
+    "/runs/{run_id}/ratings/targets",
+    summary="Rate a capability target (P/S/M/U)",
+    responses=WRITE_WITH_BODY,
+)
 async def rate_target(
     run_id: str, body: s.TargetRatingBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -306,7 +350,11 @@ async def rate_target(
     return await _handle(svc, run_id, who, command, key)
 
 
-@router.post("/runs/{run_id}/ratings/capabilities", summary="Rate a core capability")
+@router.post(
+    "/runs/{run_id}/ratings/capabilities",
+    summary="Rate a core capability",
+    responses=WRITE_WITH_BODY,
+)
 async def rate_capability(
     run_id: str, body: s.CapabilityRatingBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -316,7 +364,11 @@ async def rate_capability(
     return await _handle(svc, run_id, who, command, key)
 
 
-@router.post("/runs/{run_id}/clauses", summary="Record whether a guideline clause was discussed")
+@router.post(
+    "/runs/{run_id}/clauses",
+    summary="Record whether a guideline clause was discussed",
+    responses=WRITE_WITH_BODY,
+)
 async def record_clause(
     run_id: str, body: s.ClauseRecordBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -324,7 +376,11 @@ async def record_clause(
     return await _handle(svc, run_id, who, command, key)
 
 
-@router.post("/runs/{run_id}/hot-wash", summary="Add a hot-wash strength or improvement")
+@router.post(
+    "/runs/{run_id}/hot-wash",
+    summary="Add a hot-wash strength or improvement",
+    responses=WRITE_WITH_BODY,
+)
 async def hot_wash(
     run_id: str, body: s.HotWashBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -333,7 +389,9 @@ async def hot_wash(
 
 
 @router.post(
-    "/runs/{run_id}/feedback", summary="Submit the Participant Feedback Form (after ENDEX)"
+    "/runs/{run_id}/feedback",
+    summary="Submit the Participant Feedback Form (after ENDEX)",
+    responses=WRITE_WITH_BODY,
 )
 async def feedback(
     run_id: str, body: s.FeedbackBody, svc: Svc, who: InRun, key: IdempotencyKey = None

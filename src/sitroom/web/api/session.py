@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from sitroom.bootstrap import Services
 from sitroom.services.identity import AuthError, cookie_settings
 from sitroom.web.api import schemas as s
+from sitroom.web.api.errors import STAFF_READ, errors
 from sitroom.web.deps import (
     SESSION_COOKIE,
     ApiError,
@@ -68,7 +69,9 @@ def _with_session(response: Response, svc: Services, token: str) -> Response:
     return response
 
 
-@router.post("/api/session", summary="Sign in with an account")
+@router.post(
+    "/api/session", summary="Sign in with an account", responses=errors(400, 403, 413, 422, 429)
+)
 async def sign_in(
     body: s.LoginBody, request: Request, svc: Annotated[Services, Depends(services)]
 ) -> Response:
@@ -89,7 +92,7 @@ async def sign_in(
     return _with_session(JSONResponse(data), svc, token)
 
 
-@router.delete("/api/session", summary="Sign out")
+@router.delete("/api/session", summary="Sign out", responses=errors())
 async def sign_out(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -99,7 +102,11 @@ async def sign_out(request: Request, svc: Annotated[Services, Depends(services)]
     return response
 
 
-@router.post("/api/join", summary="Join a run with a join code")
+@router.post(
+    "/api/join",
+    summary="Join a run with a join code",
+    responses=errors(400, 403, 404, 410, 413, 422, 429),
+)
 async def join(
     body: s.JoinBody, request: Request, svc: Annotated[Services, Depends(services)]
 ) -> Response:
@@ -114,7 +121,14 @@ async def join(
     return _with_device(_with_session(JSONResponse(data), svc, token), svc, device, new)
 
 
-@router.get("/join/{token}", summary="Join a run with an invitation link", include_in_schema=True)
+@router.get(
+    "/join/{token}",
+    summary="Join a run with an invitation link",
+    status_code=303,
+    response_class=RedirectResponse,
+    response_description="Signed in (a session cookie): on to the run's page",
+    responses=errors(403, 404, 410, 422),
+)
 async def join_link(
     token: str, request: Request, svc: Annotated[Services, Depends(services)]
 ) -> Response:
@@ -143,7 +157,9 @@ def _control_of(who: Viewer, *, changing: bool = False) -> None:
         )
 
 
-@router.get("/api/runs/{run_id}/invitations", summary="Invitations of a run (control)")
+@router.get(
+    "/api/runs/{run_id}/invitations", summary="Invitations of a run (control)", responses=STAFF_READ
+)
 async def list_invitations(
     run_id: str,
     svc: Annotated[Services, Depends(services)],
@@ -157,6 +173,7 @@ async def list_invitations(
     "/api/runs/{run_id}/invitations",
     status_code=201,
     summary="Invite a person: returns the link and join code once",
+    responses=errors(400, 401, 403, 404, 413, 422),
 )
 async def create_invitation(
     run_id: str,
@@ -185,7 +202,11 @@ async def create_invitation(
         raise _auth_error(exc) from None
 
 
-@router.delete("/api/runs/{run_id}/invitations/{invitation_id}", summary="Revoke an invitation")
+@router.delete(
+    "/api/runs/{run_id}/invitations/{invitation_id}",
+    summary="Revoke an invitation",
+    responses=errors(401, 403, 404, 422),
+)
 async def revoke_invitation(
     run_id: str,
     invitation_id: str,

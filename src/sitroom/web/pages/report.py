@@ -27,6 +27,7 @@ from sitroom.package.model import Package
 from sitroom.reports.build import ReportError, build_model, build_report
 from sitroom.reports.model import FindingItem, Report, ReportModel, model_data
 from sitroom.web.api import schemas as s
+from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY
 from sitroom.web.api.runs import IdempotencyKey, InRun, Svc, _handle
 from sitroom.web.deps import ApiError, Viewer, services
 from sitroom.web.forms import FormState, key_of, new_key, posted, render, run_command, text
@@ -132,6 +133,7 @@ Parties = Annotated[
 @router.get(
     "/api/runs/{run_id}/report",
     summary="The AAR/IP as JSON, or as an HTML, DOCX or PDF file (evaluators, control)",
+    responses=STAFF_READ,
 )
 async def report_api(
     run_id: str,
@@ -176,6 +178,7 @@ def _json(data: Any) -> bytes:
 @router.get(
     "/api/runs/{run_id}/findings",
     summary="The AAR's findings, drafted and saved, with their corrective actions",
+    responses=STAFF_READ,
 )
 async def findings_api(
     run_id: str, svc: Svc, who: InRun, party: Parties = None
@@ -214,6 +217,7 @@ def _save_command(body: s.FindingBody) -> cmd.SaveFinding:
 @router.post(
     "/api/runs/{run_id}/findings",
     summary="Save a finding: a new one (no id) or an edit of a drafted or saved one",
+    responses=WRITE_WITH_BODY,
 )
 async def save_finding_api(
     run_id: str, body: s.FindingBody, svc: Svc, who: InRun, key: IdempotencyKey = None
@@ -224,6 +228,7 @@ async def save_finding_api(
 @router.post(
     "/api/runs/{run_id}/findings/{finding_id}/remove",
     summary="Remove a finding from the AAR (drafted or saved), with the reason",
+    responses=WRITE_WITH_BODY,
 )
 async def remove_finding_api(
     run_id: str,
@@ -239,6 +244,7 @@ async def remove_finding_api(
 @router.post(
     "/api/runs/{run_id}/report/finalise",
     summary="Finalise an AAR after ENDEX: upto and hash of the report reviewed",
+    responses=WRITE_WITH_BODY,
 )
 async def finalise_api(
     run_id: str, body: s.FinaliseBody, svc: Svc, who: InRun, key: IdempotencyKey = None

@@ -21,6 +21,7 @@ from sitroom.improvement.trends import due_soon, overdue, trends
 from sitroom.improvement.xlsx import UnreadableWorkbook
 from sitroom.services.runs import RunNotFound
 from sitroom.services.series import MAX_EVIDENCE_BYTES
+from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY, errors
 from sitroom.web.api.runs import IdempotencyKey
 from sitroom.web.deps import ApiError, Viewer
 from sitroom.web.pages.series_access import (
@@ -109,14 +110,25 @@ class VerifyBody(BaseModel):
 # --- JSON API -----------------------------------------------------------------------------------
 
 
-@router.get("/api/series", summary="Series with counts of their actions", tags=["series"])
+@router.get(
+    "/api/series",
+    summary="Series with counts of their actions",
+    tags=["series"],
+    responses=errors(401, 403),
+)
 async def api_list(svc: Svc, who: Staff) -> list[dict[str, Any]]:
     states = await run_in_threadpool(svc.series.list_series, who.principal)
     today = today_utc()
     return [view.series_summary(s, today) for s in states if s.created]
 
 
-@router.post("/api/series", status_code=201, summary="Create a series", tags=["series"])
+@router.post(
+    "/api/series",
+    status_code=201,
+    summary="Create a series",
+    tags=["series"],
+    responses=errors(400, 401, 403, 409, 413, 422),
+)
 async def api_create(
     body: SeriesCreateBody, svc: Svc, who: Staff, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -127,19 +139,32 @@ async def api_create(
 
 
 @router.get(
-    "/api/series/{series_id}", summary="A series: editions, actions, trends", tags=["series"]
+    "/api/series/{series_id}",
+    summary="A series: editions, actions, trends",
+    tags=["series"],
+    responses=STAFF_READ,
 )
 async def api_series(series_id: str, svc: Svc, who: Staff) -> dict[str, Any]:
     state = await series_state(svc, series_id, who)
     return view.series_detail(state, today_utc(), trends(state))
 
 
-@router.get("/api/series/{series_id}/trends", summary="Trends of a series", tags=["series"])
+@router.get(
+    "/api/series/{series_id}/trends",
+    summary="Trends of a series",
+    tags=["series"],
+    responses=STAFF_READ,
+)
 async def api_trends(series_id: str, svc: Svc, who: Staff) -> dict[str, Any]:
     return view.trends_dict(trends(await series_state(svc, series_id, who)))
 
 
-@router.get("/api/series/{series_id}/actions", summary="Actions, filtered", tags=["series"])
+@router.get(
+    "/api/series/{series_id}/actions",
+    summary="Actions, filtered",
+    tags=["series"],
+    responses=STAFF_READ,
+)
 async def api_actions(
     series_id: str,
     svc: Svc,
@@ -167,6 +192,7 @@ async def api_actions(
     status_code=201,
     summary="Add a corrective action by hand",
     tags=["series"],
+    responses=WRITE_WITH_BODY,
 )
 async def api_add(
     series_id: str, body: ActionBody, svc: Svc, who: Staff, key: IdempotencyKey = None
@@ -187,6 +213,7 @@ async def api_add(
     "/api/series/{series_id}/actions/{action_id}",
     summary="One action: history, evidence, re-tests",
     tags=["series"],
+    responses=STAFF_READ,
 )
 async def api_action(series_id: str, action_id: str, svc: Svc, who: Staff) -> dict[str, Any]:
     state = await series_state(svc, series_id, who)
@@ -197,7 +224,10 @@ async def api_action(series_id: str, action_id: str, svc: Svc, who: Staff) -> di
 
 
 @router.patch(
-    "/api/series/{series_id}/actions/{action_id}", summary="Edit an action", tags=["series"]
+    "/api/series/{series_id}/actions/{action_id}",
+    summary="Edit an action",
+    tags=["series"],
+    responses=WRITE_WITH_BODY,
 )
 async def api_edit(
     series_id: str,
@@ -215,6 +245,7 @@ async def api_edit(
     "/api/series/{series_id}/actions/{action_id}/status",
     summary="Move an action's status, with a note",
     tags=["series"],
+    responses=WRITE_WITH_BODY,
 )
 async def api_status(
     series_id: str,
@@ -232,6 +263,7 @@ async def api_status(
     "/api/series/{series_id}/actions/{action_id}/verify",
     summary="Verify an action by hand (admin)",
     tags=["series"],
+    responses=WRITE_WITH_BODY,
 )
 async def api_verify(
     series_id: str,
@@ -250,6 +282,7 @@ async def api_verify(
     status_code=201,
     summary="Attach an evidence file (multipart: file, note)",
     tags=["series"],
+    responses=WRITE_WITH_BODY,
 )
 async def api_attach(
     series_id: str,
@@ -280,6 +313,7 @@ def _sha_of(events: list[Any]) -> str | None:
     summary="Download an evidence file",
     tags=["series"],
     response_class=FileResponse,
+    responses=STAFF_READ,
 )
 async def api_evidence(
     series_id: str, action_id: str, sha256: str, svc: Svc, who: Staff
@@ -309,6 +343,7 @@ async def api_evidence(
     status_code=201,
     summary="Import the finalised AAR/IP of a run as an edition",
     tags=["series"],
+    responses=WRITE_WITH_BODY,
 )
 async def api_import(
     series_id: str, body: ImportBody, svc: Svc, who: Staff, key: IdempotencyKey = None
@@ -338,6 +373,7 @@ async def import_aar(
     summary="The actions as a spreadsheet",
     tags=["series"],
     response_class=Response,
+    responses=STAFF_READ,
 )
 async def api_export(series_id: str, svc: Svc, who: Staff) -> Response:
     data = await run_in_threadpool(svc.series.export_xlsx, series_id, who.principal)
@@ -356,6 +392,7 @@ async def api_export(series_id: str, svc: Svc, who: Staff) -> Response:
     "/api/series/{series_id}/import.xlsx",
     summary="Apply a spreadsheet of actions (all or nothing)",
     tags=["series"],
+    responses=WRITE_WITH_BODY,
 )
 async def api_import_xlsx(
     series_id: str,
