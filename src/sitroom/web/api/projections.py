@@ -30,6 +30,7 @@ from sitroom.conduct.visibility import (
 )
 from sitroom.realtime.sse import Frame, InvalidCursor, event_stream, parse_last_event_id
 from sitroom.web.api.errors import READ, STAFF_READ, errors
+from sitroom.web.api.fields import MAX_SEQ
 from sitroom.web.deps import ApiError, Viewer, services, viewer_in_run
 from sitroom.web.frames import FrameCache
 
@@ -223,7 +224,7 @@ async def log(
     run_id: str,
     svc: Svc,
     who: InRun,
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     stored = await run_in_threadpool(svc.engine.read, run_id, after, limit)

@@ -28,6 +28,7 @@ from sitroom.reports.build import ReportError, build_model, build_report
 from sitroom.reports.model import FindingItem, Report, ReportModel, model_data
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY
+from sitroom.web.api.fields import one_of
 from sitroom.web.api.runs import IdempotencyKey, InRun, Svc, _handle
 from sitroom.web.deps import ApiError, Viewer, services
 from sitroom.web.forms import FormState, key_of, new_key, posted, render, run_command, text
@@ -141,7 +142,7 @@ async def report_api(
     who: InRun,
     party: Parties = None,
     lang: Annotated[str | None, Query(max_length=10)] = None,
-    fmt: Annotated[str, Query(alias="format", max_length=10)] = "json",
+    fmt: Annotated[str, Query(alias="format", max_length=10), one_of(FORMATS)] = "json",
 ) -> Response:
     _staff(who)
     if fmt not in FORMATS:

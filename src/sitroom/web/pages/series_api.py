@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
-from sitroom.conduct.run import Rejected
+from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected
 from sitroom.improvement import commands as ic
 from sitroom.improvement.state import STATUSES
 from sitroom.improvement.trends import due_soon, overdue, trends
@@ -22,6 +22,7 @@ from sitroom.improvement.xlsx import UnreadableWorkbook
 from sitroom.services.runs import RunNotFound
 from sitroom.services.series import MAX_EVIDENCE_BYTES
 from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY, errors
+from sitroom.web.api.fields import DAY, PRINTABLE, matching, one_of
 from sitroom.web.api.runs import IdempotencyKey
 from sitroom.web.deps import ApiError, Viewer
 from sitroom.web.pages.series_access import (
@@ -43,15 +44,20 @@ router = APIRouter()
 
 # --- request bodies ---------------------------------------------------------------------------
 
-Text = Annotated[str, AfterValidator(printable)]
-MaybeText = Annotated[str | None, AfterValidator(printable)]
+Text = Annotated[str, AfterValidator(printable), matching(PRINTABLE)]
+MaybeText = Annotated[str, AfterValidator(printable), matching(PRINTABLE)] | None
+# What the series checks (in any capitalisation, for the element), as the schema says it:
+Element = Annotated[str, one_of(CAPABILITY_ELEMENTS, empty=True), AfterValidator(printable)]
+Day = Annotated[str, matching(DAY, "YYYY-MM-DD, or empty"), AfterValidator(printable)]
+Status = Annotated[str, one_of(STATUSES), AfterValidator(printable)]
+SeriesId = Annotated[str, AfterValidator(printable)]  # its own pattern says printable
 
 
 class SeriesCreateBody(BaseModel):
     """A new series."""
 
     model_config = ConfigDict(extra="forbid")
-    id: Text = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    id: SeriesId = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     title: Text = Field(min_length=1, max_length=200)
 
 
@@ -67,15 +73,15 @@ class ActionBody(BaseModel):
     """A corrective action added by hand."""
 
     model_config = ConfigDict(extra="forbid")
-    issue: Text = Field(max_length=5000)
-    action: Text = Field(max_length=5000)
+    issue: Text = Field(min_length=1, max_length=5000)
+    action: Text = Field(min_length=1, max_length=5000)
     capability: Text = Field("", max_length=200)
     capability_name: Text = Field("", max_length=200)
-    element: Text = Field("", max_length=40)
+    element: Element = Field("", max_length=40)
     organisation: Text = Field("", max_length=200)
     poc: Text = Field("", max_length=200)
-    start: Text = Field("", max_length=10)
-    due: Text = Field("", max_length=10)
+    start: Day = Field("", max_length=10)
+    due: Day = Field("", max_length=10)
     edition: Text = Field("", max_length=40)
 
 
@@ -83,20 +89,20 @@ class ActionEditBody(BaseModel):
     """Fields to change; a field left out stays as it is."""
 
     model_config = ConfigDict(extra="forbid")
-    action: MaybeText = Field(None, max_length=5000)
-    issue: MaybeText = Field(None, max_length=5000)
-    element: MaybeText = Field(None, max_length=40)
+    action: MaybeText = Field(None, min_length=1, max_length=5000)
+    issue: MaybeText = Field(None, min_length=1, max_length=5000)
+    element: Element | None = Field(None, max_length=40)
     organisation: MaybeText = Field(None, max_length=200)
     poc: MaybeText = Field(None, max_length=200)
-    start: MaybeText = Field(None, max_length=10)
-    due: MaybeText = Field(None, max_length=10)
+    start: Day | None = Field(None, max_length=10)
+    due: Day | None = Field(None, max_length=10)
 
 
 class StatusBody(BaseModel):
     """A status move, with a note saying why."""
 
     model_config = ConfigDict(extra="forbid")
-    status: Text = Field(max_length=20, description="open, in-progress, done or cancelled")
+    status: Status = Field(max_length=20, description="verified and cancelled: admin only")
     note: Text = Field("", max_length=5000)
 
 
@@ -169,7 +175,7 @@ async def api_actions(
     series_id: str,
     svc: Svc,
     who: Staff,
-    status: Annotated[list[str] | None, Query(max_length=5)] = None,
+    status: Annotated[list[Status] | None, Query(max_length=5)] = None,
     is_overdue: Annotated[bool, Query(alias="overdue")] = False,
     is_due_soon: Annotated[bool, Query(alias="due_soon")] = False,
 ) -> list[dict[str, Any]]:
@@ -290,7 +296,7 @@ async def api_attach(
     svc: Svc,
     who: Staff,
     file: Annotated[UploadFile, File(description="The evidence file, at most 20 MB")],
-    note: Annotated[str, Form(max_length=5000)] = "",
+    note: Annotated[str, Form(max_length=5000), matching(PRINTABLE)] = "",
 ) -> dict[str, Any]:
     if CONTROL.search(note):
         raise ApiError(422, "note contains control characters; remove them", field="note")
