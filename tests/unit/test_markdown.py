@@ -163,7 +163,7 @@ def test_safe_link_accepts_only_absolute_links_away_from_joining() -> None:
     ],
 )
 def test_an_image_is_shown_as_its_alt_text(src: str) -> None:
-    html = render_markdown(f"Before ![the **area** map]({src} \"title\") after")
+    html = render_markdown(f'Before ![the **area** map]({src} "title") after')
     assert "<img" not in html and "src=" not in html
     if "javascript" not in src:  # CommonMark itself leaves a javascript: image as text
         assert html == "<p>Before the area map after</p>\n"
