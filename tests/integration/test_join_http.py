@@ -244,3 +244,16 @@ def test_this_sites_own_forms_sign_in_by_origin_or_by_referer(room: Room, tmp_pa
         assert (
             lan.post("/signin", data={"username": "admin", "password": PASSWORD}).status_code == 303
         )
+
+
+def test_the_code_form_binds_a_device_and_names_why_another_browser_is_refused(
+    room: Room,
+) -> None:
+    seat = room.invite(name="Bound seat", role="observer", party="brn", bind_device=True)
+    with room.browser() as laptop, room.browser() as phone:
+        assert laptop.post("/join", data={"code": seat["code"]}).status_code == 303
+        assert "sitroom_device" in laptop.cookies
+        refused = phone.post("/join", data={"code": seat["code"]})
+        assert refused.status_code == 403
+        assert "bound to the browser that used it first" in refused.text
+        assert "wrong password" not in refused.text

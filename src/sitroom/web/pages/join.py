@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from sitroom.bootstrap import Services
 from sitroom.package.model import Package, text_in
 from sitroom.services.identity import AuthError, Invitation
+from sitroom.services.runs import RunNotFound
 from sitroom.web.cookies import device_of, known_device, set_device, set_language, set_session
 from sitroom.web.deps import SESSION_COOKIE, Viewer, optional_viewer, services
 from sitroom.web.origin import same_origin
@@ -46,11 +47,7 @@ JOIN_MESSAGES = {
 }
 """What a person is told when an invitation link does not sign them in, by the reason."""
 
-CODE_MESSAGES = {
-    **JOIN_MESSAGES,
-    "unknown": AUTH_MESSAGES["unknown"],
-    "denied": JOIN_MESSAGES["denied"],
-}
+CODE_MESSAGES = {**JOIN_MESSAGES, "unknown": AUTH_MESSAGES["unknown"]}
 """The same for a typed join code (an unknown code is a typing slip, not a damaged link)."""
 
 Svc = Annotated[Services, Depends(services)]
@@ -78,7 +75,7 @@ async def _signed_in_now(svc: Services, who: Viewer | None, lang: str) -> dict[s
     if who.run_id is not None:
         try:
             package = await run_in_threadpool(svc.engine.package, who.run_id)
-        except Exception:  # a run that is gone: the ids still say enough
+        except RunNotFound:  # a run that is gone: the ids still say enough
             package = None
         if package is not None:
             names = _names(package, p.team, p.party, lang)
