@@ -44,7 +44,8 @@ ENV_VARS = {
     "SITROOM_REDIS_PREFIX": "Prefix of sitroom's Redis channels (default 'sitroom:').",
     "SITROOM_SECRET_KEY": "Secret that signs invitation links and CSRF tokens "
     "(default: generated once into DATA_DIR/secret.key).",
-    "SITROOM_BASE_URL": "The address participants use, for printed links (default http://127.0.0.1:8000).",
+    "SITROOM_BASE_URL": "The address participants use, for printed links, and an origin the "
+    "sign-in and join forms are accepted from (default http://127.0.0.1:8000).",
     "SITROOM_SECURE_COOKIES": "1 behind https: session cookies get the Secure flag.",
     "SITROOM_HEARTBEAT": "Seconds between SSE heartbeats (default 15).",
     "SITROOM_INVITATION_DAYS": "Days an invitation stays valid (default 7).",

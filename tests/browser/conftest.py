@@ -19,6 +19,10 @@ CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parents[2] / "src/sitroom/web/static/vendor/axe-core/axe.min.js"
 SHOTS = Path(__file__).parents[2] / "test-results" / "screenshots"
 ADMIN_PASSWORD = "browser-test-password"
+LAN_HOST = "sitroom.test"
+"""A name the browser resolves to 127.0.0.1: a site on plain HTTP that is not loopback, as on
+a room's LAN, where browsers send no Sec-Fetch-* headers and only the Origin says where a
+form came from."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -81,6 +85,7 @@ def browser() -> Iterator[Any]:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                f"--host-resolver-rules=MAP {LAN_HOST} 127.0.0.1",
             ],
         )
         yield launched
@@ -102,6 +107,16 @@ def new_page(browser: Any) -> Iterator[Any]:
     yield open_page
     for context in contexts:
         context.close()
+
+
+def open_invitation(page: Any, invitation: dict[str, Any]) -> None:
+    """Open an invitation link and press its Join button, as a person does; wait until joined.
+
+    Opening the link only shows whom it signs in as; the button's form post joins.
+    """
+    page.goto(invitation["link"])
+    page.locator('form[action^="/join/"] button[type="submit"]').click()
+    page.wait_for_url(lambda url: "/join/" not in url)
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, axe_violations, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.browser.staff import act, player, sign_in_admin, wait_live
 from tests.support.packages import TWO_PARTIES
 
@@ -249,7 +249,7 @@ def test_console_has_no_serious_axe_violations(site: Site, room: Room, new_page:
 
 def test_a_player_cannot_open_the_console(site: Site, room: Room, new_page: Any) -> None:
     page = new_page()
-    page.goto(room.ald_invite["link"])
+    open_invitation(page, room.ald_invite)
     for path in (f"/runs/{RUN}/console", f"/runs/{RUN}/console/panels/msel"):
         reply = page.goto(site.base + path)
         assert reply.status == 403

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, axe_violations, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.browser.staff import sign_in_admin
 from tests.support.packages import TWO_PARTIES
 
@@ -154,7 +154,7 @@ def test_invitation_principals_cannot_design(site: Site, new_page: Any) -> None:
     ald = site.invite("design-guard", name="Ada", role="player", team="ald-nsc")
     for invitation in (ald, facilitator):
         page = new_page()
-        page.goto(invitation["link"])
+        open_invitation(page, invitation)
         for path in (
             "/design",
             "/design/runs/design-guard/invitations",

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, axe_violations, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.browser.test_play import open_play
 from tests.support.packages import TWO_PARTIES
 
@@ -46,7 +46,7 @@ def screen(site: Site) -> Iterator[Screen]:
 def open_display(new_page: Any, invite: dict[str, Any]) -> Any:
     page = new_page()
     page.set_viewport_size({"width": 1600, "height": 900})
-    page.goto(invite["link"])
+    open_invitation(page, invite)
     page.wait_for_url("**/display")
     page.locator('[data-live-status][data-state="live"]').wait_for()
     return page

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, axe_violations, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.browser.staff import act, player, sign_in_admin, wait_live
 from tests.support.packages import TWO_PARTIES
 
@@ -44,7 +44,7 @@ def cast(site: Site) -> Iterator[Cast]:
 
 def open_view(new_page: Any, invitation: dict[str, Any], locale: str = "en-US") -> Any:
     page = new_page(locale)
-    page.goto(invitation["link"])
+    open_invitation(page, invitation)
     page.wait_for_url(f"**/runs/{RUN}/evaluate")
     wait_live(page)
     return page
@@ -266,7 +266,7 @@ def test_evaluator_view_has_no_serious_axe_violations(
 
 def test_a_player_cannot_open_the_evaluator_view(site: Site, cast: Cast, new_page: Any) -> None:
     page = new_page()
-    page.goto(cast.ald["link"])
+    open_invitation(page, cast.ald)
     for path in (f"/runs/{RUN}/evaluate", f"/runs/{RUN}/evaluate/panels/team?team=brn-nsc"):
         reply = page.goto(site.base + path)
         assert reply.status == 403

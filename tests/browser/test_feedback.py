@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sitroom.conduct.feedback import STATEMENTS
-from tests.browser.conftest import Site, axe_violations, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.support.packages import TWO_PARTIES
 
 RUN = "feedback"
@@ -46,7 +46,7 @@ def people(site: Site) -> Iterator[People]:
 
 def join(new_page: Any, invite: dict[str, Any], locale: str = "en-US") -> Any:
     page = new_page(locale)
-    page.goto(invite["link"])
+    open_invitation(page, invite)
     page.wait_for_url("**/play")
     return page
 

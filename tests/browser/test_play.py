@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, axe_violations, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.support.packages import TWO_PARTIES
 
 RUN = "play"
@@ -50,7 +50,7 @@ def duo(site: Site) -> Iterator[Duo]:
 def open_play(new_page: Any, invite: dict[str, Any], locale: str = "en-US") -> Any:
     """Join with the invitation link and wait until the page's event stream is live."""
     page = new_page(locale)
-    page.goto(invite["link"])
+    open_invitation(page, invite)
     page.wait_for_url("**/play")
     page.locator('[data-live-status][data-state="live"]').wait_for()
     return page

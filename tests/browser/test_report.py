@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, axe_violations, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.browser.staff import act, player, sign_in_admin
 from tests.support.packages import TWO_PARTIES
 
@@ -61,7 +61,7 @@ def cast(site: Site) -> Iterator[Cast]:
 def open_report(new_page: Any, site: Site, cast: Cast, locale: str = "en-US") -> Any:
     """The evaluator signs in with the invitation and follows the link to the report."""
     page = new_page(locale)
-    page.goto(cast.evaluator["link"])
+    open_invitation(page, cast.evaluator)
     page.wait_for_url(f"**/runs/{RUN}/evaluate")
     page.locator("a.report-link").click()
     page.wait_for_url(f"**{PAGE}")
@@ -79,7 +79,7 @@ def tab_to(page: Any, element_id: str, limit: int = 400) -> None:
 
 def test_a_player_gets_the_403_page(site: Site, cast: Cast, new_page: Any) -> None:
     page = new_page()
-    page.goto(cast.ald["link"])
+    open_invitation(page, cast.ald)
     page.wait_for_url(f"**/runs/{RUN}/play")
     reply = page.goto(site.base + PAGE)
     assert reply is not None and reply.status == 403

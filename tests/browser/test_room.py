@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, axe_violations, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.support.packages import TWO_PARTIES
 
 RUN = "room"
@@ -16,7 +16,7 @@ RUN = "room"
 
 def _open(new_page: Any, invite: dict[str, Any], path: str) -> Any:
     page = new_page()
-    page.goto(invite["link"])
+    open_invitation(page, invite)
     page.wait_for_url(f"**/runs/{RUN}/{path}")
     page.locator('[data-live-status][data-state="live"]').wait_for()
     return page

@@ -131,13 +131,39 @@ def test_a_players_link_signs_in_once(room: tuple[str, Path, httpx.Client]) -> N
     made = invite(admin, name="Pia", role="player", team="brn-nsc")
     assert made["single_use"] is True
     path = made["link"].split("127.0.0.1", 1)[1].split("/", 1)[1]
-    with httpx.Client(base_url=base) as first, httpx.Client(base_url=base) as second:
-        assert first.get(f"/{path}").status_code == 303
-        again = second.get(f"/{path}")
+    own = {"Origin": base}
+    with (
+        httpx.Client(base_url=base, headers=own) as first,
+        httpx.Client(base_url=base, headers=own) as second,
+    ):
+        for client in (second, first):  # opening the link shows a page and uses nothing
+            assert client.get(f"/{path}").status_code == 200
+        assert first.post(f"/{path}").status_code == 303
+        again = second.post(f"/{path}")
         assert again.status_code == 410
-        assert "already used" in again.json()["errors"][0]["message"]
+        assert "This invitation was already used" in again.text
         assert second.post("/api/join", json={"code": made["code"]}).status_code == 410
         assert first.get("/api/me").status_code == 200  # the first one stays signed in
+
+
+def test_a_device_bound_link_is_bound_by_joining_not_by_looking(
+    room: tuple[str, Path, httpx.Client],
+) -> None:
+    base, _, admin = room
+    made = invite(admin, name="Ode", role="observer", bind_device=True)
+    path = made["link"].split("127.0.0.1", 1)[1].split("/", 1)[1]
+    own = {"Origin": base}
+    with (
+        httpx.Client(base_url=base, headers=own) as laptop,
+        httpx.Client(base_url=base, headers=own) as phone,
+    ):
+        assert phone.get(f"/{path}").status_code == 200  # a look binds nothing
+        assert laptop.post(f"/{path}").status_code == 303
+        assert "sitroom_device" in laptop.cookies
+        assert laptop.get(f"/{path}").status_code == 200
+        refused = phone.get(f"/{path}")
+        assert refused.status_code == 403
+        assert "bound to the browser that used it first" in refused.text
 
 
 def test_a_device_bound_invitation_refuses_a_second_browser(

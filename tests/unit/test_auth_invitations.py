@@ -322,3 +322,43 @@ def test_failed_codes_from_one_client_are_throttled(package: Package) -> None:
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 16 bytes"):
         Invitations(MemoryAuthStore(), b"short")
+
+
+def test_checking_a_single_use_link_does_not_use_it(package: Package) -> None:
+    room = Room()
+    invitation, token, _ = room.invite_player(package, single_use=True)
+    for _ in range(3):  # a page shown three times (a reload, a link preview) uses nothing
+        assert room.invitations.check_link(token).id == invitation.id
+    assert room.invitations.get_invitation(invitation.id).used_at is None
+    assert room.invitations.redeem_link(token, device="d1").id == invitation.id
+    with pytest.raises(AuthError) as caught:
+        room.invitations.check_link(token)
+    assert (caught.value.field, caught.value.reason) == ("token", "used")
+
+
+def test_checking_a_device_bound_link_binds_no_device(package: Package) -> None:
+    room = Room()
+    invitation, token, _ = room.invitations.create_invitation(
+        RUN, package, "Oda", Role.OBSERVER, bind_device=True
+    )
+    assert room.invitations.check_link(token).id == invitation.id  # a new browser may join
+    assert room.invitations.check_link(token, device="phone").id == invitation.id
+    assert room.invitations.get_invitation(invitation.id).device_hash is None
+    room.invitations.redeem_link(token, device="laptop")
+    assert room.invitations.check_link(token, device="laptop").id == invitation.id
+    for other in ("phone", None):
+        with pytest.raises(AuthError) as caught:
+            room.invitations.check_link(token, device=other)
+        assert caught.value.reason == "denied"
+
+
+def test_checking_a_link_names_what_is_wrong_with_it(package: Package) -> None:
+    room = Room()
+    invitation, token, _ = room.invite_player(package)
+    with pytest.raises(AuthError) as forged:
+        room.invitations.check_link(token[:-2] + "xx")
+    assert forged.value.reason == "unknown"
+    room.invitations.revoke_invitation(invitation.id)
+    with pytest.raises(AuthError) as revoked:
+        room.invitations.check_link(token)
+    assert revoked.value.reason == "revoked"

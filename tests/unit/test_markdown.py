@@ -1,4 +1,5 @@
-"""Markdown from planners becomes safe HTML: formatting kept, markup and scripts neutralised."""
+"""Markdown from planners and participants becomes safe HTML: formatting kept, markup and
+scripts neutralised, nothing fetched, no link into joining."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitroom.package.markdown import ALLOWED_TAGS, URL_SCHEMES, render_markdown
+from sitroom.package.markdown import ALLOWED_TAGS, URL_SCHEMES, render_markdown, safe_link
 
 
 class _Tags(HTMLParser):
@@ -30,15 +31,17 @@ def tags_of(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def assert_safe(html: str) -> None:
-    """No tag outside the allow-list, no event handler, no URL with a foreign scheme."""
+    """No tag outside the allow-list, no image, no event handler, no link that is relative,
+    has a foreign scheme or leads to joining."""
     for tag, attrs in tags_of(html):
         assert tag in ALLOWED_TAGS, tag
+        assert tag != "img", attrs
         for name, value in attrs.items():
             assert not name.startswith("on"), (tag, name)
-            if name in ("href", "src") and value and ":" in value.split("/", 1)[0]:
-                assert value.split(":", 1)[0].lower() in URL_SCHEMES, value
-            if tag == "img" and name == "src":
-                assert value and "://" not in value and not value.startswith(("/", "\\"))
+            assert name != "src", (tag, value)
+            if name == "href":
+                assert value and value.split(":", 1)[0].lower() in URL_SCHEMES, value
+                assert "join" not in value.lower(), value
 
 
 def test_formatting_is_rendered() -> None:
@@ -74,6 +77,13 @@ def test_html_block_shows_as_text() -> None:
     assert_safe(html)
 
 
+def test_img_html_shows_as_text() -> None:
+    html = render_markdown('Look <img src="../../../join/TOKEN"> here')
+    assert "<img" not in html
+    assert "&lt;img" in html
+    assert_safe(html)
+
+
 def test_image_with_onerror_is_neutralised() -> None:
     html = render_markdown('<img src=x onerror="alert(1)">')
     assert "<img" not in html
@@ -99,15 +109,51 @@ def test_dangerous_links_are_dropped(url: str) -> None:
 
 
 def test_links_get_noopener_noreferrer() -> None:
-    html = render_markdown("[site](https://example.org) [mail](mailto:a@example.org) [doc](a.pdf)")
-    assert html.count('rel="noopener noreferrer"') == 3
+    html = render_markdown("[site](https://example.org) [mail](mailto:a@example.org)")
+    assert html.count('rel="noopener noreferrer"') == 2
     assert 'href="https://example.org"' in html
-    assert 'href="a.pdf"' in html
+    assert 'href="mailto:a@example.org"' in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "a.pdf",
+        "../../../join/TOKEN",
+        "./join/TOKEN",
+        "join/TOKEN",
+        "/join/TOKEN",
+        "//sitroom.example/join/TOKEN",
+        "http://127.0.0.1:8000/join/TOKEN",
+        "https://sitroom.example/JOIN/TOKEN",
+        "https://sitroom.example/%6Aoin/TOKEN",
+        "https://sitroom.example/a/..%2Fjoin/TOKEN",
+        "https:/join/TOKEN",
+        "../runs/r/play",
+    ],
+)
+def test_relative_links_and_links_into_joining_show_as_text(url: str) -> None:
+    html = render_markdown(f"see [the page]({url}) and <{url}>")
+    assert "<a" not in html
+    assert "the page" in html
+    assert_safe(html)
+
+
+def test_safe_link_accepts_only_absolute_links_away_from_joining() -> None:
+    assert safe_link("https://example.org/joint-statement")
+    assert safe_link("mailto:duty@aldoria.example")
+    assert not safe_link("https://example.org/join/x")
+    assert not safe_link("maps/area.png")
+    assert not safe_link("javascript:alert(1)")
 
 
 @pytest.mark.parametrize(
     "src",
     [
+        "../../../join/TOKEN",
+        "../join/TOKEN",
+        "maps/area.png",
+        "documents/map.png",
         "https://tracker.example/pixel.png",
         "http://tracker.example/pixel.png",
         "//tracker.example/pixel.png",
@@ -116,15 +162,19 @@ def test_links_get_noopener_noreferrer() -> None:
         "data:image/png;base64,AAAA",
     ],
 )
-def test_images_from_outside_are_dropped(src: str) -> None:
-    html = render_markdown(f"![map]({src})")
-    assert "src=" not in html
+def test_an_image_is_shown_as_its_alt_text(src: str) -> None:
+    html = render_markdown(f'Before ![the **area** map]({src} "title") after')
+    assert "<img" not in html and "src=" not in html
+    if "javascript" not in src:  # CommonMark itself leaves a javascript: image as text
+        assert html == "<p>Before the area map after</p>\n"
     assert_safe(html)
 
 
-def test_relative_images_are_kept() -> None:
-    html = render_markdown("![Area map](maps/area.png)")
-    assert '<img src="maps/area.png" alt="Area map">' in html
+def test_an_image_inside_a_link_leaves_the_link_with_its_alt_text() -> None:
+    html = render_markdown("[![logo](../../join/TOKEN)](https://aldoria.example/)")
+    assert html == (
+        '<p><a href="https://aldoria.example/" rel="noopener noreferrer">logo</a></p>\n'
+    )
 
 
 def test_headings_move_down_by_the_offset() -> None:
@@ -145,6 +195,12 @@ def test_headings_move_down_by_the_offset() -> None:
                 "<img src=x onerror=alert(1)>",
                 "[a](javascript:alert(1))",
                 "![b](http://x.example/p.png)",
+                "![c](../../../join/TOKEN)",
+                "[d](/join/TOKEN)",
+                "[e](https://x.example/join/T)",
+                "](",
+                "![",
+                "<https://x.example/join/T>",
                 "<a href='javascript:x'>",
                 "**",
                 "_",

@@ -278,15 +278,33 @@ class Invitations:
         Raise `AuthError` on ``token``: unknown (forged, damaged or no such invitation),
         expired, revoked, used (single-use) or denied (bound to another device).
         """
-        invitation_id: object = None
-        if len(token) <= _MAX_TOKEN_LENGTH:
-            try:
-                invitation_id = self._serializer.loads(token)
-            except BadSignature:
-                invitation_id = None
-        invitation = (
-            self._store.get_invitation(invitation_id) if isinstance(invitation_id, str) else None
-        )
+        return self._claim(self._from_link(token), "token", device)
+
+    def check_link(self, token: str, *, device: str | None = None) -> Invitation:
+        """The invitation a link token would sign in, without using it.
+
+        The same checks and errors as `redeem_link`, but nothing is recorded: a single-use
+        link stays unused and a device-bound one stays unbound, so a page can say who the
+        link signs in as before the person decides to join. A browser without a device
+        secret yet passes for a device-bound invitation that no browser has used.
+        """
+        invitation = self._from_link(token)
+        self._refuse_if_closed(invitation, "token", device)
+        return invitation
+
+    def invitation_id(self, token: str) -> str | None:
+        """The id a well-signed link token names (whether or not it still signs anyone in)."""
+        if len(token) > _MAX_TOKEN_LENGTH:
+            return None
+        try:
+            invitation_id: object = self._serializer.loads(token)
+        except BadSignature:
+            return None
+        return invitation_id if isinstance(invitation_id, str) else None
+
+    def _from_link(self, token: str) -> Invitation:
+        invitation_id = self.invitation_id(token)
+        invitation = None if invitation_id is None else self._store.get_invitation(invitation_id)
         if invitation is None:
             raise AuthError(
                 "token",
@@ -294,7 +312,7 @@ class Invitations:
                 " or ask the facilitator for a new one",
                 reason="unknown",
             )
-        return self._claim(invitation, "token", device)
+        return invitation
 
     def redeem_code(
         self, code: str, *, client: str | None = None, device: str | None = None
@@ -325,6 +343,35 @@ class Invitations:
     def _claim(self, invitation: Invitation, field: str, device: str | None) -> Invitation:
         """Record this use if the invitation's rules allow it (atomically); say why not."""
         self._active(invitation, field)
+        self._refuse_without_device(invitation, field, device)
+        device_hash = token_digest(device) if device else None
+        if self._store.claim_invitation(invitation.id, self._clock(), device_hash):
+            return self._store.get_invitation(invitation.id) or invitation
+        current = self._store.get_invitation(invitation.id) or invitation
+        self._refuse_if_closed(current, field, device)
+        raise _bound_elsewhere(field)  # bound to another device meanwhile
+
+    def _refuse_if_closed(self, invitation: Invitation, field: str, device: str | None) -> None:
+        """Raise `AuthError` if the invitation is withdrawn, expired, used up, or bound to a
+        device other than ``device`` (an unbound one is not refused for lacking a device)."""
+        self._active(invitation, field)
+        if invitation.single_use and invitation.used_at is not None:
+            raise AuthError(
+                field,
+                "this invitation was already used, and it signs in one person once;"
+                " if that was not you, tell control; ask control for a new link",
+                reason="used",
+            )
+        if (
+            invitation.bind_device
+            and invitation.device_hash is not None
+            and invitation.device_hash != token_digest(device or "")
+        ):
+            raise _bound_elsewhere(field)
+
+    def _refuse_without_device(
+        self, invitation: Invitation, field: str, device: str | None
+    ) -> None:
         if invitation.bind_device and not device:
             raise AuthError(
                 field,
@@ -333,24 +380,6 @@ class Invitations:
                 " link again, or ask control for a new link",
                 reason="denied",
             )
-        device_hash = token_digest(device) if device else None
-        if self._store.claim_invitation(invitation.id, self._clock(), device_hash):
-            return self._store.get_invitation(invitation.id) or invitation
-        current = self._store.get_invitation(invitation.id) or invitation
-        self._active(current, field)  # revoked meanwhile
-        if current.single_use and current.used_at is not None:
-            raise AuthError(
-                field,
-                "this invitation was already used, and it signs in one person once;"
-                " if that was not you, tell control; ask control for a new link",
-                reason="used",
-            )
-        raise AuthError(
-            field,
-            "this invitation is bound to the device that used it first;"
-            " ask control for a new link for this device",
-            reason="denied",
-        )
 
     def _active(self, invitation: Invitation, field: str) -> Invitation:
         status = invitation.status(self._clock())
@@ -374,6 +403,15 @@ class Invitations:
 
     def _code_hash(self, code: str) -> str:
         return hmac.new(self._code_key, code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _bound_elsewhere(field: str) -> AuthError:
+    return AuthError(
+        field,
+        "this invitation is bound to the device that used it first;"
+        " ask control for a new link for this device",
+        reason="denied",
+    )
 
 
 def _unknown(invitation_id: str) -> AuthError:

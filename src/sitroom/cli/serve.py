@@ -155,6 +155,12 @@ def demo(
             highlight=False,
             soft_wrap=True,
         )
+    out.print(
+        "\n  Each link opens a page naming whom it signs in as: press Join there."
+        f"\n  Or type the join code at {settings.base_url}/signin",
+        highlight=False,
+        soft_wrap=True,
+    )
     if admin_password:
         out.print(f"\n  admin sign-in: admin / {admin_password}  (shown once)", highlight=False)
     out.print(f"\n  API documentation: {settings.base_url}/docs\n", highlight=False)

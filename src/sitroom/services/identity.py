@@ -19,7 +19,7 @@ from sitroom.conduct.principal import Principal, Role
 from sitroom.config import Settings
 from sitroom.package.model import Package
 
-__all__ = ["LANGUAGES", "AuthError", "Identity", "Viewer", "cookie_settings"]
+__all__ = ["LANGUAGES", "AuthError", "Identity", "Invitation", "Viewer", "cookie_settings"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,14 @@ class Identity:
         """Redeem a signed invitation link: a session token and the invitation."""
         invitation = self.auth.invitations.redeem_link(token, device=device)
         return self.auth.sessions.create(invitation), invitation
+
+    def check_link(self, token: str, device: str | None = None) -> Invitation:
+        """The invitation a link would sign in, without using it (AuthError if it would not)."""
+        return self.auth.invitations.check_link(token, device=device)
+
+    def link_names(self, token: str, invitation_id: str) -> bool:
+        """True if the link token is well signed and names ``invitation_id``."""
+        return self.auth.invitations.invitation_id(token) == invitation_id
 
     def invite(
         self,

@@ -33,13 +33,27 @@ def _errors(status: int, errors: list[dict[str, Any]], **extra: Any) -> JSONResp
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A sitroom application. Services are built in the lifespan, not here."""
     from sitroom.bootstrap import build_services
+    from sitroom.web.access_log import redact_access_log
     from sitroom.web.api import runs as api_runs
     from sitroom.web.api import session as api_session
     from sitroom.web.frames import FrameCache
-    from sitroom.web.pages import console, design, display, evaluate, feedback, home, play, report
+    from sitroom.web.origin import ForeignForm
+    from sitroom.web.pages import (
+        console,
+        design,
+        display,
+        evaluate,
+        feedback,
+        home,
+        join,
+        play,
+        report,
+    )
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
-    from sitroom.web.render import page, ui_language
+    from sitroom.web.render import N_, page, ui_language
+
+    redact_access_log()  # however the app is served: `sitroom serve`, `demo`, plain uvicorn
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,10 +125,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             request, "error.html", ui_language(request), status_code=exc.status, message=exc.message
         )
 
+    @app.exception_handler(ForeignForm)
+    async def foreign_form(request: Request, exc: ForeignForm) -> Response:
+        message = N_(
+            "This form was sent from another site, so it was not accepted: sitroom signs"
+            " people in and out only from its own pages. Open sitroom's address yourself"
+            " and try again there."
+        )
+        return page(request, "error.html", ui_language(request), status_code=403, message=message)
+
     for router in (
         api_runs.router,
         api_session.router,
         home.router,
+        join.router,
         play.router,
         display.router,
         console.router,

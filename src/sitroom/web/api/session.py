@@ -1,18 +1,22 @@
-"""Signing in and out, joining a run by link or code, and managing invitations."""
+"""Signing in and out, joining a run by code, and managing invitations (JSON).
+
+Joining by link is a page (`sitroom.web.pages.join`): the link shows whom it signs in as,
+and only its button joins.
+"""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
-from sitroom.services.identity import AuthError, cookie_settings
+from sitroom.services.identity import AuthError
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import STAFF_READ, errors
+from sitroom.web.cookies import device_of, set_device, set_session
 from sitroom.web.deps import (
     SESSION_COOKIE,
     ApiError,
@@ -22,11 +26,6 @@ from sitroom.web.deps import (
 )
 
 router = APIRouter()
-
-
-DEVICE_COOKIE = "sitroom_device"
-"""A random secret per browser: what a device-bound invitation is bound to."""
-_DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep a cookie
 
 
 def _client(request: Request) -> str:
@@ -39,22 +38,6 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _device(request: Request) -> tuple[str, bool]:
-    """This browser's device secret, and whether it is new (then the cookie must be set)."""
-    known = request.cookies.get(DEVICE_COOKIE, "")
-    if 32 <= len(known) <= 128:
-        return known, False
-    return secrets.token_urlsafe(32), True
-
-
-def _with_device(response: Response, svc: Services, device: str, new: bool) -> Response:
-    if new:
-        response.set_cookie(
-            DEVICE_COOKIE, device, **cookie_settings(svc.settings.secure_cookies, _DEVICE_MAX_AGE)
-        )
-    return response
-
-
 def _auth_error(exc: AuthError) -> ApiError:
     retry = getattr(exc, "retry_after", None)
     extra = {} if retry is None else {"retry_after": max(1, round(retry))}
@@ -62,10 +45,7 @@ def _auth_error(exc: AuthError) -> ApiError:
 
 
 def _with_session(response: Response, svc: Services, token: str) -> Response:
-    max_age = svc.identity.auth.sessions.max_age
-    response.set_cookie(
-        SESSION_COOKIE, token, **cookie_settings(svc.settings.secure_cookies, max_age)
-    )
+    set_session(response, svc, token)
     return response
 
 
@@ -110,7 +90,7 @@ async def sign_out(request: Request, svc: Annotated[Services, Depends(services)]
 async def join(
     body: s.JoinBody, request: Request, svc: Annotated[Services, Depends(services)]
 ) -> Response:
-    device, new = _device(request)
+    device, new = device_of(request)
     try:
         token, invitation = await run_in_threadpool(
             svc.identity.join_code, body.code, _client(request), device
@@ -118,30 +98,9 @@ async def join(
     except AuthError as exc:
         raise _auth_error(exc) from None
     data = {**svc.identity.describe(invitation), "csrf_token": svc.identity.csrf_token(token)}
-    return _with_device(_with_session(JSONResponse(data), svc, token), svc, device, new)
-
-
-@router.get(
-    "/join/{token}",
-    summary="Join a run with an invitation link",
-    status_code=303,
-    response_class=RedirectResponse,
-    response_description="Signed in (a session cookie): on to the run's page",
-    responses=errors(403, 404, 410, 422),
-)
-async def join_link(
-    token: str, request: Request, svc: Annotated[Services, Depends(services)]
-) -> Response:
-    device, new = _device(request)
-    try:
-        session, invitation = await run_in_threadpool(svc.identity.join_link, token, device)
-    except AuthError as exc:
-        raise _auth_error(exc) from None
-    target = f"/runs/{invitation.run_id}"
-    response = _with_session(RedirectResponse(target, status_code=303), svc, session)
-    _with_device(response, svc, device, new)
-    if invitation.language in ("en", "ko"):
-        response.set_cookie("sitroom_lang", invitation.language, samesite="lax", path="/")
+    response = _with_session(JSONResponse(data), svc, token)
+    if new:
+        set_device(response, svc, device)
     return response
 
 

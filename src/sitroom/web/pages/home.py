@@ -1,7 +1,9 @@
-"""The pages every audience shares: sign-in, joining, the run's front door, the language.
+"""The pages every audience shares: sign-in, the run's front door, the language.
 
 Audience pages live beside this one (``play``, ``console``, ``evaluate``, ``display``,
 ``design``); each builds its context with ``run_page`` and renders through ``render.page``.
+Joining by link or code is in ``join``. Signing in and out accepts forms from this site's
+own pages only (`sitroom.web.origin`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from sitroom.conduct.principal import Role
 from sitroom.conduct.state import RunState
 from sitroom.package.marking import EXERCISE_MARK, banner, party_codes
 from sitroom.package.model import Package
-from sitroom.services.identity import AuthError, cookie_settings
+from sitroom.services.identity import AuthError
+from sitroom.web.cookies import set_session
 from sitroom.web.deps import SESSION_COOKIE, Viewer, optional_viewer, services
+from sitroom.web.origin import same_origin
 from sitroom.web.render import LANG_COOKIE, N_, UI_LANGUAGES, page, ui_language
 
 router = APIRouter(include_in_schema=False)
@@ -132,7 +136,7 @@ async def signin_form(request: Request) -> Response:
     return page(request, "signin.html", ui_language(request), error=None)
 
 
-@router.post("/signin")
+@router.post("/signin", dependencies=[Depends(same_origin)])
 async def signin(
     request: Request,
     svc: Annotated[Services, Depends(services)],
@@ -144,17 +148,12 @@ async def signin(
         token = await run_in_threadpool(svc.identity.login, username, password, client)
     except AuthError as exc:
         return _refused(request, exc, "error", username=username)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # replaced by the new sign-in
+        await run_in_threadpool(svc.identity.logout, previous)
     response = RedirectResponse("/", status_code=303)
-    _set_session(response, svc, token)
+    set_session(response, svc, token)
     return response
-
-
-def _set_session(response: Response, svc: Services, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        **cookie_settings(svc.settings.secure_cookies, svc.identity.auth.sessions.max_age),
-    )
 
 
 def _refused(request: Request, exc: AuthError, field: str, **context: Any) -> Response:
@@ -170,25 +169,7 @@ def _refused(request: Request, exc: AuthError, field: str, **context: Any) -> Re
     )
 
 
-@router.post("/join")
-async def join_form(
-    request: Request,
-    svc: Annotated[Services, Depends(services)],
-    code: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
-    client = request.client.host if request.client else "unknown"
-    try:
-        token, invitation = await run_in_threadpool(svc.identity.join_code, code, client)
-    except AuthError as exc:
-        return _refused(request, exc, "join_error", code=code)
-    response = RedirectResponse(f"/runs/{invitation.run_id}", status_code=303)
-    _set_session(response, svc, token)
-    if invitation.language in UI_LANGUAGES:
-        response.set_cookie(LANG_COOKIE, invitation.language, samesite="lax", path="/")
-    return response
-
-
-@router.post("/signout")
+@router.post("/signout", dependencies=[Depends(same_origin)])
 async def signout(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
