@@ -59,9 +59,31 @@ def para(
     return paragraph
 
 
-def tag(doc: DocumentObject, text: str) -> None:
+def tag(doc: DocumentObject | _Cell, text: str) -> None:
     """A ``{%p … %}`` paragraph: docxtpl removes the whole paragraph when it renders."""
     doc.add_paragraph(text)
+
+
+def markdown(doc: DocumentObject | _Cell, blocks: str) -> None:
+    """Markdown blocks (``markdown_blocks``) as Word paragraphs: formatted runs printed with
+    ``{{r block.rich }}`` in a List Bullet, List Bullet 2, List Continue (a numbered item,
+    its number written) or plain paragraph. In a table cell, the cell's own first paragraph
+    holds the loop's first tag."""
+    opening = f"{{%p for block in {blocks} %}}"
+    if isinstance(doc, _Cell):
+        doc.paragraphs[0].text = opening
+    else:
+        tag(doc, opening)
+    tag(doc, "{%p if block.bullet and block.level > 1 %}")
+    doc.add_paragraph("{{r block.rich }}", style="List Bullet 2")
+    tag(doc, "{%p elif block.bullet %}")
+    doc.add_paragraph("{{r block.rich }}", style="List Bullet")
+    tag(doc, "{%p elif block.number %}")
+    doc.add_paragraph("{{r block.rich }}", style="List Continue")
+    tag(doc, "{%p else %}")
+    doc.add_paragraph("{{r block.rich }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
 
 
 def shade(cell: _Cell, fill: str) -> None:
@@ -79,6 +101,22 @@ def repeat_header(table: Table) -> None:
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     row_properties.append(header)
+
+
+def set_widths(table: Table, widths: list[float]) -> None:
+    """Column widths in millimetres, for every reader: the grid (LibreOffice lays a table out
+    by its grid, which python-docx writes in equal columns), each cell (Word), and a fixed
+    layout, so that a long word or a narrow rating column cannot squeeze the text columns."""
+    grid = table._tbl.tblGrid
+    for column, width in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
+        column.set(qn("w:w"), str(Mm(width).twips))
+    total = table._tbl.tblPr.find(qn("w:tblW"))  # python-docx writes one: "auto"
+    total.set(qn("w:w"), str(Mm(sum(widths)).twips))
+    total.set(qn("w:type"), "dxa")
+    table.autofit = False  # w:tblLayout fixed, in its place in the table's properties
+    for row in table.rows:
+        for index, width in enumerate(widths):
+            row.cells[index].width = Mm(width)
 
 
 def loop_table(
@@ -107,9 +145,7 @@ def loop_table(
     table.rows[3].cells[0].text = "{%tr endfor %}"
     repeat_header(table)
     if widths:
-        for row in table.rows:
-            for index, width in enumerate(widths):
-                row.cells[index].width = Mm(width)
+        set_widths(table, widths)
     return table
 
 
@@ -151,13 +187,7 @@ def finding_block(doc: DocumentObject, items: str, name: str) -> None:
     tag(doc, f"{{%p if {name}.reference %}}")
     para(doc, f"{{{{ labels.reference }}}}: {{{{ {name}.reference }}}}", italic=True, size=9)
     tag(doc, "{%p endif %}")
-    tag(doc, f"{{%p for block in {name}.analysis %}}")
-    tag(doc, "{%p if block.bullet %}")
-    para(doc, "{{ block.text }}", "List Bullet")
-    tag(doc, "{%p else %}")
-    para(doc, "{{ block.text }}")
-    tag(doc, "{%p endif %}")
-    tag(doc, "{%p endfor %}")
+    markdown(doc, f"{name}.analysis")
     tag(doc, f"{{%p if {name}.evidence %}}")
     para(doc, "{{ labels.evidence }}", bold=True, size=9)
     tag(doc, f"{{%p for item in {name}.evidence %}}")
@@ -260,12 +290,9 @@ def overview(doc: DocumentObject) -> None:
     label.text = ""
     label.paragraphs[0].add_run("{{ row.label }}").bold = True
     shade(label, "D9E2F3")
-    value.text = "{%p for line in row.lines %}"
-    value.add_paragraph("{{ line }}")
-    value.add_paragraph("{%p endfor %}")
+    markdown(value, "row.blocks")
     table.rows[2].cells[0].text = "{%tr endfor %}"
-    for row in table.rows:
-        row.cells[0].width, row.cells[1].width = Mm(50), Mm(120)
+    set_widths(table, [45, 125])
 
 
 def summary(doc: DocumentObject) -> None:
@@ -294,7 +321,7 @@ def analysis(doc: DocumentObject) -> None:
         "row in capability_table",
         ["{{ row.objective }}", "{{ row.capability }}", "{{ row.P }}", "{{ row.S }}"]
         + ["{{ row.M }}", "{{ row.U }}"],
-        [70, 60, 10, 10, 10, 10],
+        [96, 46, 7, 7, 7, 7],
     )
     para(doc, "{{ labels.rating_definitions }}", "Heading 3")
     loop_table(

@@ -121,7 +121,19 @@ def test_editing_and_removing_findings(engine: Engine) -> None:
     ).events
     report = engine.report(run)
     (drafted,) = [f for c in report.model.capabilities for f in c.improvements]
-    assert drafted.drafted and drafted.title == "Aldoria called late"
+    assert drafted.drafted
+    # A reader's sentences: the team and party by name, the critical task and its clause,
+    # the rating in words, the evaluator's note and the event it comes from.
+    assert drafted.title == "Aldoria staff: the critical task “Call the ally” met challenges"
+    assert drafted.analysis == (
+        "- Aldoria staff (Aldoria), against the critical task “Call the ally” (Guidelines 1.1)"
+        f" — rated M (Performed with Major Challenges): “Aldoria called late” (#{obs.seq})"
+    )
+    assert drafted.text_in("ko") == (
+        "알도리아 참모: 핵심 과업 “동맹국에 연락” 수행에 어려움",
+        "- 알도리아 참모(알도리아), 핵심 과업 “동맹국에 연락”(지침 1.1) 기준 — M 등급(중대한 문제 "
+        f"있으나 수행): “Aldoria called late” (#{obs.seq})",
+    )
     assert [e.seq for e in drafted.evidence] == [obs.seq]
     action = cmd.CorrectiveAction(
         "Write a consultation checklist",

@@ -78,3 +78,27 @@ def test_every_setting_is_documented() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     for name in ENV_VARS:
         assert f"`{name}`" in doc, f"docs/configuration.md does not document {name}"
+
+
+def test_msel_import_reads_the_sheets_named_with_sheet(tmp_path: Path) -> None:
+    workbook = ROOT / "tests" / "fixtures" / "msel" / "allied-days-per-sheet.xlsx"
+    output = tmp_path / "days.yaml"
+    result = runner.invoke(
+        app,
+        [
+            "msel",
+            "import",
+            str(workbook),
+            "--sheet",
+            "Day 1 (14 Sep)",
+            "--sheet",
+            "16 Sep",
+            "-o",
+            str(output),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Read 2 sheets:" in result.output
+    assert "'16 Sep': header on row 3; 2 injects" in result.output
+    check = runner.invoke(app, ["validate", str(output)])
+    assert check.exit_code == 0, check.output

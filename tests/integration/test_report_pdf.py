@@ -4,6 +4,7 @@ page number on every page, Korean text extractable, and the pages rendered to PN
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from sitroom.reports.build import build_report
 from sitroom.reports.model import Report
 from sitroom.reports.pdf import render_pdf
 from sitroom.services.runs import to_recorded
+from tests.support.layout import MIN_CHARACTERS_PER_LINE, lines_of
 from tests.support.playthrough import played_example
 
 pytestmark = [
@@ -57,11 +59,11 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pdfs]:
         yield Pdfs(draft, render_pdf(draft, "en"), render_pdf(draft, "ko"), render_pdf(final, "en"))
 
 
-def pages_text(pdf: bytes, folder: Path) -> list[str]:
+def pages_text(pdf: bytes, folder: Path, mode: str = "-layout") -> list[str]:
     path = folder / "report.pdf"
     path.write_bytes(pdf)
     out = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+        ["pdftotext", mode, str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
     pages = out.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
@@ -95,6 +97,22 @@ def test_korean_pdf_has_korean_text_and_the_marks_on_every_page(pdfs: Pdfs, tmp_
     whole = "\n".join(pages)
     assert "연습 개요" in whole and "부록 A: 개선계획" in whole
     assert "알도리아 국가안보실" in whole  # team names from the package, in Korean
+
+
+def test_table_1_objectives_are_readable(pdfs: Pdfs, tmp_path: Path) -> None:
+    # In content order a cell's lines stay together, apart from the watermark's letters.
+    layout = "\f".join(pages_text(pdfs.draft_en, tmp_path, "-raw"))
+    table = layout[layout.index("Table 1.") :]
+    package = pdfs.draft.model.overview.objectives
+    measured = []
+    for number, (_, objective) in enumerate(package, start=1):
+        text = f"Objective {number}: {' '.join(objective['en'].split())}"
+        lines = lines_of(text, table)
+        if lines is not None:
+            measured.append(lines)
+            most = math.ceil(len(text) / MIN_CHARACTERS_PER_LINE)
+            assert lines <= most, f"objective {number} takes {lines} lines (at most {most})"
+    assert measured
 
 
 def test_final_pdf_says_final_never_draft(pdfs: Pdfs, tmp_path: Path) -> None:

@@ -187,8 +187,14 @@ class TestCoalitionWorkbook:
         assert "Objective                 → objective  (kept as 'header: value' in notes)" in (
             report.summary()
         )
-        assert "Sheets passed over" in report.summary()
-        assert "'Instructions', 'Deleted Injects', 'Lookups'" in report.summary()
+        assert report.passed == [
+            ("Instructions", "named like instructions"),
+            ("Deleted Injects", "named like deleted injects"),
+            ("Lookups", "named like a lookup or list"),
+        ]
+        assert "Sheets passed over:\n  'Instructions': named like instructions\n" in (
+            report.summary()
+        )
 
     def test_dtgs(self, report: ImportReport) -> None:
         assert _inject(report.package, "1").scenario_time == datetime(2027, 8, 21, 9, 0)

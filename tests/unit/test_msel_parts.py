@@ -17,7 +17,6 @@ from sitroom.package.msel.cells import (
 )
 from sitroom.package.msel.csvfile import parse_csv, sniff_delimiter
 from sitroom.package.msel.headers import (
-    excluded_sheet,
     find_header,
     map_columns,
     match_header,
@@ -25,6 +24,7 @@ from sitroom.package.msel.headers import (
     parse_field,
     split_language,
 )
+from sitroom.package.msel.names import excluded_sheet
 from sitroom.package.msel.sections import first_label, row_kind
 from sitroom.package.msel.teams import Recipients, slugify
 from sitroom.package.msel.times import TimeParts, combine, read_time_cell, read_time_text

@@ -29,6 +29,7 @@ from sitroom.reports.docx import (
     ReportTemplateError,
     clean,
     flatten_markdown,
+    markdown_blocks,
     render_docx,
     report_context,
 )
@@ -253,6 +254,54 @@ def test_markdown_analysis_becomes_paragraphs_and_bullets() -> None:
         {"text": "first link", "bullet": True},
         {"text": "second", "bullet": True},
     ]
+
+
+def test_markdown_becomes_word_formatting_and_line_breaks_fold() -> None:
+    source = (
+        "The two governments must consult under the **Alliance Consultation\n"
+        "Guidelines**, reconcile *differing*\nassessments.\n\n"
+        "2. notify\n3. consult\n\n- one\n  - nested\n"
+    )
+    blocks = markdown_blocks(source)
+    assert [(b["text"], b["bullet"], b["number"], b["level"]) for b in blocks] == [
+        (
+            "The two governments must consult under the Alliance Consultation Guidelines, "
+            "reconcile differing assessments.",
+            False,
+            "",
+            0,
+        ),
+        ("2. notify", False, "2.", 1),
+        ("3. consult", False, "3.", 1),
+        ("one", True, "", 1),
+        ("nested", True, "", 2),
+    ]
+    first = blocks[0]["rich"].xml
+    assert '<w:b/></w:rPr><w:t xml:space="preserve">Alliance Consultation Guidelines</w:t>' in (
+        first
+    )
+    assert '<w:i/></w:rPr><w:t xml:space="preserve">differing</w:t>' in first
+    assert "**" not in first and "\n" not in first
+
+
+def test_typed_markdown_in_a_finding_cannot_break_the_document(reports: Reports) -> None:
+    model = reports.draft.model
+    capability = model.capabilities[0]
+    hostile = "**Evil** <w:p><w:r><w:t>injected</w:t></w:r></w:p> & \x07bell"
+    finding = dataclasses.replace(
+        (*capability.strengths, *capability.improvements)[0],
+        title="Typed",
+        analysis=hostile,
+        translations={},
+    )
+    changed = dataclasses.replace(capability, strengths=(finding,), improvements=())
+    report = dataclasses.replace(
+        reports.draft,
+        model=dataclasses.replace(model, capabilities=(changed, *model.capabilities[1:])),
+    )
+    text = all_text(open_docx(render_docx(report, "en")))
+    assert "Evil <w:p><w:r><w:t>injected</w:t></w:r></w:p> & bell" in text.replace("\n", "")
+    assert "**" not in text
 
 
 # -- releasability -----------------------------------------------------------------------------

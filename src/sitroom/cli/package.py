@@ -170,7 +170,13 @@ def msel_import(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Package to write (.yaml or folder).")
     ],
-    sheet: Annotated[str | None, typer.Option(help="Sheet to read (default: best match).")] = None,
+    sheet: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Sheet to read; give it again to read several, each as modules "
+            "(default: the MSEL sheets of the workbook)."
+        ),
+    ] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML: 'header text: field'.")] = None,
 ) -> None:
     """Import a spreadsheet MSEL into a package."""

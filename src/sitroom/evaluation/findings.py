@@ -5,6 +5,11 @@ feedback forms.
 A draft is a pure projection of a run's state. Its id is stable (``draft-<capability>-<kind>``),
 so an evaluator's edit (a ``finding-saved`` event with that id) replaces the draft, and a
 ``finding-removed`` takes it out; the text of a draft follows the evidence until then.
+
+A draft holds facts, not sentences: each :class:`Point` says what was observed or rated, of
+which team, against which task, target or inject, with the evaluator's words and the event it
+comes from. The report writes them as sentences in its languages (``reports.draft_text``),
+with team and party names, task texts and clause titles from the package.
 """
 
 from __future__ import annotations
@@ -16,9 +21,28 @@ from sitroom.conduct.state import Entry, RunState
 from sitroom.package.model import Package
 
 MAX_LINES = 12
-"""Evidence lines quoted in a drafted analysis; the rest are counted."""
+"""Evidence points quoted in a drafted analysis; the rest are counted."""
 STRENGTH, IMPROVEMENT = "strength", "improvement"
 _GOOD, _POOR = ("P", "S"), ("M", "U")
+
+OBSERVATION, TARGET_RATING, CAPABILITY_RATING = "observation", "target-rating", "capability-rating"
+HOT_WASH, FEEDBACK = "hot-wash", "feedback"
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One piece of evidence a draft cites: what, of whom, against what, and the words."""
+
+    seq: int
+    source: str  # observation | target-rating | capability-rating | hot-wash | feedback
+    text: str  # the evaluator's or participant's words, on one line
+    rating: str | None = None
+    team: str | None = None
+    party: str | None = None
+    inject: str | None = None
+    task: str | None = None
+    objective: str | None = None
+    subject: str | None = None  # a rating's target id, or capability id
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +53,13 @@ class Draft:
     kind: str  # strength | improvement
     capability: str | None  # None: a general finding (hot wash, feedback)
     objective: str | None
-    title: str
-    analysis: str
+    points: tuple[Point, ...]
     evidence: tuple[int, ...]
     corrective_actions: tuple[dict[str, str], ...] = ()
+    focus: tuple[str, str] | None = None
+    """What most of the evidence is about: ("task", id), ("target", id) or ("inject", number)."""
+    teams: tuple[str, ...] = ()
+    """The teams the evidence is about, in the order they first appear."""
 
 
 def draft_id(capability: str | None, kind: str) -> str:
@@ -75,31 +102,41 @@ def observation_capabilities(
     return ()
 
 
-def _first_sentence(text: str, limit: int = 120) -> str:
-    line = " ".join(text.split())
-    for stop in (". ", "? ", "! ", "다. "):
-        head, sep, _ = line.partition(stop)
-        if sep:
-            line = head + stop.strip()
-            break
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
-
-
-def _analysis(lines: list[str]) -> str:
-    shown = [f"- {line}" for line in lines[:MAX_LINES]]
-    if len(lines) > MAX_LINES:
-        shown.append(f"- … and {len(lines) - MAX_LINES} more (see the evidence)")
-    return "\n".join(shown)
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _focus(points: list[Point]) -> tuple[str, str] | None:
+    """The task cited most (the first cited on a tie), else the target, else the inject."""
+    tasks = [p.task for p in points if p.task]
+    targets = [p.subject for p in points if p.source == TARGET_RATING and p.subject]
+    injects = [p.inject for p in points if p.inject]
+    for key, cited in (("task", tasks), ("target", targets), ("inject", injects)):
+        if cited:
+            return key, max(dict.fromkeys(cited), key=cited.count)
+    return None
+
+
+def _draft(
+    draft: str, kind: str, capability: str | None, objective: str | None, points: list[Point]
+) -> Draft:
+    return Draft(
+        id=draft,
+        kind=kind,
+        capability=capability,
+        objective=objective,
+        points=tuple(points),
+        evidence=tuple(dict.fromkeys(p.seq for p in points)),
+        focus=_focus(points),
+        teams=tuple(dict.fromkeys(p.team for p in points if p.team)),
+    )
 
 
 def _capability_drafts(state: RunState) -> list[Draft]:
     package = state.package
     capabilities = capability_map(package)
     target_capability = {t.id: t.capability for t in package.targets()}
+    team_party = {t.id: t.party for t in package.teams}
     objective_of: dict[str, str] = {}
     order: list[str] = []
     for objective in package.objectives:
@@ -107,56 +144,68 @@ def _capability_drafts(state: RunState) -> list[Draft]:
             if capability not in order:
                 order.append(capability)
                 objective_of[capability] = objective.id
-    lines: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    found: dict[tuple[str, str], list[Point]] = {}
 
-    def add(capability: str, kind: str, seq: int, line: str) -> None:
-        lines.setdefault((capability, kind), []).append((seq, line))
+    def add(capability: str, kind: str, point: Point) -> None:
+        found.setdefault((capability, kind), []).append(point)
 
     for observation in state.observations:
-        rating = observation.tags.get("rating")
+        tags = observation.tags
+        rating = tags.get("rating")
         if rating not in (*_GOOD, *_POOR):
             continue
         kind = STRENGTH if rating in _GOOD else IMPROVEMENT
+        point = Point(
+            observation.seq,
+            OBSERVATION,
+            _one_line(observation.text),
+            rating,
+            observation.team,
+            team_party.get(observation.team) if observation.team else None,
+            tags.get("inject"),
+            tags.get("task"),
+            tags.get("objective"),
+        )
         for capability in observation_capabilities(observation, capabilities):
-            add(capability, kind, observation.seq, f"[{rating}] {_one_line(observation.text)}")
+            add(capability, kind, point)
     ratings = [*state.latest_target_ratings().values(), *state.latest_capability_ratings().values()]
     for rated in sorted(ratings, key=lambda r: r.seq):
         if not rated.notes.strip():
             continue
         capability = target_capability.get(rated.subject, rated.subject)
+        source = TARGET_RATING if rated.subject in target_capability else CAPABILITY_RATING
         kind = STRENGTH if rated.rating in _GOOD else IMPROVEMENT
-        add(capability, kind, rated.seq, f"[{rated.rating}] {_one_line(rated.notes)}")
+        point = Point(
+            rated.seq,
+            source,
+            _one_line(rated.notes),
+            rated.rating,
+            objective=rated.objective,
+            subject=rated.subject,
+        )
+        add(capability, kind, point)
     drafts: list[Draft] = []
     for capability in order:
         for kind in (STRENGTH, IMPROVEMENT):
-            found = sorted(lines.get((capability, kind), []))
-            if not found:
-                continue
-            drafts.append(
-                Draft(
-                    id=draft_id(capability, kind),
-                    kind=kind,
-                    capability=capability,
-                    objective=objective_of.get(capability),
-                    title=_first_sentence(found[0][1].split("] ", 1)[-1]),
-                    analysis=_analysis([line for _, line in found]),
-                    evidence=tuple(dict.fromkeys(seq for seq, _ in found)),
-                )
-            )
+            points = sorted(found.get((capability, kind), []), key=lambda p: p.seq)
+            if points:
+                home = objective_of.get(capability)
+                drafts.append(_draft(draft_id(capability, kind), kind, capability, home, points))
     return drafts
 
 
 def _general_drafts(state: RunState) -> list[Draft]:
-    said: dict[str, list[tuple[int, str]]] = {STRENGTH: [], IMPROVEMENT: []}
+    said: dict[str, list[Point]] = {STRENGTH: [], IMPROVEMENT: []}
     for item in state.hot_wash:
-        said[item.kind].append((item.seq, f"(hot wash) {_one_line(item.text)}"))
+        point = Point(item.seq, HOT_WASH, _one_line(item.text), team=item.team, party=item.party)
+        said[item.kind].append(point)
     actions: list[dict[str, str]] = []
     action_seqs: list[int] = []
     for form in sorted(state.feedback.values(), key=lambda f: f.seq):
         for text in form.strengths:
-            said[STRENGTH].append((form.seq, f"(feedback) {_one_line(text)}"))
+            said[STRENGTH].append(Point(form.seq, FEEDBACK, _one_line(text)))
         for text in form.improvements:
-            said[IMPROVEMENT].append((form.seq, f"(feedback) {_one_line(text)}"))
+            said[IMPROVEMENT].append(Point(form.seq, FEEDBACK, _one_line(text)))
         for n, suggested in enumerate(form.corrective_actions):
             action_seqs.append(form.seq)
             actions.append(
@@ -173,21 +222,21 @@ def _general_drafts(state: RunState) -> list[Draft]:
             )
     drafts: list[Draft] = []
     for kind in (STRENGTH, IMPROVEMENT):
-        found = sorted(said[kind])
+        points = sorted(said[kind], key=lambda p: p.seq)
         extra = action_seqs if kind == IMPROVEMENT else []
-        if not found and not extra:
+        if not points and not extra:
             continue
-        title = _first_sentence(found[0][1].split(") ", 1)[-1]) if found else actions[0]["action"]
+        draft = _draft(draft_id(None, kind), kind, None, None, points)
         drafts.append(
             Draft(
-                id=draft_id(None, kind),
+                id=draft.id,
                 kind=kind,
                 capability=None,
                 objective=None,
-                title=_first_sentence(title),
-                analysis=_analysis([line for _, line in found]),
-                evidence=tuple(dict.fromkeys([*(s for s, _ in found), *extra])),
+                points=draft.points,
+                evidence=tuple(dict.fromkeys([*draft.evidence, *extra])),
                 corrective_actions=tuple(actions) if kind == IMPROVEMENT else (),
+                teams=draft.teams,
             )
         )
     return drafts

@@ -20,6 +20,7 @@ from sitroom.evaluation.findings import Draft, draft_findings
 from sitroom.package.capabilities import load_library
 from sitroom.package.marking import banner, party_codes
 from sitroom.package.model import TLP, Capability, Marking, Package
+from sitroom.reports.draft_text import drafting_languages, word_draft
 from sitroom.reports.model import (
     ActionRow,
     CapabilityResult,
@@ -278,21 +279,25 @@ class _Builder:
                 )
             )
         drafts: tuple[Draft, ...] = draft_findings(self.state, skip=self.touched)
+        languages = drafting_languages(tuple(self.package.exercise.languages))
         for draft in drafts:
+            worded = word_draft(draft, self.package, self.capability_name, languages)
+            title, analysis = worded[languages[0]]
             items.append(
                 FindingItem(
                     id=draft.id,
                     kind=draft.kind,
-                    title=draft.title,
-                    analysis=draft.analysis,
+                    title=title,
+                    analysis=analysis,
                     capability=draft.capability,
                     objective=draft.objective,
                     evidence=self.evidence(draft.evidence),
                     corrective_actions=self.actions(
-                        draft.id, draft.title, draft.capability, draft.corrective_actions
+                        draft.id, title, draft.capability, draft.corrective_actions
                     ),
                     drafted=True,
                     rel_to=self.rel_to(draft.evidence),
+                    translations=worded,
                 )
             )
         return items

@@ -25,7 +25,7 @@ from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, TemplateError
 
 from sitroom.reports.docx_context import MAX_EVIDENCE, report_context
-from sitroom.reports.docx_text import clean, flatten_markdown
+from sitroom.reports.docx_text import clean, flatten_markdown, markdown_blocks
 from sitroom.reports.docx_words import LABELS
 from sitroom.reports.model import Report
 
@@ -110,6 +110,7 @@ __all__ = [
     "ReportTemplateError",
     "clean",
     "flatten_markdown",
+    "markdown_blocks",
     "render_docx",
     "report_context",
 ]

@@ -8,13 +8,20 @@ The variable names are a stable interface for agency templates, documented in
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from docxtpl import DocxTemplate, InlineImage
 
 from sitroom.reports import i18n
-from sitroom.reports.docx_text import clean_all, duration, flatten_markdown, minute_of
+from sitroom.reports.docx_text import (
+    clean_all,
+    duration,
+    inline_block,
+    markdown_blocks,
+    minute_of,
+    plain,
+)
 from sitroom.reports.docx_words import ELEMENTS_KO, LABELS, Words
 from sitroom.reports.model import (
     IP_COLUMNS,
@@ -41,7 +48,7 @@ def _labels(words: Words) -> dict[str, str]:
 def _evidence_line(item: EvidenceItem, words: Words, model: ReportModel) -> str:
     kind = words(i18n.EVIDENCE_KINDS.get(item.kind, item.kind))
     who = words.pick(model.teams.get(item.team)) if item.team else (item.party or "").upper()
-    inject = f"{item.inject} {words.pick(item.inject_title)}".strip() if item.inject else ""
+    inject = f"{item.inject} {plain(words.pick(item.inject_title))}".strip() if item.inject else ""
     head = " · ".join(
         part for part in (f"#{item.seq}", minute_of(item.at), kind, who, inject) if part
     )
@@ -73,15 +80,16 @@ def _action(row: ActionRow, words: Words) -> dict[str, str]:
 
 
 def _finding(finding: FindingItem, words: Words, model: ReportModel) -> dict[str, Any]:
+    title, analysis = finding.text_in(words.lang)
     shown = finding.evidence[:MAX_EVIDENCE]
     hidden = len(finding.evidence) - len(shown)
     return {
         "id": finding.id,
         "kind": finding.kind,
         "kind_label": words(i18n.FINDING_KINDS.get(finding.kind, finding.kind)),
-        "title": finding.title,
+        "title": plain(title),
         "reference": "",
-        "analysis": flatten_markdown(finding.analysis),
+        "analysis": markdown_blocks(analysis),
         "evidence": [
             {"seq": item.seq, "text": _evidence_line(item, words, model)} for item in shown
         ],
@@ -100,10 +108,6 @@ def _rating_text(rating: str | None, words: Words) -> str:
 
 def _overview_rows(model: ReportModel, words: Words) -> list[dict[str, Any]]:
     overview = model.overview
-
-    def lines(values: Iterable[str]) -> list[str]:
-        found = [v for v in values if v]
-        return found or ["—"]
 
     dates = ""
     if overview.dates:
@@ -142,11 +146,27 @@ def _overview_rows(model: ReportModel, words: Words) -> list[dict[str, Any]]:
         ("point_of_contact", contacts),
         ("conduct", [conduct]),
     ]
-    return [
-        {"key": key, "label": words(LABELS[key]), "lines": lines(values)}
-        for key, values in rows
-        if any(values)
-    ]
+    result = []
+    for key, values in rows:
+        if not any(values):
+            continue
+        if key in _MARKDOWN_ROWS:  # paragraphs of Markdown, as the package writes them
+            blocks = [block for value in values for block in markdown_blocks(value)]
+        else:  # one line per value; inline Markdown only
+            blocks = [inline_block(value) for value in values if value]
+        result.append(
+            {
+                "key": key,
+                "label": words(LABELS[key]),
+                "lines": [block["text"] for block in blocks] or ["—"],
+                "blocks": blocks,
+            }
+        )
+    return result
+
+
+_MARKDOWN_ROWS = frozenset({"scope", "threat_or_hazard", "scenario"})
+"""Overview rows whose text is Markdown paragraphs (the others are lists of one-line values)."""
 
 
 def _capabilities(model: ReportModel, words: Words) -> list[dict[str, Any]]:
@@ -157,7 +177,7 @@ def _capabilities(model: ReportModel, words: Words) -> list[dict[str, Any]]:
             {
                 "objective": result.objective,
                 "objective_number": result.objective_number,
-                "objective_text": words.pick(result.objective_text),
+                "objective_text": plain(words.pick(result.objective_text)),
                 "capability": result.capability,
                 "name": name,
                 "heading": f"{words(LABELS['objective'])} {result.objective_number}: {name}",
@@ -166,13 +186,13 @@ def _capabilities(model: ReportModel, words: Words) -> list[dict[str, Any]]:
                 "targets": [
                     {
                         "id": target.id,
-                        "text": words.pick(target.text),
+                        "text": plain(words.pick(target.text)),
                         "rating": target.rating or "",
                         "rating_text": _rating_text(target.rating, words),
                         "tasks": [
-                            f"{words.pick(task.text)} ({task.source})"
+                            f"{plain(words.pick(task.text))} ({task.source})"
                             if task.source
-                            else words.pick(task.text)
+                            else plain(words.pick(task.text))
                             for task in target.tasks
                         ],
                     }
@@ -194,8 +214,8 @@ def _clauses(model: ReportModel, words: Words, discussed: bool) -> list[dict[str
             rows.append(
                 {
                     "id": row.id,
-                    "title": words.pick(row.title),
-                    "text": words.pick(row.label),
+                    "title": plain(words.pick(row.title)),
+                    "text": plain(words.pick(row.label)),
                     "evidence": len(row.evidence),
                     "recorded": row.discussed is not None,
                 }
@@ -335,7 +355,7 @@ def report_context(
     model = report.model
     words = Words(lang, model.languages)
     labels = _labels(words)
-    title = words.pick(model.overview.name)
+    title = plain(words.pick(model.overview.name))
     status = labels["final"] if report.final else labels["draft"]
     status_line = f"{labels['status']}: {status}"
     if report.final and report.finalised_at:

@@ -234,6 +234,14 @@ class _View:
         """Package text in the report's language."""
         return text_in(dict(text) if text else None, self.lang, self.model.languages)
 
+    def title(self, finding: FindingItem) -> str:
+        """A finding's title in the report's language (a drafted one is written in each)."""
+        return finding.text_in(self.lang)[0]
+
+    def analysis(self, finding: FindingItem) -> str:
+        """A finding's analysis (Markdown) in the report's language."""
+        return finding.text_in(self.lang)[1]
+
     def md(self, text: str | None) -> Markup:
         """Markdown typed by an evaluator or planner, sanitised."""
         return Markup(render_markdown(text or ""))  # render_markdown sanitises

@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Text = Mapping[str, str]
@@ -78,6 +78,22 @@ class FindingItem:
     corrective_actions: tuple[ActionRow, ...]
     drafted: bool  # True: drafted from the evidence, not yet edited by an evaluator
     rel_to: tuple[str, ...]  # the parties this finding may be released to (sorted)
+    translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """A drafted finding's (title, analysis) in each language it was drafted in; ``title`` and
+    ``analysis`` are those of the exercise's first language. Empty for a saved finding."""
+
+    def text_in(self, lang: str) -> tuple[str, str]:
+        """(title, analysis) in ``lang`` (or its base language) when drafted in it, else as
+        written."""
+        base = lang.replace("_", "-").split("-", 1)[0]
+        return (
+            self.translations.get(lang)
+            or self.translations.get(base)
+            or (
+                self.title,
+                self.analysis,
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,8 @@ class Book:
     damaged: dict[str, str] = field(default_factory=dict)
     """Sheets whose part could not be read, with the reason."""
     epoch: datetime = EXCEL_EPOCH
+    sizes: dict[str, int] = field(default_factory=dict)
+    """Rows per sheet as the workbook declares them (0 when it does not say)."""
     _workbook: Any = None
     _handle: BinaryIO | None = None
     _csv_rows: list[list[Any]] | None = None
@@ -315,6 +317,7 @@ def _open_xlsx(path: Path) -> tuple[Book | None, list[Problem]]:
             # Chart sheets have no cells; only worksheets are offered.
             sheetnames = [n for n in workbook.sheetnames if n in worksheets]
             hidden = {n for n, ws in worksheets.items() if ws.sheet_state != "visible"}
+            sizes = {n: _declared_rows(ws) for n, ws in worksheets.items()}
     except Exception as exc:  # openpyxl raises many kinds on malformed parts
         handle.close()
         return None, [
@@ -323,8 +326,25 @@ def _open_xlsx(path: Path) -> tuple[Book | None, list[Problem]]:
             )
         ]
     epoch = getattr(workbook, "epoch", EXCEL_EPOCH)
-    book = Book("xlsx", path, sheetnames, hidden, epoch=epoch, _workbook=workbook, _handle=handle)
+    book = Book(
+        "xlsx",
+        path,
+        sheetnames,
+        hidden,
+        epoch=epoch,
+        sizes=sizes,
+        _workbook=workbook,
+        _handle=handle,
+    )
     return book, []
+
+
+def _declared_rows(worksheet: Any) -> int:
+    """The rows a sheet's dimension says it has (a damaged or missing one says nothing)."""
+    try:
+        return int(worksheet.max_row or 0)
+    except Exception:  # openpyxl reads the dimension lazily, from a part that may be damaged
+        return 0
 
 
 def _open_csv(path: Path) -> tuple[Book | None, list[Problem]]:
@@ -339,4 +359,4 @@ def _open_csv(path: Path) -> tuple[Book | None, list[Problem]]:
     rows, more = parse_csv(text, display, MAX_ROWS)
     if rows is None:
         return None, problems + more
-    return Book("csv", path, [""], _csv_rows=rows), problems + more
+    return Book("csv", path, [""], sizes={"": len(rows)}, _csv_rows=rows), problems + more

@@ -35,13 +35,24 @@ FIELDS: dict[str, str] = {
     "clauses": "guideline clauses the inject cites, as reference-id/clause-id (kept in notes)",
     "attachments": "attached documents, paths under documents/ (kept in notes)",
     "contingency_for": "for a contingency inject: the inject it backs up (kept in notes)",
+    "storyline": "the storyline or thread the inject belongs to (kept in notes)",
     "notes": "controller notes",
     "ignore": "a column to leave out",
 }
 """Fields a column can map to, with what each means."""
 
 MULTI_COLUMN_FIELDS = frozenset(
-    {"status", "objective", "capability", "marking", "notes", "ignore", "clauses", "attachments"}
+    {
+        "status",
+        "objective",
+        "capability",
+        "marking",
+        "notes",
+        "ignore",
+        "clauses",
+        "attachments",
+        "storyline",
+    }
 )
 """Fields several columns may map to at once; the others take the first matching column."""
 
@@ -144,6 +155,11 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "marking": (
         "Marking", "Classification", "TLP", "Releasability", "Security Classification",
     ),
+    "storyline": (
+        "Storyline", "Story Line", "Story", "Thread", "Storyline/Thread", "Thread/Storyline",
+        "Scenario Thread", "Scenario Storyline", "Storyline Thread", "Narrative Thread",
+        "Line of Effort",
+    ),
     "notes": (
         "Notes", "Remarks", "Comments", "Evaluator Notes", "Controller Notes", "Note", "Comment",
         "Remark", "Additional Notes", "Notes/Comments", "Additional Information",
@@ -161,7 +177,8 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ("sentto", "to"), ("intendedplayer", "to"), ("originator", "from"), ("sender", "from"),
     ("sendfrom", "from"), ("sentfrom", "from"), ("deliverymethod", "delivery"),
     ("injectmode", "delivery"), ("dtg", "time"), ("objective", "objective"),
-    ("capabilit", "capability"), ("remark", "notes"), ("comment", "notes"), ("notes", "notes"),
+    ("capabilit", "capability"), ("storyline", "storyline"), ("thread", "storyline"),
+    ("remark", "notes"), ("comment", "notes"), ("notes", "notes"),
 )
 # fmt: on
 
@@ -180,20 +197,6 @@ _NUMBER_WORDS = frozenset({"number", "num", "nbr", "nr", "no"})
 _LANGUAGE_SUFFIX = re.compile(
     r"^(?P<base>.*\S)\s*[(\[](?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)[)\]]$"
 )
-_EXCLUDED_STEMS = ("delet", "archiv", "lookup", "instruction", "dropdown", "readme")
-# fmt: off
-_EXCLUDED_WORDS = frozenset({
-    "old", "backup", "removed", "unused", "cut", "parked", "print",
-})
-# fmt: on
-# Words that mark a helper sheet unless the name also says it holds events ("Main Events List").
-# fmt: off
-_HELPER_WORDS = frozenset({
-    "list", "lists", "help", "validation", "legend", "key", "cover", "changelog", "revisions",
-    "values", "contacts", "template",
-})
-# fmt: on
-_EVENT_WORDS = frozenset({"msel", "mel", "mil", "inject", "injects", "event", "events"})
 
 
 def normalize_header(text: str) -> str:
@@ -298,8 +301,8 @@ def _classify(header: str, mapping: Mapping) -> tuple[str | None, str | None, fl
     return field, None, weight, "synonym" if weight == 1.0 else "keyword"
 
 
-def header_score(cells: Sequence[Any], mapping: Mapping | None = None) -> float:
-    """How much a row looks like an MSEL header: the sum of its distinct fields' weights."""
+def header_fields(cells: Sequence[Any], mapping: Mapping | None = None) -> dict[str, float]:
+    """The distinct fields a header-like row names, each with how sure that is."""
     best: dict[str, float] = {}
     texts = 0
     for cell in cells:
@@ -309,7 +312,12 @@ def header_score(cells: Sequence[Any], mapping: Mapping | None = None) -> float:
         field, _, weight, _ = _classify(cell, mapping or {})
         if field and field != "ignore":
             best[field] = max(best.get(field, 0.0), weight)
-    return sum(best.values()) if texts >= 2 else 0.0
+    return best if texts >= 2 else {}
+
+
+def header_score(cells: Sequence[Any], mapping: Mapping | None = None) -> float:
+    """How much a row looks like an MSEL header: the sum of its distinct fields' weights."""
+    return sum(header_fields(cells, mapping).values())
 
 
 def find_header(
@@ -368,12 +376,3 @@ def map_columns(header: Sequence[Any], width: int, mapping: Mapping | None = Non
         else:
             columns.append(Column(index, header_text, key, "notes", None, "duplicate"))
     return columns
-
-
-def excluded_sheet(name: str) -> bool:
-    """True for sheets named like deleted injects, archives, lookups, lists or instructions."""
-    lowered = name.lower()
-    if any(stem in lowered for stem in _EXCLUDED_STEMS):
-        return True
-    words = set(re.findall(r"[a-z]+", lowered))
-    return bool(words & _EXCLUDED_WORDS or (words & _HELPER_WORDS and not words & _EVENT_WORDS))

@@ -61,6 +61,13 @@ class Context:
     epoch: datetime
     info: ExerciseInfo | None = None
     progress: Callable[[int], None] | None = None
+    module_label: str = "MSEL"
+    """The title of the module for rows no phase column or section title places (the sheet's
+    name when a workbook keeps its MSEL a sheet per day)."""
+    recipients: Recipients | None = None
+    """Teams met so far (shared by the sheets of one workbook, so a name is one team)."""
+    taken: set[str] = field(default_factory=set)
+    """Module ids used so far (shared by the sheets of one workbook)."""
 
 
 @dataclass
@@ -96,7 +103,9 @@ class _Converter:
         for column in columns:
             self.by_field.setdefault(column.field, []).append(column)
         self.group_field = next((f for f in ("phase", "day") if f in self.by_field), None)
-        self.recipients = Recipients(ctx.info.teams if ctx.info else [], self.lang)
+        self.recipients = ctx.recipients or Recipients(
+            ctx.info.teams if ctx.info else [], self.lang
+        )
         # The first notes column of each language holds the notes as written; further ones
         # add "Header: value" lines like unmapped columns do.
         self.main_notes: dict[str, int] = {}
@@ -185,15 +194,28 @@ class _Converter:
     def read_row(self, number: int, row: list[Any], group: str) -> _Draft | None:
         title, content = self.texts(row, "title"), self.texts(row, "content")
         if not title and not content:
+            found = self.other_text(row)
+            if found is None:
+                self.problem(
+                    number,
+                    "no-text",
+                    f"row {number} has neither a title nor a description; it was not imported",
+                    hint="give the inject a subject or a description, or clear the row",
+                    error=True,
+                )
+                self.out.skipped.append((number, "no title or description"))
+                return None
+            column, text = found
+            title, content = {self.lang: first_line(text)}, {self.lang: text}
             self.problem(
                 number,
-                "no-text",
-                f"row {number} has neither a title nor a description; it was not imported",
-                hint="give the inject a subject or a description, or clear the row",
-                error=True,
+                "title-from-other-column",
+                f"row {number} has neither a title nor a description; the text of column "
+                f"'{column.header}' was used as both",
+                column,
+                "players see an inject's title and description when it is released: check "
+                "this text, or write a subject and a description",
             )
-            self.out.skipped.append((number, "no title or description"))
-            return None
         if self.group_field:
             group = self.text(row, self.group_field)[0] or group
         data: dict[str, Any] = {
@@ -214,6 +236,28 @@ class _Converter:
         data["notes"] = {lang: text for lang, text in notes.items() if text} or None
         raw_number, number_column = self.text(row, "number")
         return _Draft(number, group, raw_number, number_column, data, row_time)
+
+    def other_text(self, row: list[Any]) -> tuple[Column, str] | None:
+        """For an inject row (numbered or timed) without a title or description: the first text
+        in a storyline, notes or unrecognised column, else in the expected actions."""
+        numbered = bool(self.text(row, "number")[0])
+        timed = any(
+            value is not None
+            for name in ("time", "date", "day", "offset")
+            for _, value in self.values(row, name)
+        )
+        if not numbered and not timed:
+            return None
+        order = {"storyline": 0, "notes": 1, "expected": 2}
+        columns = sorted(
+            (c for c in self.columns if c.field in order and c.lang in (None, self.lang)),
+            key=lambda c: (order[c.field], c.index),
+        )
+        for column in columns:
+            text = cell_text(at(row, column.index))
+            if text:
+                return column, text
+        return None
 
     def read_time(self, number: int, row: list[Any]) -> tuple[RowTime, set[int]]:
         """The row's time, and the columns whose text goes to the notes (not kept exactly)."""
@@ -359,7 +403,8 @@ class _Converter:
         groups: dict[str, tuple[dict[str, str], list[_Draft]]] = {
             m_id: (title, []) for m_id, title in known.items()
         }
-        taken = set(groups)
+        taken = self.ctx.taken
+        taken.update(groups)
         module_of: dict[str, str] = {}
         for draft in drafts:
             key = " ".join(draft.group.split())
@@ -387,7 +432,7 @@ class _Converter:
             if group in title.values():
                 return m_id, title
         if not group:
-            label = (not self.group_field and first_label(headings)) or "MSEL"
+            label = (not self.group_field and first_label(headings)) or self.ctx.module_label
             return unique_id(slugify(label, "msel"), taken), {self.lang: label}
         found = heading([group]) if not self.group_field else None
         label = group
