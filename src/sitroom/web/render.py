@@ -117,11 +117,5 @@ def page(
         t=lambda text: local(text, lang, content_languages),
         **context,
     )
-    response = HTMLResponse(html, status_code=status_code)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    # The security headers (CSP and the rest) are added to every response by web.headers.
+    return HTMLResponse(html, status_code=status_code)
