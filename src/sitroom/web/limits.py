@@ -15,14 +15,14 @@ as long as a page stays open, and `StreamSlots` counts them instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sitroom.web.render import N_, page, ui_language
@@ -90,18 +90,30 @@ class RouteKinds:
         return self._matches(self.streams, method, path)
 
 
-def route_kinds(routes: Iterable[BaseRoute]) -> RouteKinds:
+def route_kinds(routes: Sequence[BaseRoute]) -> RouteKinds:
     """The marked routes among ``routes`` (an application's, after its routers are included)."""
     uploads, streams = [], []
-    for route in routes:
-        if not isinstance(route, Route):
+    for route in _flat(routes):
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+        endpoint = getattr(route, "endpoint", None)
+        if not path or not methods or endpoint is None:
             continue
-        entry = (route.path_regex, frozenset(route.methods or ()))
-        if getattr(route.endpoint, _UPLOAD, False):
+        entry = (compile_path(path)[0], frozenset(methods))
+        if getattr(endpoint, _UPLOAD, False):
             uploads.append(entry)
-        if getattr(route.endpoint, _STREAM, False):
+        if getattr(endpoint, _STREAM, False):
             streams.append(entry)
     return RouteKinds(tuple(uploads), tuple(streams))
+
+
+def _flat(routes: Sequence[BaseRoute]) -> Iterable[Any]:
+    """Every route with its full path: FastAPI 0.16x keeps included routers as lazy branches
+    (walked by ``iter_route_contexts``), older versions copy their routes in."""
+    try:
+        from fastapi.routing import iter_route_contexts  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # pragma: no cover - older FastAPI
+        return routes
+    return iter_route_contexts(routes)  # type: ignore[no-any-return,unused-ignore]
 
 
 def is_api(scope: Scope) -> bool:
