@@ -110,10 +110,12 @@ def _costly_alias(text: str, loader: type[Any]) -> tuple[int | None, int | None,
         elif isinstance(event, yaml.ScalarEvent):
             anchor, count = event.anchor, 1
         elif isinstance(event, yaml.AliasEvent):
-            anchor, count = None, sizes.get(event.anchor, 1)
+            anchor, count = None, sizes.get(event.anchor or "", 1)
             added += count
             if added > MAX_ALIAS_VALUES:
                 mark = event.start_mark
+                if mark is None:  # pragma: no cover - both parsers mark every event
+                    return None, None, str(event.anchor)
                 return mark.line + 1, mark.column + 1, str(event.anchor)
         elif isinstance(event, yaml.DocumentEndEvent):
             break

@@ -2,7 +2,7 @@
 
 The pages load scripts and styles from ``/static`` only: no inline script, no inline style
 attribute, no ``on*`` handler (htmx runs with ``allowEval`` and ``allowScriptTags`` off, its
-indicator styles off). The charts are SVG drawn with presentation attributes (``fill``,
+indicator styles off, and does not settle ``style`` attributes). The charts are SVG drawn with presentation attributes (``fill``,
 ``stroke``), which a policy does not count as inline style, and the report's own HTML export
 carries its own, stricter policy. So ``style-src 'self'`` holds without ``'unsafe-inline'``.
 
