@@ -2,9 +2,10 @@
 
 The pages load scripts and styles from ``/static`` only: no inline script, no inline style
 attribute, no ``on*`` handler (htmx runs with ``allowEval`` and ``allowScriptTags`` off, its
-indicator styles off, and does not settle ``style`` attributes). The charts are SVG drawn with presentation attributes (``fill``,
-``stroke``), which a policy does not count as inline style, and the report's own HTML export
-carries its own, stricter policy. So ``style-src 'self'`` holds without ``'unsafe-inline'``.
+indicator styles off, and settles no ``style`` attribute). The charts are SVG drawn with
+presentation attributes (``fill``, ``stroke``), which a policy does not count as inline style,
+and the report's own HTML export carries its own, stricter policy. So ``style-src 'self'``
+holds without ``'unsafe-inline'``; the browser tests fail on any violation.
 
 A route that sets a header itself keeps its own value (the downloads' sandbox policy, the API
 documentation page's policy for its one inline script). ``Strict-Transport-Security`` is sent
