@@ -28,6 +28,16 @@ class Settings:
     """Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default."""
     hash_concurrency: int = 4
     """Password hashes computed at once; sign-ins beyond it are answered 503 at once."""
+    max_body_bytes: int = 1024 * 1024
+    """The largest request body of a form or JSON request; more is answered 413."""
+    max_upload_bytes: int = 32 * 1024 * 1024
+    """The largest request body of the routes that take files or whole packages."""
+    max_requests: int = 200
+    """Requests handled at once by one process (event streams aside); more get 503."""
+    max_streams_per_session: int = 8
+    """Event streams one browser session or API principal may hold open; more get 429."""
+    max_streams: int = 5000
+    """Event streams one process holds open in all; more get 503."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -53,6 +63,17 @@ ENV_VARS = {
     "X-Forwarded-For is believed (default: none; '*' trusts every peer).",
     "SITROOM_HASH_CONCURRENCY": "Password checks computed at once (default 4, about 64 MiB "
     "each); more sign-ins at the same moment get 503 without hashing.",
+    "SITROOM_MAX_BODY_BYTES": "Largest request body of a form or JSON request, in bytes "
+    "(default 1048576, 1 MiB); a larger one is refused with 413 before it is read.",
+    "SITROOM_MAX_UPLOAD_BYTES": "Largest request body of the routes that take a file or a "
+    "whole package (package, spreadsheet and evidence uploads), in bytes (default 33554432, "
+    "32 MiB).",
+    "SITROOM_MAX_REQUESTS": "Requests one process handles at once, event streams aside "
+    "(default 200); more get 503 with Retry-After.",
+    "SITROOM_MAX_STREAMS_PER_SESSION": "Live event streams one browser session or API "
+    "principal may hold open (default 8); more get 429 with Retry-After.",
+    "SITROOM_MAX_STREAMS": "Live event streams one process holds open in all (default 5000); "
+    "more get 503 with Retry-After.",
     "SITROOM_FOLLOWERS": "Log followers the server runs, comma-separated (default 'scheduler'); "
     "'none' when they run as 'sitroom follow NAME' processes instead.",
     "SITROOM_FOLLOWER_IMPORTS": "Extra followers to register, comma-separated "
@@ -81,7 +102,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from ``env`` (default: the process environment); creates the data folder."""
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("SITROOM_DATA_DIR", "var")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # The folder holds the database, the keys and the uploads: only its owner may look in.
+    # A folder that exists already keeps the mode its operator gave it.
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = env.get("SITROOM_SECRET_KEY", "").encode()
     if not secret:
         key_file = data_dir / "secret.key"
@@ -112,6 +135,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         hash_concurrency=_positive(
             "SITROOM_HASH_CONCURRENCY", env.get("SITROOM_HASH_CONCURRENCY", "4")
         ),
+        max_body_bytes=_positive(
+            "SITROOM_MAX_BODY_BYTES", env.get("SITROOM_MAX_BODY_BYTES", str(1024 * 1024))
+        ),
+        max_upload_bytes=_positive(
+            "SITROOM_MAX_UPLOAD_BYTES", env.get("SITROOM_MAX_UPLOAD_BYTES", str(32 * 1024 * 1024))
+        ),
+        max_requests=_positive("SITROOM_MAX_REQUESTS", env.get("SITROOM_MAX_REQUESTS", "200")),
+        max_streams_per_session=_positive(
+            "SITROOM_MAX_STREAMS_PER_SESSION", env.get("SITROOM_MAX_STREAMS_PER_SESSION", "8")
+        ),
+        max_streams=_positive("SITROOM_MAX_STREAMS", env.get("SITROOM_MAX_STREAMS", "5000")),
         follower_seconds=_seconds(env, "SITROOM_FOLLOWER_TICK", 1.0),
         followers=_names(env.get("SITROOM_FOLLOWERS", "scheduler")),
         follower_imports=_names(env.get("SITROOM_FOLLOWER_IMPORTS", "")),

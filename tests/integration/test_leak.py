@@ -115,8 +115,6 @@ modules opened so far (the handbook, not a run route, prints the rest)."""
 EXCLUDED = {
     "/openapi.json": "the API's description: no run data",
     "/docs": "the API's description: no run data",
-    "/docs/oauth2-redirect": "the API's description: no run data",
-    "/redoc": "the API's description: no run data",
     "/api/health": "liveness: no run data",
     "/api/me": "the viewer's own identity: no run material",
     "/api/runs": "run ids and titles; an invitation lists only its own run",

@@ -8,12 +8,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from sitroom.config import load_settings
 from sitroom.web.app import create_app
@@ -38,8 +39,11 @@ def wait_until_up(base: str, timeout: float = 60.0) -> None:
 
 
 @contextmanager
-def running_server(data_dir: Path, **env: str) -> Iterator[str]:
-    """Serve sitroom in this process (a uvicorn thread); yield its base URL."""
+def running_server(
+    data_dir: Path, prepare: Callable[[FastAPI], None] | None = None, **env: str
+) -> Iterator[str]:
+    """Serve sitroom in this process (a uvicorn thread); yield its base URL. ``prepare`` may
+    add routes to the application first (e.g. one that fails, to see the 500 page)."""
     port = free_port()
     settings = load_settings(
         {
@@ -49,9 +53,10 @@ def running_server(data_dir: Path, **env: str) -> Iterator[str]:
             **env,
         }
     )
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    app = create_app(settings)
+    if prepare is not None:
+        prepare(app)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -64,8 +69,11 @@ def running_server(data_dir: Path, **env: str) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def start_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
-    """Start ``sitroom serve`` as a separate process (for crash and multi-worker tests)."""
+def start_process(
+    data_dir: Path, port: int, log_dir: Path | None = None, **env: str
+) -> subprocess.Popen[bytes]:
+    """Start ``sitroom serve`` as a separate process (for crash and multi-worker tests); its
+    log goes to ``log_dir`` (default: the data folder, which must exist then)."""
     environ = {
         **os.environ,
         "SITROOM_DATA_DIR": str(data_dir),
@@ -73,7 +81,7 @@ def start_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[byt
         "SITROOM_HEARTBEAT": "0.5",
         **env,
     }
-    with (data_dir / f"server-{port}.log").open("ab") as log:
+    with ((log_dir or data_dir) / f"server-{port}.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "sitroom", "serve", "--port", str(port)],
             env=environ,

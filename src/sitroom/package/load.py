@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.constructor import SafeConstructor
 
+from sitroom.package.aliases import MAX_ALIAS_VALUES as MAX_ALIAS_VALUES
+from sitroom.package.aliases import alias_problem
 from sitroom.package.model import Package
 from sitroom.package.problems import Problem, Severity
 from sitroom.package.sourcemap import Path_, SourceMap
@@ -256,6 +258,12 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
                 hint="keep one package per file",
             )
         )
+    try:
+        refused = alias_problem(nodes[0], text, file, _FastLoader)
+    except RecursionError:
+        return None, source, [Problem("too-deep", "the document nests too deeply", file=file)]
+    if refused is not None:
+        return None, source, [refused]
     builder = _Build(source)
     try:
         data = builder.build(nodes[0], ())

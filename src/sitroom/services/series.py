@@ -303,7 +303,7 @@ class SeriesService:
         command = cmd.AttachEvidence(action_id, name, media_type, len(data), digest, note)
         # Check before writing, so a refused attachment leaves no file behind.
         decide(self.state(series_id, principal), command, principal, self.clock())
-        self.evidence_dir.mkdir(parents=True, exist_ok=True)
+        self.evidence_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = self.evidence_dir / digest
         if not target.exists():
             partial = target.with_suffix(".part")

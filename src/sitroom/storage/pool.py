@@ -10,6 +10,7 @@ starve the others. What differs per database is how to connect and what "healthy
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections import deque
@@ -147,6 +148,21 @@ class Pool(Generic[C]):
             self._close(connection)
 
 
+def create_private(path: str) -> None:
+    """Create the SQLite file at ``path`` readable by its owner only, if it is not there yet.
+
+    SQLite would create it ``0644``, and its ``-wal`` and ``-shm`` files take the mode of the
+    database file, so making the file first (empty: SQLite takes it as a new database) keeps
+    all three private. An existing file keeps the mode its operator gave it.
+    """
+    if not path or path.startswith((":memory:", "file:")):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def connect_sqlite(path: str, busy_timeout_ms: int, *, write: bool) -> sqlite3.Connection:
     """Open a connection to the SQLite file at ``path`` for use from any thread.
 
@@ -154,6 +170,8 @@ def connect_sqlite(path: str, busy_timeout_ms: int, *, write: bool) -> sqlite3.C
     writing connection insists on WAL and ``synchronous=FULL``, so an accepted write survives
     a crash of the machine; a reading one is ``query_only``.
     """
+    if write:
+        create_private(path)
     connection = sqlite3.connect(
         path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
     )

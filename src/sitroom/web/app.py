@@ -15,12 +15,16 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from sitroom import __version__
 from sitroom.conduct.run import Rejected
 from sitroom.config import Settings, load_settings
 from sitroom.services.runs import RunNotFound
 from sitroom.web.deps import ApiError
+from sitroom.web.headers import SecurityHeaders
+from sitroom.web.limits import RequestLimits, route_kinds
+from sitroom.web.streams import StreamSlots
 
 log = logging.getLogger("sitroom.web")
 STATIC = Path(__file__).parent / "static"
@@ -30,9 +34,20 @@ def _errors(status: int, errors: list[dict[str, Any]], **extra: Any) -> JSONResp
     return JSONResponse({"errors": errors, **extra}, status_code=status)
 
 
+class SitroomApp(FastAPI):
+    """FastAPI with the security headers outside everything else, its error handling included,
+    so that a 500 page carries them too (middleware added with ``add_middleware`` sits inside
+    the handler that answers 500)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """A sitroom application. Services are built in the lifespan, not here."""
+    """A sitroom application. Services are built in the lifespan, not here; the settings are
+    read here, since the request limits in front of the routes need them."""
     from sitroom.bootstrap import build_services
+    from sitroom.web import apidocs
     from sitroom.web.access_log import redact_access_log
     from sitroom.web.api import runs as api_runs
     from sitroom.web.api import session as api_session
@@ -55,9 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     redact_access_log()  # however the app is served: `sitroom serve`, `demo`, plain uvicorn
 
+    chosen = settings or load_settings()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = await run_in_threadpool(build_services, settings or load_settings())
+        svc = await run_in_threadpool(build_services, chosen)
         app.state.services = svc
         app.state.frames = FrameCache(svc.engine)
         await svc.broker.start()
@@ -80,12 +97,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await svc.broker.close()
             await run_in_threadpool(svc.close)
 
-    app = FastAPI(
+    app = SitroomApp(
         title="sitroom",
         version=__version__,
         lifespan=lifespan,
         description="Design, run and evaluate discussion-based exercises.",
+        docs_url=None,  # served by apidocs from the vendored Swagger UI, not from a CDN
+        redoc_url=None,
     )
+    app.state.streams = StreamSlots(chosen.max_streams_per_session, chosen.max_streams)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -147,7 +167,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback.router,
         report.router,
         series_pages.router,
+        apidocs.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Before routing and before any body is read: the body's size and a turn in the process.
+    app.add_middleware(
+        RequestLimits,
+        max_body=chosen.max_body_bytes,
+        max_upload=chosen.max_upload_bytes,
+        max_requests=chosen.max_requests,
+        kinds=route_kinds(app.routes),
+    )
     return app

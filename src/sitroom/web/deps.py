@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.services.idempotency import check_client_key
@@ -17,6 +19,7 @@ SESSION_COOKIE = "sitroom_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 KEY_HEADER = "Idempotency-Key"
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -48,10 +51,10 @@ async def optional_viewer(request: Request) -> Viewer | None:
     return await run_in_threadpool(svc.identity.resolve, token, api_token)
 
 
-async def viewer(request: Request) -> Viewer:
-    """The signed-in viewer, or 401. A write with a session cookie must carry its CSRF token
-    (header ``X-CSRF-Token`` or form field ``csrf_token``); API tokens need none, but a token
-    of scope ``read`` cannot write at all (403 naming the scope)."""
+async def authenticated(request: Request) -> Viewer:
+    """The viewer of the session cookie or API token, or 401; a ``read`` token may not write
+    (403 naming the scope). Reads nothing of the body: routes that take large bodies call
+    this (and check their permission) before they parse one."""
     found = await optional_viewer(request)
     if found is None:
         if request.headers.get("authorization", "").lower().startswith("bearer "):
@@ -69,17 +72,42 @@ async def viewer(request: Request) -> Viewer:
             " use a token made with --scope write (or admin)",
             field="scope",
         )
-    if request.method not in SAFE_METHODS and found.session is not None:
-        submitted = request.headers.get(CSRF_HEADER)
-        if submitted is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")
-        ):
-            form = await request.form()
-            value = form.get("csrf_token")
-            submitted = value if isinstance(value, str) else None
-        if not services(request).identity.auth.csrf.check_csrf(found.session, submitted):
-            raise ApiError(403, "missing or wrong CSRF token; reload the page", field=CSRF_HEADER)
     return found
+
+
+async def check_csrf(request: Request, found: Viewer) -> None:
+    """A write with a session cookie must carry its CSRF token (header ``X-CSRF-Token`` or
+    form field ``csrf_token``, which reads the form); API tokens need none."""
+    if request.method in SAFE_METHODS or found.session is None:
+        return
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        submitted = value if isinstance(value, str) else None
+    if not services(request).identity.auth.csrf.check_csrf(found.session, submitted):
+        raise ApiError(403, "missing or wrong CSRF token; reload the page", field=CSRF_HEADER)
+
+
+async def viewer(request: Request) -> Viewer:
+    """The signed-in viewer, or 401. A write with a session cookie must carry its CSRF token
+    (header ``X-CSRF-Token`` or form field ``csrf_token``); API tokens need none, but a token
+    of scope ``read`` cannot write at all (403 naming the scope)."""
+    found = await authenticated(request)
+    await check_csrf(request, found)
+    return found
+
+
+async def json_body(request: Request, model: type[M]) -> M:
+    """The request's JSON body as ``model``, for a route that authenticated its caller before
+    reading a large body; invalid input is a 422 naming the field, as for any other body."""
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as error:
+        details = [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        raise RequestValidationError(details) from None
 
 
 async def viewer_in_run(request: Request, run_id: str) -> Viewer:

@@ -27,11 +27,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
 UI_LANGUAGES = ("en", "ko")
 LANG_COOKIE = "sitroom_lang"
-REFERRER_POLICY = "same-origin"
-"""No page's address (an invitation link's included) is ever sent to another site, but our
-own form posts say where they come from. Under ``no-referrer`` browsers send ``Origin: null``
-on a page's own form posts (and over plain HTTP nothing else), so the sign-in, join and
-sign-out forms could not be told from another site's (`sitroom.web.origin`)."""
 
 
 def N_(message: str) -> str:
@@ -122,11 +117,5 @@ def page(
         t=lambda text: local(text, lang, content_languages),
         **context,
     )
-    response = HTMLResponse(html, status_code=status_code)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = REFERRER_POLICY
-    return response
+    # The security headers (CSP and the rest) are added to every response by web.headers.
+    return HTMLResponse(html, status_code=status_code)

@@ -58,7 +58,7 @@ class Uploads:
             uploaded_by=uploaded_by,
             warnings=warnings,
         )
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         body = '{"info":' + json.dumps(asdict(info), ensure_ascii=False)
         body += ',"package":' + canonical_json(package) + "}"
         fd, temp = tempfile.mkstemp(dir=self.folder, suffix=".part")

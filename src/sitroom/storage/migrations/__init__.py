@@ -45,6 +45,10 @@ def upgrade_sqlite(path: str, busy_timeout_ms: int = 5000, revision: str = "head
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
 
+    from sitroom.storage.pool import create_private
+
+    create_private(path)
+
     def connect() -> sqlite3.Connection:
         connection = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
@@ -33,6 +33,9 @@ from sitroom.web.api.errors import READ, STAFF_READ, errors
 from sitroom.web.api.fields import MAX_SEQ
 from sitroom.web.deps import ApiError, Viewer, services, viewer_in_run
 from sitroom.web.frames import FrameCache
+from sitroom.web.limits import long_lived
+from sitroom.web.streams import RETRY_SECONDS as STREAM_RETRY_SECONDS
+from sitroom.web.streams import CountedStream, StreamsFull, stream_key
 
 router = APIRouter()
 
@@ -241,6 +244,7 @@ async def log(
     response_class=StreamingResponse,
     responses=errors(400, 401, 404, 422),
 )
+@long_lived
 async def events(
     run_id: str,
     request: Request,
@@ -248,7 +252,7 @@ async def events(
     who: InRun,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=30)] = None,
     after: Annotated[str | None, Query(max_length=30)] = None,
-) -> StreamingResponse:
+) -> Response:
     try:
         cursor = parse_last_event_id(last_event_id, after)
     except InvalidCursor as exc:
@@ -269,6 +273,14 @@ async def events(
     async def still_allowed() -> bool:
         return await run_in_threadpool(svc.identity.still_valid, who)
 
+    try:
+        release = request.app.state.streams.take(stream_key(who))
+    except StreamsFull as full:
+        return JSONResponse(
+            {"errors": [{"field": None, "message": full.message}]},
+            status_code=full.status,
+            headers={"Retry-After": str(STREAM_RETRY_SECONDS)},
+        )
     stream = event_stream(
         run_id=run_id,
         after=cursor,
@@ -280,7 +292,7 @@ async def events(
         still_allowed=still_allowed,
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    return CountedStream(stream, release=release, media_type="text/event-stream", headers=headers)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -22,8 +22,17 @@ from sitroom.services.runs import Outcome
 from sitroom.web.api import projections
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import SIGNED_IN, WRITE, WRITE_WITH_BODY, errors
-from sitroom.web.deps import KEY_HEADER, ApiError, Viewer, services, viewer, viewer_in_run
+from sitroom.web.deps import (
+    KEY_HEADER,
+    ApiError,
+    Viewer,
+    json_body,
+    services,
+    viewer,
+    viewer_in_run,
+)
 from sitroom.web.deps import IdempotencyKey as IdempotencyKey
+from sitroom.web.limits import accepts_upload, json_schema_body
 
 router = APIRouter(prefix="/api")
 
@@ -105,9 +114,11 @@ async def list_runs(
     status_code=201,
     summary="Create a run from package YAML",
     responses=errors(400, 401, 403, 409, 413, 422),
+    openapi_extra=json_schema_body(s.RunCreateBody),
 )
+@accepts_upload
 async def create_run(
-    body: s.RunCreateBody,
+    request: Request,
     svc: Annotated[Services, Depends(services)],
     who: Annotated[Viewer, Depends(viewer)],
 ) -> dict[str, Any]:
@@ -117,6 +128,8 @@ async def create_run(
 
     if not can_plan(who.principal, invited=who.run_id is not None):
         raise ApiError(403, "only an admin or facilitator account may create runs")
+    # A package may be megabytes: it is read only now that the caller may create runs.
+    body = await json_body(request, s.RunCreateBody)
     if body.example is not None:
         if body.example not in example_names():
             raise ApiError(

@@ -31,6 +31,7 @@ from sitroom.reports.documents import DocumentKind, build_view, render_document
 from sitroom.services.identity import LANGUAGES
 from sitroom.web.deps import Viewer
 from sitroom.web.forms import FormState, posted, text
+from sitroom.web.limits import accepts_upload
 from sitroom.web.pages import design_invitations
 from sitroom.web.pages.design_access import Planner, Svc, planner, render
 from sitroom.web.pages.home import PageError
@@ -184,6 +185,7 @@ async def _read_upload(upload: UploadFile) -> tuple[bytes | None, str]:
 
 
 @router.post("/design/upload")
+@accepts_upload
 async def upload(request: Request, svc: Svc) -> Response:
     """Read an uploaded package or MSEL; show what was read, what was left out and why."""
     who = await planner(request)

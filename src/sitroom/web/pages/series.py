@@ -30,6 +30,7 @@ from sitroom.services.runs import RunNotFound
 from sitroom.services.series import MAX_EVIDENCE_BYTES, SeriesService
 from sitroom.web.deps import Viewer
 from sitroom.web.forms import FormState, key_of, posted, text, viewer_page
+from sitroom.web.limits import accepts_upload
 from sitroom.web.pages import series_api
 from sitroom.web.pages.home import PageError
 from sitroom.web.pages.series_access import (
@@ -281,6 +282,7 @@ async def _upload(form: FormData, limit: int) -> tuple[bytes, str, str] | None:
 
 
 @router.post("/series/{series_id}/import.xlsx", include_in_schema=False)
+@accepts_upload
 async def import_xlsx_page(series_id: str, request: Request, svc: Svc) -> Response:
     """Apply a spreadsheet; its problems are listed with sheet, row and column."""
     await page_staff(request)
@@ -429,6 +431,7 @@ async def status_page(series_id: str, action_id: str, request: Request, svc: Svc
 
 
 @router.post("/series/{series_id}/actions/{action_id}/evidence", include_in_schema=False)
+@accepts_upload
 async def evidence_page(series_id: str, action_id: str, request: Request, svc: Svc) -> Response:
     """Attach an evidence file from the action page."""
     who = await page_staff(request)

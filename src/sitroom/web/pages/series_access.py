@@ -15,13 +15,21 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from sitroom.bootstrap import Services
 from sitroom.conduct.visibility import can_plan
 from sitroom.improvement import commands as ic
 from sitroom.improvement.state import SeriesState
-from sitroom.web.deps import ApiError, Viewer, optional_viewer, services, viewer
+from sitroom.web.deps import (
+    ApiError,
+    Viewer,
+    authenticated,
+    check_csrf,
+    optional_viewer,
+    services,
+)
 from sitroom.web.pages.home import NotSignedIn, PageError
 from sitroom.web.render import N_
 
@@ -39,10 +47,14 @@ def staff_account(who: Viewer) -> bool:
 
 
 async def api_staff(request: Request) -> Viewer:
-    """The signed-in admin or facilitator account (CSRF checked on cookie writes), else 403."""
-    who = await viewer(request)
+    """The signed-in admin or facilitator account (CSRF checked on cookie writes), else 403.
+
+    Who it is and whether they may come in are known before the body is read: a form's CSRF
+    field, and with it an uploaded file, is parsed only for staff."""
+    who = await authenticated(request)
     if not staff_account(who):
         raise ApiError(403, STAFF_ONLY)
+    await check_csrf(request, who)
     return who
 
 
@@ -92,6 +104,24 @@ async def read_file(upload: StarletteUpload, limit: int) -> tuple[bytes, str, st
     if not media or media == "application/octet-stream":
         media = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return data, name, media
+
+
+def form_file(form: FormData, name: str) -> StarletteUpload:
+    """The file sent in multipart field ``name``, or 422 naming the field."""
+    found = form.get(name)
+    if not isinstance(found, StarletteUpload):
+        raise ApiError(422, f"send the file as the multipart/form-data field '{name}'", field=name)
+    return found
+
+
+def form_text(form: FormData, name: str, limit: int) -> str:
+    """The text of multipart field ``name`` ('' when absent), or 422 naming the field."""
+    found = form.get(name, "")
+    if not isinstance(found, str):
+        raise ApiError(422, f"'{name}' is text, not a file", field=name)
+    if len(found) > limit:
+        raise ApiError(422, f"'{name}' is longer than {limit} characters", field=name)
+    return found
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

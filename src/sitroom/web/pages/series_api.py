@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -25,12 +25,15 @@ from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY, errors
 from sitroom.web.api.fields import DAY, PRINTABLE, matching, one_of
 from sitroom.web.api.runs import IdempotencyKey
 from sitroom.web.deps import ApiError, Viewer
+from sitroom.web.limits import accepts_upload, multipart_body
 from sitroom.web.pages.series_access import (
     CONTROL,
     MAX_XLSX_BYTES,
     XLSX,
     Staff,
     Svc,
+    form_file,
+    form_text,
     handle_series,
     outcome,
     printable,
@@ -283,24 +286,41 @@ async def api_verify(
     return await handle_series(svc, series_id, command, who, key)
 
 
+EVIDENCE_FORM = multipart_body(
+    {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": f"The evidence file, at most {MAX_EVIDENCE_BYTES // 1024 // 1024} MB",
+        },
+        "note": {"type": "string", "maxLength": 5000, "default": ""},
+    },
+    required=("file",),
+)
+
+
 @router.post(
     "/api/series/{series_id}/actions/{action_id}/evidence",
     status_code=201,
     summary="Attach an evidence file (multipart: file, note)",
     tags=["series"],
     responses=WRITE_WITH_BODY,
+    openapi_extra=EVIDENCE_FORM,
 )
+@accepts_upload
 async def api_attach(
-    series_id: str,
-    action_id: str,
-    svc: Svc,
-    who: Staff,
-    file: Annotated[UploadFile, File(description="The evidence file, at most 20 MB")],
-    note: Annotated[str, Form(max_length=5000), matching(PRINTABLE)] = "",
+    series_id: str, action_id: str, request: Request, svc: Svc, who: Staff
 ) -> dict[str, Any]:
+    # The form is read here, after ``Staff`` let the caller in: nobody else's file is spooled.
+    form = await request.form(max_files=1, max_fields=20)
+    try:
+        upload = form_file(form, "file")
+        note = form_text(form, "note", 5000)
+        data, name, media = await read_file(upload, MAX_EVIDENCE_BYTES)
+    finally:
+        await form.close()
     if CONTROL.search(note):
         raise ApiError(422, "note contains control characters; remove them", field="note")
-    data, name, media = await read_file(file, MAX_EVIDENCE_BYTES)
     applied = await run_in_threadpool(
         svc.series.attach, series_id, action_id, name, data, media, note, who.principal
     )
@@ -394,21 +414,34 @@ async def api_export(series_id: str, svc: Svc, who: Staff) -> Response:
     )
 
 
+XLSX_FORM = multipart_body(
+    {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "An .xlsx workbook as the export writes it",
+        }
+    },
+    required=("file",),
+)
+
+
 @router.post(
     "/api/series/{series_id}/import.xlsx",
     summary="Apply a spreadsheet of actions (all or nothing)",
     tags=["series"],
     responses=WRITE_WITH_BODY,
+    openapi_extra=XLSX_FORM,
 )
-async def api_import_xlsx(
-    series_id: str,
-    svc: Svc,
-    who: Staff,
-    file: Annotated[UploadFile, File(description="An .xlsx workbook as the export writes it")],
-) -> Response:
+@accepts_upload
+async def api_import_xlsx(series_id: str, request: Request, svc: Svc, who: Staff) -> Response:
     from fastapi.responses import JSONResponse
 
-    data = await file.read(MAX_XLSX_BYTES + 1)
+    form = await request.form(max_files=1, max_fields=20)
+    try:
+        data = await form_file(form, "file").read(MAX_XLSX_BYTES + 1)
+    finally:
+        await form.close()
     if len(data) > MAX_XLSX_BYTES:
         raise ApiError(413, "the workbook is larger than 10 MB", field="file")
     try:
