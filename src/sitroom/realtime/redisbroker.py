@@ -224,7 +224,7 @@ class RedisBroker:
             finally:
                 self._subscribed.clear()
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # typed from redis 8
                 with contextlib.suppress(Exception):
                     await client.aclose()
             exponent = min(max(self._listener_failures - 1, 0), 20)
