@@ -28,6 +28,8 @@ class Settings:
     """Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default."""
     hash_concurrency: int = 4
     """Password hashes computed at once; sign-ins beyond it are answered 503 at once."""
+    shutdown_grace: int = 3
+    """Seconds a stopping server waits for open requests before it cancels them."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -58,6 +60,8 @@ ENV_VARS = {
     "'package.module:attr' (attr returns a follower).",
     "SITROOM_FOLLOWER_TICK": "Seconds between follower rounds without new events, e.g. for "
     "scheduled injects (default 1).",
+    "SITROOM_SHUTDOWN_GRACE": "Whole seconds a stopping server (SIGTERM) waits for open requests "
+    "before it cancels them (default 3); event streams end at once with a reconnect hint.",
 }
 
 
@@ -114,6 +118,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         follower_seconds=_seconds(env, "SITROOM_FOLLOWER_TICK", 1.0),
         followers=_names(env.get("SITROOM_FOLLOWERS", "scheduler")),
         follower_imports=_names(env.get("SITROOM_FOLLOWER_IMPORTS", "")),
+        shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
     )
 
 

@@ -100,11 +100,14 @@ def join(base: str, code: str, timeout: float = 30.0) -> httpx.Client:
     return client
 
 
-def create_admin(data_dir: Path, password: str, username: str = "admin") -> None:
-    """Create an admin account in the database under ``data_dir`` (before serving it)."""
+def create_admin(
+    data_dir: Path, password: str, username: str = "admin", database_url: str = ""
+) -> None:
+    """Create an admin account in the database under ``data_dir`` (or ``database_url``)."""
     from sitroom.services.identity import Identity
 
-    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
+    env = {"SITROOM_DATA_DIR": str(data_dir), "SITROOM_DATABASE_URL": database_url}
+    settings = load_settings(env)
     identity = Identity.open(settings.effective_database_url, settings)
     try:
         identity.create_account(username, password, "admin", "Administrator")

@@ -33,6 +33,7 @@ def _errors(status: int, errors: list[dict[str, Any]], **extra: Any) -> JSONResp
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A sitroom application. Services are built in the lifespan, not here."""
     from sitroom.bootstrap import build_services
+    from sitroom.realtime.drain import Drain
     from sitroom.web.api import runs as api_runs
     from sitroom.web.api import session as api_session
     from sitroom.web.frames import FrameCache
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
     from sitroom.web.render import page, ui_language
+    from sitroom.web.stopping import on_stop_signal
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,10 +57,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await svc.broker.close()
             await run_in_threadpool(svc.close)
             raise
+        app.state.runner = runner
         following = asyncio.create_task(runner.run()) if runner else None
+        # On SIGTERM, before the server waits for open responses: streams end with a
+        # reconnect hint, and the followers stop and give their leases up at once, so that
+        # another worker leads within a tick while this one finishes its last requests.
+        drain = app.state.drain = Drain()
+        if following is not None:
+            drain.on_begin(following.cancel)
+        undo_signal = on_stop_signal(drain.begin)
         try:
             yield
         finally:
+            undo_signal()
             if following is not None:
                 following.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -259,6 +259,7 @@ async def events(
         heartbeat=svc.settings.heartbeat_seconds,
         is_disconnected=request.is_disconnected,
         still_allowed=still_allowed,
+        drain=request.app.state.drain,
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
