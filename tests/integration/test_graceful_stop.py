@@ -67,7 +67,7 @@ def test_sigterm_ends_twenty_streams_with_a_retry_hint_and_exits_within_seconds(
     # Heartbeats far apart: only the stop signal can end the streams' waits.
     worker = start_process(tmp_path, port, SITROOM_HEARTBEAT="60")
     try:
-        wait_until_up(base)
+        wait_until_up(base, timeout=60)
         admin = sign_in(base, "admin", PASSWORD)
         cookies = observers(admin, base, "duo", 20)
         admin.close()

@@ -70,7 +70,7 @@ class Cluster:
         self.bases = [f"http://127.0.0.1:{port}" for port in self.ports]
         self.workers = [start_process(data_dir, port, **env) for port in self.ports]
         for base in self.bases:
-            wait_until_up(base)
+            wait_until_up(base, timeout=60)
         self.admin = [sign_in(base, "admin", PASSWORD) for base in self.bases]
         self.stop_times: list[float] = []
 
@@ -101,7 +101,7 @@ class Cluster:
         worker.wait(timeout=30)
         self.stop_times.append(time.monotonic() - started)
         self.workers[index] = start_process(self.data_dir, self.ports[index], **self.env)
-        wait_until_up(self.bases[index])
+        wait_until_up(self.bases[index], timeout=60)
 
     def close(self) -> None:
         for admin in self.admin:
