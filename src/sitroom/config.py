@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -30,6 +31,10 @@ class Settings:
     """Password hashes computed at once; sign-ins beyond it are answered 503 at once."""
     shutdown_grace: int = 3
     """Seconds a stopping server waits for open requests before it cancels them."""
+    metrics_from: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    """Networks whose requests may read /metrics without the token."""
+    metrics_token: str = ""
+    """A bearer token that opens /metrics from anywhere ("" : none)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -62,6 +67,10 @@ ENV_VARS = {
     "scheduled injects (default 1).",
     "SITROOM_SHUTDOWN_GRACE": "Whole seconds a stopping server (SIGTERM) waits for open requests "
     "before it cancels them (default 3); event streams end at once with a reconnect hint.",
+    "SITROOM_METRICS_FROM": "Comma-separated addresses or networks (CIDR) that may read "
+    "/metrics (default '127.0.0.1,::1'; 'none': only with the token).",
+    "SITROOM_METRICS_TOKEN": "A secret that opens /metrics from anywhere, sent as "
+    "'Authorization: Bearer TOKEN' (default: none).",
 }
 
 
@@ -118,8 +127,26 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         follower_seconds=_seconds(env, "SITROOM_FOLLOWER_TICK", 1.0),
         followers=_names(env.get("SITROOM_FOLLOWERS", "scheduler")),
         follower_imports=_names(env.get("SITROOM_FOLLOWER_IMPORTS", "")),
+        metrics_from=_networks(
+            "SITROOM_METRICS_FROM", env.get("SITROOM_METRICS_FROM", "127.0.0.1,::1")
+        ),
+        metrics_token=env.get("SITROOM_METRICS_TOKEN", "").strip(),
         shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
     )
+
+
+def _networks(name: str, value: str) -> tuple[str, ...]:
+    """Networks in CIDR form from a comma-separated list of addresses and networks."""
+    found = []
+    for part in _names(value):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"{name}: {part!r} is not an address or a network; give e.g. "
+                "'127.0.0.1,10.0.0.0/8' or 'none'"
+            ) from None
+    return tuple(found)
 
 
 def _names(value: str) -> tuple[str, ...]:

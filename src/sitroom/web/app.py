@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A sitroom application. Services are built in the lifespan, not here."""
     from sitroom.bootstrap import build_services
     from sitroom.realtime.drain import Drain
+    from sitroom.web import metrics as web_metrics
+    from sitroom.web.api import probes as api_probes
     from sitroom.web.api import runs as api_runs
     from sitroom.web.api import session as api_session
     from sitroom.web.frames import FrameCache
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = await run_in_threadpool(build_services, settings or load_settings())
+        svc.engine.observe_append = metrics.append_seconds.observe
         app.state.services = svc
         app.state.frames = FrameCache(svc.engine)
         await svc.broker.start()
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(svc.close)
             raise
         app.state.runner = runner
+        metrics.follower_lag.source = runner.lag if runner else None
         following = asyncio.create_task(runner.run()) if runner else None
         # On SIGTERM, before the server waits for open responses: streams end with a
         # reconnect hint, and the followers stop and give their leases up at once, so that
@@ -83,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Design, run and evaluate discussion-based exercises.",
     )
+    metrics = app.state.metrics = web_metrics.Metrics()
+    app.add_middleware(web_metrics.RequestMetrics, metrics=metrics)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -123,6 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     for router in (
+        api_probes.router,
+        web_metrics.router,
         api_runs.router,
         api_session.router,
         home.router,
