@@ -29,11 +29,11 @@ imports: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 ## browser-deps: Debian's chromium for the browser tests, poppler-utils (pdftoppm) and a Korean
-## font for the report tests (installed when missing and root)
-SYSTEM_DEPS := chromium poppler-utils fonts-nanum
+## font for the report tests, nginx for the reverse-proxy test (installed when missing and root)
+SYSTEM_DEPS := chromium poppler-utils fonts-nanum nginx-light
 browser-deps:
 	@{ test -x /usr/bin/chromium && command -v pdftoppm >/dev/null && \
-	   test -d /usr/share/fonts/truetype/nanum; } || \
+	   test -d /usr/share/fonts/truetype/nanum && test -x /usr/sbin/nginx; } || \
 	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_DEPS); } || \
 	  echo "missing: install $(SYSTEM_DEPS) (apt-get install ...) for the browser and report tests"
