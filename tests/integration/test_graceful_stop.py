@@ -82,6 +82,30 @@ def test_sigterm_ends_twenty_streams_with_a_retry_hint_and_exits_within_seconds(
     assert "timeout graceful shutdown exceeded" not in log, log
 
 
+@pytest.mark.slow
+def test_sigterm_to_serve_with_two_worker_processes_drains_both(tmp_path: Path) -> None:
+    create_admin(tmp_path, PASSWORD)
+    create_run(tmp_path)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # uvicorn's supervisor passes SIGTERM on to each process; each must drain on its own.
+    server = start_process(tmp_path, port, workers=2, SITROOM_HEARTBEAT="60")
+    try:
+        wait_until_up(base, timeout=60)
+        admin = sign_in(base, "admin", PASSWORD)
+        cookies = observers(admin, base, "duo", 10)
+        admin.close()
+        elapsed = asyncio.run(_stop_with_streams(server, [base], cookies))
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    log = (tmp_path / f"server-{port}.log").read_text()
+    print(f"SIGTERM to serve --workers 2 with 10 streams open: exited in {elapsed:.2f} s")
+    assert elapsed < 5.0, log
+    assert log.count("Application shutdown complete") == 2, log
+
+
 async def _stop_with_streams(
     worker: subprocess.Popen[bytes], bases: list[str], cookies: list[dict[str, str]]
 ) -> float:

@@ -116,6 +116,10 @@ def test_metrics_count_requests_streams_deliveries_appends_and_follower_lag(
                     break
             body = httpx.get(f"{base}/metrics").text
         assert _samples(body, "sitroom_sse_streams_open") == {"": 1.0}
+        deadline = time.monotonic() + 10  # the stream notices the client left, and is uncounted
+        while _samples(httpx.get(f"{base}/metrics").text, "sitroom_sse_streams_open") != {"": 0}:
+            assert time.monotonic() < deadline, "a closed stream is still counted as open"
+            time.sleep(0.1)
         assert _samples(body, "sitroom_sse_frames_total")[""] >= 3  # created, started, released
         assert _samples(body, "sitroom_append_seconds_count")[""] >= 2
         requests = _samples(body, "sitroom_http_requests_total")

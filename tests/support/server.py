@@ -64,7 +64,9 @@ def running_server(data_dir: Path, **env: str) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def start_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+def start_process(
+    data_dir: Path, port: int, *, workers: int = 1, **env: str
+) -> subprocess.Popen[bytes]:
     """Start ``sitroom serve`` as a separate process (for crash and multi-worker tests)."""
     environ = {
         **os.environ,
@@ -75,7 +77,8 @@ def start_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[byt
     }
     with (data_dir / f"server-{port}.log").open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "sitroom", "serve", "--port", str(port)],
+            [sys.executable, "-m", "sitroom", "serve", "--port", str(port)]
+            + (["--workers", str(workers)] if workers != 1 else []),
             env=environ,
             stdout=log,
             stderr=log,

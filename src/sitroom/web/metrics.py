@@ -181,7 +181,9 @@ router = APIRouter()
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     """The Prometheus text format, for allowed scrapers."""
-    services: Any = request.app.state.services
+    services: Any = getattr(request.app.state, "services", None)
+    if services is None:  # served before the lifespan ran: no settings to check against yet
+        return Response(status_code=503)
     if not may_read(request, services.settings):
         message = (
             "metrics are served to the SITROOM_METRICS_FROM networks, or with "
