@@ -10,6 +10,7 @@ handler (it works the same under ``sitroom serve``, ``--workers N`` and a bare `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 from collections.abc import Callable
@@ -33,7 +34,8 @@ def on_stop_signal(callback: Callable[[], object]) -> Callable[[], None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         # A signal handler may interrupt the loop anywhere: hand the callback over safely.
-        loop.call_soon_threadsafe(callback)
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nothing left to drain
+            loop.call_soon_threadsafe(callback)
         before = previous.get(signum)
         if callable(before):
             before(signum, frame)
