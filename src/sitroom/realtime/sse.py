@@ -191,10 +191,15 @@ async def event_stream(
         # was heard too, so a log that lags its announcements (a replica) cannot make a spin.
         waited_from = cursor if progressed else max(cursor, heard)
         waiting = broker.wait_beyond(run_id, waited_from, timeout)
-        if drain is not None:
-            heard = max(heard, await drain.interruptible(waiting, heard))
-        else:
+        if drain is None:
             heard = max(heard, await waiting)
+        else:
+            heard = max(heard, await drain.interruptible(waiting, heard))
+            if drain.draining:
+                # No last read: the client resumes after its Last-Event-ID on another worker,
+                # and a stopping worker should not read the log once for every stream.
+                yield draining_frame()
+                return
         before = cursor
         chunk = await read_rendered()
         progressed = cursor > before
