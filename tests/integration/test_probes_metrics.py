@@ -6,7 +6,7 @@ import asyncio
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,15 @@ PASSWORD = "probes-password"
 
 
 @contextmanager
-def serving(data_dir: Path, **env: str) -> Iterator[tuple[str, FastAPI, asyncio.AbstractEventLoop]]:
-    """Serve our app in a thread; yield its URL, the app, and the server's loop."""
+def serving(
+    data_dir: Path, more: Callable[[FastAPI], None] | None = None, **env: str
+) -> Iterator[tuple[str, FastAPI, asyncio.AbstractEventLoop]]:
+    """Serve our app (with ``more`` done to it) in a thread; yield its URL, app and loop."""
     port = free_port()
     settings = load_settings({"SITROOM_DATA_DIR": str(data_dir), "SITROOM_HEARTBEAT": "0.5", **env})
     app = create_app(settings)
+    if more is not None:
+        more(app)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -135,6 +139,18 @@ def test_metrics_count_requests_streams_deliveries_appends_and_follower_lag(
         assert "process_resident_memory_bytes" in body
         admin.close()
         player.close()
+
+
+def test_a_request_that_fails_is_counted_as_the_500_it_became(tmp_path: Path) -> None:
+    def failing_route(app: FastAPI) -> None:
+        @app.get("/api/runs/{run_id}/boom", include_in_schema=False)
+        async def boom(run_id: str) -> None:
+            raise RuntimeError("a bug")
+
+    with serving(tmp_path, failing_route) as (base, _, _):
+        assert httpx.get(f"{base}/api/runs/duo/boom").status_code == 500
+        requests = _samples(httpx.get(f"{base}/metrics").text, "sitroom_http_requests_total")
+    assert requests['{method="GET",route="/api/runs/{run_id}/boom",status="500"}'] == 1
 
 
 def test_metrics_are_served_only_to_allowed_networks_or_with_the_token(tmp_path: Path) -> None:

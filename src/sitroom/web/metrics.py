@@ -141,13 +141,25 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
+        def count(status: int) -> None:
+            labels = (scope["method"], route_template(scope), str(status))
+            self.metrics.requests.labels(*labels).inc()
+
         async def counting_send(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                labels = (scope["method"], route_template(scope), str(message["status"]))
-                self.metrics.requests.labels(*labels).inc()
+                started = True
+                count(message["status"])
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        try:
+            await self.app(scope, receive, counting_send)
+        except Exception:
+            if not started:  # the server's error handler, outside, answers 500
+                count(500)
+            raise
 
 
 def may_read(request: Request, settings: Settings) -> bool:
