@@ -69,8 +69,8 @@ ENV_VARS = {
     "before it cancels them (default 3); event streams end at once with a reconnect hint.",
     "SITROOM_METRICS_FROM": "Comma-separated addresses or networks (CIDR) that may read "
     "/metrics (default '127.0.0.1,::1'; 'none': only with the token).",
-    "SITROOM_METRICS_TOKEN": "A secret that opens /metrics from anywhere, sent as "
-    "'Authorization: Bearer TOKEN' (default: none).",
+    "SITROOM_METRICS_TOKEN": "A secret (16 characters or more) that opens /metrics from "
+    "anywhere, sent as 'Authorization: Bearer TOKEN' (default: none).",
 }
 
 
@@ -130,7 +130,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         metrics_from=_networks(
             "SITROOM_METRICS_FROM", env.get("SITROOM_METRICS_FROM", "127.0.0.1,::1")
         ),
-        metrics_token=env.get("SITROOM_METRICS_TOKEN", "").strip(),
+        metrics_token=_token("SITROOM_METRICS_TOKEN", env.get("SITROOM_METRICS_TOKEN", "")),
         shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
     )
 
@@ -147,6 +147,17 @@ def _networks(name: str, value: str) -> tuple[str, ...]:
                 "'127.0.0.1,10.0.0.0/8' or 'none'"
             ) from None
     return tuple(found)
+
+
+def _token(name: str, value: str) -> str:
+    """A bearer secret: empty (none), or long enough not to be guessed."""
+    token = value.strip()
+    if token and len(token) < 16:
+        raise ValueError(
+            f"{name}: {len(token)} characters is too short to be a secret; give 16 or more, "
+            "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return token
 
 
 def _names(value: str) -> tuple[str, ...]:

@@ -170,7 +170,7 @@ def test_metrics_are_served_only_to_allowed_networks_or_with_the_token(tmp_path:
         assert "/metrics" not in httpx.get(f"{base}/openapi.json").json()["paths"]
 
 
-def test_metrics_networks_must_be_addresses_or_networks(tmp_path: Path) -> None:
+def test_metrics_networks_must_be_networks_and_the_token_a_real_secret(tmp_path: Path) -> None:
     env: dict[str, Any] = {
         "SITROOM_DATA_DIR": str(tmp_path),
         "SITROOM_METRICS_FROM": "10.0.0.0/8,x",
@@ -179,3 +179,5 @@ def test_metrics_networks_must_be_addresses_or_networks(tmp_path: Path) -> None:
         load_settings(env)
     env["SITROOM_METRICS_FROM"] = "10.1.2.3, 192.168.0.0/16"
     assert load_settings(env).metrics_from == ("10.1.2.3/32", "192.168.0.0/16")
+    with pytest.raises(ValueError, match=r"SITROOM_METRICS_TOKEN: 6 characters is too short"):
+        load_settings({**env, "SITROOM_METRICS_TOKEN": "secret"})
