@@ -29,12 +29,13 @@ imports: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 ## browser-deps: Debian's chromium for the browser tests, poppler-utils (pdftoppm), a Korean
-## font and LibreOffice (soffice, to lay out the AAR's .docx) for the report tests (installed
-## when missing and root)
-SYSTEM_DEPS := chromium poppler-utils fonts-nanum libreoffice-writer-nogui
+## font and LibreOffice (soffice, to lay out the AAR's .docx) for the report tests, nginx for
+## the reverse-proxy test (installed when missing and root)
+SYSTEM_DEPS := chromium poppler-utils fonts-nanum libreoffice-writer-nogui nginx-light
 browser-deps:
 	@{ test -x /usr/bin/chromium && command -v pdftoppm >/dev/null && \
-	   test -d /usr/share/fonts/truetype/nanum && command -v soffice >/dev/null; } || \
+	   test -d /usr/share/fonts/truetype/nanum && command -v soffice >/dev/null && \
+	   test -x /usr/sbin/nginx; } || \
 	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_DEPS); } || \
 	  echo "missing: install $(SYSTEM_DEPS) (apt-get install ...) for the browser and report tests"

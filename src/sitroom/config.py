@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -38,6 +39,12 @@ class Settings:
     """Event streams one browser session or API principal may hold open; more get 429."""
     max_streams: int = 5000
     """Event streams one process holds open in all; more get 503."""
+    shutdown_grace: int = 3
+    """Seconds a stopping server waits for open requests before it cancels them."""
+    metrics_from: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    """Networks whose requests may read /metrics without the token."""
+    metrics_token: str = ""
+    """A bearer token that opens /metrics from anywhere ("" : none)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -80,6 +87,12 @@ ENV_VARS = {
     "'package.module:attr' (attr returns a follower).",
     "SITROOM_FOLLOWER_TICK": "Seconds between follower rounds without new events, e.g. for "
     "scheduled injects (default 1).",
+    "SITROOM_SHUTDOWN_GRACE": "Whole seconds a stopping server (SIGTERM) waits for open requests "
+    "before it cancels them (default 3); event streams end at once with a reconnect hint.",
+    "SITROOM_METRICS_FROM": "Comma-separated addresses or networks (CIDR) that may read "
+    "/metrics (default '127.0.0.1,::1'; 'none': only with the token).",
+    "SITROOM_METRICS_TOKEN": "A secret (16 characters or more) that opens /metrics from "
+    "anywhere, sent as 'Authorization: Bearer TOKEN' (default: none).",
 }
 
 
@@ -149,7 +162,37 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         follower_seconds=_seconds(env, "SITROOM_FOLLOWER_TICK", 1.0),
         followers=_names(env.get("SITROOM_FOLLOWERS", "scheduler")),
         follower_imports=_names(env.get("SITROOM_FOLLOWER_IMPORTS", "")),
+        metrics_from=_networks(
+            "SITROOM_METRICS_FROM", env.get("SITROOM_METRICS_FROM", "127.0.0.1,::1")
+        ),
+        metrics_token=_token("SITROOM_METRICS_TOKEN", env.get("SITROOM_METRICS_TOKEN", "")),
+        shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
     )
+
+
+def _networks(name: str, value: str) -> tuple[str, ...]:
+    """Networks in CIDR form from a comma-separated list of addresses and networks."""
+    found = []
+    for part in _names(value):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"{name}: {part!r} is not an address or a network; give e.g. "
+                "'127.0.0.1,10.0.0.0/8' or 'none'"
+            ) from None
+    return tuple(found)
+
+
+def _token(name: str, value: str) -> str:
+    """A bearer secret: empty (none), or long enough not to be guessed."""
+    token = value.strip()
+    if token and len(token) < 16:
+        raise ValueError(
+            f"{name}: {len(token)} characters is too short to be a secret; give 16 or more, "
+            "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return token
 
 
 def _names(value: str) -> tuple[str, ...]:

@@ -116,6 +116,8 @@ EXCLUDED = {
     "/openapi.json": "the API's description: no run data",
     "/docs": "the API's description: no run data",
     "/api/health": "liveness: no run data",
+    "/api/ready": "readiness: ready or not, and why; no run data",
+    "/metrics": "counts by route template and follower name, no run id (test_probes_metrics)",
     "/api/me": "the viewer's own identity: no run material",
     "/api/runs": "run ids and titles; an invitation lists only its own run",
     "/join/{token}": "joining by invitation link, before anyone is in a run",

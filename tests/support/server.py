@@ -70,7 +70,7 @@ def running_server(
 
 
 def start_process(
-    data_dir: Path, port: int, log_dir: Path | None = None, **env: str
+    data_dir: Path, port: int, log_dir: Path | None = None, *, workers: int = 1, **env: str
 ) -> subprocess.Popen[bytes]:
     """Start ``sitroom serve`` as a separate process (for crash and multi-worker tests); its
     log goes to ``log_dir`` (default: the data folder, which must exist then)."""
@@ -83,7 +83,8 @@ def start_process(
     }
     with ((log_dir or data_dir) / f"server-{port}.log").open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "sitroom", "serve", "--port", str(port)],
+            [sys.executable, "-m", "sitroom", "serve", "--port", str(port)]
+            + (["--workers", str(workers)] if workers != 1 else []),
             env=environ,
             stdout=log,
             stderr=log,
@@ -108,11 +109,14 @@ def join(base: str, code: str, timeout: float = 30.0) -> httpx.Client:
     return client
 
 
-def create_admin(data_dir: Path, password: str, username: str = "admin") -> None:
-    """Create an admin account in the database under ``data_dir`` (before serving it)."""
+def create_admin(
+    data_dir: Path, password: str, username: str = "admin", database_url: str = ""
+) -> None:
+    """Create an admin account in the database under ``data_dir`` (or ``database_url``)."""
     from sitroom.services.identity import Identity
 
-    settings = load_settings({"SITROOM_DATA_DIR": str(data_dir)})
+    env = {"SITROOM_DATA_DIR": str(data_dir), "SITROOM_DATABASE_URL": database_url}
+    settings = load_settings(env)
     identity = Identity.open(settings.effective_database_url, settings)
     try:
         identity.create_account(username, password, "admin", "Administrator")

@@ -266,3 +266,43 @@ def test_the_follower_in_the_architecture_document_works() -> None:
     assert loop.round(follower, run_id) == 1
     acknowledged = [e for e in engine.read(run_id) if e.type == "inject-acknowledged"]
     assert [(e.payload["number"], e.actor) for e in acknowledged] == [("1", "system:brn-cell")]
+
+
+class Stuck(BaseFollower):
+    """Fails on every update it is shown, so it stays at the first one (and tries again)."""
+
+    name = "stuck"
+    principal = Principal("system:stuck", Role.FACILITATOR, "stuck")
+
+    def on_event(self, run: FollowedRun, seen: Seen) -> Iterable[Act]:
+        if seen.type == "update-broadcast":
+            raise RuntimeError("cannot handle updates")
+        return ()
+
+
+def test_the_runner_reports_how_far_behind_each_follower_it_leads_is() -> None:
+    engine = _engine()
+    run_id = _started(engine)
+    broker = MemoryBroker()
+    engine.publish = broker.publish_threadsafe
+    runner = FollowerRunner(
+        engine,
+        broker,
+        MemoryCursorStore(),
+        MemoryLeases(),
+        # The watcher first: today a follower that fails also ends the round of the followers
+        # listed after it on that run; this test is about the lag each one reports.
+        [Watching(FACILITATOR), Stuck()],
+        tick=0.02,
+    )
+
+    async def scenario() -> None:
+        task = asyncio.create_task(runner.run())
+        await _until(lambda: runner.lag() == {"stuck": (1, 0), "watcher": (1, 0)})
+        for i in range(3):
+            engine.handle(run_id, cmd.BroadcastUpdate({"en": f"update {i}"}), FACILITATOR)
+        await _until(lambda: runner.lag() == {"stuck": (1, 3), "watcher": (1, 0)})
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(scenario())

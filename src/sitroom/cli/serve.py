@@ -31,7 +31,8 @@ def serve(
 
     if database_url:
         os.environ["SITROOM_DATABASE_URL"] = database_url
-    proxy_headers, allowed = forwarded_options(settings_for(None).trusted_proxies)
+    settings = settings_for(None)
+    proxy_headers, allowed = forwarded_options(settings.trusted_proxies)
     if workers > 1 and not os.environ.get("SITROOM_REDIS_URL"):
         err.print(
             "[yellow]several workers without SITROOM_REDIS_URL: live updates reach other "
@@ -46,6 +47,9 @@ def serve(
         log_level="info",
         proxy_headers=proxy_headers,
         forwarded_allow_ips=allowed,
+        # Streams end as soon as the stop signal arrives (sitroom.web.stopping); this bounds
+        # the wait for the other requests, so a stopping worker is gone within seconds.
+        timeout_graceful_shutdown=settings.shutdown_grace,
     )
 
 
@@ -172,4 +176,5 @@ def demo(
         log_level="info",
         proxy_headers=proxy_headers,
         forwarded_allow_ips=allowed,
+        timeout_graceful_shutdown=settings.shutdown_grace,
     )

@@ -5,14 +5,17 @@ The Redis broker lives in ``sitroom.realtime.redisbroker`` and is imported only 
 """
 
 from sitroom.realtime.broker import Broker
+from sitroom.realtime.drain import Drain
 from sitroom.realtime.factory import make_broker
 from sitroom.realtime.memory import MemoryBroker
 from sitroom.realtime.sse import (
+    DRAIN_RETRY_MS,
     PING,
     RETRY_MS,
     Frame,
     InvalidCursor,
     Sequenced,
+    draining_frame,
     event_stream,
     format_frame,
     parse_last_event_id,
@@ -20,13 +23,16 @@ from sitroom.realtime.sse import (
 )
 
 __all__ = [
+    "DRAIN_RETRY_MS",
     "PING",
     "RETRY_MS",
     "Broker",
+    "Drain",
     "Frame",
     "InvalidCursor",
     "MemoryBroker",
     "Sequenced",
+    "draining_frame",
     "event_stream",
     "format_frame",
     "make_broker",

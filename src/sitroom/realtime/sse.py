@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from sitroom.realtime.broker import Broker
+from sitroom.realtime.drain import Drain
 
 RETRY_MS = 2000
 """How long a browser waits before reconnecting after the stream drops."""
+
+DRAIN_RETRY_MS = (250, 1500)
+"""The reconnect delay a stopping server asks for, drawn at random from this range so that the
+clients of a stopping worker do not all reconnect in the same instant."""
 
 PING = b": ping\n\n"
 """The heartbeat: an SSE comment, ignored by clients, that keeps proxies from closing idle
@@ -86,6 +92,18 @@ def revoked_frame() -> Frame:
     return Frame(id=None, event="revoked", data=json.dumps({"reason": "access-revoked"}))
 
 
+def draining_frame() -> bytes:
+    """The last message of a stream whose server is stopping: a short ``retry:`` and a
+    ``draining`` event.
+
+    The message carries no ``id:``, so the browser's last event id stays the last event it
+    got; it reconnects after the delay (behind a proxy, to another worker) and resumes there.
+    """
+    retry = random.randint(*DRAIN_RETRY_MS)
+    data = json.dumps({"reason": "server-stopping", "retry_ms": retry})
+    return f"retry: {retry}\n".encode() + format_frame(Frame(id=None, event="draining", data=data))
+
+
 def parse_last_event_id(header: str | None, query: str | None) -> int:
     """The position to resume after: the ``Last-Event-ID`` header, else ``?after=``, else 0.
 
@@ -112,6 +130,7 @@ async def event_stream(
     heartbeat: float = 15.0,
     is_disconnected: Callable[[], Awaitable[bool]] | None = None,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
+    drain: Drain | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """Stream a run's events with ``seq > after`` to one viewer, then follow the log.
 
@@ -125,7 +144,8 @@ async def event_stream(
     comment when nothing else was sent for ``heartbeat`` seconds. Every ``heartbeat`` seconds
     it asks ``still_allowed``; a no ends the stream with a ``revoked`` frame. It ends when
     ``is_disconnected`` says so (or when the server cancels it). Errors of ``read_after``
-    propagate: the client reconnects and resumes from its ``Last-Event-ID``.
+    propagate: the client reconnects and resumes from its ``Last-Event-ID``. When ``drain``
+    begins (the server is stopping), the stream sends ``draining_frame`` and ends at once.
     """
     if heartbeat <= 0:
         raise ValueError(f"heartbeat must be positive, got {heartbeat}")
@@ -160,6 +180,9 @@ async def event_stream(
     next_check += heartbeat
     progressed = cursor > after
     while True:
+        if drain is not None and drain.draining:
+            yield draining_frame()
+            return
         if is_disconnected is not None and await is_disconnected():
             return
         timeout = min(last_sent + heartbeat, next_check) - loop.time()
@@ -167,7 +190,16 @@ async def event_stream(
         # the next page is read at once. After a read that found nothing, wait beyond what
         # was heard too, so a log that lags its announcements (a replica) cannot make a spin.
         waited_from = cursor if progressed else max(cursor, heard)
-        heard = max(heard, await broker.wait_beyond(run_id, waited_from, timeout))
+        waiting = broker.wait_beyond(run_id, waited_from, timeout)
+        if drain is None:
+            heard = max(heard, await waiting)
+        else:
+            heard = max(heard, await drain.interruptible(waiting, heard))
+            if drain.draining:
+                # No last read: the client resumes after its Last-Event-ID on another worker,
+                # and a stopping worker should not read the log once for every stream.
+                yield draining_frame()
+                return
         before = cursor
         chunk = await read_rendered()
         progressed = cursor > before

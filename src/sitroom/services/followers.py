@@ -203,6 +203,10 @@ class FollowerLoop:
         """Drop the cached cursor (another process may move it while this one does not lead)."""
         self._positions.pop((follower, run_id), None)
 
+    def known_position(self, follower: str, run_id: str) -> int | None:
+        """Where ``follower`` stands in ``run_id`` as last seen here (no I/O; None: unknown)."""
+        return self._positions.get((follower, run_id))
+
     def position(self, follower: Follower, run_id: str) -> int:
         """Where ``follower`` stands in ``run_id`` (read from the store when not cached)."""
         key = (follower.name, run_id)
@@ -298,6 +302,7 @@ class FollowerRunner:
         self.loop = FollowerLoop(engine, cursors)
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._settled: dict[str, int] = {}  # ended runs, by the seq at which they were seen ended
+        self._heads: dict[str, int] = {}  # each followed run's last seq, as its last round read it
         self._stopping = False
 
     async def run(self) -> None:
@@ -366,6 +371,22 @@ class FollowerRunner:
             for follower in self.followers:
                 self.leases.release(follower.name, run_id)
 
+    def lag(self) -> dict[str, tuple[int, int]]:
+        """Per follower: (runs this process leads, most events any of them is behind the head).
+
+        No I/O: the head is the larger of what the broker announced and what the last round
+        read, the position is the follower's cursor as this process last moved it.
+        """
+        found: dict[str, tuple[int, int]] = {f.name: (0, 0) for f in self.followers}
+        for run_id in list(self._watchers):
+            head = max(self.broker.latest(run_id), self._heads.get(run_id, 0))
+            for name, (led, worst) in list(found.items()):
+                position = self.loop.known_position(name, run_id)
+                if position is None or not self.leases.holds(name, run_id):
+                    continue
+                found[name] = (led + 1, max(worst, head - position))
+        return found
+
     def _leads(self, follower: str, run_id: str) -> bool:
         return not self._stopping and self.leases.holds(follower, run_id)
 
@@ -377,7 +398,7 @@ class FollowerRunner:
         """
         self.leases.check()
         leading = False
-        last = self.engine.recorder.last_seq(run_id)
+        last = self._heads[run_id] = self.engine.recorder.last_seq(run_id)
         done = self.engine.state(run_id).status == RunStatus.ENDED
         for follower in self.followers:
             name = follower.name

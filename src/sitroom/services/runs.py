@@ -14,6 +14,7 @@ import hmac
 import itertools
 import json
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -110,6 +111,8 @@ class Engine:
         self._tails: dict[str, deque[StoredEvent]] = {}
         self._snapshots: dict[str, RunState] = {}
         self._guard = threading.Lock()
+        self.observe_append: Callable[[float], None] = lambda seconds: None
+        """Told how long each committed append took (the web's metrics set it)."""
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -122,6 +125,10 @@ class Engine:
         return self.recorder.create_run(
             run_id, title, canonical_json(package), package.content_hash()
         )
+
+    def ping(self) -> None:
+        """Ask the database one cheap question; raises if it does not answer (readiness)."""
+        self.recorder.get_run("")
 
     def runs(self) -> list[RunRecord]:
         """Every run, oldest first (series streams share the log but are not runs)."""
@@ -250,10 +257,12 @@ class Engine:
                     )
                     for i, e in enumerate(events)
                 ]
+                started = time.perf_counter()
                 try:
                     result = self.recorder.append(run_id, batch, expected_seq=state.seq)
                 except SequenceConflict:
                     continue
+                self.observe_append(time.perf_counter() - started)
                 if result.duplicate and digest is not None:  # another worker was first
                     check_replay(result.events, digest)
                 if not result.duplicate:

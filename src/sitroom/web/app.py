@@ -47,8 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A sitroom application. Services are built in the lifespan, not here; the settings are
     read here, since the request limits in front of the routes need them."""
     from sitroom.bootstrap import build_services
+    from sitroom.realtime.drain import Drain
     from sitroom.web import apidocs
+    from sitroom.web import metrics as web_metrics
     from sitroom.web.access_log import redact_access_log
+    from sitroom.web.api import probes as api_probes
     from sitroom.web.api import runs as api_runs
     from sitroom.web.api import session as api_session
     from sitroom.web.frames import FrameCache
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
     from sitroom.web.render import N_, page, ui_language
+    from sitroom.web.stopping import on_stop_signal
 
     redact_access_log()  # however the app is served: `sitroom serve`, `demo`, plain uvicorn
 
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = await run_in_threadpool(build_services, chosen)
+        svc.engine.observe_append = metrics.append_seconds.observe
         app.state.services = svc
         app.state.frames = FrameCache(svc.engine)
         await svc.broker.start()
@@ -86,10 +91,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await svc.broker.close()
             await run_in_threadpool(svc.close)
             raise
+        app.state.runner = runner
+        metrics.follower_lag.source = runner.lag if runner else None
         following = asyncio.create_task(runner.run()) if runner else None
+        # On SIGTERM, before the server waits for open responses: streams end with a
+        # reconnect hint, and the followers stop and give their leases up at once, so that
+        # another worker leads within a tick while this one finishes its last requests.
+        drain = app.state.drain = Drain()
+        if following is not None:
+            drain.on_begin(following.cancel)
+        undo_signal = on_stop_signal(drain.begin)
         try:
             yield
         finally:
+            undo_signal()
             if following is not None:
                 following.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -106,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.streams = StreamSlots(chosen.max_streams_per_session, chosen.max_streams)
+    metrics = app.state.metrics = web_metrics.Metrics()
+    app.add_middleware(web_metrics.RequestMetrics, metrics=metrics)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -155,6 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return page(request, "error.html", ui_language(request), status_code=403, message=message)
 
     for router in (
+        api_probes.router,
+        web_metrics.router,
         api_runs.router,
         api_session.router,
         home.router,

@@ -259,6 +259,7 @@ async def events(
         raise ApiError(400, str(exc), field=exc.field) from None
     engine, broker = svc.engine, svc.broker
     frames: FrameCache = request.app.state.frames
+    metrics = request.app.state.metrics
 
     async def read_after(seq: int) -> list[Any]:
         known = broker.latest(run_id)
@@ -268,7 +269,10 @@ async def events(
         return await run_in_threadpool(engine.read_after, run_id, seq, known, 2000)
 
     def render(stored: Any) -> Frame | None:
-        return frames.frame(who.principal, run_id, stored)
+        frame = frames.frame(who.principal, run_id, stored)
+        if frame is not None:
+            metrics.frames_sent.inc()
+        return frame
 
     async def still_allowed() -> bool:
         return await run_in_threadpool(svc.identity.still_valid, who)
@@ -290,9 +294,12 @@ async def events(
         heartbeat=svc.settings.heartbeat_seconds,
         is_disconnected=request.is_disconnected,
         still_allowed=still_allowed,
+        drain=request.app.state.drain,
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return CountedStream(stream, release=release, media_type="text/event-stream", headers=headers)
+    return CountedStream(
+        metrics.counted(stream), release=release, media_type="text/event-stream", headers=headers
+    )
 
 
 @router.get(

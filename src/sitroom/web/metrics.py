@@ -1,0 +1,206 @@
+"""Prometheus metrics at ``/metrics``: requests, live streams, deliveries, followers, appends.
+
+Each process keeps its own numbers (a registry per application, no multiprocess mode): run
+one worker per container or unit and scrape each (docs/deploy.md). Labels never carry
+content: routes are templates (``/api/runs/{run_id}/events``), never paths, and followers are
+named by follower, never by run, so the number of series stays bounded whatever the traffic.
+
+Only the networks of ``SITROOM_METRICS_FROM`` (default: this host) or a request with
+``Authorization: Bearer $SITROOM_METRICS_TOKEN`` may read them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sitroom.config import Settings
+
+APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+UNMATCHED = "unmatched"
+"""The route label of requests no route matched (their paths could be anything)."""
+
+Lag = Callable[[], dict[str, tuple[int, int]]]
+
+
+class FollowerLag:
+    """A collector that asks the follower runner, at each scrape, how far behind it is."""
+
+    def __init__(self) -> None:
+        self.source: Lag | None = None
+
+    def collect(self) -> Iterable[Metric]:
+        behind = GaugeMetricFamily(
+            "sitroom_follower_lag_events",
+            "Most events any run this process leads is behind its log's head, per follower.",
+            labels=["follower"],
+        )
+        led = GaugeMetricFamily(
+            "sitroom_follower_runs_led",
+            "Runs this process leads (holds the lease of), per follower.",
+            labels=["follower"],
+        )
+        for name, (runs, worst) in sorted((self.source() if self.source else {}).items()):
+            behind.add_metric([name], max(worst, 0))
+            led.add_metric([name], runs)
+        return [behind, led]
+
+
+class Metrics:
+    """The metrics of one application, in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "sitroom_http_requests",
+            "HTTP responses started, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.streams_open = Gauge(
+            "sitroom_sse_streams_open",
+            "Server-Sent Event streams open in this process.",
+            registry=self.registry,
+        )
+        self.frames_sent = Counter(
+            "sitroom_sse_frames",
+            "Log events rendered and sent to a viewer over SSE (deliveries).",
+            registry=self.registry,
+        )
+        self.append_seconds = Histogram(
+            "sitroom_append_seconds",
+            "Time to append a command's events to the log (committed appends).",
+            buckets=APPEND_BUCKETS,
+            registry=self.registry,
+        )
+        self.follower_lag = FollowerLag()
+        self.registry.register(self.follower_lag)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+
+    async def counted(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """``stream``, counted in ``sitroom_sse_streams_open`` while it is open."""
+        self.streams_open.inc()
+        try:
+            async for chunk in stream:
+                yield chunk
+        finally:
+            self.streams_open.dec()
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that served ``scope`` (``/api/runs/{run_id}``), never its path.
+
+    The matched route knows its own template but not the prefixes of the routers it was
+    included under (``/api``); those are literal segments written in our code, so they are
+    taken from the front of the path, as many segments as the template does not cover.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(route, Mount):
+        return f"{template}/{{path}}"
+    mounted = scope.get("root_path", "")[len(scope.get("app_root_path") or "") :]
+    if route is None and mounted:  # a mounted app (the static files) names no route
+        return f"{mounted}/{{path}}"
+    if not isinstance(template, str) or not template.startswith("/"):
+        return UNMATCHED
+    segments = scope["path"].split("/")
+    depth = template.count("/")
+    if ":path}" in template or len(segments) <= depth:
+        return template
+    return "/".join(segments[: len(segments) - depth]) + template
+
+
+class RequestMetrics:
+    """ASGI middleware: counts each response when it starts (so a stream counts at once)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        started = False
+
+        def count(status: int) -> None:
+            labels = (scope["method"], route_template(scope), str(status))
+            self.metrics.requests.labels(*labels).inc()
+
+        async def counting_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                count(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        except Exception:
+            if not started:  # the server's error handler, outside, answers 500
+                count(500)
+            raise
+
+
+def may_read(request: Request, settings: Settings) -> bool:
+    """Whether the request may read the metrics: the token, or an address allowed.
+
+    A request that carries ``X-Forwarded-For`` when no proxy is trusted came through a proxy
+    whose clients all look like the proxy itself (often 127.0.0.1): its address proves nothing.
+    """
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if (
+        settings.metrics_token
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), settings.metrics_token.encode())
+    ):
+        return True
+    if request.client is None or not settings.metrics_from:
+        return False
+    if "x-forwarded-for" in request.headers and not settings.trusted_proxies:
+        return False
+    try:
+        address = ipaddress.ip_address(request.client.host)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net) for net in settings.metrics_from)
+
+
+router = APIRouter()
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """The Prometheus text format, for allowed scrapers."""
+    services: Any = getattr(request.app.state, "services", None)
+    if services is None:  # served before the lifespan ran: no settings to check against yet
+        return Response(status_code=503)
+    if not may_read(request, services.settings):
+        message = (
+            "metrics are served to the SITROOM_METRICS_FROM networks, or with "
+            "'Authorization: Bearer' and the SITROOM_METRICS_TOKEN"
+        )
+        return JSONResponse({"errors": [{"field": None, "message": message}]}, status_code=403)
+    registry = request.app.state.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
