@@ -8,13 +8,17 @@ the time is from the request to the last byte of the page. Baseline, measured in
 the same way: ``/api/health`` (the HTTP stack, sign-in cookie and routing with no page work).
 Target (issue "speed in a real room"): each page p95 < 300 ms at 50 users; server RSS < 300 MB.
 
-    python benchmarks/bench_pages.py [--rounds 31] [--users 50] [--requests 4]
+    python benchmarks/bench_pages.py [--rounds 31] [--users 50] [--requests 4] [--data DIR]
+
+``--data DIR`` keeps the played run in DIR and plays it only when DIR holds none yet (the
+play of 160 rounds takes minutes); the server then starts on a copy of that database.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,6 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sitroom.package.model import Package
 from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock, example_package, play
@@ -82,6 +87,30 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def played(package: Package, data: Path, rounds: int, keep: Path | None) -> int:
+    """Play ``rounds`` rounds into ``data`` (or copy the run kept in ``keep``); its events."""
+    kept = keep / f"played-{rounds}.db" if keep else None
+    if kept is None or not kept.exists():
+        clock = StepClock()
+        recorder = open_recorder(f"sqlite:///{data / 'sitroom.db'}", clock=clock)
+        started = time.perf_counter()
+        engine = Engine(recorder, clock=clock)
+        play(engine, package, clock, run_id=RUN, rounds=rounds, end=False)
+        events = recorder.get_run(RUN).last_seq  # type: ignore[union-attr]
+        recorder.close()
+        print(f"played {events:,} events in {time.perf_counter() - started:.0f} s", flush=True)
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(data / "sitroom.db", kept)
+        return int(events)
+    shutil.copyfile(kept, data / "sitroom.db")
+    recorder = open_recorder(f"sqlite:///{data / 'sitroom.db'}")
+    events = recorder.get_run(RUN).last_seq  # type: ignore[union-attr]
+    recorder.close()
+    print(f"reusing {events:,} events from {kept}", flush=True)
+    return int(events)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=31, help="31 ≈ 5,000 events; 160 ≈ 26,000")
@@ -90,19 +119,12 @@ def main() -> None:
     parser.add_argument(
         "--pages", default="console,player,evaluator,report", help="comma-separated"
     )
+    parser.add_argument("--data", type=Path, help="keep (and reuse) the played run here")
     args = parser.parse_args()
     package = example_package("allied-consultation")
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
-        clock = StepClock()
-        recorder = open_recorder(f"sqlite:///{data / 'sitroom.db'}", clock=clock)
-        started = time.perf_counter()
-        play(
-            Engine(recorder, clock=clock), package, clock, run_id=RUN, rounds=args.rounds, end=False
-        )
-        events = recorder.get_run(RUN).last_seq  # type: ignore[union-attr]
-        recorder.close()
-        print(f"played {events:,} events in {time.perf_counter() - started:.0f} s", flush=True)
+        events = played(package, data, args.rounds, args.data)
         create_admin(data, "bench-password-123")
         port = free_port()
         server = start_process(data, port)

@@ -28,6 +28,8 @@ class Settings:
     """Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed; none by default."""
     hash_concurrency: int = 4
     """Password hashes computed at once; sign-ins beyond it are answered 503 at once."""
+    page_cache_mb: int = 48
+    """Rendered pages kept for the viewers who share them (``web.pagecache``), in MiB."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -58,6 +60,8 @@ ENV_VARS = {
     "'package.module:attr' (attr returns a follower).",
     "SITROOM_FOLLOWER_TICK": "Seconds between follower rounds without new events, e.g. for "
     "scheduled injects (default 1).",
+    "SITROOM_PAGE_CACHE_MB": "MiB of rendered pages kept per process, each shared by the "
+    "viewers who see it alike (default 48).",
 }
 
 
@@ -114,6 +118,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         follower_seconds=_seconds(env, "SITROOM_FOLLOWER_TICK", 1.0),
         followers=_names(env.get("SITROOM_FOLLOWERS", "scheduler")),
         follower_imports=_names(env.get("SITROOM_FOLLOWER_IMPORTS", "")),
+        page_cache_mb=_positive("SITROOM_PAGE_CACHE_MB", env.get("SITROOM_PAGE_CACHE_MB", "48")),
     )
 
 

@@ -3,11 +3,17 @@
 ``apply`` folds one recorded event into the state. For speed on long runs it updates the state
 in place and returns it; ``fold`` starts from a fresh state, so folding the whole log always
 equals the live projection (a property test checks it).
+
+``apply`` never changes a record once it is in the state (an inject's status, a poll, a
+decision): it puts a changed copy in its place. So ``RunState.snapshot`` only copies the
+containers (pointers, not records), and a snapshot taken at one sequence number stays as it
+was while the live state folds on: readers on a 26,000-event run get one in microseconds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -297,6 +303,21 @@ class RunState:
                 state.polls[poll.id] = PollState(poll.id)
         return state
 
+    def snapshot(self) -> RunState:
+        """A copy of the state as it stands, which later events leave alone.
+
+        Every list and dict of the state is copied (pointers only); the records in them are
+        shared, which is safe because ``apply`` replaces a record instead of changing it.
+        """
+        clone = copy.copy(self)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                setattr(clone, f.name, list(value))
+            elif isinstance(value, dict):
+                setattr(clone, f.name, dict(value))
+        return clone
+
     # -- the exercise clock -------------------------------------------------------------------
 
     def run_clock(self, now: datetime) -> timedelta:
@@ -370,18 +391,23 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             state.module_opened_clock = state.run_clock(at)
             state.modules_opened.setdefault(module, seq)
         case ev.InjectReleased(number=number, how=how):
-            inject = state.injects[number]
-            inject.status = InjectStatus.RELEASED
-            inject.released_seq = seq
-            inject.released_at = at
-            inject.how = how
+            state.injects[number] = replace(
+                state.injects[number],
+                status=InjectStatus.RELEASED,
+                released_seq=seq,
+                released_at=at,
+                how=how,
+            )
         case ev.InjectCorrected(number=number, content=content):
             inject = state.injects[number]
-            inject.status = InjectStatus.CORRECTED
-            inject.content = dict(content)
-            inject.corrections += 1
+            state.injects[number] = replace(
+                inject,
+                status=InjectStatus.CORRECTED,
+                content=dict(content),
+                corrections=inject.corrections + 1,
+            )
         case ev.InjectRetracted(number=number):
-            state.injects[number].status = InjectStatus.RETRACTED
+            state.injects[number] = replace(state.injects[number], status=InjectStatus.RETRACTED)
         case ev.UpdateBroadcast():
             state.broadcasts.append(
                 Broadcast(
@@ -395,9 +421,15 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
                 )
             )
         case ev.InjectReceived(number=number, principal=principal):
-            state.injects[number].receipts.setdefault(principal, at)
+            inject = state.injects[number]
+            if principal not in inject.receipts:
+                receipts = {**inject.receipts, principal: at}
+                state.injects[number] = replace(inject, receipts=receipts)
         case ev.InjectAcknowledged(number=number, principal=principal):
-            state.injects[number].acknowledged.setdefault(principal, at)
+            inject = state.injects[number]
+            if principal not in inject.acknowledged:
+                acknowledged = {**inject.acknowledged, principal: at}
+                state.injects[number] = replace(inject, acknowledged=acknowledged)
         case ev.ResponseSubmitted():
             state.responses.append(
                 Entry(
@@ -427,7 +459,8 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             )
         case ev.DecisionConcurred() | ev.DecisionNonConcurred():
             concur = isinstance(event, ev.DecisionConcurred)
-            state.decisions[event.decision].answers[event.party] = Answer(
+            decision = state.decisions[event.decision]
+            answer = Answer(
                 event.party,
                 event.team,
                 event.author,
@@ -437,15 +470,20 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
                 seq,
                 at,
             )
+            state.decisions[event.decision] = replace(
+                decision, answers={**decision.answers, event.party: answer}
+            )
         case ev.PollOpened(poll=poll):
-            state.polls[poll].open = True
-            state.polls[poll].opened_seq = seq
+            state.polls[poll] = replace(state.polls[poll], open=True, opened_seq=seq)
         case ev.PollClosed(poll=poll):
-            state.polls[poll].open = False
-            state.polls[poll].closed_seq = seq
+            state.polls[poll] = replace(state.polls[poll], open=False, closed_seq=seq)
         case ev.PollVoteCast():
-            state.polls[event.poll].votes[event.voter] = Vote(
+            vote = Vote(
                 event.voter, event.team, event.party, tuple(event.options), event.confidence, seq
+            )
+            poll_state = state.polls[event.poll]
+            state.polls[event.poll] = replace(
+                poll_state, votes={**poll_state.votes, event.voter: vote}
             )
         case ev.TeamNoteAdded():
             state.notes.append(Entry(event.id, seq, at, event.author, event.text, event.team))

@@ -8,14 +8,13 @@ decides again.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import itertools
 import json
 import threading
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,6 +46,8 @@ from sitroom.storage.recorder import (
 )
 
 MAX_RETRIES = 20
+REPORTS = 4
+"""AARs kept per process, each for one (run, parties, sequence number)."""
 TAIL = 10_000
 """Events per run kept in memory for the streams (the log stays the source of truth)."""
 SERIES_PREFIX = "series:"
@@ -109,6 +110,8 @@ class Engine:
         self._locks: dict[str, threading.Lock] = {}
         self._tails: dict[str, deque[StoredEvent]] = {}
         self._snapshots: dict[str, RunState] = {}
+        self._reports: OrderedDict[tuple[str, tuple[str, ...], int], Report] = OrderedDict()
+        self._report_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
     # -- runs --------------------------------------------------------------------------------
@@ -170,14 +173,16 @@ class Engine:
         """A snapshot of the run's state, caught up with the log.
 
         The live state is folded in place by whichever thread records the next event, so
-        readers get a copy taken at one sequence number (shared by every reader until the
-        next event; the package is immutable and not copied). Treat it as read-only.
+        readers get a snapshot taken at one sequence number (shared by every reader until the
+        next event). A snapshot copies the state's lists and dicts but shares its records,
+        which ``apply`` replaces instead of changing (``RunState.snapshot``): it costs
+        pointers, not a copy of the run. Treat it as read-only.
         """
         with self._lock(run_id):
             live = self._catch_up(run_id)
             snapshot = self._snapshots.get(run_id)
             if snapshot is None or snapshot.seq != live.seq:
-                snapshot = copy.deepcopy(live, memo={id(live.package): live.package})
+                snapshot = live.snapshot()
                 self._snapshots[run_id] = snapshot
             return snapshot
 
@@ -269,18 +274,40 @@ class Engine:
         """Events after ``after`` from the log itself."""
         return self.recorder.read(run_id, after=after, limit=limit)
 
-    def log(self, run_id: str) -> list[Recorded]:
-        """The whole log of a run as the conduct layer folds it (for reports)."""
+    def log(self, run_id: str, upto: int | None = None) -> list[Recorded]:
+        """The log of a run (up to ``upto``) as the conduct layer folds it (for reports)."""
         self.record(run_id)
-        return [to_recorded(stored) for stored in self.read(run_id)]
+        return [
+            to_recorded(stored)
+            for stored in self.read(run_id)
+            if upto is None or stored.seq <= upto
+        ]
 
     def report(self, run_id: str, parties: tuple[str, ...] | list[str] = ()) -> Report:
         """The AAR/IP of a run for ``parties`` (empty: the complete staff report).
 
         A finalised report is rebuilt from the log up to where it was finalised.
         Raises ``ReportError`` for an unknown party and ``RunNotFound`` for an unknown run.
+        Built once per sequence number (one build at a time per run: the others wait for
+        it) and kept for the next readers until the log grows; the model is immutable.
         """
-        return build_report(self.package(run_id), self.log(run_id), run_id=run_id, parties=parties)
+        seq = self.state(run_id).seq
+        key = (run_id, tuple(parties), seq)
+        with self._guard:
+            lock = self._report_locks.setdefault(run_id, threading.Lock())
+        with lock:
+            with self._guard:
+                found = self._reports.get(key)
+                if found is not None:
+                    self._reports.move_to_end(key)
+                    return found
+            log = self.log(run_id, upto=seq)
+            report = build_report(self.package(run_id), log, run_id=run_id, parties=parties)
+            with self._guard:
+                self._reports[key] = report
+                while len(self._reports) > REPORTS:
+                    self._reports.popitem(last=False)
+            return report
 
     def recent(self, run_id: str, after: int, known: int, limit: int) -> list[StoredEvent] | None:
         """Events after ``after`` from memory, or None when only the log can answer.

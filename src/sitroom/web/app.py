@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.api import runs as api_runs
     from sitroom.web.api import session as api_session
     from sitroom.web.frames import FrameCache
+    from sitroom.web.pagecache import PageCache
     from sitroom.web.pages import console, design, display, evaluate, feedback, home, play, report
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         svc = await run_in_threadpool(build_services, settings or load_settings())
         app.state.services = svc
         app.state.frames = FrameCache(svc.engine)
+        app.state.pages = PageCache(svc.settings.page_cache_mb * 2**20)
         await svc.broker.start()
         # The followers the settings name (the scheduler by default) run in every worker;
         # a lease per (follower, run) lets exactly one of them act.
