@@ -40,6 +40,7 @@ from sitroom.storage.recorder import (
     Recorder,
     RunRecord,
     SequenceConflict,
+    UnknownRun,
 )
 from sitroom.storage.recorder import (
     StoredEvent as StoredEvent,
@@ -169,15 +170,30 @@ class Engine:
             tail.clear()
         tail.append(stored)
 
-    def state(self, run_id: str) -> RunState:
-        """A snapshot of the run's state, caught up with the log.
+    def last_seq(self, run_id: str) -> int:
+        """How far the run's log goes, from the database (``RunNotFound`` for no such run)."""
+        try:
+            return self.recorder.last_seq(run_id)
+        except UnknownRun:
+            raise RunNotFound(run_id) from None
+
+    def state(self, run_id: str, known: int | None = None) -> RunState:
+        """A snapshot of the run's state, caught up with the log (or, given the sequence
+        number ``known`` to be in the log, with the log at least that far).
 
         The live state is folded in place by whichever thread records the next event, so
         readers get a snapshot taken at one sequence number (shared by every reader until the
         next event). A snapshot copies the state's lists and dicts but shares its records,
         which ``apply`` replaces instead of changing (``RunState.snapshot``): it costs
         pointers, not a copy of the run. Treat it as read-only.
+
+        With ``known``, a snapshot that far along is returned without asking the log or
+        waiting for the run's lock (a page asks for it with the ``last_seq`` it just read).
         """
+        if known is not None:
+            snapshot = self._snapshots.get(run_id)
+            if snapshot is not None and snapshot.seq >= known:
+                return snapshot
         with self._lock(run_id):
             live = self._catch_up(run_id)
             snapshot = self._snapshots.get(run_id)

@@ -29,7 +29,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 DEFAULT_MAX_BYTES = 48 * 2**20
-"""Characters of rendered pages kept (about as many bytes for the mostly ASCII markup)."""
+"""Bytes of rendered pages kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,22 +46,23 @@ Filler = Callable[[Hole], str]
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A page rendered for an audience: text with holes between its parts."""
+    """A page rendered for an audience: UTF-8 parts with holes between them (encoded once,
+    not for every viewer: a page of a long run is a megabyte)."""
 
-    parts: tuple[str, ...]
+    parts: tuple[bytes, ...]
     holes: tuple[Hole, ...]
 
     @property
     def size(self) -> int:
         return sum(len(part) for part in self.parts)
 
-    def fill(self, filler: Filler) -> str:
+    def fill(self, filler: Filler) -> bytes:
         """The page for one viewer: each hole filled by ``filler``."""
         out = [self.parts[0]]
         for hole, part in zip(self.holes, self.parts[1:], strict=True):
-            out.append(filler(hole))
+            out.append(filler(hole).encode("utf-8"))
             out.append(part)
-        return "".join(out)
+        return b"".join(out)
 
 
 _NONCE = secrets.token_hex(12)
@@ -100,7 +101,7 @@ class Holes:
     def split(self, html: str) -> Rendered:
         """The rendered page cut at its marks, each mark's hole in order."""
         pieces = _MARK.split(html)
-        parts = tuple(pieces[0::2])
+        parts = tuple(piece.encode("utf-8") for piece in pieces[0::2])
         holes = tuple(self._holes[int(index)] for index in pieces[1::2])
         return Rendered(parts, holes)
 
@@ -123,7 +124,7 @@ class PageCache:
 
     @property
     def size(self) -> int:
-        """Characters held."""
+        """Bytes held."""
         return self._bytes
 
     def __len__(self) -> int:

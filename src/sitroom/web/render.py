@@ -140,7 +140,7 @@ def html(request: Request, template: str, lang: str, **context: Any) -> str:
     )
 
 
-def respond(html: str, status_code: int = 200) -> HTMLResponse:
+def respond(html: str | bytes, status_code: int = 200) -> HTMLResponse:
     """An HTML page with the headers every page carries."""
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Security-Policy"] = (

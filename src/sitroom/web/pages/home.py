@@ -23,6 +23,7 @@ from sitroom.conduct.visibility import audience
 from sitroom.package.marking import EXERCISE_MARK, banner, party_codes
 from sitroom.package.model import Package
 from sitroom.services.identity import AuthError, cookie_settings
+from sitroom.services.runs import RunNotFound
 from sitroom.web.deps import SESSION_COOKIE, Viewer, optional_viewer, services
 from sitroom.web.pagecache import Filler, Hole, Holes, PageCache
 from sitroom.web.render import LANG_COOKIE, N_, UI_LANGUAGES, page, respond, ui_language
@@ -132,13 +133,15 @@ async def shared_page(
     ctx: RunPage,
     slot: tuple[Hashable, ...],
     render: Callable[[RunPage], str],
-    status_code: int = 200,
+    version: int | None = None,
 ) -> HTMLResponse:
     """The page of ``slot``, rendered once per sequence number for the viewer's audience by
-    ``render`` (given the shared page context) and filled in for this viewer."""
+    ``render`` (given the shared page context) and filled in for this viewer. ``version``:
+    the sequence number of the latest event the page shows (default: the run's)."""
     cache: PageCache = request.app.state.pages
-    rendered = await cache.get(slot, ctx.state.seq, lambda holes: render(ctx.shared(holes)))
-    return respond(rendered.fill(ctx.fill), status_code)
+    seq = ctx.state.seq if version is None else version
+    rendered = await cache.get(slot, seq, lambda holes: render(ctx.shared(holes)))
+    return respond(rendered.fill(ctx.fill))
 
 
 AUTH_MESSAGES = {
@@ -164,11 +167,13 @@ async def run_page(request: Request, run_id: str, *roles: Role) -> RunPage:
         raise NotSignedIn
     if who.run_id is not None and who.run_id != run_id:
         raise PageError(404, N_("There is no such run here."))
-    if await run_in_threadpool(svc.engine.recorder.get_run, run_id) is None:
-        raise PageError(404, N_("There is no such run here."))
+    try:
+        known = await run_in_threadpool(svc.engine.last_seq, run_id)
+    except RunNotFound:
+        raise PageError(404, N_("There is no such run here.")) from None
     if roles and who.principal.role not in roles:
         raise PageError(403, N_("This page is not for your role."))
-    state = await run_in_threadpool(svc.engine.state, run_id)
+    state = await run_in_threadpool(svc.engine.state, run_id, known)
     csrf = svc.identity.csrf_token(who.session) if who.session else None
     lang = ui_language(request, who.language)
     return RunPage(who, run_id, state.package, state, lang, csrf)

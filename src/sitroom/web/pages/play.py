@@ -26,6 +26,7 @@ from sitroom.web.deps import services
 from sitroom.web.pages import play_forms
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
 from sitroom.web.pages.play_panels import (
+    NOT_SHOWN,
     OWN_PANELS,
     documents_of,
     names_of,
@@ -76,7 +77,8 @@ async def play(run_id: str, request: Request) -> Response:
         since = shared_ctx.state.seq
         return html(request, "play/page.html", ctx.lang, **shared(shared_ctx), **data, since=since)
 
-    return await shared_page(request, ctx, ctx.slot("play", _people(names)), render)
+    version = ctx.state.seq_without(NOT_SHOWN)
+    return await shared_page(request, ctx, ctx.slot("play", _people(names)), render, version)
 
 
 @router.get("/runs/{run_id}/play/panels/{name}")
@@ -95,7 +97,8 @@ async def panel(run_id: str, name: str, request: Request) -> Response:
         data = panel_values(name, shared_ctx, svc, names)
         return html(request, f"play/_{name}.html", ctx.lang, **shared(shared_ctx), **data)
 
-    return await shared_page(request, ctx, ctx.slot(f"play/{name}", _people(names)), render)
+    slot = ctx.slot(f"play/{name}", _people(names))
+    return await shared_page(request, ctx, slot, render, ctx.state.seq_without(NOT_SHOWN))
 
 
 def _people(names: dict[str, str]) -> tuple[tuple[str, str], ...]:

@@ -314,6 +314,26 @@ def panel_values(
     raise PageError(404, N_("There is no such part of this page."))
 
 
+NOT_SHOWN = frozenset(
+    {
+        "inject-received",
+        "inject-acknowledged",
+        "poll-vote-cast",
+        "observation-recorded",
+        "target-rated",
+        "capability-rated",
+        "clause-recorded",
+        "hot-wash-item-added",
+        "feedback-submitted",
+        "finding-saved",
+        "finding-removed",
+        "report-finalised",
+    }
+)
+"""Events that change nothing of what a team's page shares with its audience: receipts,
+acknowledgements and votes show only in each viewer's own parts, and the rest is evaluation.
+The shared page is kept across them (the most frequent events of a room)."""
+
 OWN_PANELS = ("status", "polls")
 """Panels that are each viewer's own: the clock of this second, the viewer's votes. They are
 rendered for every request; the rest of the page is shared by the viewer's audience."""
