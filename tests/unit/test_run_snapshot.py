@@ -86,3 +86,19 @@ def test_the_snapshot_equals_a_fresh_fold_of_the_log() -> None:
     engine.handle("duo", cmd.RecordReceipt("1"), BRN)
     log = engine.log("duo", upto=snapshot.seq)
     assert snapshot == fold("duo", engine.package("duo"), log)
+
+
+def test_the_sequence_number_without_some_events_stays_while_only_they_arrive() -> None:
+    clock = lambda: datetime(2027, 3, 4, 9, 0, tzinfo=UTC)  # noqa: E731
+    engine = Engine(MemoryRecorder(clock=clock), clock=clock)
+    engine.create_run(two_parties(), run_id="duo")
+    engine.handle("duo", cmd.StartRun(), FACILITATOR)
+    released = engine.handle("duo", cmd.ReleaseInject("1"), FACILITATOR).events[-1].seq
+    private = {"inject-received", "inject-acknowledged"}
+    engine.handle("duo", cmd.RecordReceipt("1"), ALD)
+    engine.handle("duo", cmd.AcknowledgeInject("1"), BRN)
+    state = engine.state("duo")
+    assert state.seq == released + 2
+    assert state.seq_without(private) == released
+    engine.handle("duo", cmd.SubmitResponse("inject", "1", "Noted."), ALD)
+    assert engine.state("duo").seq_without(private) == released + 3
