@@ -6,15 +6,22 @@ modules, left open), then served by ``sitroom serve`` in its own process. For ea
 one user, then ``--users`` users at once, each asks for the page ``--requests`` times in a row;
 the time is from the request to the last byte of the page. Baseline, measured in the same run
 the same way: ``/api/health`` (the HTTP stack, sign-in cookie and routing with no page work).
+The server's CPU time per request (from /proc) is printed too: on a machine shared with other
+work it moves far less than the latencies do.
 Target (issue "speed in a real room"): each page p95 < 300 ms at 50 users; server RSS < 300 MB.
 
-    python benchmarks/bench_pages.py [--rounds 31] [--users 50] [--requests 4]
+    python benchmarks/bench_pages.py [--rounds 31] [--users 50] [--requests 4] [--data DIR]
+
+``--data DIR`` keeps the played run in DIR and plays it only when DIR holds none yet (the
+play of 160 rounds takes minutes); the server then starts on a copy of that database.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,6 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sitroom.package.model import Package
 from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock, example_package, play
@@ -39,6 +47,12 @@ from tests.support.server import (
 
 RUN = "long"
 TARGET_P95_MS = 300.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -82,6 +96,30 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def played(package: Package, data: Path, rounds: int, keep: Path | None) -> int:
+    """Play ``rounds`` rounds into ``data`` (or copy the run kept in ``keep``); its events."""
+    kept = keep / f"played-{rounds}.db" if keep else None
+    if kept is None or not kept.exists():
+        clock = StepClock()
+        recorder = open_recorder(f"sqlite:///{data / 'sitroom.db'}", clock=clock)
+        started = time.perf_counter()
+        engine = Engine(recorder, clock=clock)
+        play(engine, package, clock, run_id=RUN, rounds=rounds, end=False)
+        events = recorder.get_run(RUN).last_seq  # type: ignore[union-attr]
+        recorder.close()
+        print(f"played {events:,} events in {time.perf_counter() - started:.0f} s", flush=True)
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(data / "sitroom.db", kept)
+        return int(events)
+    shutil.copyfile(kept, data / "sitroom.db")
+    recorder = open_recorder(f"sqlite:///{data / 'sitroom.db'}")
+    events = recorder.get_run(RUN).last_seq  # type: ignore[union-attr]
+    recorder.close()
+    print(f"reusing {events:,} events from {kept}", flush=True)
+    return int(events)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=31, help="31 ≈ 5,000 events; 160 ≈ 26,000")
@@ -90,19 +128,12 @@ def main() -> None:
     parser.add_argument(
         "--pages", default="console,player,evaluator,report", help="comma-separated"
     )
+    parser.add_argument("--data", type=Path, help="keep (and reuse) the played run here")
     args = parser.parse_args()
     package = example_package("allied-consultation")
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
-        clock = StepClock()
-        recorder = open_recorder(f"sqlite:///{data / 'sitroom.db'}", clock=clock)
-        started = time.perf_counter()
-        play(
-            Engine(recorder, clock=clock), package, clock, run_id=RUN, rounds=args.rounds, end=False
-        )
-        events = recorder.get_run(RUN).last_seq  # type: ignore[union-attr]
-        recorder.close()
-        print(f"played {events:,} events in {time.perf_counter() - started:.0f} s", flush=True)
+        events = played(package, data, args.rounds, args.data)
         create_admin(data, "bench-password-123")
         port = free_port()
         server = start_process(data, port)
@@ -124,33 +155,38 @@ def main() -> None:
             wanted = [p for p in args.pages.split(",") if p]
             rows = []
             for users in (1, args.users):
+                used = cpu_seconds(server.pid)
                 latencies, failures = asyncio.run(
                     hammer(base, admin.cookies, "/api/health", users, args.requests)
                 )
+                cpu = (cpu_seconds(server.pid) - used) * 1000 / len(latencies)
                 baseline = pct(latencies, 95)
-                rows.append(("baseline /api/health", users, latencies, failures, baseline))
+                rows.append(("baseline /api/health", users, latencies, failures, baseline, cpu))
                 for name in wanted:
                     cookies, path = pages[name]
+                    used = cpu_seconds(server.pid)
                     latencies, failures = asyncio.run(
                         hammer(base, cookies, path, users, args.requests)
                     )
-                    rows.append((name, users, latencies, failures, baseline))
+                    cpu = (cpu_seconds(server.pid) - used) * 1000 / len(latencies)
+                    rows.append((name, users, latencies, failures, baseline, cpu))
             memory = rss_mb(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
     print(f"\nrun of {events:,} events; server RSS after the runs {memory:.0f} MB (target < 300)")
     print(
-        "| page | users | requests | failed | p50 ms | p95 ms | max ms | p95 × baseline | target |"
+        "| page | users | requests | failed | p50 ms | p95 ms | max ms | p95 × baseline "
+        "| server CPU ms/request | target |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, users, latencies, failures, baseline in rows:
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, users, latencies, failures, baseline, cpu in rows:
         p95 = pct(latencies, 95)
         target = f"< {TARGET_P95_MS:.0f}" if users > 1 and not name.startswith("baseline") else ""
         print(
             f"| {name} | {users} | {len(latencies)} | {failures} | "
             f"{statistics.median(latencies):.0f} | {p95:.0f} | {max(latencies):.0f} | "
-            f"{p95 / baseline:.1f} | {target} |"
+            f"{p95 / baseline:.1f} | {cpu:.1f} | {target} |"
         )
 
 

@@ -45,6 +45,8 @@ class Settings:
     """Networks whose requests may read /metrics without the token."""
     metrics_token: str = ""
     """A bearer token that opens /metrics from anywhere ("" : none)."""
+    page_cache_mb: int = 48
+    """Rendered pages kept for the viewers who share them (``web.pagecache``), in MiB."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -93,6 +95,8 @@ ENV_VARS = {
     "/metrics (default '127.0.0.1,::1'; 'none': only with the token).",
     "SITROOM_METRICS_TOKEN": "A secret (16 characters or more) that opens /metrics from "
     "anywhere, sent as 'Authorization: Bearer TOKEN' (default: none).",
+    "SITROOM_PAGE_CACHE_MB": "MiB of rendered pages kept per process, each shared by the "
+    "viewers who see it alike (default 48).",
 }
 
 
@@ -167,6 +171,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ),
         metrics_token=_token("SITROOM_METRICS_TOKEN", env.get("SITROOM_METRICS_TOKEN", "")),
         shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
+        page_cache_mb=_positive("SITROOM_PAGE_CACHE_MB", env.get("SITROOM_PAGE_CACHE_MB", "48")),
     )
 
 

@@ -3,11 +3,16 @@
 ``apply`` folds one recorded event into the state. For speed on long runs it updates the state
 in place and returns it; ``fold`` starts from a fresh state, so folding the whole log always
 equals the live projection (a property test checks it).
+
+``apply`` never changes a record in the state: it puts a changed copy in its place, so a
+``RunState.snapshot`` copies pointers, not records, and stays as it was while the state folds on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Collection
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -285,6 +290,7 @@ class RunState:
     findings: dict[str, Finding] = field(default_factory=dict)  # finding id -> latest save
     removed_findings: dict[str, int] = field(default_factory=dict)  # finding id -> seq
     finalised: dict[tuple[str, ...], Finalised] = field(default_factory=dict)  # sorted parties
+    last_of: dict[str, int] = field(default_factory=dict)  # event type -> seq of its latest
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -296,6 +302,23 @@ class RunState:
             for poll in module.polls:
                 state.polls[poll.id] = PollState(poll.id)
         return state
+
+    def snapshot(self) -> RunState:
+        """A copy that later events leave alone: every list and dict of the state is copied
+        (pointers only); the records are shared, as ``apply`` replaces them, never changes."""
+        clone = copy.copy(self)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                setattr(clone, f.name, list(value))
+            elif isinstance(value, dict):
+                setattr(clone, f.name, dict(value))
+        return clone
+
+    def seq_without(self, types: Collection[str]) -> int:
+        """The seq of the latest event not of ``types`` (what shows none of them is the same
+        at every later seq until such an event)."""
+        return max((seq for kind, seq in self.last_of.items() if kind not in types), default=0)
 
     # -- the exercise clock -------------------------------------------------------------------
 
@@ -343,6 +366,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
     """Fold one recorded event into ``state`` (in place) and return it."""
     event, at, seq = recorded.event, recorded.at, recorded.seq
     state.seq = seq
+    state.last_of[event.TYPE] = seq
     match event:
         case ev.RunStarted(compression=compression):
             state.status = RunStatus.RUNNING
@@ -370,18 +394,23 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             state.module_opened_clock = state.run_clock(at)
             state.modules_opened.setdefault(module, seq)
         case ev.InjectReleased(number=number, how=how):
-            inject = state.injects[number]
-            inject.status = InjectStatus.RELEASED
-            inject.released_seq = seq
-            inject.released_at = at
-            inject.how = how
+            state.injects[number] = replace(
+                state.injects[number],
+                status=InjectStatus.RELEASED,
+                released_seq=seq,
+                released_at=at,
+                how=how,
+            )
         case ev.InjectCorrected(number=number, content=content):
             inject = state.injects[number]
-            inject.status = InjectStatus.CORRECTED
-            inject.content = dict(content)
-            inject.corrections += 1
+            state.injects[number] = replace(
+                inject,
+                status=InjectStatus.CORRECTED,
+                content=dict(content),
+                corrections=inject.corrections + 1,
+            )
         case ev.InjectRetracted(number=number):
-            state.injects[number].status = InjectStatus.RETRACTED
+            state.injects[number] = replace(state.injects[number], status=InjectStatus.RETRACTED)
         case ev.UpdateBroadcast():
             state.broadcasts.append(
                 Broadcast(
@@ -395,9 +424,15 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
                 )
             )
         case ev.InjectReceived(number=number, principal=principal):
-            state.injects[number].receipts.setdefault(principal, at)
+            inject = state.injects[number]
+            if principal not in inject.receipts:
+                receipts = {**inject.receipts, principal: at}
+                state.injects[number] = replace(inject, receipts=receipts)
         case ev.InjectAcknowledged(number=number, principal=principal):
-            state.injects[number].acknowledged.setdefault(principal, at)
+            inject = state.injects[number]
+            if principal not in inject.acknowledged:
+                acknowledged = {**inject.acknowledged, principal: at}
+                state.injects[number] = replace(inject, acknowledged=acknowledged)
         case ev.ResponseSubmitted():
             state.responses.append(
                 Entry(
@@ -427,7 +462,8 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             )
         case ev.DecisionConcurred() | ev.DecisionNonConcurred():
             concur = isinstance(event, ev.DecisionConcurred)
-            state.decisions[event.decision].answers[event.party] = Answer(
+            decision = state.decisions[event.decision]
+            answer = Answer(
                 event.party,
                 event.team,
                 event.author,
@@ -437,16 +473,19 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
                 seq,
                 at,
             )
+            state.decisions[event.decision] = replace(
+                decision, answers={**decision.answers, event.party: answer}
+            )
         case ev.PollOpened(poll=poll):
-            state.polls[poll].open = True
-            state.polls[poll].opened_seq = seq
+            state.polls[poll] = replace(state.polls[poll], open=True, opened_seq=seq)
         case ev.PollClosed(poll=poll):
-            state.polls[poll].open = False
-            state.polls[poll].closed_seq = seq
+            state.polls[poll] = replace(state.polls[poll], open=False, closed_seq=seq)
         case ev.PollVoteCast():
-            state.polls[event.poll].votes[event.voter] = Vote(
+            vote = Vote(
                 event.voter, event.team, event.party, tuple(event.options), event.confidence, seq
             )
+            votes = {**state.polls[event.poll].votes, event.voter: vote}
+            state.polls[event.poll] = replace(state.polls[event.poll], votes=votes)
         case ev.TeamNoteAdded():
             state.notes.append(Entry(event.id, seq, at, event.author, event.text, event.team))
         case ev.ObservationRecorded():

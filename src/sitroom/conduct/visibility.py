@@ -67,6 +67,14 @@ def is_room_display(principal: Principal) -> bool:
     return principal.role == Role.DISPLAY
 
 
+def audience(principal: Principal) -> tuple[str, str | None, str | None]:
+    """Who the gate treats alike: principals of the same role, team and party see the same of
+    a run, except their own records (receipts, acknowledgements, votes, feedback forms, and,
+    for those who do not read every observation, their observations). A page shared by an
+    audience shows those records only in each viewer's own parts (``web.pagecache``)."""
+    return (str(principal.role), principal.team, principal.party)
+
+
 def team_principal(team: Team) -> Principal:
     """A stand-in player of ``team``, to ask the gate what that team sees (the console's
     overview, the evaluator's view of a team)."""

@@ -8,7 +8,6 @@ decides again.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import itertools
@@ -16,7 +15,7 @@ import json
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,12 +41,15 @@ from sitroom.storage.recorder import (
     Recorder,
     RunRecord,
     SequenceConflict,
+    UnknownRun,
 )
 from sitroom.storage.recorder import (
     StoredEvent as StoredEvent,
 )
 
 MAX_RETRIES = 20
+REPORTS = 4
+"""AARs kept per process, each for one (run, parties, sequence number)."""
 TAIL = 10_000
 """Events per run kept in memory for the streams (the log stays the source of truth)."""
 SERIES_PREFIX = "series:"
@@ -110,6 +112,8 @@ class Engine:
         self._locks: dict[str, threading.Lock] = {}
         self._tails: dict[str, deque[StoredEvent]] = {}
         self._snapshots: dict[str, RunState] = {}
+        self._reports: OrderedDict[tuple[str, tuple[str, ...], int], Report] = OrderedDict()
+        self._report_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.observe_append: Callable[[float], None] = lambda seconds: None
         """Told how long each committed append took (the web's metrics set it)."""
@@ -173,18 +177,35 @@ class Engine:
             tail.clear()
         tail.append(stored)
 
-    def state(self, run_id: str) -> RunState:
-        """A snapshot of the run's state, caught up with the log.
+    def last_seq(self, run_id: str) -> int:
+        """How far the run's log goes, from the database (``RunNotFound`` for no such run)."""
+        try:
+            return self.recorder.last_seq(run_id)
+        except UnknownRun:
+            raise RunNotFound(run_id) from None
+
+    def state(self, run_id: str, known: int | None = None) -> RunState:
+        """A snapshot of the run's state, caught up with the log (or, given the sequence
+        number ``known`` to be in the log, with the log at least that far).
 
         The live state is folded in place by whichever thread records the next event, so
-        readers get a copy taken at one sequence number (shared by every reader until the
-        next event; the package is immutable and not copied). Treat it as read-only.
+        readers get a snapshot taken at one sequence number (shared by every reader until the
+        next event). A snapshot copies the state's lists and dicts but shares its records,
+        which ``apply`` replaces instead of changing (``RunState.snapshot``): it costs
+        pointers, not a copy of the run. Treat it as read-only.
+
+        With ``known``, a snapshot that far along is returned without asking the log or
+        waiting for the run's lock (a page asks for it with the ``last_seq`` it just read).
         """
+        if known is not None:
+            snapshot = self._snapshots.get(run_id)
+            if snapshot is not None and snapshot.seq >= known:
+                return snapshot
         with self._lock(run_id):
             live = self._catch_up(run_id)
             snapshot = self._snapshots.get(run_id)
             if snapshot is None or snapshot.seq != live.seq:
-                snapshot = copy.deepcopy(live, memo={id(live.package): live.package})
+                snapshot = live.snapshot()
                 self._snapshots[run_id] = snapshot
             return snapshot
 
@@ -278,18 +299,40 @@ class Engine:
         """Events after ``after`` from the log itself."""
         return self.recorder.read(run_id, after=after, limit=limit)
 
-    def log(self, run_id: str) -> list[Recorded]:
-        """The whole log of a run as the conduct layer folds it (for reports)."""
+    def log(self, run_id: str, upto: int | None = None) -> list[Recorded]:
+        """The log of a run (up to ``upto``) as the conduct layer folds it (for reports)."""
         self.record(run_id)
-        return [to_recorded(stored) for stored in self.read(run_id)]
+        return [
+            to_recorded(stored)
+            for stored in self.read(run_id)
+            if upto is None or stored.seq <= upto
+        ]
 
     def report(self, run_id: str, parties: tuple[str, ...] | list[str] = ()) -> Report:
         """The AAR/IP of a run for ``parties`` (empty: the complete staff report).
 
         A finalised report is rebuilt from the log up to where it was finalised.
         Raises ``ReportError`` for an unknown party and ``RunNotFound`` for an unknown run.
+        Built once per sequence number (one build at a time per run: the others wait for
+        it) and kept for the next readers until the log grows; the model is immutable.
         """
-        return build_report(self.package(run_id), self.log(run_id), run_id=run_id, parties=parties)
+        seq = self.state(run_id).seq
+        key = (run_id, tuple(parties), seq)
+        with self._guard:
+            lock = self._report_locks.setdefault(run_id, threading.Lock())
+        with lock:
+            with self._guard:
+                found = self._reports.get(key)
+                if found is not None:
+                    self._reports.move_to_end(key)
+                    return found
+            log = self.log(run_id, upto=seq)
+            report = build_report(self.package(run_id), log, run_id=run_id, parties=parties)
+            with self._guard:
+                self._reports[key] = report
+                while len(self._reports) > REPORTS:
+                    self._reports.popitem(last=False)
+            return report
 
     def recent(self, run_id: str, after: int, known: int, limit: int) -> list[StoredEvent] | None:
         """Events after ``after`` from memory, or None when only the log can answer.

@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.api import session as api_session
     from sitroom.web.frames import FrameCache
     from sitroom.web.origin import ForeignForm
+    from sitroom.web.pagecache import PageCache
     from sitroom.web.pages import (
         console,
         design,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         svc.engine.observe_append = metrics.append_seconds.observe
         app.state.services = svc
         app.state.frames = FrameCache(svc.engine)
+        app.state.pages = PageCache(svc.settings.page_cache_mb * 2**20)
         await svc.broker.start()
         # The followers the settings name (the scheduler by default) run in every worker;
         # a lease per (follower, run) lets exactly one of them act.

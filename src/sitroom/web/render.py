@@ -8,7 +8,7 @@ or ``render_markdown`` only.
 from __future__ import annotations
 
 import io
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,21 +71,37 @@ def marking_class(banner: str | None) -> str:
     return "marking-unmarked"
 
 
+MARKDOWN_CACHE = 8192
+"""Texts whose HTML is kept: a long run shows the same responses and notes on every page."""
+
+
+@lru_cache(maxsize=MARKDOWN_CACHE)
+def markdown_html(text: str) -> Markup:
+    """A text's Markdown as safe HTML under a page's own headings (kept: the same texts
+    appear on every page of a long run, and parsing them was a fifth of a page's time)."""
+    return Markup(render_markdown(text, heading_offset=2))
+
+
 @cache
 def environment(lang: str) -> Environment:
-    """The Jinja environment for pages in ``lang``."""
+    """The Jinja environment for pages in ``lang``.
+
+    Templates are compiled once and not checked for changes on disk: an ``include`` in a
+    loop would otherwise ask the file system about its template on every turn.
+    """
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
     )
     translations = ui_translations(lang)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         translations.gettext, translations.ngettext, newstyle=True
     )
-    env.filters["markdown"] = lambda text: Markup(render_markdown(text or "", heading_offset=2))
+    env.filters["markdown"] = lambda text: markdown_html(text or "")
     env.filters["marking_class"] = marking_class
     env.globals["UI_LANGUAGES"] = UI_LANGUAGES
     return env
@@ -106,16 +122,25 @@ def page(
     request: Request, template: str, lang: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     """Render a page (or a fragment) in ``lang`` with the shared context."""
+    return respond(html(request, template, lang, **context), status_code)
+
+
+def html(request: Request, template: str, lang: str, **context: Any) -> str:
+    """A page (or a fragment) in ``lang`` as text, for ``page`` or a shared page's cache."""
     env = environment(lang)
     content_languages = context.get("content_languages", ())
     context.setdefault("banner", None)
     context.setdefault("csrf_token", None)
     context.setdefault("viewer", None)
-    html = env.get_template(template).render(
+    return env.get_template(template).render(
         request=request,
         lang=lang,
         t=lambda text: local(text, lang, content_languages),
         **context,
     )
-    # The security headers (CSP and the rest) are added to every response by web.headers.
+
+
+def respond(html: str | bytes, status_code: int = 200) -> HTMLResponse:
+    """An HTML page; the security headers (CSP and the rest) are added to every response by
+    ``web.headers``."""
     return HTMLResponse(html, status_code=status_code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,15 +27,15 @@ from sitroom.web.forms import (
     choices,
     is_htmx,
     key_of,
-    new_key,
     posted,
     principal_names,
     render,
     run_command,
     text,
 )
-from sitroom.web.pages.home import PageError, RunPage, run_page
-from sitroom.web.render import N_, ui_translations
+from sitroom.web.pagecache import Hole
+from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
+from sitroom.web.render import N_, html, ui_translations
 from sitroom.web.views.console import (
     EVENT_LABELS,
     HOW_LABELS,
@@ -42,6 +43,7 @@ from sitroom.web.views.console import (
     STATUS_LABELS,
     TIMELINE_LIMIT,
     ConsoleView,
+    active_players,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -51,38 +53,47 @@ FORM_PANELS = ("correct", "broadcast", "hotwash")
 """Panels that hold a form people type into: never re-rendered by the live stream."""
 
 
-async def _view(request: Request, ctx: RunPage, panels: Iterable[str]) -> ConsoleView:
+Invited = tuple[list[dict[str, Any]], dict[str, str], datetime]
+"""The run's invitations, the names people go by, and the time they were read."""
+
+
+async def _invited(request: Request, ctx: RunPage) -> Invited:
     svc = services(request)
-    wanted = set(panels)
 
-    def build() -> ConsoleView:
+    def read() -> Invited:
         invitations = svc.identity.invitations(ctx.run_id)
-        names = principal_names(svc, ctx.run_id, invitations)
-        log: list[dict[str, Any]] = []
-        if "timeline" in wanted:
-            stored = svc.engine.read(ctx.run_id, max(0, ctx.state.seq - TIMELINE_LIMIT))
-            for event in stored:
-                view = svc.engine.view(ctx.viewer.principal, ctx.run_id, event)
-                if view is not None:
-                    log.append(view)
-        return ConsoleView(
-            ctx.state,
-            ctx.viewer.principal,
-            ctx.lang,
-            names,
-            invitations,
-            svc.engine.clock(),
-            log,
-            ui_translations(ctx.lang).gettext,
-        )
+        return invitations, principal_names(svc, ctx.run_id, invitations), svc.engine.clock()
 
-    return await run_in_threadpool(build)
+    return await run_in_threadpool(read)
+
+
+def _build(request: Request, ctx: RunPage, panels: Iterable[str], invited: Invited) -> ConsoleView:
+    """The console's read model for ``ctx``'s viewer (in the calling thread)."""
+    svc = services(request)
+    invitations, names, now = invited
+    log: list[dict[str, Any]] = []
+    if "timeline" in panels:
+        stored = svc.engine.read(ctx.run_id, max(0, ctx.state.seq - TIMELINE_LIMIT))
+        for event in stored:
+            if event.seq > ctx.state.seq:
+                break  # the page shows the run at one sequence number
+            view = svc.engine.view(ctx.viewer.principal, ctx.run_id, event)
+            if view is not None:
+                log.append(view)
+    gettext = ui_translations(ctx.lang).gettext
+    return ConsoleView(
+        ctx.state, ctx.viewer.principal, ctx.lang, names, invitations, now, log, gettext
+    )
+
+
+async def _view(request: Request, ctx: RunPage, panels: Iterable[str]) -> ConsoleView:
+    invited = await _invited(request, ctx)
+    return await run_in_threadpool(_build, request, ctx, set(panels), invited)
 
 
 def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, Any]:
     return ctx.context(
         cv=cv,
-        new_key=new_key,
         panel_events=PANEL_EVENTS,
         status_labels=STATUS_LABELS,
         how_labels=HOW_LABELS,
@@ -91,6 +102,31 @@ def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, An
         tr=ui_translations(ctx.lang).gettext,
         **extra,
     )
+
+
+async def _shared(
+    request: Request, ctx: RunPage, template: str, panels: Iterable[str], confirm: str
+) -> Response:
+    """A console page or panel as every control viewer of the same role sees it at this
+    sequence number (``web.pagecache``); the clock of this second is each viewer's own."""
+    invited = await _invited(request, ctx)
+    invitations, names, now = invited
+    players = tuple((p.id, p.team, p.party, n) for p, n in active_players(invitations, now))
+    wanted = set(panels)
+
+    def clock(hole: Hole) -> str:
+        cv = _build(request, ctx, (), invited)
+        return html(request, "console/clock.html", ctx.lang, **_context(ctx, cv))
+
+    ctx.fillers["panel"] = clock
+
+    def render(shared_ctx: RunPage) -> str:
+        cv = _build(request, shared_ctx, wanted, invited)
+        context = _context(shared_ctx, cv, forms={}, confirm=confirm, editing=None)
+        return html(request, template, ctx.lang, editing_number="", **context)
+
+    slot = ctx.slot(template, tuple(sorted(names.items())), players, confirm)
+    return await shared_page(request, ctx, slot, render)
 
 
 async def _page(
@@ -102,6 +138,9 @@ async def _page(
 ) -> Response:
     cv = await _view(request, ctx, PANEL_EVENTS)
     forms = forms or {}
+    ctx.fillers["panel"] = lambda hole: html(
+        request, "console/clock.html", ctx.lang, **_context(ctx, cv)
+    )
     return await render(
         request,
         "console/page.html",
@@ -122,10 +161,10 @@ async def _page(
 async def console(run_id: str, request: Request, confirm: str = "", edit: str = "") -> Response:
     """The console page with every panel."""
     ctx = await run_page(request, run_id, *CONTROL)
-    forms: dict[str, FormState] = {}
-    if edit and ctx.package.inject(edit) is not None:
-        forms["correct"] = _correction_form(ctx, edit)
-    return await _page(request, ctx, forms, confirm=confirm[:10])
+    if edit and ctx.package.inject(edit) is not None:  # a form filled for this viewer
+        forms = {"correct": _correction_form(ctx, edit)}
+        return await _page(request, ctx, forms, confirm=confirm[:10])
+    return await _shared(request, ctx, "console/page.html", PANEL_EVENTS, confirm[:10])
 
 
 @router.get("/runs/{run_id}/console/panels/{name}")
@@ -134,7 +173,9 @@ async def panel(run_id: str, name: str, request: Request, confirm: str = "") -> 
     ctx = await run_page(request, run_id, *CONTROL)
     if name not in PANEL_EVENTS:
         raise PageError(404, N_("There is no such panel."))
-    return await _panel(request, ctx, name, FormState(), confirm=confirm[:10])
+    if name == "clock":  # the clock of this second: each viewer's own
+        return await _panel(request, ctx, name, FormState())
+    return await _shared(request, ctx, f"console/{name}.html", [name], confirm[:10])
 
 
 async def _panel(

@@ -21,21 +21,20 @@ from starlette.datastructures import FormData
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
-from sitroom.conduct.visibility import STAFF_ROLES
+from sitroom.conduct.visibility import STAFF_ROLES, sees_all_observations
 from sitroom.web.deps import services
 from sitroom.web.forms import (
     FormState,
     is_htmx,
     key_of,
     names_of,
-    new_key,
     posted,
     render,
     run_command,
     text,
 )
-from sitroom.web.pages.home import PageError, RunPage, run_page
-from sitroom.web.render import N_, ui_translations
+from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
+from sitroom.web.render import N_, html, ui_translations
 from sitroom.web.views.console import STATUS_LABELS
 from sitroom.web.views.evaluate import EVALUATE_EVENTS, RATINGS, EvaluationView
 
@@ -58,7 +57,6 @@ def _context(ctx: RunPage, view: EvaluationView, **extra: Any) -> dict[str, Any]
     extra.setdefault("team_id", "")
     return ctx.context(
         ev=view,
-        new_key=new_key,
         ratings=RATINGS,
         status_labels=STATUS_LABELS,
         panel_events=EVALUATE_EVENTS,
@@ -85,18 +83,37 @@ def _observe_state(request: Request, typed: bool = False) -> FormState:
     return FormState(values=values)
 
 
+async def _shared(
+    request: Request, ctx: RunPage, template: str, team_id: str, observe: FormState | None
+) -> Response:
+    """A page or panel as every viewer of the same audience sees it at this sequence number
+    (``web.pagecache``). Observers read only their own observations: theirs is their own."""
+    if not sees_all_observations(ctx.viewer.principal):
+        view = await _view(request, ctx)
+        forms = {"observe": observe} if observe else {}
+        context = _context(ctx, view, forms=forms, team_id=team_id)
+        return await render(request, template, ctx.lang, **context)
+    names = await names_of(request, ctx.run_id)
+    now = services(request).engine.clock()
+    preset = tuple(sorted(observe.values.items())) if observe else None
+
+    def build(shared_ctx: RunPage) -> str:
+        principal = shared_ctx.viewer.principal
+        view = EvaluationView(shared_ctx.state, principal, ctx.lang, names, now)
+        forms = {"observe": FormState(values=dict(preset))} if preset is not None else {}
+        context = _context(shared_ctx, view, forms=forms, team_id=team_id)
+        return html(request, template, ctx.lang, **context)
+
+    slot = ctx.slot(template, tuple(sorted(names.items())), team_id, preset)
+    return await shared_page(request, ctx, slot, build)
+
+
 @router.get("/runs/{run_id}/evaluate")
 async def evaluate(run_id: str, request: Request, team: str = "") -> Response:
     """The evaluator view with every panel."""
     ctx = await run_page(request, run_id, *VIEWERS)
-    view = await _view(request, ctx)
-    forms = {"observe": _observe_state(request)}
-    return await render(
-        request,
-        "evaluate/page.html",
-        ctx.lang,
-        **_context(ctx, view, forms=forms, team_id=team[:80]),
-    )
+    observe = _observe_state(request)
+    return await _shared(request, ctx, "evaluate/page.html", team[:80], observe)
 
 
 @router.get("/runs/{run_id}/evaluate/panels/{name}")
@@ -107,14 +124,12 @@ async def panel(run_id: str, name: str, request: Request, team: str = "") -> Res
         raise PageError(404, N_("There is no such panel."))
     if name == "team" and not is_htmx(request):
         return RedirectResponse(f"/runs/{run_id}/evaluate?team={team[:80]}#panel-team", 303)
-    view = await _view(request, ctx)
-    forms = {"observe": _observe_state(request, typed=True)} if name == "observe" else {}
-    return await render(
-        request,
-        f"evaluate/{name}.html",
-        ctx.lang,
-        **_context(ctx, view, forms=forms, team_id=team[:80]),
-    )
+    if name == "observe":  # it carries what the viewer has typed so far
+        view = await _view(request, ctx)
+        forms = {"observe": _observe_state(request, typed=True)}
+        context = _context(ctx, view, forms=forms, team_id=team[:80])
+        return await render(request, f"evaluate/{name}.html", ctx.lang, **context)
+    return await _shared(request, ctx, f"evaluate/{name}.html", team[:80], None)
 
 
 def _tag(form: FormData, name: str) -> str | None:

@@ -8,23 +8,29 @@ own pages only (`sitroom.web.origin`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
-from sitroom.conduct.principal import Role
+from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import RunState
+from sitroom.conduct.visibility import audience
 from sitroom.package.marking import EXERCISE_MARK, banner, party_codes
 from sitroom.package.model import Package
 from sitroom.services.identity import AuthError
+from sitroom.services.runs import RunNotFound
 from sitroom.web.cookies import set_session
 from sitroom.web.deps import SESSION_COOKIE, Viewer, optional_viewer, services
 from sitroom.web.origin import same_origin
-from sitroom.web.render import LANG_COOKIE, N_, UI_LANGUAGES, page, ui_language
+from sitroom.web.pagecache import Filler, Hole, Holes, PageCache
+from sitroom.web.render import LANG_COOKIE, N_, UI_LANGUAGES, page, respond, ui_language
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,6 +54,10 @@ class RunPage:
     state: RunState
     lang: str
     csrf_token: str | None
+    holes: Holes | None = None
+    """Set while the page renders for the viewer's whole audience (see ``shared``)."""
+    fillers: dict[str, Filler] = field(default_factory=dict)
+    """The page's own kinds of holes (a player's acknowledgements, the clock of now)."""
 
     @property
     def banner(self) -> str:
@@ -70,8 +80,72 @@ class RunPage:
             "team": team,
             "party": party,
             "content_languages": self.package.exercise.languages,
+            "hole": self.holes or Holes(self.fill),
+            "new_key": self.new_key,
+            "form_key": self.new_key,
             **extra,
         }
+
+    # -- one page shared by an audience (web.pagecache) ------------------------------------
+
+    def new_key(self) -> str:
+        """A fresh idempotency key for a form (a hole when the page is shared)."""
+        return self.holes.key() if self.holes is not None else uuid.uuid4().hex
+
+    def shared(self, holes: Holes) -> RunPage:
+        """This page as the viewer's whole audience sees it: a stand-in viewer of the same
+        role, team and party whose id and name are holes, the CSRF token a hole. Nothing
+        rendered from it can hold the viewer's own records or anyone's name but by a hole."""
+        p = self.viewer.principal
+        stand_in = Principal(
+            id=str(holes("principal")),
+            role=p.role,
+            name=str(holes("name")),
+            team=p.team,
+            party=p.party,
+        )
+        viewer = Viewer(stand_in, self.viewer.run_id, self.viewer.language)
+        csrf = None if self.csrf_token is None else str(holes("csrf"))
+        return replace(self, viewer=viewer, csrf_token=csrf, holes=holes, fillers={})
+
+    def slot(self, name: str, *inputs: Hashable) -> tuple[Hashable, ...]:
+        """The cache slot of a page: the page, the run, the audience and language, and the
+        page's own ``inputs`` (what else it shows that the log does not say)."""
+        account = self.viewer.run_id is None
+        signed = self.csrf_token is not None
+        who = audience(self.viewer.principal)
+        return (name, self.run_id, who, self.lang, account, signed, *inputs)
+
+    def fill(self, hole: Hole) -> str:
+        """The viewer's own part of a page, as HTML."""
+        p = self.viewer.principal
+        if hole.kind in self.fillers:
+            return self.fillers[hole.kind](hole)
+        if hole.kind == "csrf":
+            return str(escape(self.csrf_token or ""))
+        if hole.kind == "key":
+            return uuid.uuid4().hex
+        if hole.kind == "principal":
+            return str(escape(p.id))
+        if hole.kind == "name":
+            return str(escape(p.name or p.id))
+        raise LookupError(f"no filler for the hole {hole.kind!r}")
+
+
+async def shared_page(
+    request: Request,
+    ctx: RunPage,
+    slot: tuple[Hashable, ...],
+    render: Callable[[RunPage], str],
+    version: int | None = None,
+) -> HTMLResponse:
+    """The page of ``slot``, rendered once per sequence number for the viewer's audience by
+    ``render`` (given the shared page context) and filled in for this viewer. ``version``:
+    the sequence number of the latest event the page shows (default: the run's)."""
+    cache: PageCache = request.app.state.pages
+    seq = ctx.state.seq if version is None else version
+    rendered = await cache.get(slot, seq, lambda holes: render(ctx.shared(holes)))
+    return respond(rendered.fill(ctx.fill))
 
 
 AUTH_MESSAGES = {
@@ -97,11 +171,13 @@ async def run_page(request: Request, run_id: str, *roles: Role) -> RunPage:
         raise NotSignedIn
     if who.run_id is not None and who.run_id != run_id:
         raise PageError(404, N_("There is no such run here."))
-    if await run_in_threadpool(svc.engine.recorder.get_run, run_id) is None:
-        raise PageError(404, N_("There is no such run here."))
+    try:
+        known = await run_in_threadpool(svc.engine.last_seq, run_id)
+    except RunNotFound:
+        raise PageError(404, N_("There is no such run here.")) from None
     if roles and who.principal.role not in roles:
         raise PageError(403, N_("This page is not for your role."))
-    state = await run_in_threadpool(svc.engine.state, run_id)
+    state = await run_in_threadpool(svc.engine.state, run_id, known)
     csrf = svc.identity.csrf_token(who.session) if who.session else None
     lang = ui_language(request, who.language)
     return RunPage(who, run_id, state.package, state, lang, csrf)

@@ -24,16 +24,19 @@ from sitroom.conduct.run import Rejected
 from sitroom.conduct.visibility import can_see_inject_now, visible_injects
 from sitroom.web.deps import services
 from sitroom.web.pages import play_forms
-from sitroom.web.pages.home import PageError, RunPage, run_page
-from sitroom.web.pages.play_panels import PANELS as PANELS
+from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
 from sitroom.web.pages.play_panels import (
+    NOT_SHOWN,
+    OWN_PANELS,
     documents_of,
     names_of,
     panel_data,
+    panel_values,
     play_page,
     shared,
 )
-from sitroom.web.render import N_, page
+from sitroom.web.pages.play_panels import PANELS as PANELS
+from sitroom.web.render import N_, html, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,17 +61,24 @@ async def _record_receipts(svc: Services, ctx: RunPage) -> None:
 
 @router.get("/runs/{run_id}/play")
 async def play(run_id: str, request: Request) -> Response:
-    """The player's page of the run."""
+    """The player's page of the run: shared by the viewer's audience (role, team, party),
+    with the viewer's own parts (clock, votes, acknowledgements) filled in."""
     svc = services(request)
     ctx = await play_page(request, run_id)
-    # The stream starts where this read starts: what changes meanwhile comes as events.
-    since = ctx.state.seq
     await _record_receipts(svc, ctx)
     names = await run_in_threadpool(names_of, svc, run_id)
-    data: dict[str, Any] = {}
-    for name in PANELS:
-        data.update(await panel_data(name, ctx, svc, names))
-    return page(request, "play/page.html", ctx.lang, **shared(ctx), **data, since=since)
+
+    def render(shared_ctx: RunPage) -> str:
+        data: dict[str, Any] = {}
+        for name in PANELS:
+            if name not in OWN_PANELS:
+                data.update(panel_values(name, shared_ctx, svc, names))
+        # The stream starts where this read starts: what changes meanwhile comes as events.
+        since = shared_ctx.state.seq
+        return html(request, "play/page.html", ctx.lang, **shared(shared_ctx), **data, since=since)
+
+    version = ctx.state.seq_without(NOT_SHOWN)
+    return await shared_page(request, ctx, ctx.slot("play", _people(names)), render, version)
 
 
 @router.get("/runs/{run_id}/play/panels/{name}")
@@ -78,8 +88,22 @@ async def panel(run_id: str, name: str, request: Request) -> Response:
         raise PageError(404, N_("There is no such part of this page."))
     svc = services(request)
     ctx = await play_page(request, run_id)
-    data = await panel_data(name, ctx, svc)
-    return page(request, f"play/_{name}.html", ctx.lang, **shared(ctx), **data)
+    if name in OWN_PANELS:
+        data = await panel_data(name, ctx, svc)
+        return page(request, f"play/_{name}.html", ctx.lang, **shared(ctx), **data)
+    names = await run_in_threadpool(names_of, svc, run_id)
+
+    def render(shared_ctx: RunPage) -> str:
+        data = panel_values(name, shared_ctx, svc, names)
+        return html(request, f"play/_{name}.html", ctx.lang, **shared(shared_ctx), **data)
+
+    slot = ctx.slot(f"play/{name}", _people(names))
+    return await shared_page(request, ctx, slot, render, ctx.state.seq_without(NOT_SHOWN))
+
+
+def _people(names: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The names a page shows, as part of its cache slot (they live outside the log)."""
+    return tuple(sorted(names.items()))
 
 
 @router.get("/runs/{run_id}/play/attachments/{number}/{index}")

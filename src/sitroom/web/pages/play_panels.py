@@ -27,9 +27,10 @@ from sitroom.conduct.visibility import (
     visible_responses,
 )
 from sitroom.package.model import Package, text_in
-from sitroom.web.forms import new_key
+from sitroom.web.deps import services
+from sitroom.web.pagecache import Filler, Hole
 from sitroom.web.pages.home import PageError, RunPage, run_page
-from sitroom.web.render import N_
+from sitroom.web.render import N_, html
 from sitroom.web.views import play as pv
 
 LIFECYCLE = "sse:run-started, sse:run-paused, sse:run-resumed, sse:run-ended"
@@ -65,6 +66,7 @@ async def play_page(request: Request, run_id: str) -> RunPage:
     ctx = await run_page(request, run_id, Role.PLAYER, Role.OBSERVER)
     if ctx.viewer.principal.team is None:
         raise PageError(403, N_("This page is for the players of a team."))
+    ctx.fillers.update(own_parts(ctx, services(request), request))
     return ctx
 
 
@@ -258,10 +260,17 @@ async def panel_data(
     name: str, ctx: RunPage, svc: Services, known: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """The template values of one panel (``known``: the people's names, if read already)."""
+    return await run_in_threadpool(panel_values, name, ctx, svc, known)
+
+
+def panel_values(
+    name: str, ctx: RunPage, svc: Services, known: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``panel_data`` in the calling thread (which may read the database)."""
     p, state, package, lang = ctx.viewer.principal, ctx.state, ctx.package, ctx.lang
     names = known if known is not None else {}
     if known is None and name in ("injects", "questions", "decisions", "notes"):
-        names = await run_in_threadpool(names_of, svc, ctx.run_id)
+        names = names_of(svc, ctx.run_id)
     if name == "status":
         return {"clock": pv.clock(state, svc.engine.clock(), lang)}
     if name == "module":
@@ -278,7 +287,7 @@ async def panel_data(
             ]
         }
     if name == "injects":
-        documents = await run_in_threadpool(documents_of, svc, ctx.run_id, package)
+        documents = documents_of(svc, ctx.run_id, package)
         href = f"/runs/{ctx.run_id}/play/attachments" if documents else None
         responses: dict[str, list[EntryView]] = {}
         for e in visible_responses(p, state):
@@ -305,6 +314,63 @@ async def panel_data(
     raise PageError(404, N_("There is no such part of this page."))
 
 
+NOT_SHOWN = frozenset(
+    {
+        "inject-received",
+        "inject-acknowledged",
+        "poll-vote-cast",
+        "observation-recorded",
+        "target-rated",
+        "capability-rated",
+        "clause-recorded",
+        "hot-wash-item-added",
+        "feedback-submitted",
+        "finding-saved",
+        "finding-removed",
+        "report-finalised",
+    }
+)
+"""Events that change nothing of what a team's page shares with its audience: receipts,
+acknowledgements and votes show only in each viewer's own parts, and the rest is evaluation.
+The shared page is kept across them (the most frequent events of a room)."""
+
+OWN_PANELS = ("status", "polls")
+"""Panels that are each viewer's own: the clock of this second, the viewer's votes. They are
+rendered for every request; the rest of the page is shared by the viewer's audience."""
+
+
+def own_parts(ctx: RunPage, svc: Services, request: Request) -> dict[str, Filler]:
+    """The holes of a player's page that are the viewer's own (``web.pagecache``)."""
+
+    def acknowledged(number: str) -> datetime | None:
+        status = ctx.state.injects.get(number)
+        return status.acknowledged.get(ctx.viewer.principal.id) if status else None
+
+    def unread(hole: Hole) -> str:
+        return "" if acknowledged(hole.args[0]) else " unread"
+
+    def ack(hole: Hole) -> str:
+        number = hole.args[0]
+        at = acknowledged(number)
+        shown = pv.wall_time(at, ctx.package, ctx.lang) if at else None
+        return html(
+            request,
+            "play/_ack.html",
+            ctx.lang,
+            run_id=ctx.run_id,
+            csrf_token=ctx.csrf_token,
+            number=number,
+            acknowledged_at=shown,
+        )
+
+    def panel(hole: Hole) -> str:
+        name = hole.args[0]
+        data = panel_values(name, ctx, svc, {})
+        return html(request, f"play/_{name}.html", ctx.lang, **shared(ctx), **data)
+
+    return {"unread": unread, "ack": ack, "panel": panel}
+
+
 def shared(ctx: RunPage) -> dict[str, Any]:
     """What every panel and form of the page needs."""
     p = ctx.viewer.principal
@@ -313,7 +379,6 @@ def shared(ctx: RunPage) -> dict[str, Any]:
         acts=acts(ctx),
         live=ctx.state.is_live(),
         panels=PANELS,
-        form_key=new_key,
         clause_options=clause_options(ctx.package, ctx.lang),
         other_parties=others,
     )

@@ -24,16 +24,16 @@ from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected
 from sitroom.conduct.visibility import STAFF_ROLES, is_staff
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.package.model import Package
-from sitroom.reports.build import ReportError, build_model, build_report
+from sitroom.reports.build import ReportError, build_model
 from sitroom.reports.model import FindingItem, Report, ReportModel, model_data
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY
 from sitroom.web.api.fields import one_of
 from sitroom.web.api.runs import IdempotencyKey, InRun, Svc, _handle
 from sitroom.web.deps import ApiError, Viewer, services
-from sitroom.web.forms import FormState, key_of, new_key, posted, render, run_command, text
-from sitroom.web.pages.home import PageError, RunPage, run_page
-from sitroom.web.render import N_, UI_LANGUAGES, local, ui_translations
+from sitroom.web.forms import FormState, key_of, posted, run_command, text
+from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
+from sitroom.web.render import N_, UI_LANGUAGES, html, local, respond, ui_translations
 from sitroom.web.views.console import STATUS_LABELS
 from sitroom.web.views.report import (
     ELEMENTS,
@@ -278,13 +278,26 @@ async def _render(
     status: int = 200,
     notice: str | None = None,
 ) -> Response:
+    text = await run_in_threadpool(_html, request, ctx, parties, rlang, forms, notice)
+    return respond(text, status)
+
+
+def _html(
+    request: Request,
+    ctx: RunPage,
+    parties: tuple[str, ...],
+    rlang: str,
+    forms: PageForms | None,
+    notice: str | None,
+) -> str:
+    """The AAR page (in the calling thread: it may build the AAR)."""
     svc = services(request)
     try:
-        report, complete = await run_in_threadpool(_reports, svc, ctx.run_id, parties)
+        report, complete = _reports(svc, ctx.run_id, parties)
     except ReportError:
         raise PageError(404, N_("There is no such AAR here.")) from None
     forms = forms or PageForms()
-    view = await run_in_threadpool(ReportView, report, ctx.package, forms.findings, complete)
+    view = ReportView(report, ctx.package, forms.findings, complete)
     languages = _languages(report)
     if rlang not in languages:
         rlang = ctx.lang if ctx.lang in languages else languages[0]
@@ -307,24 +320,27 @@ async def _render(
         removal=forms.removal,
         finalise=forms.finalise or FormState(),
         notice=notice,
-        new_key=new_key,
         status_labels=STATUS_LABELS,
         account=ctx.viewer.run_id is None,
         tr=ui_translations(ctx.lang).gettext,
     )
     context["banner"] = f"{EXERCISE_MARK} · {report.model.marking}"
-    return await render(request, "report/page.html", ctx.lang, status, **context)
+    return html(request, "report/page.html", ctx.lang, **context)
 
 
 def _reports(
     svc: Services, run_id: str, parties: tuple[str, ...]
 ) -> tuple[Report, ReportModel | None]:
     """The AAR shown and, for a party's draft, the complete model of the whole log that the
-    edit forms start from (they hold every finding's whole evidence); the log is read once."""
-    package, log = svc.engine.package(run_id), svc.engine.log(run_id)
-    report = build_report(package, log, run_id=run_id, parties=parties)
+    edit forms start from (they hold every finding's whole evidence). Both are built once per
+    sequence number (``Engine.report``)."""
+    report = svc.engine.report(run_id, parties)
     if not parties or report.final:
         return report, None
+    complete = svc.engine.report(run_id, ())
+    if not complete.final:
+        return report, complete.model
+    package, log = svc.engine.package(run_id), svc.engine.log(run_id)
     return report, build_model(package, log, run_id=run_id)
 
 
@@ -339,7 +355,12 @@ async def report_page(
 ) -> Response:
     """The After-Action Report page: one AAR, its findings, downloads and finalising."""
     ctx = await run_page(request, run_id, *STAFF_ROLES)
-    return await _render(request, ctx, parse_scope(scope), lang[:10], notice=NOTICES.get(done[:20]))
+    parties, rlang, notice = parse_scope(scope), lang[:10], NOTICES.get(done[:20])
+
+    def render(shared_ctx: RunPage) -> str:
+        return _html(request, shared_ctx, parties, rlang, None, notice)
+
+    return await shared_page(request, ctx, ctx.slot("report", parties, rlang, notice), render)
 
 
 @router.post("/runs/{run_id}/report/findings", include_in_schema=False)

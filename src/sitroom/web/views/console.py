@@ -121,6 +121,28 @@ def excerpt(value: str, limit: int = EXCERPT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def active_players(
+    invitations: Iterable[dict[str, Any]], now: datetime
+) -> list[tuple[Principal, str]]:
+    """Players of the invitations that are neither revoked nor expired at ``now``, as
+    principals, with their names: who the MSEL waits for."""
+    found = []
+    for invitation in invitations:
+        if invitation.get("revoked_at") or invitation["role"] != Role.PLAYER:
+            continue
+        expires = invitation.get("expires_at")
+        if expires and datetime.fromisoformat(expires) <= now:
+            continue
+        stand_in = Principal(
+            id=str(invitation["principal"]),
+            role=Role.PLAYER,
+            team=invitation.get("team"),
+            party=invitation.get("party"),
+        )
+        found.append((stand_in, str(invitation["name"])))
+    return found
+
+
 @dataclass
 class ConsoleView:
     """Every panel of the console for one control viewer, in one language."""
@@ -212,24 +234,9 @@ class ConsoleView:
 
     def _players(self) -> list[tuple[Principal, str]]:
         """Players of active invitations, as principals, with their names (computed once)."""
-        if self._player_cache is not None:
-            return self._player_cache
-        found = []
-        for invitation in self.invitations:
-            if invitation.get("revoked_at") or invitation["role"] != Role.PLAYER:
-                continue
-            expires = invitation.get("expires_at")
-            if expires and datetime.fromisoformat(expires) <= self.now:
-                continue
-            stand_in = Principal(
-                id=str(invitation["principal"]),
-                role=Role.PLAYER,
-                team=invitation.get("team"),
-                party=invitation.get("party"),
-            )
-            found.append((stand_in, str(invitation["name"])))
-        self._player_cache = found
-        return found
+        if self._player_cache is None:
+            self._player_cache = active_players(self.invitations, self.now)
+        return self._player_cache
 
     def _audience(self, inject: Inject) -> list[tuple[Principal, str]]:
         """Players of active invitations who are meant to receive ``inject``."""
