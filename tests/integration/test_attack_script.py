@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ def test_every_attack_of_the_review_is_refused() -> None:
         [sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=600
     )
     lines = done.stdout.splitlines()
-    played = [line for line in lines if line[:2].strip().isdigit() or line.startswith(" ?")]
+    played = [line for line in lines if re.match(r"^ ?[\d?]  (refused|NOT REFUSED) ", line)]
     items = {line[:2].strip() for line in played}
     assert items >= {str(n) for n in range(1, 9)}, done.stdout + done.stderr
     assert [line for line in played if "NOT REFUSED" in line] == [], done.stdout
