@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("SSE fan-out, 1,000 clients", "bench_sse.py"),
     ("AAR/IP of a 20,000-event run", "bench_report.py"),
     ("pages on a 5,000-event run, 50 users at once", "bench_pages.py"),
+    ("what a player's page shows after a release, 1,000 players", "bench_seen.py"),
     ("a series with 2,000 corrective actions", "bench_series.py"),
 ]
 

@@ -33,7 +33,7 @@ class Settings:
     """The largest request body of a form or JSON request; more is answered 413."""
     max_upload_bytes: int = 32 * 1024 * 1024
     """The largest request body of the routes that take files or whole packages."""
-    max_requests: int = 200
+    max_requests: int = 2000
     """Requests handled at once by one process (event streams aside); more get 503."""
     max_streams_per_session: int = 8
     """Event streams one browser session or API principal may hold open; more get 429."""
@@ -78,7 +78,8 @@ ENV_VARS = {
     "whole package (package, spreadsheet and evidence uploads), in bytes (default 33554432, "
     "32 MiB).",
     "SITROOM_MAX_REQUESTS": "Requests one process handles at once, event streams aside "
-    "(default 200); more get 503 with Retry-After.",
+    "(default 2000: at a release every screen of a 1,000-screen room fetches a panel and "
+    "posts a receipt at once); more get 503 with Retry-After.",
     "SITROOM_MAX_STREAMS_PER_SESSION": "Live event streams one browser session or API "
     "principal may hold open (default 8); more get 429 with Retry-After.",
     "SITROOM_MAX_STREAMS": "Live event streams one process holds open in all (default 5000); "
@@ -158,7 +159,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_upload_bytes=_positive(
             "SITROOM_MAX_UPLOAD_BYTES", env.get("SITROOM_MAX_UPLOAD_BYTES", str(32 * 1024 * 1024))
         ),
-        max_requests=_positive("SITROOM_MAX_REQUESTS", env.get("SITROOM_MAX_REQUESTS", "200")),
+        max_requests=_positive("SITROOM_MAX_REQUESTS", env.get("SITROOM_MAX_REQUESTS", "2000")),
         max_streams_per_session=_positive(
             "SITROOM_MAX_STREAMS_PER_SESSION", env.get("SITROOM_MAX_STREAMS_PER_SESSION", "8")
         ),

@@ -62,11 +62,24 @@
       var number = data.data && data.data.number;
       if (!number || receipted[detail.lastEventId || number]) { return; }
       receipted[detail.lastEventId || number] = true;
-      fetch("/api/runs/" + encodeURIComponent(root.getAttribute("data-run")) + "/injects/" +
-            encodeURIComponent(number) + "/receipt", {
-        method: "POST", credentials: "same-origin",
-        headers: {"X-CSRF-Token": csrf(), "Idempotency-Key": "receipt-" + number + "-" + root.getAttribute("data-principal")}
-      });
+      var url = "/api/runs/" + encodeURIComponent(root.getAttribute("data-run")) + "/injects/" +
+                encodeURIComponent(number) + "/receipt";
+      var key = "receipt-" + number + "-" + root.getAttribute("data-principal");
+      // A receipt the server was too busy for (503, 429) or that the network lost is sent again
+      // with a backoff; the key makes a repeat harmless.
+      var send = function (attempt) {
+        fetch(url, {
+          method: "POST", credentials: "same-origin",
+          headers: {"X-CSRF-Token": csrf(), "Idempotency-Key": key}
+        }).then(function (reply) {
+          if ((reply.status >= 500 || reply.status === 429) && attempt < 6) {
+            window.setTimeout(function () { send(attempt + 1); }, 1000 * Math.pow(2, attempt));
+          }
+        }, function () {
+          if (attempt < 6) { window.setTimeout(function () { send(attempt + 1); }, 1000 * Math.pow(2, attempt)); }
+        });
+      };
+      send(0);
     } catch (e) { /* a malformed frame is ignored; the panels still refresh */ }
   });
 })();
