@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -57,6 +62,35 @@ app = Starlette(
         Route("/health", health),
     ]
 )
+
+
+@contextmanager
+def running(port: int) -> Iterator[str]:
+    """This broadcaster in a process of its own on ``port``, up before it yields its base URL;
+    stopped afterwards (killed when too busy to stop in time)."""
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__)), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        limit = time.monotonic() + 20
+        while time.monotonic() < limit:
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

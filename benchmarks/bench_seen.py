@@ -47,6 +47,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import bare_sse  # noqa: E402
 from benchmarks.page_client import Browser, Round, Tally, Wiring, wiring_of  # noqa: E402
 
 from sitroom.conduct.visibility import can_see_inject, team_principal  # noqa: E402
@@ -347,28 +348,13 @@ def seat_players(data: Path, clients: int) -> list[tuple[str, str, str]]:
 def run_bare(clients: int, rounds: int, size: int, deadline: float) -> Row:
     """The bare broadcaster: frames of ``size`` bytes, each counted as seen on arrival."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parent / "bare_sse.py"), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        limit = time.monotonic() + 20
-        while time.monotonic() < limit:
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+    with bare_sse.running(port) as base:
         wiring = Wiring(sse_url="/events", swaps={"inject-released"})
 
         release = Releaser(base, lambda n: f"/release/{quote(title_of(n))}?size={size}")
         people: list[tuple[str | None, str | None, Wiring]] = [(None, None, wiring)] * clients
         done, _ = asyncio.run(measure(port, people, release, rounds, deadline))
         return rows_of(f"bare SSE broadcaster, {size} B frames", done, clients, "seen")
-    finally:
-        stop(server)
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:

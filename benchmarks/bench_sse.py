@@ -25,6 +25,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import bare_sse  # noqa: E402
+
 from tests.support.server import free_port, sign_in, wait_until_up  # noqa: E402
 
 PASSWORD = "benchmark-password"
@@ -210,20 +212,7 @@ def run_sitroom(clients: int, rounds: int) -> dict[str, float]:
 def run_bare(clients: int, rounds: int, size: int) -> dict[str, float]:
     """The baseline, sending data lines of ``size`` bytes (what sitroom sent) to everyone."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parent / "bare_sse.py"), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+    with bare_sse.running(port) as base:
 
         async def release(n: int) -> None:
             async with httpx.AsyncClient(base_url=base) as http:
@@ -232,9 +221,6 @@ def run_bare(clients: int, rounds: int, size: int) -> dict[str, float]:
         return asyncio.run(
             measure(port, "/events", [None] * clients, '{"number": "', release, rounds)
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def main() -> None:
