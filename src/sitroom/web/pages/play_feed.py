@@ -36,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
 from sitroom.conduct.principal import Principal, Role
-from sitroom.conduct.state import RunState, apply
+from sitroom.conduct.state import RunState
 from sitroom.conduct.visibility import (
     visible_broadcasts,
     visible_decisions,
@@ -46,7 +46,7 @@ from sitroom.conduct.visibility import (
 from sitroom.package.model import text_in
 from sitroom.realtime.sse import Frame
 from sitroom.services.identity import Viewer
-from sitroom.services.runs import StoredEvent, to_recorded
+from sitroom.services.runs import StoredEvent
 from sitroom.web.pagecache import Hole
 from sitroom.web.pages.home import RunPage
 from sitroom.web.pages.play_panels import (
@@ -232,11 +232,10 @@ PUSHED = frozenset(
 
 @dataclass
 class _Folded:
-    """A run's state as the feed folds it from the log, and the lock of whoever reads it;
-    the people's names and the run's documents folder, read once in a while."""
+    """What the parts of a run's events need besides its state, read once in a while: the
+    people's names and the run's documents folder; and the lock of whoever reads them."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    state: RunState | None = None
     names: dict[str, str] | None = None
     names_read: float = 0.0
     documents: tuple[Path | None] | None = None
@@ -249,12 +248,10 @@ class PlayFeed:
     first of them, in a worker thread); the last ``size`` renders are kept for streams that
     come later (a reconnect resuming from its ``Last-Event-ID``).
 
-    The feed folds each run's log into a state of its own and renders from it under its own
-    lock: a snapshot from the engine would be a deep copy of the whole run after every event
-    (hundreds of milliseconds on a long run, with a receipt from every screen after each
-    release), and rendering under the engine's lock would hold up every writer. An event is
-    rendered from the state at its sequence number or later, never earlier: a later state only
-    makes the part newer, and the parts of the later events follow anyway.
+    The feed renders from the engine's snapshot of the run (``Engine.state``: pointers, not a
+    copy, and shared with the pages). An event is rendered from the state at its sequence
+    number or later, never earlier: a later state only makes the part newer, and the parts of
+    the later events follow anyway.
     """
 
     def __init__(self, svc: Services, size: int = 4096) -> None:
@@ -414,16 +411,5 @@ class PlayFeed:
         return folded.names
 
     def _fold(self, folded: _Folded, run_id: str, seq: int) -> RunState:
-        """The feed's state of the run, folded up to ``seq`` at least (under its lock)."""
-        engine = self.svc.engine
-        if folded.state is None:
-            folded.state = RunState.initial(run_id, engine.package(run_id))
-        state = folded.state
-        while state.seq < seq:
-            events = engine.read_after(run_id, state.seq, seq, 2000)
-            if not events:
-                raise LookupError(f"run {run_id}: event {seq} is not in the log")
-            for stored in events:
-                if stored.seq > state.seq:
-                    apply(state, to_recorded(stored))
-        return state
+        """The run's state at ``seq`` or later (a snapshot shared with the pages)."""
+        return self.svc.engine.state(run_id, seq)
