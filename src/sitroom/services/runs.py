@@ -58,6 +58,10 @@ SCHEDULER = Principal(id="system:scheduler", role=Role.FACILITATOR, name="schedu
 """The principal of the scheduler follower (``sitroom.services.scheduler``)."""
 
 
+PREVIEW_PREFIX = "preview:"
+"""The ids of the stand-ins control previews a run as (``services.preview``): they never act."""
+
+
 class RunNotFound(LookupError):
     """No run with that id."""
 
@@ -241,6 +245,8 @@ class Engine:
         principal already used for a different command.
         """
         check_client_key(key)
+        if principal.id.startswith(PREVIEW_PREFIX):
+            raise Rejected("a preview is read-only: act as yourself", status=403)
         return self._record(run_id, command, principal, key)
 
     def act(self, run_id: str, command: cmd.Command, principal: Principal, key: str) -> Outcome:

@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         home,
         join,
         play,
+        preview,
         report,
     )
     from sitroom.web.pages import series as series_pages
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         home.router,
         join.router,
         play.router,
+        preview.router,
         display.router,
         console.router,
         evaluate.router,

@@ -47,8 +47,8 @@ router = APIRouter(include_in_schema=False)
 async def _record_receipts(svc: Services, ctx: RunPage) -> None:
     """The page shows every released inject the player may see: each has reached them."""
     p = ctx.viewer.principal
-    if p.role != Role.PLAYER:
-        return
+    if p.role != Role.PLAYER or ctx.viewer.preview is not None:
+        return  # an observer, or control previewing the team: nothing reached a player
     for inject, status in visible_injects(p, ctx.state):
         if p.id in status.receipts:
             continue

@@ -86,7 +86,8 @@
   injectsShown().forEach(function (el) { receipted[el.getAttribute("data-number")] = true; });
   function sendReceipts() {
     var root = document.querySelector("[data-run]");
-    if (!root || root.getAttribute("data-receipts") !== "on") { return; }
+    // Control previewing a team's page (data-preview) is not the team: no receipts.
+    if (!root || root.getAttribute("data-receipts") !== "on" || root.hasAttribute("data-preview")) { return; }
     injectsShown().forEach(function (el) {
       var number = el.getAttribute("data-number");
       if (receipted[number]) { return; }
