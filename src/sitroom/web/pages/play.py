@@ -43,6 +43,12 @@ router = APIRouter(include_in_schema=False)
 
 # --- the page and its panels ------------------------------------------------------------------
 
+RECEIPT_SPREAD_MS = 1000
+"""A page sends the delivery receipt of an inject that arrives while it is open after a random
+delay of up to this many milliseconds: a release reaches every screen at once, and a thousand
+receipts coming back at that instant would slow the release's last deliveries. The console's
+"delivered" count is up to a second later for it."""
+
 
 async def _record_receipts(svc: Services, ctx: RunPage) -> None:
     """The page shows every released inject the player may see: each has reached them."""
@@ -84,6 +90,7 @@ async def play(run_id: str, request: Request) -> Response:
             **data,
             since=since,
             feed_event=FEED_EVENT,
+            receipt_spread_ms=RECEIPT_SPREAD_MS,
         )
 
     version = ctx.state.seq_without(NOT_SHOWN)

@@ -109,7 +109,9 @@
           if (attempt < 6) { window.setTimeout(function () { send(attempt + 1); }, 1000 * Math.pow(2, attempt)); }
         });
       };
-      send(0);
+      // Spread over a moment: every screen of the room receives the inject at once.
+      var spread = parseInt(root.getAttribute("data-receipt-spread") || "0", 10) || 0;
+      window.setTimeout(function () { send(0); }, Math.random() * spread);
     });
   }
   document.addEventListener("htmx:oobAfterSwap", sendReceipts);
