@@ -525,7 +525,11 @@ def _environment(lang: str) -> jinja2.Environment:
     )
     translations = load_translations(lang)
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        translations.gettext, translations.ngettext, newstyle=True
+        translations.gettext,
+        translations.ngettext,
+        newstyle=True,
+        pgettext=translations.pgettext,
+        npgettext=translations.npgettext,
     )
     env.filters["css_string"] = css_string
     return env

@@ -61,6 +61,11 @@ def _account_names(svc: Services) -> dict[str, str]:
     } | {"cli:admin": "Command line"}
 
 
+def _run_titles(svc: Services) -> dict[str, str]:
+    """Run id → its title: the series pages name runs by title (the id stays in links)."""
+    return {record.id: record.title for record in svc.engine.runs()}
+
+
 def _render(
     request: Request, who: Viewer, template: str, status_code: int = 200, **context: Any
 ) -> Response:
@@ -206,6 +211,7 @@ async def _series_page(
         wanted=wanted,
         statuses=STATUSES,
         importable=await _importable(svc, state),
+        run_titles=await run_in_threadpool(_run_titles, svc),
         forms=forms or SeriesForms(FormState(), FormState(), FormState()),
         notice=notice,
         problems=problems,
@@ -369,6 +375,7 @@ async def _action_page(
         state=state,
         action=action,
         detail=view.action_detail(action, today_utc(), names),
+        run_titles=await run_in_threadpool(_run_titles, svc),
         moves=view.moves(action, who.principal),
         forms=forms or ActionForms(FormState(), FormState(), FormState()),
         notice=notice,
