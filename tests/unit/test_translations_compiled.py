@@ -6,6 +6,7 @@ not older than its ``.po``, and a checkout sets both times), so the build checks
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -29,9 +30,11 @@ def test_every_compiled_catalog_is_up_to_date() -> None:
 
 
 def test_the_check_notices_a_stale_catalog(tmp_path: Path) -> None:
-    spec = {"__name__": "compile_translations"}
-    exec(compile(SCRIPT.read_text(encoding="utf-8"), str(SCRIPT), "exec"), spec)
-    main = spec["main"]
+    spec = importlib.util.spec_from_file_location("compile_translations", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    main = script.main
     folder = tmp_path / "ko" / "LC_MESSAGES"
     folder.mkdir(parents=True)
     source = ROOT / "src" / "sitroom" / "locale" / "ko" / "LC_MESSAGES" / "messages.po"
