@@ -504,6 +504,7 @@ def _where(package: Package, path: P) -> str:
             item = child[nxt]
             label = _ITEM.get(str(key), str(key))
             ident = getattr(item, "number", None) or getattr(item, "id", None)
+            ident = ident or getattr(item, "term", None)
             words.append(
                 f"{label} {ident}"
                 if key == "injects"
