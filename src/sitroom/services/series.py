@@ -78,10 +78,13 @@ class SeriesService:
         *,
         evidence_dir: Path,
         clock: Callable[[], datetime] | None = None,
+        publish: Callable[[str, int], None] | None = None,
     ) -> None:
         self.recorder = recorder
         self.evidence_dir = evidence_dir
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.publish = publish or (lambda stream, seq: None)
+        """Told after each commit that a series' stream has events up to N (the broker)."""
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -100,6 +103,29 @@ class SeriesService:
         if self.recorder.get_run(stream_id(series_id)) is None:
             return SeriesState.initial(series_id)
         return fold(series_id, (to_recorded(s) for s in self.recorder.read(stream_id(series_id))))
+
+    def watched(self, series_id: str, engine: Engine, principal: Principal) -> list[str]:
+        """The logs a series page shows: the series' own stream and every run of the series
+        (a run whose package names it, imported or not)."""
+        self._check_read(principal)
+        streams = [stream_id(series_id)]
+        for record in engine.runs():
+            try:
+                named = engine.package(record.id).exercise.series
+            except RunNotFound:
+                continue
+            if named is not None and named.id == series_id:
+                streams.append(record.id)
+        return streams
+
+    def version(self, streams: Sequence[str]) -> int:
+        """How far the logs of ``streams`` reach, as one number that only grows (the sum of
+        their last sequence numbers): a series page is out of date when it has grown."""
+        total = 0
+        for stream in streams:
+            record = self.recorder.get_run(stream)
+            total += record.last_seq if record is not None else 0
+        return total
 
     def state(self, series_id: str, principal: Principal) -> SeriesState:
         """The series folded from its stream; ``Rejected`` (404) for an unknown series."""
@@ -218,6 +244,8 @@ class SeriesService:
                 ) from None
             if result.duplicate:  # another worker was first
                 check_replay(result.events, digest or "")
+            elif result.events:
+                self.publish(stream, result.events[-1].seq)
             return Applied(list(result.events), result.duplicate)
         raise Rejected(lazy("the series is too busy; try again"), status=503)
 

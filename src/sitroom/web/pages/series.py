@@ -44,6 +44,7 @@ from sitroom.web.pages.series_access import (
     staff_account,
     today_utc,
 )
+from sitroom.web.pages.series_live import series_version
 from sitroom.web.render import N_, ui_language, ui_translations
 from sitroom.web.views import series as view
 
@@ -183,6 +184,8 @@ async def _series_page(
     problems: tuple[str, ...] = (),
 ) -> Response:
     try:
+        # The version first: a change after it makes the page's stream send 'changed' at once.
+        version = await run_in_threadpool(series_version, svc, series_id, who.principal)
         state = await series_state(svc, series_id, who)
     except Rejected as error:
         if error.status == 404:
@@ -212,6 +215,7 @@ async def _series_page(
         statuses=STATUSES,
         importable=await _importable(svc, state),
         run_titles=await run_in_threadpool(_run_titles, svc),
+        version=version,
         forms=forms or SeriesForms(FormState(), FormState(), FormState()),
         notice=notice,
         problems=problems,
