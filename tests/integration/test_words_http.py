@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.series import DRAFT, RUN, SERIES, play_editions
+from tests.support.series import DRAFT, SERIES, play_editions
 from tests.support.server import create_admin, invite_and_join, running_server, sign_in
 
 PASSWORD = "words-http-password"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -50,8 +51,12 @@ def test_the_templates_underscore_translates_a_refusal_too() -> None:
 
 def test_a_translation_that_misfits_its_parameters_falls_back_to_english() -> None:
     message = lazy("inject %(number)s was already released", number="4")
-    assert said(message, lambda msgid: "상황 %(num)s") == "inject 4 was already released"
-    assert said(message, lambda msgid: "상황 %(number)s 배포됨") == "상황 4 배포됨"
+
+    def catalog(translation: str) -> Callable[[str], str]:
+        return lambda msgid: translation if msgid == message.msgid else msgid
+
+    assert said(message, catalog("상황 %(num)s")) == "inject 4 was already released"
+    assert said(message, catalog("상황 %(number)s 배포됨")) == "상황 4 배포됨"
 
 
 def test_plain_strings_are_looked_up_as_msgids() -> None:
@@ -78,3 +83,11 @@ def test_one_english_word_with_two_meanings_has_two_translations() -> None:
     assert ko.pgettext("corrective actions", "Closed") == "종결"
     page = environment("ko").from_string('{{ pgettext("verb", "Release") }}').render()
     assert page == ko.pgettext("verb", "Release") != "Release"
+
+
+def test_a_catalog_may_translate_one_filled_in_message_as_a_whole() -> None:
+    catalog = {"text is empty": "내용이 비어 있습니다", "%(field)s is empty": "%(field)s 없음"}
+    message = lazy("%(field)s is empty", field="text")
+    assert said(message, lambda m: catalog.get(m, m)) == "내용이 비어 있습니다"
+    other = lazy("%(field)s is empty", field="title")
+    assert said(other, lambda m: catalog.get(m, m)) == "title 없음"

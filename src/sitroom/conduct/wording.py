@@ -35,7 +35,15 @@ class Phrase(str):
         return (Phrase, (self.msgid, self.params))
 
     def translated(self, gettext: Callable[[str], str]) -> str:
-        """The message through ``gettext``, its parameters filled in (English if it misfits)."""
+        """The message through ``gettext``, its parameters filled in (English if it misfits).
+
+        A catalog may also translate one filled-in message as a whole ("text is empty", where
+        the field's name needs words of its own): that translation comes first.
+        """
+        if self.params:
+            whole = gettext(str(self))
+            if whole != str(self):
+                return whole
         found = gettext(self.msgid)
         if not self.params:
             return found
