@@ -474,6 +474,10 @@ def report_context(
         "ip_columns": [words(column) for column in IP_COLUMNS],
         "improvement_plan": plan,
         "participants": _participants(model, words),
+        "acronyms": [
+            {"term": term, "expansion": words.pick(expansion)}
+            for term, expansion in model.overview.acronyms
+        ],
     }
     cleaned: dict[str, Any] = clean_all(context)
     return cleaned
