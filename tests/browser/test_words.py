@@ -3,6 +3,7 @@ refusals of the rules, message contexts), and a series page that updates itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -98,3 +99,19 @@ def test_the_series_page_updates_when_the_series_records_events(
     expect(actions).to_contain_text("Drill the hotline fallback")
     expect(page.locator("#live-counts")).to_contain_text("1")
     screenshot(page, "words-series-live")
+    # The action's own page follows its status and history the same way.
+    actions.get_by_role("row", name=re.compile("Drill the hotline fallback")).get_by_role(
+        "link"
+    ).click()
+    page.wait_for_url(re.compile(r"/actions/"))
+    wait_live(page)
+    action_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    expect(page.locator("#live-title")).to_contain_text("Not started")
+    with site.admin() as admin:
+        moved = admin.post(
+            f"/api/series/{SERIES}/actions/{action_id}/status",
+            json={"status": "in-progress", "note": "Drill booked for May"},
+        )
+        assert moved.status_code == 200, moved.text
+    expect(page.locator("#live-title")).to_contain_text("In progress")
+    expect(page.locator("#live-history")).to_contain_text("Drill booked for May")

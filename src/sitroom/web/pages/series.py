@@ -362,6 +362,7 @@ async def _action_page(
     notice: str | None = None,
 ) -> Response:
     try:
+        version = await run_in_threadpool(series_version, svc, series_id, who.principal)
         state = await series_state(svc, series_id, who)
     except Rejected as error:
         if error.status == 404:
@@ -380,6 +381,7 @@ async def _action_page(
         action=action,
         detail=view.action_detail(action, today_utc(), names),
         run_titles=await run_in_threadpool(_run_titles, svc),
+        version=version,
         moves=view.moves(action, who.principal),
         forms=forms or ActionForms(FormState(), FormState(), FormState()),
         notice=notice,
