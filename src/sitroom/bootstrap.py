@@ -77,6 +77,8 @@ def build_services(settings: Settings) -> Services:
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     engine = Engine(recorder, publish=broker.publish_threadsafe, secret=settings.secret_key)
     identity = Identity.open(url, settings)
-    series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
+    series = SeriesService(
+        recorder, evidence_dir=settings.data_dir / "evidence", publish=broker.publish_threadsafe
+    )
     cursors = open_cursor_store(url)
     return Services(settings, recorder, engine, broker, identity, series, cursors, followers)

@@ -449,7 +449,7 @@ def test_questions_for_everyone_come_first() -> None:
     view = build_view(make_package(), SITMAN)
     groups = view.modules[0].question_groups
     assert [g.audience for g in groups] == ["All participants", "Aldorian policy cell", "Borenia"]
-    assert groups[0].questions == ("What do you tell the public?",)
+    assert [q.text for q in groups[0].questions] == ["What do you tell the public?"]
 
 
 def test_schedule_and_participants_appendix() -> None:

@@ -90,7 +90,7 @@ class TestCountyHurricane:
     def test_fields_and_notes(self, report: ImportReport) -> None:
         first = _inject(report.package, "1")
         assert first.title == {"en": "Hurricane watch issued"}
-        assert first.from_ == "National Weather Service"
+        assert first.from_ == {"en": "National Weather Service"}
         assert first.delivery == DeliveryMethod.EMAIL
         assert first.controller == "J. Okafor"
         assert first.expected_actions == (

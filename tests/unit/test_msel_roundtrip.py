@@ -108,12 +108,13 @@ def test_export_layout(tmp_path: Path) -> None:
     assert book.sheetnames == ["MSEL", "Exercise"]
     sheet = book["MSEL"]
     header = [c.value for c in sheet[3]]
-    assert header[:9] == [
+    assert header[:10] == [
         "MSEL #",
         "Module",
         "Scenario Time",
         "Offset",
         "From (Simulated)",
+        "From (Simulated) (ko)",  # the simulated sender is translated like the texts
         "To",
         "Delivery Method",
         "Inject Type",
@@ -130,8 +131,8 @@ def test_export_layout(tmp_path: Path) -> None:
     assert row["Scenario Time"] == datetime(2027, 8, 21, 9, 0)
     assert row["Marking"] == "RESTRICTED//REL TO ALD, BRV"
     assert row["Expected Player Action (ko)"] == "평가 교환\n"
-    assert sheet.cell(6, 9).value == "=Port access denied"
-    assert sheet.cell(6, 9).data_type == "s"
+    assert sheet.cell(6, 10).value == "=Port access denied"
+    assert sheet.cell(6, 10).data_type == "s"
 
 
 def test_an_edited_export_reads_new_teams_and_rows(tmp_path: Path) -> None:
@@ -147,6 +148,7 @@ def test_an_edited_export_reads_new_teams_and_rows(tmp_path: Path) -> None:
             None,
             "2h",
             "HICON",
+            None,  # From (Simulated) (ko)
             "Brevonia MOD; Press Office",
             "Phone call",
             "standard",
@@ -159,6 +161,7 @@ def test_an_edited_export_reads_new_teams_and_rows(tmp_path: Path) -> None:
     added = report.package.inject("4")
     assert added is not None
     assert added.to == ("brv-mod", "press-office")
+    assert added.from_ == {"en": "HICON"}
     assert report.package.module_of("4") == report.package.modules[1]
     assert report.package.teams[-1].name == {"en": "Press Office"}
 

@@ -398,3 +398,12 @@ def test_a_missing_or_corrupt_template_is_named(reports: Reports, tmp_path: Path
         archive.writestr("hello.txt", "a zip, but no Word document in it")
     with pytest.raises(ReportTemplateError, match=rf"template {zipped}: is not a readable"):
         render_docx(reports.draft, "en", template=zipped)
+
+
+def test_an_agency_template_gets_the_acronyms_in_the_report_language(reports: Reports) -> None:
+    korean = report_context(reports.draft, "ko")["acronyms"]
+    assert {"term": "ACC", "expansion": "동맹협의위원회"} in korean
+    terms = [a["term"] for a in korean]
+    assert terms == sorted(terms, key=str.casefold)
+    english = report_context(reports.draft, "en")["acronyms"]
+    assert {"term": "ACC", "expansion": "Alliance Consultative Committee"} in english

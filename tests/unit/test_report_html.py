@@ -345,3 +345,14 @@ def test_retested_corrective_actions_show_their_outcome(reports: Reports) -> Non
     assert table[2] == ["ca-2026-2", "Objective 1: Notify", "Not rated", "Not exercised"]
     ko = Page(render_html(report, "ko")).tables["retests"]
     assert ko[1][-1] == "검증됨"
+
+
+def test_the_aar_lists_the_acronyms_and_the_venue_in_the_report_language(draft_ko: str) -> None:
+    page = Page(draft_ko)
+    rows = page.tables["acronyms"]
+    assert ["ACC", "동맹협의위원회"] in rows
+    terms = [r[0] for r in rows[1:] if r]  # the first row is the header
+    assert terms == sorted(terms, key=str.casefold)
+    assert "부록 C: 약어" in draft_ko
+    assert "동맹 컨퍼런스센터" in draft_ko and "Alliance Conference Centre" not in draft_ko
+    assert "일제 파른홀트 박사" in draft_ko

@@ -126,7 +126,9 @@ def demo(
             )
             invites.append((label, made))
 
-        invite("facilitator", name="Facilitator", role=Role.FACILITATOR.value)
+        # Invitations are named by role, team and party (``invitation_name``): the header
+        # and the console show that name, so it must be one people read, not an id.
+        invite("facilitator", name="", role=Role.FACILITATOR.value)
         for team in package.teams:
             if team.kind == TeamKind.PLAYERS:
                 lang = next(
@@ -139,14 +141,14 @@ def demo(
                 )
                 invite(
                     f"player · {text_in(team.name, 'en')}",
-                    name=f"Player of {team.id}",
+                    name="",
                     role=Role.PLAYER.value,
                     team=team.id,
                     language=lang,
                 )
-        invite("evaluator", name="Evaluator", role=Role.EVALUATOR.value)
-        invite("observer", name="Observer", role=Role.OBSERVER.value)
-        invite("display", name="Room display", role=Role.DISPLAY.value)
+        invite("evaluator", name="", role=Role.EVALUATOR.value)
+        invite("observer", name="", role=Role.OBSERVER.value)
+        invite("display", name="", role=Role.DISPLAY.value)
     finally:
         services.close()
     out.print(

@@ -38,6 +38,7 @@ from sitroom.conduct.handlers.checks import (
 )
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import InjectStatus, RunState, RunStatus
+from sitroom.conduct.wording import lazy
 from sitroom.package.model import InjectType
 
 __all__ = [
@@ -109,7 +110,9 @@ def decide(
     """
     handler = HANDLERS.get(type(command))
     if handler is None:
-        raise Rejected(f"unknown command {type(command).__name__}", status=400)
+        raise Rejected(
+            lazy("unknown command %(command)s", command=type(command).__name__), status=400
+        )
     return handler(state, command, principal, ctx)
 
 

@@ -227,6 +227,7 @@ def inject_view(
         fallbacks = package.exercise.languages
         data["title_text"] = text_in(inject.title, lang, fallbacks)
         data["content_text"] = text_in(corrected or inject.content, lang, fallbacks)
+        data["from_text"] = text_in(inject.from_, lang, fallbacks)
     return data
 
 

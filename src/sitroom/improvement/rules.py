@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected, iso_date
+from sitroom.conduct.wording import lazy
 from sitroom.improvement import commands as cmd
 from sitroom.improvement import events as ev
 from sitroom.improvement.state import CARRIED, STATUSES, ActionState, SeriesState, Status
@@ -45,7 +46,9 @@ def can_read(principal: Principal) -> bool:
 
 def _manager(principal: Principal) -> None:
     if principal.role not in MANAGERS:
-        raise Rejected("only an admin or a facilitator may manage corrective actions", status=403)
+        raise Rejected(
+            lazy("only an admin or a facilitator may manage corrective actions"), status=403
+        )
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -55,9 +58,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def _text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
     text = _CONTROL.sub("", value).strip()
     if required and not text:
-        raise Rejected(f"{field} is empty", field=field)
+        raise Rejected(lazy("%(field)s is empty", field=field), field=field)
     if len(text) > limit:
-        raise Rejected(f"{field} is {len(text):,} characters; at most {limit:,}", field=field)
+        raise Rejected(
+            lazy(
+                "%(field)s is %(length)s characters; at most %(limit)s",
+                field=field,
+                length=format(len(text), ","),
+                limit=format(limit, ","),
+            ),
+            field=field,
+        )
     return text
 
 
@@ -70,20 +81,28 @@ def element(value: str, field: str = "element") -> str:
         if known.lower() == text.lower():
             return known
     raise Rejected(
-        f"'{text}' is not a capability element; use one of {', '.join(CAPABILITY_ELEMENTS)}",
+        lazy(
+            "'%(text)s' is not a capability element; use one of %(known)s",
+            text=text,
+            known=", ".join(CAPABILITY_ELEMENTS),
+        ),
         field=field,
     )
 
 
 def _created(state: SeriesState) -> None:
     if not state.created:
-        raise Rejected(f"no series '{state.id}'", status=404)
+        raise Rejected(lazy("no series '%(series)s'", series=state.id), status=404)
 
 
 def _action(state: SeriesState, action_id: str) -> ActionState:
     action = state.actions.get(action_id)
     if action is None:
-        raise Rejected(f"series {state.id} has no action '{action_id}'", field="id", status=404)
+        raise Rejected(
+            lazy("series %(series)s has no action '%(action)s'", series=state.id, action=action_id),
+            field="id",
+            status=404,
+        )
     return action
 
 
@@ -149,10 +168,17 @@ def decide(
     match command:
         case cmd.CreateSeries(id=series_id, title=title):
             if state.created:
-                raise Rejected(f"a series '{state.id}' exists already", field="id", status=409)
+                raise Rejected(
+                    lazy("a series '%(series)s' exists already", series=state.id),
+                    field="id",
+                    status=409,
+                )
             if not SERIES_ID.match(series_id):
                 raise Rejected(
-                    f"'{series_id}' is not a series id; use letters, digits, '.', '_' or '-'",
+                    lazy(
+                        "'%(series)s' is not a series id; use letters, digits, '.', '_' or '-'",
+                        series=series_id,
+                    ),
                     field="id",
                 )
             return [ev.SeriesCreated(series_id, _text(title, "title", limit=MAX_SHORT))]
@@ -203,9 +229,9 @@ def decide(
             _created(state)
             action = _action(state, c.id)
             if not SHA256.match(c.sha256):
-                raise Rejected("sha256 must be 64 lowercase hex digits", field="sha256")
+                raise Rejected(lazy("sha256 must be 64 lowercase hex digits"), field="sha256")
             if c.size < 0:
-                raise Rejected("size must be 0 or more", field="size")
+                raise Rejected(lazy("size must be 0 or more"), field="size")
             return [
                 ev.EvidenceAttached(
                     action.id,
@@ -216,19 +242,27 @@ def decide(
                     _text(c.note, "note", required=False),
                 )
             ]
-    raise Rejected(f"unknown command {type(command).__name__}", status=400)
+    raise Rejected(lazy("unknown command %(command)s", command=type(command).__name__), status=400)
 
 
 def _open_for_edits(action: ActionState) -> None:
     if action.status in (Status.VERIFIED, Status.CANCELLED):
         raise Rejected(
-            f"action {action.id} is {action.status}; it can no longer change", status=409
+            lazy(
+                "action %(action)s is %(status)s; it can no longer change",
+                action=action.id,
+                status=action.status,
+            ),
+            status=409,
         )
 
 
 def _order(start: str, due: str) -> None:
     if start and due and due < start:
-        raise Rejected(f"due date {due} is before the start date {start}", field="due")
+        raise Rejected(
+            lazy("due date %(due)s is before the start date %(start)s", due=due, start=start),
+            field="due",
+        )
 
 
 def _edits(c: cmd.EditAction) -> dict[str, str]:
@@ -251,14 +285,26 @@ def _edits(c: cmd.EditAction) -> dict[str, str]:
 
 def _move(action: ActionState, status: str, note: str, principal: Principal) -> ev.Event:
     if status not in STATUSES:
-        raise Rejected(f"'{status}' is not one of {', '.join(STATUSES)}", field="status")
+        raise Rejected(
+            lazy("'%(status)s' is not one of %(known)s", status=status, known=", ".join(STATUSES)),
+            field="status",
+        )
     target = Status(status)
     if target in ADMIN_ONLY and principal.role != Role.ADMIN:
-        raise Rejected(f"only an admin may mark an action {target}", field="status", status=403)
+        raise Rejected(
+            lazy("only an admin may mark an action %(target)s", target=target),
+            field="status",
+            status=403,
+        )
     if target not in TRANSITIONS[action.status]:
         allowed = ", ".join(sorted(TRANSITIONS[action.status])) or "nothing (it is final)"
         raise Rejected(
-            f"action {action.id} is {action.status}; it can move to {allowed}",
+            lazy(
+                "action %(action)s is %(status)s; it can move to %(allowed)s",
+                action=action.id,
+                status=action.status,
+                allowed=allowed,
+            ),
             field="status",
             status=409,
         )
@@ -269,13 +315,21 @@ def _move(action: ActionState, status: str, note: str, principal: Principal) -> 
 
 def _import(state: SeriesState, c: cmd.ImportReport) -> list[ev.Event]:
     if not c.final:
-        raise Rejected("the AAR of this run is a draft; finalise the AAR first", status=409)
+        raise Rejected(lazy("the AAR of this run is a draft; finalise the AAR first"), status=409)
     if c.run in state.runs():
-        raise Rejected(f"the AAR of run {c.run} has been imported already", field="run", status=409)
+        raise Rejected(
+            lazy("the AAR of run %(run)s has been imported already", run=c.run),
+            field="run",
+            status=409,
+        )
     edition = _text(c.edition, "edition", limit=40)
     if edition in state.editions:
         raise Rejected(
-            f"edition {edition} has been imported already (run {state.editions[edition].run})",
+            lazy(
+                "edition %(edition)s has been imported already (run %(run)s)",
+                edition=edition,
+                run=state.editions[edition].run,
+            ),
             field="edition",
             status=409,
         )

@@ -190,9 +190,11 @@ class DateSpan(Model):
 
 
 class PointOfContact(Model):
-    name: str
-    organization: str | None = None
-    role: str | None = None
+    """Whom to ask about the exercise; name, organisation and role in one language or several."""
+
+    name: LocalText
+    organization: LocalText | None = None
+    role: LocalText | None = None
     email: str | None = None
     phone: str | None = None
 
@@ -203,12 +205,12 @@ class Exercise(Model):
     series: Series | None = None
     type: ExerciseType = ExerciseType.TABLETOP
     dates: DateSpan | None = None
-    venue: str | None = None
+    venue: LocalText | None = None
     scope: LocalText | None = None
     mission_areas: tuple[MissionArea, ...] = ()
     threat_or_hazard: LocalText | None = None
     scenario: LocalText | None = Field(default=None, description="Scenario summary (Markdown).")
-    sponsor: str | None = None
+    sponsor: LocalText | None = None
     participating_organizations: tuple[str, ...] = ()
     points_of_contact: tuple[PointOfContact, ...] = ()
     languages: tuple[str, ...] = Field(default=("en",), min_length=1)
@@ -304,12 +306,29 @@ class Attachment(Model):
     path: str = Field(description="Path under the package's documents/ folder.")
     title: LocalText | None = None
     media_type: str | None = None
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="The same document in other languages: language → path under documents/"
+        " (e.g. {ko: sitrep.ko.pdf}); a viewer gets the file in their language, else 'path'.",
+    )
+
+    def path_for(self, lang: str | None) -> str:
+        """The file for a viewer reading ``lang``: their language's, else the default ``path``."""
+        return self.files.get(lang or "", self.path)
+
+    def paths(self) -> list[tuple[str | None, str]]:
+        """Every file of the attachment: (None, path) first, then (language, path)."""
+        return [(None, self.path), *self.files.items()]
 
 
 class DiscussionQuestion(Model):
     id: Id
     text: LocalText
     objectives: tuple[Id, ...] = Field(default=(), description="Objectives it exercises.")
+    tasks: tuple[Id, ...] = Field(default=(), description="Critical tasks it asks about.")
+    clauses: tuple[str, ...] = Field(
+        default=(), description="Guideline clauses it asks about: 'reference-id/clause-id' each."
+    )
     teams: tuple[Id, ...] = Field(default=(), description="Only for these teams; empty = all.")
     parties: tuple[Id, ...] = Field(default=(), description="Only for these parties; empty = all.")
 
@@ -330,6 +349,13 @@ class Poll(Model):
     parties: tuple[Id, ...] = ()
 
 
+class Acronym(Model):
+    """One entry of the exercise's list of acronyms (SitMan, handbook and AAR)."""
+
+    term: str = Field(min_length=1, max_length=40, description="The acronym, e.g. 'ACC'.")
+    expansion: LocalText = Field(description="What it stands for, in one language or several.")
+
+
 class Inject(Model):
     number: InjectNumber = Field(description="The MSEL number; unique in the package.")
     title: LocalText
@@ -339,7 +365,12 @@ class Inject(Model):
         description="Planned release, measured from the start of its module "
         "(e.g. '30m', '1h15m', 'PT45M'; a bare number is minutes).",
     )
-    from_: str | None = Field(default=None, alias="from", description="Simulated sender.")
+    from_: LocalText | None = Field(
+        default=None,
+        alias="from",
+        description="Simulated sender, e.g. 'Meridian Press Agency (played by the White Cell)';"
+        " in one language or several.",
+    )
     to: tuple[Id, ...] = Field(default=(), description="Team ids; empty = every player team.")
     delivery: DeliveryMethod = DeliveryMethod.SITROOM
     type: InjectType = InjectType.STANDARD
@@ -388,6 +419,9 @@ class Package(Model):
     modules: tuple[Module, ...] = ()
     assumptions: tuple[LocalText, ...] = ()
     artificialities: tuple[LocalText, ...] = ()
+    acronyms: tuple[Acronym, ...] = Field(
+        default=(), description="Acronyms used in the exercise, with what each stands for."
+    )
 
     @field_validator("format")
     @classmethod

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from sitroom.package.capabilities import library_names, load_library
+from sitroom.package.crossref import check_acronyms, check_attachment, check_question_citations
 from sitroom.package.model import Inject, Marking, Package, TeamKind
 from sitroom.package.problems import Problem, Severity
 from sitroom.package.sourcemap import SourceMap
@@ -403,30 +404,10 @@ def check_package(
                     "name another inject",
                 )
         for ai, attachment in enumerate(inject.attachments):
-            ap: P = ip + ("attachments", ai, "path")
-            pure = PurePosixPath(attachment.path.replace("\\", "/"))
-            if pure.is_absolute() or ".." in pure.parts:
-                c.report(
-                    ap,
-                    "attachment-path",
-                    f"attachment '{attachment.path}' of {where} points outside documents/",
-                    "give a path inside documents/",
-                )
-            elif documents_dir is not None and not (documents_dir / pure).is_file():
-                c.report(
-                    ap,
-                    "missing-attachment",
-                    f"attachment '{attachment.path}' of {where} is not in {documents_dir}",
-                    "add the file or fix the path",
-                )
-            elif documents_dir is None and require_attachments:
-                c.report(
-                    ap,
-                    "missing-attachment",
-                    f"attachment '{attachment.path}' of {where} "
-                    "cannot be found: the package has no documents/ folder",
-                    "put exercise.yaml and documents/ in one folder",
-                )
+            ap: P = ip + ("attachments", ai)
+            check_attachment(c, package, attachment, ap, where, documents_dir, require_attachments)
+    check_question_citations(c, package, clause_ids)
+    check_acronyms(c, package)
 
     # --- coverage: objectives that nothing exercises
     exercised = {o for _, inj in _inject_paths(package) for o in inj.objectives}
@@ -481,7 +462,7 @@ def _local_texts(value: Any, path: P) -> Iterator[tuple[P, dict[str, str]]]:
     elif isinstance(value, tuple):
         for i, item in enumerate(value):
             yield from _local_texts(item, (*path, i))
-    elif isinstance(value, dict):
+    elif isinstance(value, dict) and path[-1:] != ("files",):  # an attachment's files by language
         yield path, value
 
 
@@ -504,6 +485,7 @@ _ITEM = {
     "expected_actions": "expected action",
     "assumptions": "assumption",
     "artificialities": "artificiality",
+    "acronyms": "acronym",
 }
 
 
@@ -522,6 +504,7 @@ def _where(package: Package, path: P) -> str:
             item = child[nxt]
             label = _ITEM.get(str(key), str(key))
             ident = getattr(item, "number", None) or getattr(item, "id", None)
+            ident = ident or getattr(item, "term", None)
             words.append(
                 f"{label} {ident}"
                 if key == "injects"

@@ -423,20 +423,35 @@ class _Builder:
                 if exercise.dates
                 else None
             ),
-            venue=exercise.venue,
+            venue=dict(exercise.venue) if exercise.venue else None,
             scope=dict(exercise.scope) if exercise.scope else None,
             mission_areas=tuple(str(m) for m in exercise.mission_areas),
             capabilities=tuple(self.capability_name(c) or {"en": c} for c in capabilities),
             objectives=tuple((o.id, dict(o.text)) for o in package.objectives),
             threat_or_hazard=dict(exercise.threat_or_hazard) if exercise.threat_or_hazard else None,
             scenario=dict(exercise.scenario) if exercise.scenario else None,
-            sponsor=exercise.sponsor,
+            sponsor=dict(exercise.sponsor) if exercise.sponsor else None,
             organisations=tuple(exercise.participating_organizations),
-            points_of_contact=tuple(p.model_dump() for p in exercise.points_of_contact),
+            points_of_contact=tuple(
+                {
+                    "name": dict(p.name),
+                    "organization": dict(p.organization) if p.organization else None,
+                    "role": dict(p.role) if p.role else None,
+                    "email": p.email,
+                    "phone": p.phone,
+                }
+                for p in exercise.points_of_contact
+            ),
             series=(
                 f"{exercise.series.id} ({exercise.series.edition})" if exercise.series else None
             ),
             modules=tuple((m.id, dict(m.title)) for m in package.modules),
+            acronyms=tuple(
+                sorted(
+                    ((a.term, dict(a.expansion)) for a in package.acronyms),
+                    key=lambda entry: entry[0].casefold(),
+                )
+            ),
             started_at=_iso(state.started_at),
             ended_at=_iso(state.ended_at),
             active_seconds=(

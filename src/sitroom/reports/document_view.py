@@ -54,7 +54,15 @@ class QuestionGroup:
     """Discussion questions for one audience: everyone, or some teams or parties."""
 
     audience: str
-    questions: tuple[str, ...]
+    questions: tuple[QuestionView, ...]
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A discussion question and the clauses and critical tasks it asks about."""
+
+    text: str
+    cites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,13 @@ class DocumentView:
     teams: tuple[TeamView, ...]
     references: tuple[ReferenceView, ...]
     evaluation: tuple[EvaluationObjective, ...] = field(default=())
+    acronyms: tuple[tuple[str, str], ...] = field(default=())
+    """(acronym, what it stands for) in the document's language, sorted by acronym."""
+
+    @property
+    def acronyms_appendix(self) -> str:
+        """The letter of the acronyms' appendix: after the references when there are some."""
+        return "D" if self.references else "C"
 
     @property
     def handbook(self) -> bool:

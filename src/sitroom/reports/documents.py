@@ -62,6 +62,7 @@ from sitroom.reports.document_view import (
     PartyView,
     PollView,
     QuestionGroup,
+    QuestionView,
     ReferenceView,
     RoleView,
     TargetView,
@@ -241,8 +242,8 @@ class _Builder:
             series=(f"{exercise.series.id} {exercise.series.edition}" if exercise.series else ""),
             exercise_type=self._(EXERCISE_TYPES[exercise.type]),
             dates=dates,
-            venue=exercise.venue or "",
-            sponsor=exercise.sponsor or "",
+            venue=self.t(exercise.venue),
+            sponsor=self.t(exercise.sponsor),
             banner=exercise_banner(exercise.default_marking, package),
             exercise_mark=EXERCISE_MARK,
             notice=self._(HANDBOOK_NOTICE) if handbook else "",
@@ -256,6 +257,9 @@ class _Builder:
             teams=tuple(self._team(t) for t in package.teams),
             references=self._references(),
             evaluation=self._evaluation() if handbook else (),
+            acronyms=tuple(
+                sorted(((a.term, self.t(a.expansion)) for a in package.acronyms), key=_casefold)
+            ),
         )
 
     def _used_capabilities(self) -> list[str]:
@@ -272,7 +276,13 @@ class _Builder:
         contacts = tuple(
             ", ".join(
                 part
-                for part in (poc.name, poc.role, poc.organization, poc.email, poc.phone)
+                for part in (
+                    self.t(poc.name),
+                    self.t(poc.role),
+                    self.t(poc.organization),
+                    poc.email,
+                    poc.phone,
+                )
                 if part
             )
             for poc in exercise.points_of_contact
@@ -300,7 +310,7 @@ class _Builder:
             ),
             OverviewRow(_("Threat or Hazard"), text=self.t(exercise.threat_or_hazard)),
             OverviewRow(_("Scenario"), html=scenario or None),
-            OverviewRow(_("Sponsor"), text=exercise.sponsor or ""),
+            OverviewRow(_("Sponsor"), text=self.t(exercise.sponsor)),
             OverviewRow(_("Participating Organizations"), items=tuple(organizations)),
             OverviewRow(_("Point of Contact"), items=contacts),
         )
@@ -404,9 +414,17 @@ class _Builder:
         )
 
     def _question_groups(self, module: Module) -> tuple[QuestionGroup, ...]:
-        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {((), ()): []}
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[QuestionView]] = {((), ()): []}
+        tasks = {t.id: t for t in self.package.tasks()}
         for question in module.questions:
-            groups.setdefault((question.teams, question.parties), []).append(self.t(question.text))
+            cites = [self.clause_label(ref) for ref in question.clauses]
+            cites += [
+                f"{task_id} — {self.t(tasks[task_id].text)}" if task_id in tasks else task_id
+                for task_id in question.tasks
+            ]
+            groups.setdefault((question.teams, question.parties), []).append(
+                QuestionView(self.t(question.text), tuple(cites))
+            )
         result = []
         for (teams, parties), questions in groups.items():
             if not questions:
@@ -433,7 +451,7 @@ class _Builder:
             banner=exercise_banner(package.marking_of(inject), package),
             scenario_time=format_scenario_time(inject.scenario_time),
             offset=format_offset(inject.offset),
-            sender=inject.from_ or "",
+            sender=self.t(inject.from_),
             recipients=recipients,
             delivery=self._(DELIVERY_METHODS[inject.delivery]),
             type=self._(INJECT_TYPES[inject.type]),
@@ -513,6 +531,10 @@ def css_string(value: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+def _casefold(entry: tuple[str, str]) -> str:
+    return entry[0].casefold()
+
+
 @cache
 def _environment(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -525,7 +547,11 @@ def _environment(lang: str) -> jinja2.Environment:
     )
     translations = load_translations(lang)
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        translations.gettext, translations.ngettext, newstyle=True
+        translations.gettext,
+        translations.ngettext,
+        newstyle=True,
+        pgettext=translations.pgettext,
+        npgettext=translations.npgettext,
     )
     env.filters["css_string"] = css_string
     return env

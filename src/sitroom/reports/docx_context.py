@@ -120,13 +120,16 @@ def _overview_rows(model: ReportModel, words: Words) -> list[dict[str, Any]]:
             conduct += f" · ENDEX {minute_of(overview.ended_at)}"
         conduct += f" · {duration(overview.active_seconds)}"
     contacts = [
-        ", ".join(str(v) for v in contact.values() if v) for contact in overview.points_of_contact
+        ", ".join(
+            words.pick(v) if isinstance(v, Mapping) else str(v) for v in contact.values() if v
+        )
+        for contact in overview.points_of_contact
     ]
     rows: list[tuple[str, list[str]]] = [
         ("exercise_name", [words.pick(overview.name)]),
         ("exercise_dates", [dates]),
         ("exercise_type", [words(i18n.EXERCISE_TYPES.get(overview.exercise_type, ""))]),
-        ("venue", [overview.venue or ""]),
+        ("venue", [words.pick(overview.venue)]),
         ("scope", [words.pick(overview.scope)]),
         ("series", [overview.series or ""]),
         (
@@ -141,7 +144,7 @@ def _overview_rows(model: ReportModel, words: Words) -> list[dict[str, Any]]:
         ("threat_or_hazard", [words.pick(overview.threat_or_hazard)]),
         ("scenario", [words.pick(overview.scenario)]),
         ("modules", [words.pick(title) for _, title in overview.modules]),
-        ("sponsor", [overview.sponsor or ""]),
+        ("sponsor", [words.pick(overview.sponsor)]),
         ("participating_organizations", list(overview.organisations)),
         ("point_of_contact", contacts),
         ("conduct", [conduct]),
@@ -471,6 +474,10 @@ def report_context(
         "ip_columns": [words(column) for column in IP_COLUMNS],
         "improvement_plan": plan,
         "participants": _participants(model, words),
+        "acronyms": [
+            {"term": term, "expansion": words.pick(expansion)}
+            for term, expansion in model.overview.acronyms
+        ],
     }
     cleaned: dict[str, Any] = clean_all(context)
     return cleaned

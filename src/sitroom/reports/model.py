@@ -142,21 +142,24 @@ class Overview:
     name: Text
     exercise_type: str
     dates: tuple[str, str | None] | None
-    venue: str | None
+    venue: Text | None
     scope: Text | None
     mission_areas: tuple[str, ...]
     capabilities: tuple[Text, ...]
     objectives: tuple[tuple[str, Text], ...]
     threat_or_hazard: Text | None
     scenario: Text | None
-    sponsor: str | None
+    sponsor: Text | None
     organisations: tuple[str, ...]
-    points_of_contact: tuple[Mapping[str, str | None], ...]
+    points_of_contact: tuple[Mapping[str, Text | str | None], ...]
+    """name, organization and role are texts by language; email and phone plain strings."""
     series: str | None
     modules: tuple[tuple[str, Text], ...]
     started_at: str | None
     ended_at: str | None
     active_seconds: float
+    acronyms: tuple[tuple[str, Text], ...] = ()
+    """(acronym, what it stands for by language), sorted by acronym."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,50 @@ from sitroom.auth import (
 from sitroom.auth.store import LANGUAGES, Invitation
 from sitroom.conduct.principal import Principal, Role
 from sitroom.config import Settings
-from sitroom.package.model import Package
+from sitroom.package.model import Package, text_in
 
-__all__ = ["LANGUAGES", "AuthError", "Identity", "Invitation", "Viewer", "cookie_settings"]
+__all__ = [
+    "LANGUAGES",
+    "AuthError",
+    "Identity",
+    "Invitation",
+    "Viewer",
+    "cookie_settings",
+    "invitation_name",
+]
+
+ROLE_TITLES: dict[str, dict[str, str]] = {
+    "admin": {"en": "Administrator", "ko": "관리자"},
+    "facilitator": {"en": "Facilitator", "ko": "진행자"},
+    "player": {"en": "Player", "ko": "참가자"},
+    "evaluator": {"en": "Evaluator", "ko": "평가관"},
+    "observer": {"en": "Observer", "ko": "참관인"},
+    "display": {"en": "Room display", "ko": "회의실 화면"},
+}
+"""What an invitation left unnamed is called, in the invitation's language."""
+
+
+def invitation_name(
+    package: Package, role: str, team: str | None, party: str | None, lang: str = "en"
+) -> str:
+    """A name people read for an invitation nobody named: role, team and party by their names.
+
+    ``Player · Aldoria National Security Staff (Aldoria)``, never ``Player of ald-nss``: the
+    name is shown in the page header, the console and the record, where ids mean nothing.
+    """
+    titles = ROLE_TITLES.get(role, {})
+    title = titles.get(lang) or titles.get("en") or role
+    languages = package.exercise.languages
+    team_model = package.team(team) if team else None
+    party_id = party or (team_model.party if team_model else None)
+    party_model = package.party(party_id) if party_id else None
+    team_name = text_in(team_model.name, lang, languages) if team_model else ""
+    party_name = text_in(party_model.name, lang, languages) if party_model else ""
+    if team_name and party_name:
+        return f"{title} · {team_name} ({party_name})"
+    if team_name or party_name:
+        return f"{title} · {team_name or party_name}"
+    return title
 
 
 @dataclass(frozen=True)
@@ -151,10 +192,13 @@ class Identity:
     ) -> dict[str, Any]:
         """Create an invitation; the link and join code are returned only now.
 
+        A blank ``name`` becomes the role, team and party by their names (``invitation_name``).
+
         ``single_use`` defaults to True for players; ``bind_device`` binds the invitation to
         the first browser that uses it. An invitation's session (``created_by`` ``invite:…``)
         cannot create facilitator or evaluator invitations.
         """
+        name = name.strip() or invitation_name(package, role, team, party, language)
         invitation, token, code = self.auth.invitations.create_invitation(
             run_id,
             package,

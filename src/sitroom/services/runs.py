@@ -27,6 +27,7 @@ from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Context, Rejected, decide
 from sitroom.conduct.state import Recorded, RunState, apply
 from sitroom.conduct.visibility import view_event
+from sitroom.conduct.wording import lazy
 from sitroom.package.model import Package, canonical_json
 from sitroom.reports.build import build_report
 from sitroom.reports.model import Report
@@ -300,7 +301,7 @@ class Engine:
                         self._fold(run_id, state, stored)
                     self.publish(run_id, result.events[-1].seq)
                 return Outcome(list(result.events), duplicate=result.duplicate)
-        raise Rejected("the run is too busy; try again", status=503)
+        raise Rejected(lazy("the run is too busy; try again"), status=503)
 
     # -- reads -------------------------------------------------------------------------------
 

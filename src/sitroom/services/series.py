@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.run import Rejected
+from sitroom.conduct.wording import lazy
 from sitroom.improvement import commands as cmd
 from sitroom.improvement import events as ev
 from sitroom.improvement.rules import can_read, decide
@@ -77,10 +78,13 @@ class SeriesService:
         *,
         evidence_dir: Path,
         clock: Callable[[], datetime] | None = None,
+        publish: Callable[[str, int], None] | None = None,
     ) -> None:
         self.recorder = recorder
         self.evidence_dir = evidence_dir
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.publish = publish or (lambda stream, seq: None)
+        """Told after each commit that a series' stream has events up to N (the broker)."""
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -91,19 +95,44 @@ class SeriesService:
 
     def _check_read(self, principal: Principal) -> None:
         if not can_read(principal):
-            raise Rejected("only an admin or a facilitator may see corrective actions", status=403)
+            raise Rejected(
+                lazy("only an admin or a facilitator may see corrective actions"), status=403
+            )
 
     def _fold(self, series_id: str) -> SeriesState:
         if self.recorder.get_run(stream_id(series_id)) is None:
             return SeriesState.initial(series_id)
         return fold(series_id, (to_recorded(s) for s in self.recorder.read(stream_id(series_id))))
 
+    def watched(self, series_id: str, engine: Engine, principal: Principal) -> list[str]:
+        """The logs a series page shows: the series' own stream and every run of the series
+        (a run whose package names it, imported or not)."""
+        self._check_read(principal)
+        streams = [stream_id(series_id)]
+        for record in engine.runs():
+            try:
+                named = engine.package(record.id).exercise.series
+            except RunNotFound:
+                continue
+            if named is not None and named.id == series_id:
+                streams.append(record.id)
+        return streams
+
+    def version(self, streams: Sequence[str]) -> int:
+        """How far the logs of ``streams`` reach, as one number that only grows (the sum of
+        their last sequence numbers): a series page is out of date when it has grown."""
+        total = 0
+        for stream in streams:
+            record = self.recorder.get_run(stream)
+            total += record.last_seq if record is not None else 0
+        return total
+
     def state(self, series_id: str, principal: Principal) -> SeriesState:
         """The series folded from its stream; ``Rejected`` (404) for an unknown series."""
         self._check_read(principal)
         state = self._fold(series_id)
         if not state.created:
-            raise Rejected(f"no series '{series_id}'", status=404)
+            raise Rejected(lazy("no series '%(series)s'", series=series_id), status=404)
         return state
 
     def list_series(self, principal: Principal) -> list[SeriesState]:
@@ -129,7 +158,9 @@ class SeriesService:
             self.recorder.create_run(stream_id(series_id), title.strip(), document, digest)
         except RunAlreadyExists:
             if self._fold(series_id).created:
-                raise Rejected(f"a series '{series_id}' exists already", status=409) from None
+                raise Rejected(
+                    lazy("a series '%(series)s' exists already", series=series_id), status=409
+                ) from None
         self.handle(series_id, command, principal, key)
         return self.state(series_id, principal)
 
@@ -208,11 +239,15 @@ class SeriesService:
             except SequenceConflict:
                 continue
             except UnknownRun:
-                raise Rejected(f"no series '{series_id}'", status=404) from None
+                raise Rejected(
+                    lazy("no series '%(series)s'", series=series_id), status=404
+                ) from None
             if result.duplicate:  # another worker was first
                 check_replay(result.events, digest or "")
+            elif result.events:
+                self.publish(stream, result.events[-1].seq)
             return Applied(list(result.events), result.duplicate)
-        raise Rejected("the series is too busy; try again", status=503)
+        raise Rejected(lazy("the series is too busy; try again"), status=503)
 
     def import_report(
         self,
@@ -231,20 +266,28 @@ class SeriesService:
         try:
             package = engine.package(run_id)
         except RunNotFound:
-            raise Rejected(f"no run '{run_id}'", field="run", status=404) from None
+            raise Rejected(lazy("no run '%(run)s'", run=run_id), field="run", status=404) from None
         series = package.exercise.series
         if series is None or series.id != series_id:
             named = f"series {series.id}" if series else "no series"
             raise Rejected(
-                f"run {run_id} is an exercise of {named}, not of series {series_id};"
-                " set exercise.series in its package",
+                lazy(
+                    "run %(run)s is an exercise of %(named)s, not of series %(series)s;"
+                    " set exercise.series in its package",
+                    run=run_id,
+                    named=named,
+                    series=series_id,
+                ),
                 field="run",
             )
         report = engine.report(run_id, tuple(parties))
         if not report.intact:
             raise Rejected(
-                f"the final AAR of run {run_id} no longer matches the hash it was finalised"
-                " with; check the run with 'sitroom verify'",
+                lazy(
+                    "the final AAR of run %(run)s no longer matches the hash it was finalised with;"
+                    " check the run with 'sitroom verify'",
+                    run=run_id,
+                ),
                 field="run",
                 status=409,
             )
@@ -293,8 +336,12 @@ class SeriesService:
         """Store an evidence file (by SHA-256) and record it on the action."""
         if len(data) > MAX_EVIDENCE_BYTES:
             raise Rejected(
-                f"{filename} is {len(data) / 1024 / 1024:.1f} MB; evidence files may be at most"
-                f" {MAX_EVIDENCE_BYTES // 1024 // 1024} MB",
+                lazy(
+                    "%(filename)s is %(size)s MB; evidence files may be at most %(limit)s MB",
+                    filename=filename,
+                    size=format(len(data) / 1024 / 1024, ".1f"),
+                    limit=MAX_EVIDENCE_BYTES // 1024 // 1024,
+                ),
                 field="file",
                 status=413,
             )

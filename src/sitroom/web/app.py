@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         play,
         preview,
         report,
+        series_live,
     )
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback.router,
         report.router,
         series_pages.router,
+        series_live.router,
         apidocs.router,
     ):
         app.include_router(router)

@@ -25,7 +25,7 @@ from sitroom.conduct.principal import Principal
 from sitroom.conduct.run import Rejected
 from sitroom.web.deps import CSRF_HEADER, Viewer, optional_viewer, services
 from sitroom.web.pages.home import NotSignedIn, PageError
-from sitroom.web.render import N_, page, ui_language, ui_translations
+from sitroom.web.render import N_, page, translator, ui_language
 
 KEY_FIELD = "key"
 MAX_KEY = 200
@@ -176,6 +176,6 @@ def viewer_page(
         principal=who.principal,
         csrf_token=svc.identity.csrf_token(who.session) if who.session else None,
         new_key=new_key,
-        tr=ui_translations(lang).gettext,
+        tr=translator(lang),
         **context,
     )

@@ -3,11 +3,17 @@
 UI strings live in ``locale/<lang>/LC_MESSAGES/web-*.po`` (one catalog per audience, merged
 here); English is the msgid itself. Everything users type reaches a page through autoescape
 or ``render_markdown`` only.
+
+Templates have ``_`` (gettext), ``ngettext`` and ``pgettext(context, message)`` for a word
+that means two things in English ("Release" the verb and the noun). Messages made in the pure
+core with ``conduct.wording.lazy`` (a refusal's reason) are translated when they are shown:
+``_`` and ``tr`` recognise them and fill their parameters in after translating.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from sitroom.conduct.wording import said
 from sitroom.package.markdown import render_markdown
 from sitroom.package.model import text_in
 
@@ -47,6 +54,12 @@ def ui_translations(lang: str) -> Translations:
         buffer.seek(0)
         merged.merge(Translations(buffer, domain="web"))
     return merged
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """``tr`` for the pages: a UI string, or a message of the run's rules, in ``lang``."""
+    gettext = ui_translations(lang).gettext
+    return lambda message: said(message, gettext)
 
 
 _LEVELS = (
@@ -99,7 +112,11 @@ def environment(lang: str) -> Environment:
     )
     translations = ui_translations(lang)
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        translations.gettext, translations.ngettext, newstyle=True
+        translator(lang),
+        translations.ngettext,
+        newstyle=True,
+        pgettext=translations.pgettext,
+        npgettext=translations.npgettext,
     )
     env.filters["markdown"] = lambda text: markdown_html(text or "")
     env.filters["marking_class"] = marking_class

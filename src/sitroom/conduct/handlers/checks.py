@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sitroom.conduct.feedback import MAX_ITEMS
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import RunState, RunStatus
+from sitroom.conduct.wording import lazy
 
 MAX_TEXT = 20_000
 MAX_SHORT = 200
@@ -49,43 +50,51 @@ class Context:
 def check_control(principal: Principal) -> None:
     """Only the facilitator or control staff may go on."""
     if not principal.is_control:
-        raise Rejected("only the facilitator or control staff may do this", status=403)
+        raise Rejected(lazy("only the facilitator or control staff may do this"), status=403)
 
 
 def check_player(principal: Principal) -> str:
     """Only a player of a team may go on; returns the team."""
     if principal.role != Role.PLAYER or principal.team is None:
-        raise Rejected("only a player of a team may do this", status=403)
+        raise Rejected(lazy("only a player of a team may do this"), status=403)
     return principal.team
 
 
 def check_evaluator(principal: Principal) -> None:
     """Only evaluators and control staff may go on."""
     if not principal.sees_control_material:
-        raise Rejected("only evaluators and control staff may do this", status=403)
+        raise Rejected(lazy("only evaluators and control staff may do this"), status=403)
 
 
 def check_live(state: RunState) -> None:
     """The run is between STARTEX and ENDEX."""
     if state.status == RunStatus.PLANNED:
-        raise Rejected("the run has not started (STARTEX) yet", status=409)
+        raise Rejected(lazy("the run has not started (STARTEX) yet"), status=409)
     if state.status == RunStatus.ENDED:
-        raise Rejected("the run has ended (ENDEX)", status=409)
+        raise Rejected(lazy("the run has ended (ENDEX)"), status=409)
 
 
 def check_started(state: RunState) -> None:
     """The run has started (evaluation goes on after ENDEX)."""
     if state.status == RunStatus.PLANNED:
-        raise Rejected("the run has not started (STARTEX) yet", status=409)
+        raise Rejected(lazy("the run has not started (STARTEX) yet"), status=409)
 
 
 def clean_text(value: str, field: str, *, required: bool = True) -> str:
     """``value`` stripped; empty only when not ``required``, at most ``MAX_TEXT`` long."""
     text = value.strip()
     if required and not text:
-        raise Rejected(f"{field} is empty", field=field)
+        raise Rejected(lazy("%(field)s is empty", field=field), field=field)
     if len(text) > MAX_TEXT:
-        raise Rejected(f"{field} is {len(text):,} characters; at most {MAX_TEXT:,}", field=field)
+        raise Rejected(
+            lazy(
+                "%(field)s is %(length)s characters; at most %(limit)s",
+                field=field,
+                length=format(len(text), ","),
+                limit=format(MAX_TEXT, ","),
+            ),
+            field=field,
+        )
     return text
 
 
@@ -93,7 +102,15 @@ def clean_short(value: str, field: str) -> str:
     """A one-line value (a name, a title) stripped, at most ``MAX_SHORT`` long."""
     text = value.strip()
     if len(text) > MAX_SHORT:
-        raise Rejected(f"{field} is {len(text):,} characters; at most {MAX_SHORT}", field=field)
+        raise Rejected(
+            lazy(
+                "%(field)s is %(length)s characters; at most %(limit)s",
+                field=field,
+                length=format(len(text), ","),
+                limit=MAX_SHORT,
+            ),
+            field=field,
+        )
     return text
 
 
@@ -101,7 +118,7 @@ def clean_items(values: tuple[str, ...], field: str) -> tuple[str, ...]:
     """The non-empty entries of a list a participant typed, at most ``MAX_ITEMS``."""
     items = tuple(t for t in (clean_text(v, field, required=False) for v in values) if t)
     if len(items) > MAX_ITEMS:
-        raise Rejected(f"at most {MAX_ITEMS} entries", field=field)
+        raise Rejected(lazy("at most %(max_items)s entries", max_items=MAX_ITEMS), field=field)
     return items
 
 
@@ -111,7 +128,12 @@ def known_clauses(state: RunState, clauses: tuple[str, ...], field: str) -> tupl
         if state.package.clause(ref) is None:
             known = [f"{r.id}/{c.id}" for r in state.package.references for c in r.clauses]
             raise Rejected(
-                f"unknown clause '{ref}'; known: {', '.join(known[:10]) or 'none'}", field=field
+                lazy(
+                    "unknown clause '%(ref)s'; known: %(known)s",
+                    ref=ref,
+                    known=", ".join(known[:10]) or "none",
+                ),
+                field=field,
             )
     return tuple(clauses)
 
@@ -122,7 +144,12 @@ def known_parties(state: RunState, parties: tuple[str, ...], field: str) -> tupl
     for party in parties:
         if party not in known:
             raise Rejected(
-                f"unknown party '{party}'; parties: {', '.join(known) or 'none'}", field=field
+                lazy(
+                    "unknown party '%(party)s'; parties: %(known)s",
+                    party=party,
+                    known=", ".join(known) or "none",
+                ),
+                field=field,
             )
     return tuple(sorted(set(parties)))
 
@@ -130,11 +157,18 @@ def known_parties(state: RunState, parties: tuple[str, ...], field: str) -> tupl
 def known_evidence(state: RunState, evidence: tuple[int, ...]) -> tuple[int, ...]:
     """Sequence numbers of events already in the log, without repeats, in order."""
     if len(evidence) > MAX_EVIDENCE:
-        raise Rejected(f"at most {MAX_EVIDENCE} evidence events", field="evidence")
+        raise Rejected(
+            lazy("at most %(max_evidence)s evidence events", max_evidence=MAX_EVIDENCE),
+            field="evidence",
+        )
     for seq in evidence:
         if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= state.seq:
             raise Rejected(
-                f"evidence {seq!r} is not an event of this run (1 to {state.seq})",
+                lazy(
+                    "evidence %(seq)s is not an event of this run (1 to %(last)s)",
+                    seq=repr(seq),
+                    last=state.seq,
+                ),
                 field="evidence",
             )
     return tuple(sorted(set(evidence)))
@@ -143,7 +177,7 @@ def known_evidence(state: RunState, evidence: tuple[int, ...]) -> tuple[int, ...
 def valid_rating(value: str) -> str:
     """One of HSEEP's ratings P, S, M or U."""
     if value not in RATINGS:
-        raise Rejected("rating is P, S, M or U", field="rating")
+        raise Rejected(lazy("rating is P, S, M or U"), field="rating")
     return value
 
 
@@ -155,4 +189,6 @@ def iso_date(value: str, field: str) -> str:
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise Rejected(f"'{text}' is not a date; write it as YYYY-MM-DD", field=field) from None
+        raise Rejected(
+            lazy("'%(text)s' is not a date; write it as YYYY-MM-DD", text=text), field=field
+        ) from None

@@ -16,6 +16,7 @@ from sitroom.conduct.handlers.checks import (
 )
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import RunState
+from sitroom.conduct.wording import lazy
 
 
 def propose_decision(
@@ -26,10 +27,10 @@ def propose_decision(
     check_live(state)
     for party in command.joint_with:
         if state.package.party(party) is None:
-            raise Rejected(f"unknown party '{party}'", field="joint_with")
+            raise Rejected(lazy("unknown party '%(party)s'", party=party), field="joint_with")
         if party == principal.party:
             raise Rejected(
-                "a joint decision asks another party to concur, not your own",
+                lazy("a joint decision asks another party to concur, not your own"),
                 field="joint_with",
             )
     return [
@@ -56,11 +57,19 @@ def answer_decision(
     decision = state.decisions.get(decision_id)
     answering = principal.party
     if decision is None or answering is None or answering not in decision.parties():
-        raise Rejected(f"no decision '{decision_id}' for your party", field="decision", status=404)
+        raise Rejected(
+            lazy("no decision '%(decision)s' for your party", decision=decision_id),
+            field="decision",
+            status=404,
+        )
     if answering not in decision.joint_with:
-        raise Rejected("your party proposed this decision; the other party answers", status=409)
+        raise Rejected(
+            lazy("your party proposed this decision; the other party answers"), status=409
+        )
     if answering in decision.answers:
-        raise Rejected(f"party '{answering}' has already answered", status=409)
+        raise Rejected(
+            lazy("party '%(answering)s' has already answered", answering=answering), status=409
+        )
     reasons = clean_text(command.reasons, "reasons", required=not command.concur)
     kind = ev.DecisionConcurred if command.concur else ev.DecisionNonConcurred
     return [

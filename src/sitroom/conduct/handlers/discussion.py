@@ -19,6 +19,7 @@ from sitroom.conduct.handlers.checks import (
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import InjectStatus, RunState
 from sitroom.conduct.visibility import can_see_inject, can_see_question
+from sitroom.conduct.wording import lazy
 
 
 def submit_response(
@@ -35,13 +36,19 @@ def submit_response(
             or state.injects[ref].status == InjectStatus.PLANNED
             or not can_see_inject(principal, package, inject)
         ):
-            raise Rejected(f"no released inject '{ref}' for your team", field="ref", status=404)
+            raise Rejected(
+                lazy("no released inject '%(ref)s' for your team", ref=ref), field="ref", status=404
+            )
     elif target == "question":
         question = next((q for m in package.modules for q in m.questions if q.id == ref), None)
         if question is None or not can_see_question(principal, package, question):
-            raise Rejected(f"no discussion question '{ref}' for your team", field="ref", status=404)
+            raise Rejected(
+                lazy("no discussion question '%(ref)s' for your team", ref=ref),
+                field="ref",
+                status=404,
+            )
     else:
-        raise Rejected("target must be 'inject' or 'question'", field="target")
+        raise Rejected(lazy("target must be 'inject' or 'question'"), field="target")
     return [
         ev.ResponseSubmitted(
             id=ctx.new_id,

@@ -26,6 +26,7 @@ from sitroom.conduct.handlers.checks import (
 )
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import RunState, RunStatus
+from sitroom.conduct.wording import lazy
 
 OBSERVERS = (Role.EVALUATOR, Role.OBSERVER, Role.FACILITATOR, Role.ADMIN)
 """Who may record an observation."""
@@ -36,19 +37,23 @@ def record_observation(
 ) -> list[ev.Event]:
     """What an evaluator or observer saw, tagged with what it bears on."""
     if principal.role not in OBSERVERS:
-        raise Rejected("only evaluators, observers and control record observations", status=403)
+        raise Rejected(
+            lazy("only evaluators, observers and control record observations"), status=403
+        )
     check_started(state)
     package, c = state.package, command
     if c.rating is not None and c.rating not in RATINGS:
-        raise Rejected("rating is P, S, M or U", field="rating")
+        raise Rejected(lazy("rating is P, S, M or U"), field="rating")
     if c.objective is not None and not any(o.id == c.objective for o in package.objectives):
-        raise Rejected(f"unknown objective '{c.objective}'", field="objective")
+        raise Rejected(
+            lazy("unknown objective '%(objective)s'", objective=c.objective), field="objective"
+        )
     if c.task is not None and not any(t.id == c.task for t in package.tasks()):
-        raise Rejected(f"unknown critical task '{c.task}'", field="task")
+        raise Rejected(lazy("unknown critical task '%(task)s'", task=c.task), field="task")
     if c.inject is not None and package.inject(c.inject) is None:
-        raise Rejected(f"unknown inject '{c.inject}'", field="inject")
+        raise Rejected(lazy("unknown inject '%(inject)s'", inject=c.inject), field="inject")
     if c.team is not None and package.team(c.team) is None:
-        raise Rejected(f"unknown team '{c.team}'", field="team")
+        raise Rejected(lazy("unknown team '%(team)s'", team=c.team), field="team")
     return [
         ev.ObservationRecorded(
             id=ctx.new_id,
@@ -75,7 +80,14 @@ def rate_target(
     )
     if objective is None:
         known = ", ".join(t.id for t in package.targets()) or "none"
-        raise Rejected(f"unknown capability target '{target_id}'; targets: {known}", field="target")
+        raise Rejected(
+            lazy(
+                "unknown capability target '%(target)s'; targets: %(known)s",
+                target=target_id,
+                known=known,
+            ),
+            field="target",
+        )
     return [
         ev.TargetRated(
             id=ctx.new_id,
@@ -98,12 +110,19 @@ def rate_capability(
     objective_id, capability = command.objective, command.capability
     found = next((o for o in state.package.objectives if o.id == objective_id), None)
     if found is None:
-        raise Rejected(f"unknown objective '{objective_id}'", field="objective")
+        raise Rejected(
+            lazy("unknown objective '%(objective)s'", objective=objective_id), field="objective"
+        )
     listed = dict.fromkeys((*found.capabilities, *(t.capability for t in found.targets)))
     if capability not in listed:
         raise Rejected(
-            f"objective '{objective_id}' does not list capability '{capability}'; "
-            f"it lists: {', '.join(listed) or 'none'}",
+            lazy(
+                "objective '%(objective)s' does not list capability '%(capability)s';"
+                " it lists: %(known)s",
+                objective=objective_id,
+                capability=capability,
+                known=", ".join(listed) or "none",
+            ),
             field="capability",
         )
     return [
@@ -146,11 +165,11 @@ def add_hot_wash_item(
     check_started(state)
     package, kind, team, party = state.package, command.kind, command.team, command.party
     if kind not in HOT_WASH_KINDS:
-        raise Rejected("kind is 'strength' or 'improvement'", field="kind")
+        raise Rejected(lazy("kind is 'strength' or 'improvement'"), field="kind")
     if team is not None and package.team(team) is None:
-        raise Rejected(f"unknown team '{team}'", field="team")
+        raise Rejected(lazy("unknown team '%(team)s'", team=team), field="team")
     if party is not None and package.party(party) is None:
-        raise Rejected(f"unknown party '{party}'", field="party")
+        raise Rejected(lazy("unknown party '%(party)s'", party=party), field="party")
     return [
         ev.HotWashItemAdded(
             id=ctx.new_id,
@@ -168,18 +187,20 @@ def submit_feedback(
 ) -> list[ev.Event]:
     """The Participant Feedback Form; anonymous forms carry no name and no respondent."""
     if principal.role == Role.DISPLAY:
-        raise Rejected("a room display does not fill in feedback forms", status=403)
+        raise Rejected(lazy("a room display does not fill in feedback forms"), status=403)
     if state.status != RunStatus.ENDED:
-        raise Rejected("feedback forms open after the run has ended (ENDEX)", status=409)
+        raise Rejected(lazy("feedback forms open after the run has ended (ENDEX)"), status=409)
     c = command
     if c.anonymous and c.name.strip():
-        raise Rejected("an anonymous form carries no name", field="name")
+        raise Rejected(lazy("an anonymous form carries no name"), field="name")
     if len(c.corrective_actions) > MAX_ITEMS:
-        raise Rejected(f"at most {MAX_ITEMS} entries", field="corrective_actions")
+        raise Rejected(
+            lazy("at most %(max_items)s entries", max_items=MAX_ITEMS), field="corrective_actions"
+        )
     actions: list[dict[str, str]] = []
     for action in c.corrective_actions:
         if action.priority not in PRIORITIES:
-            raise Rejected("priority is High, Medium or Low", field="corrective_actions")
+            raise Rejected(lazy("priority is High, Medium or Low"), field="corrective_actions")
         actions.append(
             {
                 "action": clean_text(action.action, "corrective_actions"),
@@ -190,9 +211,16 @@ def submit_feedback(
     for statement, score in c.ratings.items():
         if statement not in STATEMENT_IDS:
             known = ", ".join(sorted(STATEMENT_IDS))
-            raise Rejected(f"unknown statement '{statement}'; known: {known}", field="ratings")
+            raise Rejected(
+                lazy(
+                    "unknown statement '%(statement)s'; known: %(known)s",
+                    statement=statement,
+                    known=known,
+                ),
+                field="ratings",
+            )
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-            raise Rejected("each statement is rated 1 to 5", field="ratings")
+            raise Rejected(lazy("each statement is rated 1 to 5"), field="ratings")
     return [
         ev.FeedbackSubmitted(
             id=ctx.new_id,

@@ -20,6 +20,7 @@ from sitroom.conduct.handlers.checks import (
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import InjectStatus, RunState, RunStatus
 from sitroom.conduct.visibility import can_see_inject
+from sitroom.conduct.wording import lazy
 from sitroom.package.model import InjectType
 
 
@@ -32,15 +33,19 @@ def release_inject(
     package, number, how = state.package, command.number, command.how
     inject = package.inject(number)
     if inject is None:
-        raise Rejected(f"no inject number '{number}' in the MSEL", field="number")
+        raise Rejected(
+            lazy("no inject number '%(number)s' in the MSEL", number=number), field="number"
+        )
     if how not in ("manual", "now", "scheduled"):
-        raise Rejected("how must be manual, now or scheduled", field="how")
+        raise Rejected(lazy("how must be manual, now or scheduled"), field="how")
     if state.injects[number].status != InjectStatus.PLANNED:
-        raise Rejected(f"inject {number} was already released", status=409)
+        raise Rejected(lazy("inject %(number)s was already released", number=number), status=409)
     home = package.module_of(number)
     assert home is not None
     if how == "scheduled" and (state.status != RunStatus.RUNNING or home.id != state.module):
-        raise Rejected("a scheduled inject fires only in its module while running", status=409)
+        raise Rejected(
+            lazy("a scheduled inject fires only in its module while running"), status=409
+        )
     if inject.type == InjectType.CONTINGENCY and how != "scheduled":
         how = "contingency"
     return [ev.InjectReleased(number=number, module=home.id, how=how)]
@@ -54,15 +59,22 @@ def correct_inject(
     check_live(state)
     number = command.number
     if state.package.inject(number) is None:
-        raise Rejected(f"no inject number '{number}' in the MSEL", field="number")
+        raise Rejected(
+            lazy("no inject number '%(number)s' in the MSEL", number=number), field="number"
+        )
     status = state.injects[number].status
     if status not in (InjectStatus.RELEASED, InjectStatus.CORRECTED):
         raise Rejected(
-            f"inject {number} is {status}; only a released inject can be corrected", status=409
+            lazy(
+                "inject %(number)s is %(status)s; only a released inject can be corrected",
+                number=number,
+                status=status,
+            ),
+            status=409,
         )
     cleaned = {lang: clean_text(text, f"content.{lang}") for lang, text in command.content.items()}
     if not cleaned:
-        raise Rejected("the correction has no text", field="content")
+        raise Rejected(lazy("the correction has no text"), field="content")
     return [
         ev.InjectCorrected(
             number=number,
@@ -80,11 +92,16 @@ def retract_inject(
     check_live(state)
     number = command.number
     if state.package.inject(number) is None:
-        raise Rejected(f"no inject number '{number}' in the MSEL", field="number")
+        raise Rejected(
+            lazy("no inject number '%(number)s' in the MSEL", number=number), field="number"
+        )
     if state.injects[number].status in (InjectStatus.PLANNED, InjectStatus.RETRACTED):
         raise Rejected(
-            f"inject {number} is {state.injects[number].status}; only a "
-            "released inject can be retracted",
+            lazy(
+                "inject %(number)s is %(value)s; only a released inject can be retracted",
+                number=number,
+                value=state.injects[number].status,
+            ),
             status=409,
         )
     return [
@@ -103,13 +120,13 @@ def broadcast_update(
     package = state.package
     cleaned = {lang: clean_text(t, f"text.{lang}") for lang, t in command.text.items()}
     if not cleaned:
-        raise Rejected("the update has no text", field="text")
+        raise Rejected(lazy("the update has no text"), field="text")
     for team in command.teams:
         if package.team(team) is None:
-            raise Rejected(f"unknown team '{team}'", field="teams")
+            raise Rejected(lazy("unknown team '%(team)s'", team=team), field="teams")
     for party in command.parties:
         if package.party(party) is None:
-            raise Rejected(f"unknown party '{party}'", field="parties")
+            raise Rejected(lazy("unknown party '%(party)s'", party=party), field="parties")
     return [
         ev.UpdateBroadcast(
             id=ctx.new_id,
@@ -126,9 +143,13 @@ def _check_seen(state: RunState, number: str, principal: Principal) -> None:
     inject = package.inject(number)
     seen = state.injects[number].status if number in state.injects else None
     if inject is None or seen == InjectStatus.PLANNED or seen is None:
-        raise Rejected(f"no released inject '{number}'", field="number", status=404)
+        raise Rejected(
+            lazy("no released inject '%(number)s'", number=number), field="number", status=404
+        )
     if not can_see_inject(principal, package, inject):
-        raise Rejected(f"no released inject '{number}'", field="number", status=404)
+        raise Rejected(
+            lazy("no released inject '%(number)s'", number=number), field="number", status=404
+        )
 
 
 def record_receipt(

@@ -10,6 +10,7 @@ from sitroom.conduct import events as ev
 from sitroom.conduct.handlers.checks import Context, Rejected, check_control, check_live
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import RunState, RunStatus
+from sitroom.conduct.wording import lazy
 
 
 def start_run(
@@ -18,9 +19,9 @@ def start_run(
     """STARTEX, opening the first module."""
     check_control(principal)
     if state.status != RunStatus.PLANNED:
-        raise Rejected(f"the run is already {state.status}", status=409)
+        raise Rejected(lazy("the run is already %(status)s", status=state.status), status=409)
     if not 0.1 <= command.compression <= 100:
-        raise Rejected("compression must be between 0.1 and 100", field="compression")
+        raise Rejected(lazy("compression must be between 0.1 and 100"), field="compression")
     events: list[ev.Event] = [ev.RunStarted(compression=command.compression)]
     if state.package.modules:
         events.append(ev.ModuleOpened(module=state.package.modules[0].id))
@@ -33,7 +34,10 @@ def pause_run(
     """Stop the clock of a running run."""
     check_control(principal)
     if state.status != RunStatus.RUNNING:
-        raise Rejected(f"only a running run can be paused (it is {state.status})", status=409)
+        raise Rejected(
+            lazy("only a running run can be paused (it is %(status)s)", status=state.status),
+            status=409,
+        )
     return [ev.RunPaused()]
 
 
@@ -43,7 +47,10 @@ def resume_run(
     """Start the clock of a paused run again."""
     check_control(principal)
     if state.status != RunStatus.PAUSED:
-        raise Rejected(f"only a paused run can be resumed (it is {state.status})", status=409)
+        raise Rejected(
+            lazy("only a paused run can be resumed (it is %(status)s)", status=state.status),
+            status=409,
+        )
     return [ev.RunResumed()]
 
 
@@ -65,5 +72,12 @@ def open_module(
     modules = state.package.modules
     if not any(m.id == command.module for m in modules):
         known = ", ".join(m.id for m in modules)
-        raise Rejected(f"unknown module '{command.module}'; modules: {known}", field="module")
+        raise Rejected(
+            lazy(
+                "unknown module '%(module)s'; modules: %(known)s",
+                module=command.module,
+                known=known,
+            ),
+            field="module",
+        )
     return [ev.ModuleOpened(module=command.module)]

@@ -17,6 +17,7 @@ from sitroom.conduct.handlers.checks import (
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import PollState, RunState
 from sitroom.conduct.visibility import can_see_poll
+from sitroom.conduct.wording import lazy
 
 
 def _poll(state: RunState, principal: Principal, poll_id: str) -> PollState:
@@ -24,7 +25,7 @@ def _poll(state: RunState, principal: Principal, poll_id: str) -> PollState:
     check_control(principal)
     check_live(state)
     if poll_id not in state.polls:
-        raise Rejected(f"no poll '{poll_id}'", field="poll")
+        raise Rejected(lazy("no poll '%(poll)s'", poll=poll_id), field="poll")
     return state.polls[poll_id]
 
 
@@ -33,7 +34,7 @@ def open_poll(
 ) -> list[ev.Event]:
     """Let players vote."""
     if _poll(state, principal, command.poll).open:
-        raise Rejected(f"poll '{command.poll}' is already open", status=409)
+        raise Rejected(lazy("poll '%(poll)s' is already open", poll=command.poll), status=409)
     return [ev.PollOpened(poll=command.poll)]
 
 
@@ -43,7 +44,7 @@ def close_poll(
     """Stop the vote and record its results."""
     poll_state = _poll(state, principal, command.poll)
     if not poll_state.open:
-        raise Rejected(f"poll '{command.poll}' is not open", status=409)
+        raise Rejected(lazy("poll '%(poll)s' is not open", poll=command.poll), status=409)
     return [
         ev.PollClosed(
             poll=command.poll,
@@ -63,22 +64,29 @@ def cast_vote(
     package, poll_id, options = state.package, command.poll, command.options
     poll = next((p for m in package.modules for p in m.polls if p.id == poll_id), None)
     if poll is None or not can_see_poll(principal, package, poll):
-        raise Rejected(f"no poll '{poll_id}' for your team", field="poll", status=404)
+        raise Rejected(
+            lazy("no poll '%(poll)s' for your team", poll=poll_id), field="poll", status=404
+        )
     if not state.polls[poll_id].open:
-        raise Rejected(f"poll '{poll_id}' is not open", status=409)
+        raise Rejected(lazy("poll '%(poll)s' is not open", poll=poll_id), status=409)
     valid = [o.id for o in poll.options]
     if not options:
-        raise Rejected("choose an option", field="options")
+        raise Rejected(lazy("choose an option"), field="options")
     for option in options:
         if option not in valid:
             raise Rejected(
-                f"unknown option '{option}'; options: {', '.join(valid)}", field="options"
+                lazy(
+                    "unknown option '%(option)s'; options: %(known)s",
+                    option=option,
+                    known=", ".join(valid),
+                ),
+                field="options",
             )
     if len(options) > 1 and not poll.multiple:
-        raise Rejected("this poll takes one option", field="options")
+        raise Rejected(lazy("this poll takes one option"), field="options")
     confidence = command.confidence
     if confidence is not None and not 1 <= confidence <= 5:
-        raise Rejected("confidence is 1 (low) to 5 (high)", field="confidence")
+        raise Rejected(lazy("confidence is 1 (low) to 5 (high)"), field="confidence")
     return [
         ev.PollVoteCast(
             poll=poll_id,

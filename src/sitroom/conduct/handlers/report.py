@@ -27,6 +27,7 @@ from sitroom.conduct.handlers.checks import (
 )
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import RunState, RunStatus
+from sitroom.conduct.wording import lazy
 
 
 def _corrective_actions(
@@ -35,29 +36,42 @@ def _corrective_actions(
     """The Improvement Plan rows of a finding, each with a stable id."""
     if actions and kind != "improvement":
         raise Rejected(
-            "only an area for improvement carries corrective actions", field="corrective_actions"
+            lazy("only an area for improvement carries corrective actions"),
+            field="corrective_actions",
         )
     if len(actions) > MAX_ACTIONS:
-        raise Rejected(f"at most {MAX_ACTIONS} corrective actions", field="corrective_actions")
+        raise Rejected(
+            lazy("at most %(max_actions)s corrective actions", max_actions=MAX_ACTIONS),
+            field="corrective_actions",
+        )
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
     for n, action in enumerate(actions):
         where = f"corrective_actions[{n}]"
         if action.element and action.element not in CAPABILITY_ELEMENTS:
             raise Rejected(
-                f"capability element is one of {', '.join(CAPABILITY_ELEMENTS)}",
+                lazy(
+                    "capability element is one of %(known)s", known=", ".join(CAPABILITY_ELEMENTS)
+                ),
                 field=f"{where}.element",
             )
         start = iso_date(action.start, f"{where}.start")
         completion = iso_date(action.completion, f"{where}.completion")
         if start and completion and completion < start:
             raise Rejected(
-                f"completion date {completion} is before the start date {start}",
+                lazy(
+                    "completion date %(completion)s is before the start date %(start)s",
+                    completion=completion,
+                    start=start,
+                ),
                 field=f"{where}.completion",
             )
         action_id = action.id.strip() or f"{new_id}-{n + 1}"
         if not FINDING_ID.match(action_id) or action_id in seen:
-            raise Rejected(f"corrective action id '{action_id}' is not usable", field=f"{where}.id")
+            raise Rejected(
+                lazy("corrective action id '%(action)s' is not usable", action=action_id),
+                field=f"{where}.id",
+            )
         seen.add(action_id)
         rows.append(
             {
@@ -82,21 +96,27 @@ def save_finding(
     package, c = state.package, command
     finding_id = c.id.strip() or ctx.new_id
     if not FINDING_ID.match(finding_id):
-        raise Rejected("a finding id is letters, digits and : . _ - (at most 100)", field="id")
+        raise Rejected(
+            lazy("a finding id is letters, digits and : . _ - (at most 100)"), field="id"
+        )
     if c.kind not in FINDING_KINDS:
-        raise Rejected("kind is 'strength' or 'improvement'", field="kind")
+        raise Rejected(lazy("kind is 'strength' or 'improvement'"), field="kind")
     known_capabilities = {cap.id for cap in package.capabilities} | {
         cap
         for o in package.objectives
         for cap in (*o.capabilities, *(t.capability for t in o.targets))
     }
     if c.capability is not None and c.capability not in known_capabilities:
-        raise Rejected(f"unknown capability '{c.capability}'", field="capability")
+        raise Rejected(
+            lazy("unknown capability '%(capability)s'", capability=c.capability), field="capability"
+        )
     if c.objective is not None and not any(o.id == c.objective for o in package.objectives):
-        raise Rejected(f"unknown objective '{c.objective}'", field="objective")
+        raise Rejected(
+            lazy("unknown objective '%(objective)s'", objective=c.objective), field="objective"
+        )
     title = clean_short(c.title, "title")
     if not title:
-        raise Rejected("title is empty", field="title")
+        raise Rejected(lazy("title is empty"), field="title")
     return [
         ev.FindingSaved(
             id=finding_id,
@@ -121,9 +141,13 @@ def remove_finding(
     check_started(state)
     finding_id = command.id
     if not FINDING_ID.match(finding_id):
-        raise Rejected(f"unknown finding '{finding_id}'", field="id")
+        raise Rejected(lazy("unknown finding '%(finding)s'", finding=finding_id), field="id")
     if finding_id in state.removed_findings:
-        raise Rejected(f"finding '{finding_id}' is already removed", field="id", status=409)
+        raise Rejected(
+            lazy("finding '%(finding)s' is already removed", finding=finding_id),
+            field="id",
+            status=409,
+        )
     return [
         ev.FindingRemoved(
             id=finding_id, author=principal.id, reason=clean_short(command.reason, "reason")
@@ -137,19 +161,23 @@ def finalise_report(
     """Freeze the AAR of some parties at the event and hash its reviewer saw."""
     check_evaluator(principal)
     if state.status != RunStatus.ENDED:
-        raise Rejected("an AAR is finalised after the run has ended (ENDEX)", status=409)
+        raise Rejected(lazy("an AAR is finalised after the run has ended (ENDEX)"), status=409)
     parties = known_parties(state, command.parties, "parties")
     if parties in state.finalised:
-        raise Rejected("this AAR is already final", field="parties", status=409)
+        raise Rejected(lazy("this AAR is already final"), field="parties", status=409)
     if command.upto != state.seq:
         raise Rejected(
-            f"the record has changed since this report was built (it was at event "
-            f"{command.upto}, it is now at {state.seq}): review the report again",
+            lazy(
+                "the record has changed since this report was built (it was at event %(upto)s,"
+                " it is now at %(last)s): review the report again",
+                upto=command.upto,
+                last=state.seq,
+            ),
             field="upto",
             status=409,
         )
     if not HASH.match(command.hash):
-        raise Rejected("hash is 'sha256:' and 64 hexadecimal digits", field="hash")
+        raise Rejected(lazy("hash is 'sha256:' and 64 hexadecimal digits"), field="hash")
     return [
         ev.ReportFinalised(
             id=ctx.new_id,

@@ -56,7 +56,7 @@ MULTI_COLUMN_FIELDS = frozenset(
 )
 """Fields several columns may map to at once; the others take the first matching column."""
 
-TEXT_FIELDS = frozenset({"title", "content", "expected", "notes"})
+TEXT_FIELDS = frozenset({"title", "content", "expected", "notes", "from"})
 """Fields that can come in several languages: 'Description (ko)'."""
 
 # fmt: off

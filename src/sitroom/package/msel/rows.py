@@ -328,7 +328,9 @@ class _Converter:
                 expected.setdefault(column.lang or self.lang, action_lines(value))
             elif name == "to":
                 data["to"] = self.recipients.resolve(text)
-            elif name in ("from", "controller"):
+            elif name == "from":  # the sender, in each language it is written in
+                data.setdefault("from", {}).setdefault(column.lang or self.lang, text)
+            elif name == "controller":
                 data[name] = text
             elif name in ("delivery", "type"):
                 reader = delivery_method if name == "delivery" else inject_type

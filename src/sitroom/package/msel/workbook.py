@@ -48,7 +48,9 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 # fmt: on
 """The MSEL sheet's columns and their widths."""
 
-TRANSLATED = frozenset({"Subject", "Description/Script", "Expected Player Action", "Notes"})
+TRANSLATED = frozenset(
+    {"Subject", "From (Simulated)", "Description/Script", "Expected Player Action", "Notes"}
+)
 """Columns repeated for each further language of the exercise."""
 
 
@@ -119,7 +121,6 @@ def _inject_row(package: Package, module_label: str, inject: Inject) -> list[Any
         "Module": module_label,
         "Scenario Time": _scenario_cell(inject.scenario_time),
         "Offset": format_duration(inject.offset) if inject.offset is not None else None,
-        "From (Simulated)": inject.from_,
         "To": "; ".join(names.get(t, t) for t in inject.to) if inject.to else ALL_PLAYERS,
         "Delivery Method": inject.delivery.value,
         "Inject Type": inject.type.value,
@@ -133,6 +134,7 @@ def _inject_row(package: Package, module_label: str, inject: Inject) -> list[Any
     }
     texts: dict[str, Callable[[str], str | None]] = {
         "Subject": inject.title.get,
+        "From (Simulated)": (inject.from_ or {}).get,
         "Description/Script": inject.content.get,
         "Expected Player Action": lambda lang: _lines(inject.expected_actions, lang),
         "Notes": (inject.notes or {}).get,

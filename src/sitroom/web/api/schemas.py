@@ -105,7 +105,12 @@ class ObservationBody(Body):
 
 
 class InvitationBody(Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(
+        default="",
+        max_length=200,
+        description="Whom it invites; left blank, the invitation is named by its role, team and"
+        " party (e.g. 'Player · Aldoria National Security Staff (Republic of Aldoria)').",
+    )
     role: Literal["facilitator", "player", "evaluator", "observer", "display"]
     team: str | None = Field(default=None, max_length=80)
     party: str | None = Field(default=None, max_length=80)

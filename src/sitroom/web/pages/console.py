@@ -35,7 +35,7 @@ from sitroom.web.forms import (
 )
 from sitroom.web.pagecache import Hole
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
-from sitroom.web.render import N_, html, ui_translations
+from sitroom.web.render import N_, html, translator, ui_translations
 from sitroom.web.views.console import (
     EVENT_LABELS,
     HOW_LABELS,
@@ -99,7 +99,7 @@ def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, An
         how_labels=HOW_LABELS,
         event_labels=EVENT_LABELS,
         account=ctx.viewer.run_id is None,
-        tr=ui_translations(ctx.lang).gettext,
+        tr=translator(ctx.lang),
         **extra,
     )
 

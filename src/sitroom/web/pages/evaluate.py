@@ -34,7 +34,7 @@ from sitroom.web.forms import (
     text,
 )
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
-from sitroom.web.render import N_, html, ui_translations
+from sitroom.web.render import N_, html, translator
 from sitroom.web.views.console import STATUS_LABELS
 from sitroom.web.views.evaluate import EVALUATE_EVENTS, RATINGS, EvaluationView
 
@@ -61,7 +61,7 @@ def _context(ctx: RunPage, view: EvaluationView, **extra: Any) -> dict[str, Any]
         status_labels=STATUS_LABELS,
         panel_events=EVALUATE_EVENTS,
         account=ctx.viewer.run_id is None,
-        tr=ui_translations(ctx.lang).gettext,
+        tr=translator(ctx.lang),
         **extra,
     )
 

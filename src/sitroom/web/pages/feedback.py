@@ -23,7 +23,7 @@ from sitroom.conduct.visibility import is_room_display
 from sitroom.web.deps import services
 from sitroom.web.forms import key_of, new_key, posted, render, run_command, text
 from sitroom.web.pages.home import PageError, RunPage, run_page
-from sitroom.web.render import N_, ui_translations
+from sitroom.web.render import N_, translator
 
 router = APIRouter(include_in_schema=False)
 
@@ -229,5 +229,5 @@ async def submit_feedback(run_id: str, request: Request) -> Response:
             return RedirectResponse(f"/runs/{run_id}/feedback?sent=1#sent", status_code=303)
         message = rejected.message
         field = RULE_FIELDS.get(rejected.field or "", rejected.field or "")
-    shown = ui_translations(ctx.lang).gettext(message)
+    shown = translator(ctx.lang)(message)
     return await _reply(request, ctx, values, error={"message": shown, "field": field}, key=key)

@@ -124,7 +124,11 @@ def _people(names: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 @router.get("/runs/{run_id}/play/attachments/{number}/{index}")
 async def attachment(run_id: str, number: str, index: int, request: Request) -> Response:
-    """A released inject's attached document, for those the gate lets see the inject."""
+    """A released inject's attached document, for those the gate lets see the inject.
+
+    An attachment may have a file per language: the viewer gets the one in their language,
+    else the default file.
+    """
     svc = services(request)
     ctx = await run_page(request, run_id)
     p = ctx.viewer.principal
@@ -138,7 +142,9 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
     if documents is None:
         raise missing
     item = inject.attachments[index]
-    path = (documents / item.path).resolve()
+    path = (documents / item.path_for(ctx.lang)).resolve()
+    if not path.is_relative_to(documents.resolve()) or not path.is_file():
+        path = (documents / item.path).resolve()
     if not path.is_relative_to(documents.resolve()) or not path.is_file():
         raise missing
     inline = path.suffix.lower() in (".md", ".txt")

@@ -28,7 +28,7 @@ from sitroom.web.pages.play_panels import (
     question_of,
     shared,
 )
-from sitroom.web.render import N_, page, ui_translations
+from sitroom.web.render import N_, page, translator
 from sitroom.web.views import play as pv
 
 router = APIRouter(include_in_schema=False)
@@ -86,7 +86,7 @@ def _error(ctx: RunPage, message: str, field: str | None = None) -> dict[str, st
     Messages of the run's rules may quote what was sent, so they are looked up, never used
     as a format string.
     """
-    return {"message": ui_translations(ctx.lang).gettext(message), "field": field}
+    return {"message": translator(ctx.lang)(message), "field": field}
 
 
 def _form_reply(

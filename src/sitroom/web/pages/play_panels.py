@@ -221,7 +221,23 @@ def _questions(ctx: RunPage) -> list[dict[str, Any]]:
     if state.module is None:
         return []
     view = module_view(ctx.viewer.principal, ctx.package, state.module)
-    return list(view["questions"]) if view else []
+    questions = list(view["questions"]) if view else []
+    return [{**q, "cites": question_cites(ctx.package, q, ctx.lang)} for q in questions]
+
+
+def question_cites(package: Package, question: dict[str, Any], lang: str) -> list[str]:
+    """What a question asks about, by name: its guideline clauses, then its critical tasks."""
+    languages = package.exercise.languages
+    cites = []
+    for ref in question.get("clauses") or ():
+        clause = package.clause(ref)
+        title = text_in(clause.title, lang, languages) if clause else ""
+        cites.append(_clause_label(package, ref, lang) + (f" — {title}" if title else ""))
+    tasks = {t.id: t for t in package.tasks()}
+    for task_id in question.get("tasks") or ():
+        task = tasks.get(task_id)
+        cites.append(f"{task_id} — {text_in(task.text, lang, languages)}" if task else task_id)
+    return cites
 
 
 def question_of(ctx: RunPage, question_id: str) -> dict[str, Any] | None:

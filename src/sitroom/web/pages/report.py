@@ -33,7 +33,7 @@ from sitroom.web.api.runs import IdempotencyKey, InRun, Svc, _handle
 from sitroom.web.deps import ApiError, Viewer, services
 from sitroom.web.forms import FormState, key_of, posted, run_command, text
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
-from sitroom.web.render import N_, UI_LANGUAGES, html, local, respond, ui_translations
+from sitroom.web.render import N_, UI_LANGUAGES, html, local, respond, translator
 from sitroom.web.views.console import STATUS_LABELS
 from sitroom.web.views.report import (
     ELEMENTS,
@@ -322,7 +322,7 @@ def _html(
         notice=notice,
         status_labels=STATUS_LABELS,
         account=ctx.viewer.run_id is None,
-        tr=ui_translations(ctx.lang).gettext,
+        tr=translator(ctx.lang),
     )
     context["banner"] = f"{EXERCISE_MARK} · {report.model.marking}"
     return html(request, "report/page.html", ctx.lang, **context)

@@ -44,6 +44,7 @@ from sitroom.web.pages.series_access import (
     staff_account,
     today_utc,
 )
+from sitroom.web.pages.series_live import series_version
 from sitroom.web.render import N_, ui_language, ui_translations
 from sitroom.web.views import series as view
 
@@ -59,6 +60,11 @@ def _account_names(svc: Services) -> dict[str, str]:
         f"account:{a.id}": a.display_name or a.username
         for a in svc.identity.auth.accounts.list_accounts()
     } | {"cli:admin": "Command line"}
+
+
+def _run_titles(svc: Services) -> dict[str, str]:
+    """Run id → its title: the series pages name runs by title (the id stays in links)."""
+    return {record.id: record.title for record in svc.engine.runs()}
 
 
 def _render(
@@ -178,6 +184,8 @@ async def _series_page(
     problems: tuple[str, ...] = (),
 ) -> Response:
     try:
+        # The version first: a change after it makes the page's stream send 'changed' at once.
+        version = await run_in_threadpool(series_version, svc, series_id, who.principal)
         state = await series_state(svc, series_id, who)
     except Rejected as error:
         if error.status == 404:
@@ -206,6 +214,8 @@ async def _series_page(
         wanted=wanted,
         statuses=STATUSES,
         importable=await _importable(svc, state),
+        run_titles=await run_in_threadpool(_run_titles, svc),
+        version=version,
         forms=forms or SeriesForms(FormState(), FormState(), FormState()),
         notice=notice,
         problems=problems,
@@ -352,6 +362,7 @@ async def _action_page(
     notice: str | None = None,
 ) -> Response:
     try:
+        version = await run_in_threadpool(series_version, svc, series_id, who.principal)
         state = await series_state(svc, series_id, who)
     except Rejected as error:
         if error.status == 404:
@@ -369,6 +380,8 @@ async def _action_page(
         state=state,
         action=action,
         detail=view.action_detail(action, today_utc(), names),
+        run_titles=await run_in_threadpool(_run_titles, svc),
+        version=version,
         moves=view.moves(action, who.principal),
         forms=forms or ActionForms(FormState(), FormState(), FormState()),
         notice=notice,

@@ -482,7 +482,7 @@ class EvaluationView:
                     str(data.get("title_text", "")),
                     str(data.get("content_text", "")),
                     str(data.get("banner", "")),
-                    str(data.get("from") or ""),
+                    str(data.get("from_text") or ""),
                     str(status.status),
                     wall_time(status.released_at, self.tz),
                 )

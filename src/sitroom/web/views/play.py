@@ -183,7 +183,7 @@ def released_injects(
                 number=inject.number,
                 title=str(view["title_text"]),
                 content=str(view["content_text"]),
-                sender=view.get("from"),
+                sender=view.get("from_text") or None,
                 delivery=DELIVERY.get(DeliveryMethod(view["delivery"]), N_("Other")),
                 banner=str(view["banner"]),
                 scenario=(
