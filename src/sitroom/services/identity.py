@@ -259,13 +259,17 @@ class Identity:
         return self.describe(invitation, self._deliveries(run_id))
 
     def recipients(self, run_id: str) -> list[Recipient]:
-        """The run's active invitations with an address, for the ``mail`` follower."""
+        """The run's players (active invitations) with an address, for the ``mail`` follower.
+
+        Injects are mailed to the players they are addressed to; control, evaluators and
+        observers follow them on their screens.
+        """
         if self.mail is None:
             return []
         now = datetime.now(UTC)
         found = []
         for invitation in self.auth.invitations.list_invitations(run_id):
-            if invitation.status(now) == InvitationStatus.REVOKED:
+            if invitation.status(now) == InvitationStatus.REVOKED or invitation.role != Role.PLAYER:
                 continue
             address = self.mail.address(f"invite:{invitation.id}")
             if address:

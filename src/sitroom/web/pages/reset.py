@@ -23,10 +23,6 @@ from sitroom.web.render import N_, page, ui_language
 
 router = APIRouter(include_in_schema=False)
 
-SENT = N_(
-    "If an account has that name or address, a link to reset its password is on its way."
-    " It works once, for %(minutes)s minutes."
-)
 UNUSABLE = N_(
     "This reset link does not work: it was used already, it expired, or it was not copied"
     " whole. Ask for a new one."
