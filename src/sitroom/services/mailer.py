@@ -90,9 +90,9 @@ def compose(letter: Letter, sender: str) -> EmailMessage:
     message["Subject"] = letter.subject
     message["Message-ID"] = letter.message_id
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Content-Language"] = letter.language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(letter.body)
+    message["Content-Language"] = letter.language  # after set_content, which drops Content-*
     return message
 
 
