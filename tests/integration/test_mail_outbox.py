@@ -230,3 +230,18 @@ def test_asking_for_resets_is_rate_limited_per_address(svc: Services) -> None:
     with pytest.raises(TooManyAttempts):
         svc.identity.request_reset("nobody", "10.2.0.1")
     svc.identity.request_reset("nobody", "10.2.0.2")  # another address may still ask
+
+
+def test_a_relay_whose_certificate_does_not_verify_gets_nothing(
+    svc: Services, port: int, cert: tuple[Path, Path]
+) -> None:
+    from sitroom.services.mailer import Letter, MailError, SmtpMailer, SmtpSettings
+
+    untrusting = SmtpMailer(
+        SmtpSettings("127.0.0.1", port, sender="excon@aldoria.example", timeout=5)
+    )
+    with MailServer(*cert, port=port) as server:
+        with pytest.raises(MailError, match="CERTIFICATE_VERIFY_FAILED") as failed:
+            untrusting.send(Letter("ada@aldoria.example", "S", "body", "<x@aldoria.example>"))
+    assert not failed.value.permanent  # tried again later, like a relay that is down
+    assert server.inbox.messages == []
