@@ -77,6 +77,11 @@ async def _invitations_page(
             **i,
             "state": _state_of(i, now),
             "expires": wall_datetime(datetime.fromisoformat(i["expires_at"]), tz),
+            "next_try": (
+                wall_datetime(datetime.fromisoformat(i["email"]["next_at"]), tz)
+                if i.get("email") and i["email"]["state"] in ("failed", "bounced")
+                else ""
+            ),
         }
         for i in invitations
     ]
