@@ -16,6 +16,7 @@ from sitroom.auth.errors import AuthError, TooManyAttempts
 from sitroom.bootstrap import Services, build_services
 from sitroom.config import load_settings
 from tests.support.packages import two_parties
+from tests.support.postgres import fresh_database
 from tests.support.smtp import MailServer, free_port, make_certificate, smtp_env
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session.login_data is deprecated")
@@ -48,10 +49,23 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The outbox on both backends: claims and settlements are plain SQL on each."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sitroom.db'}"
+        return
+    with fresh_database() as url:
+        yield url
+
+
 @pytest.fixture
-def svc(tmp_path: Path, port: int, cert: tuple[Path, Path], clock: Clock) -> Iterator[Services]:
+def svc(
+    tmp_path: Path, port: int, cert: tuple[Path, Path], clock: Clock, database: str
+) -> Iterator[Services]:
     env = {
         "SITROOM_DATA_DIR": str(tmp_path / "data"),
+        "SITROOM_DATABASE_URL": database,
         "SITROOM_BASE_URL": BASE,
         "SITROOM_MAIL_TRIES": "3",
         **smtp_env(port, cert[0]),
@@ -240,8 +254,11 @@ def test_a_relay_whose_certificate_does_not_verify_gets_nothing(
     untrusting = SmtpMailer(
         SmtpSettings("127.0.0.1", port, sender="excon@aldoria.example", timeout=5)
     )
-    with MailServer(*cert, port=port) as server:
-        with pytest.raises(MailError, match="CERTIFICATE_VERIFY_FAILED") as failed:
-            untrusting.send(Letter("ada@aldoria.example", "S", "body", "<x@aldoria.example>"))
+    letter = Letter("ada@aldoria.example", "S", "body", "<x@aldoria.example>")
+    with (
+        MailServer(*cert, port=port) as server,
+        pytest.raises(MailError, match="CERTIFICATE_VERIFY_FAILED") as failed,
+    ):
+        untrusting.send(letter)
     assert not failed.value.permanent  # tried again later, like a relay that is down
     assert server.inbox.messages == []
