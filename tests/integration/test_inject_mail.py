@@ -249,3 +249,19 @@ def test_no_mail_follower_without_an_smtp_server(tmp_path: Path) -> None:
         assert svc.outbox is not None and not svc.outbox.enabled
     finally:
         svc.close()
+
+
+def test_a_retracted_inject_is_not_tried_again(
+    svc: Services, port: int, cert: tuple[Path, Path], clock: Clock
+) -> None:
+    loop = FollowerLoop(svc.engine, MemoryCursorStore())
+    follower = mail_follower(svc)
+    release(svc, "1")
+    loop.round(follower, RUN)  # the relay is down
+    svc.engine.handle(RUN, cmd.RetractInject("1", "sent in error"), FACILITATOR, None)
+    clock.now += timedelta(hours=1)
+    with MailServer(*cert, port=port) as server:
+        loop.round(follower, RUN)
+    assert server.inbox.messages == []
+    records = svc.engine.state(RUN).mail.values()
+    assert {(r.state, r.error) for r in records} == {(DEAD, "the inject was retracted")}

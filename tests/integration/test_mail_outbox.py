@@ -262,3 +262,17 @@ def test_a_relay_whose_certificate_does_not_verify_gets_nothing(
         untrusting.send(letter)
     assert not failed.value.permanent  # tried again later, like a relay that is down
     assert server.inbox.messages == []
+
+
+def test_a_withdrawn_invitation_is_never_mailed(
+    svc: Services, port: int, cert: tuple[Path, Path]
+) -> None:
+    made = invite(svc, "ada@aldoria.example")
+    svc.identity.revoke(RUN, str(made["id"]))
+    assert svc.outbox is not None
+    with MailServer(*cert, port=port) as server:
+        assert svc.outbox.deliver_due() == 0
+    assert server.inbox.messages == []
+    shown = listed(svc, made["id"])["email"]
+    assert isinstance(shown, dict)
+    assert (shown["state"], shown["error"]) == ("dead", "the invitation was withdrawn")

@@ -232,6 +232,16 @@ class SqlMailStore(SqlRows):
         )
         return changed > 0
 
+    def cancel(self, key: str, at: datetime, why: str) -> bool:
+        """Give up a message not sent yet (its invitation was withdrawn), saying why."""
+        changed = self._write(
+            "UPDATE mail_outbox SET state = 'dead', last_error = :why, updated_at = :at,"
+            " next_at = :at, body = '' WHERE key = :key"
+            " AND state IN ('queued', 'failed', 'bounced', 'sending')",
+            {"why": why, "at": self._db.stamp(at), "key": key},
+        )
+        return changed > 0
+
     def _message(self, row: Row) -> OutboxMessage:
         return OutboxMessage(
             key=row[0],

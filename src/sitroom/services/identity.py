@@ -341,7 +341,12 @@ class Identity:
             raise AuthError(
                 "invitation", f"no invitation '{invitation_id}' in this run", reason="unknown"
             )
-        return self.describe(self.auth.invitations.revoke_invitation(invitation_id))
+        revoked = self.auth.invitations.revoke_invitation(invitation_id)
+        if self.mail is not None:  # a link not mailed yet is never mailed now
+            self.mail.cancel(
+                f"invitation:{invitation_id}", datetime.now(UTC), "the invitation was withdrawn"
+            )
+        return self.describe(revoked)
 
     def describe(
         self, invitation: Invitation, deliveries: dict[str, OutboxMessage] | None = None

@@ -23,6 +23,7 @@ from datetime import datetime
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.mailstate import BOUNCED, FAILED, mail_key
 from sitroom.conduct.principal import Principal, Role
+from sitroom.conduct.state import InjectStatus
 from sitroom.package.model import text_in
 from sitroom.services.followers import Act, BaseFollower, FollowedRun, Seen
 from sitroom.services.mailer import Letter, Mailer, MailError, message_id
@@ -98,9 +99,16 @@ class InjectMail(BaseFollower):
         people = {r.principal.id: r for r in self.recipients(run.run_id)}
         acts = []
         for record in waiting:
-            seq = state.injects[record.number].released_seq
+            inject = state.injects[record.number]
+            seq = inject.released_seq
             recipient = people.get(record.recipient)
             attempt = record.attempts + 1
+            if inject.status == InjectStatus.RETRACTED:
+                why = "the inject was retracted"
+                acts.append(
+                    self._given_up(record.number, record.recipient, record.message_id, attempt, why)
+                )
+                continue
             if recipient is None or seq is None:
                 acts.append(
                     self._given_up(
