@@ -61,7 +61,7 @@ class Identity:
         ttl = timedelta(days=settings.invitation_days)
         passwords = Passwords(max_concurrent=settings.hash_concurrency)
         auth = build_auth(store, settings.secret_key, invitation_ttl=ttl, passwords=passwords)
-        mail = SqlMailStore(store._db) if isinstance(store, SqlAuthStore) else None
+        mail = SqlMailStore(store.database) if isinstance(store, SqlAuthStore) else None
         return cls(auth, settings, mail)
 
     @property
