@@ -13,7 +13,6 @@ from sitroom.cli.common import (
     out,
     services_for,
 )
-from sitroom.services.identity import AuthError
 
 app = typer.Typer()
 account_app = typer.Typer(help="Accounts of admins and facilitators.", no_args_is_help=True)
@@ -57,6 +56,8 @@ def account_email(
     database_url: DatabaseOption = None,
 ) -> None:
     """Give an account the e-mail address its password-reset links are sent to."""
+    from sitroom.services.identity import AuthError
+
     services = services_for(database_url)
     try:
         services.identity.set_account_email(username, address or None)
