@@ -15,7 +15,10 @@ from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
 from sitroom.services.followers import FollowerRegistry, FollowerRunner
 from sitroom.services.identity import Identity
+from sitroom.services.injectmail import InjectMail
 from sitroom.services.leader import open_leases
+from sitroom.services.mailer import Security, SmtpMailer, SmtpSettings
+from sitroom.services.outbox import Outbox
 from sitroom.services.runs import Engine
 from sitroom.services.scheduler import Scheduler
 from sitroom.services.series import SeriesService
@@ -36,6 +39,8 @@ class Services:
     series: SeriesService
     cursors: CursorStore
     followers: FollowerRegistry
+    outbox: Outbox | None = None
+    """Invitation and reset e-mail; None where the auth store keeps no outbox."""
 
     def follower_runner(self, names: Sequence[str], runs: Collection[str] = ()) -> FollowerRunner:
         """A runner for the followers ``names`` (all runs, or only ``runs``), with its own leases.
@@ -60,10 +65,46 @@ class Services:
         self.recorder.close()
 
 
-def build_followers(settings: Settings) -> FollowerRegistry:
-    """The built-in followers and those ``SITROOM_FOLLOWER_IMPORTS`` names."""
+def build_mailer(settings: Settings) -> SmtpMailer | None:
+    """The SMTP client the settings describe, or None when ``SITROOM_SMTP_HOST`` is empty."""
+    if not settings.smtp_host:
+        return None
+    return SmtpMailer(
+        SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=Security(settings.smtp_security),
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            sender=settings.mail_from,
+            timeout=settings.smtp_timeout,
+            ca_file=settings.smtp_ca_file,
+        )
+    )
+
+
+def build_followers(settings: Settings, identity: Identity | None = None) -> FollowerRegistry:
+    """The built-in followers and those ``SITROOM_FOLLOWER_IMPORTS`` names.
+
+    ``mail`` (injects by e-mail) is registered when an SMTP server is configured.
+    """
     registry = FollowerRegistry()
     registry.register(Scheduler.name, Scheduler)
+    mailer = build_mailer(settings)
+    if mailer is not None and identity is not None:
+        found = identity
+
+        def inject_mail() -> InjectMail:
+            return InjectMail(
+                found.recipients,
+                mailer,
+                sender=settings.mail_from,
+                base_url=settings.base_url,
+                tries=settings.mail_tries,
+                retry=settings.mail_retry_seconds,
+            )
+
+        registry.register(InjectMail.name, inject_mail)
     for spec in settings.follower_imports:
         registry.load(spec)
     return registry
@@ -72,13 +113,26 @@ def build_followers(settings: Settings) -> FollowerRegistry:
 def build_services(settings: Settings) -> Services:
     """Open the database, make the broker and the engine. The broker is started by the app."""
     url = settings.effective_database_url
-    followers = build_followers(settings)
     recorder = open_recorder(url)
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     engine = Engine(recorder, publish=broker.publish_threadsafe, secret=settings.secret_key)
     identity = Identity.open(url, settings)
+    followers = build_followers(settings, identity)
+    outbox = None
+    if identity.mail is not None:
+        outbox = Outbox(
+            identity.mail,
+            build_mailer(settings),
+            sender=settings.mail_from,
+            tries=settings.mail_tries,
+            retry=settings.mail_retry_seconds,
+            hold=settings.smtp_timeout * 3,
+        )
+        identity.outbox = outbox
     series = SeriesService(
         recorder, evidence_dir=settings.data_dir / "evidence", publish=broker.publish_threadsafe
     )
     cursors = open_cursor_store(url)
-    return Services(settings, recorder, engine, broker, identity, series, cursors, followers)
+    return Services(
+        settings, recorder, engine, broker, identity, series, cursors, followers, outbox
+    )

@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,22 @@ class Settings:
     """A bearer token that opens /metrics from anywhere ("" : none)."""
     page_cache_mb: int = 48
     """Rendered pages kept for the viewers who share them (``web.pagecache``), in MiB."""
+    smtp_host: str = ""
+    """The SMTP server e-mail goes through; "" (the default) sends no e-mail at all."""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    """none, starttls or tls."""
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_timeout: float = 10.0
+    smtp_ca_file: str = ""
+    mail_from: str = ""
+    mail_tries: int = 6
+    """Attempts at one message before it is given up (a dead letter shown to control)."""
+    mail_retry_seconds: float = 30.0
+    """The wait after the first failed attempt; it doubles after each further one."""
+    reset_minutes: int = 60
+    """How long a password-reset link works."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -98,6 +115,22 @@ ENV_VARS = {
     "anywhere, sent as 'Authorization: Bearer TOKEN' (default: none).",
     "SITROOM_PAGE_CACHE_MB": "MiB of rendered pages kept per process, each shared by the "
     "viewers who see it alike (default 48).",
+    "SITROOM_SMTP_HOST": "The SMTP server sitroom sends e-mail through (invitations, password "
+    "resets, injects); empty (the default) sends no e-mail.",
+    "SITROOM_SMTP_PORT": "Its port (default 587; 465 for tls, 25 for none).",
+    "SITROOM_SMTP_SECURITY": "starttls (default), tls (TLS from the first byte) or none.",
+    "SITROOM_SMTP_USER": "User name to authenticate with (default: no authentication).",
+    "SITROOM_SMTP_PASSWORD": "Its password.",
+    "SITROOM_SMTP_TIMEOUT": "Seconds to wait for the SMTP server (default 10).",
+    "SITROOM_SMTP_CA_FILE": "A PEM file of certificate authorities to trust for the SMTP "
+    "server instead of the system's (a private relay).",
+    "SITROOM_MAIL_FROM": "The address sitroom's e-mail comes from, e.g. "
+    "'EXCON <excon@example.org>' (required with SITROOM_SMTP_HOST).",
+    "SITROOM_MAIL_TRIES": "Attempts at one message before it is given up and shown to control "
+    "as a dead letter (default 6).",
+    "SITROOM_MAIL_RETRY": "Seconds before the second attempt at a message; the wait doubles "
+    "after each further failure (default 30).",
+    "SITROOM_RESET_MINUTES": "Minutes a password-reset link works (default 60).",
 }
 
 
@@ -173,7 +206,55 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         metrics_token=_token("SITROOM_METRICS_TOKEN", env.get("SITROOM_METRICS_TOKEN", "")),
         shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
         page_cache_mb=_positive("SITROOM_PAGE_CACHE_MB", env.get("SITROOM_PAGE_CACHE_MB", "48")),
+        **_mail(env),
     )
+
+
+_SECURITY = ("none", "starttls", "tls")
+
+
+class _Mail(TypedDict):
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str
+    smtp_password: str
+    smtp_timeout: float
+    smtp_ca_file: str
+    mail_from: str
+    mail_tries: int
+    mail_retry_seconds: float
+    reset_minutes: int
+
+
+def _mail(env: dict[str, str]) -> _Mail:
+    """The SMTP settings, checked: a host needs a sender, security is one of three words."""
+    host = env.get("SITROOM_SMTP_HOST", "").strip()
+    security = env.get("SITROOM_SMTP_SECURITY", "starttls").strip().lower()
+    if security not in _SECURITY:
+        raise ValueError(
+            f"SITROOM_SMTP_SECURITY: {security!r} is not one of {', '.join(_SECURITY)}"
+        )
+    sender = env.get("SITROOM_MAIL_FROM", "").strip()
+    if host and "@" not in sender:
+        raise ValueError(
+            "SITROOM_MAIL_FROM: with SITROOM_SMTP_HOST set, give the address e-mail comes "
+            f"from, e.g. 'EXCON <excon@example.org>' (got {sender!r})"
+        )
+    default_port = {"none": "25", "starttls": "587", "tls": "465"}[security]
+    return {
+        "smtp_host": host,
+        "smtp_port": _positive("SITROOM_SMTP_PORT", env.get("SITROOM_SMTP_PORT", default_port)),
+        "smtp_security": security,
+        "smtp_username": env.get("SITROOM_SMTP_USER", ""),
+        "smtp_password": env.get("SITROOM_SMTP_PASSWORD", ""),
+        "smtp_timeout": _seconds(env, "SITROOM_SMTP_TIMEOUT", 10.0),
+        "smtp_ca_file": env.get("SITROOM_SMTP_CA_FILE", "").strip(),
+        "mail_from": sender,
+        "mail_tries": _positive("SITROOM_MAIL_TRIES", env.get("SITROOM_MAIL_TRIES", "6")),
+        "mail_retry_seconds": _seconds(env, "SITROOM_MAIL_RETRY", 30.0),
+        "reset_minutes": _positive("SITROOM_RESET_MINUTES", env.get("SITROOM_RESET_MINUTES", "60")),
+    }
 
 
 def _networks(name: str, value: str) -> tuple[str, ...]:

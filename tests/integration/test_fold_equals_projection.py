@@ -80,6 +80,16 @@ commands = st.one_of(
     st.builds(cmd.RecordReceipt, numbers),
     st.builds(cmd.AcknowledgeInject, numbers),
     st.builds(
+        cmd.RecordMailDelivery,
+        numbers,
+        st.sampled_from(["invite:a", "invite:b"]),
+        st.just("<m@aldoria.example>"),
+        st.integers(0, 4),
+        st.sampled_from(["", "", "550 no such mailbox"]),
+        st.booleans(),
+        st.booleans(),
+    ),
+    st.builds(
         cmd.SubmitResponse,
         st.sampled_from(["inject", "question"]),
         st.sampled_from(["1", "2", "q1", "q2"]),

@@ -68,6 +68,7 @@ PACKAGE = (
 )
 
 STAFF = frozenset({"admin", "facilitator", "evaluator"})
+CONTROL = frozenset({"admin", "facilitator"})
 ALD = frozenset({"player:ald-nsc"})
 BRN = frozenset({"player:brn-nsc"})
 ROOM = frozenset({"observer", "display"})
@@ -106,6 +107,9 @@ AUDIENCE: dict[str, frozenset[str]] = {
     "ZZCLAUSE-RECORD": STAFF,
     # Said to the whole room.
     "ZZROOM-HOT-WASH": SIGNED_IN,
+    # An inject's e-mail to a player and the SMTP server's answer: control's (EXCON) alone.
+    "ZZMAIL-ERROR": CONTROL,
+    "ZZMAIL-ID": CONTROL,
 }
 SHOWN_TO_NOBODY = frozenset({"ZZM2-QUESTION"})
 """Markers no run route shows even to control: the console and the API list the questions of
@@ -124,6 +128,8 @@ EXCLUDED = {
     "/join/{token}": "joining by invitation link, before anyone is in a run",
     "/": "the home page: a link by role, no run material",
     "/signin": "the sign-in form",
+    "/reset": "asking for a password-reset link: the same page for everyone",
+    "/reset/{token}": "a password-reset link: names the account it resets, no run material",
     "/language/{code}": "sets the language cookie",
     "/design": "packages before they are runs: planner accounts only",
     "/design/packages/{name}": "packages before they are runs: planner accounts only",
@@ -393,6 +399,12 @@ def _record_evaluation(engine: Engine, who: dict[str, Principal]) -> None:
             evaluator,
         ),
         (cmd.RecordClause("guide/1.1", False, "ZZCLAUSE-RECORD"), facilitator),
+        (
+            cmd.RecordMailDelivery(
+                "2", who["player:ald-nsc"].id, "<ZZMAIL-ID@aldoria.example>", 1, "ZZMAIL-ERROR"
+            ),
+            facilitator,
+        ),
         (cmd.SubmitFeedback(name="A. Tester", missed="ZZALD-FEEDBACK"), who["player:ald-nsc"]),
         (
             cmd.SubmitFeedback(anonymous=True, strengths=("ZZBRN-FEEDBACK",)),
@@ -458,8 +470,16 @@ def test_every_route_shows_only_what_the_gate_allows(played: Played, reader: str
 
 def test_control_and_evaluators_see_every_marker(played: Played) -> None:
     for who in ("admin", "facilitator", "evaluator"):
-        missing = [m for m in AUDIENCE if m not in played.seen(who) and m not in SHOWN_TO_NOBODY]
+        missing = [
+            m
+            for m, readers in AUDIENCE.items()
+            if who in readers and m not in played.seen(who) and m not in SHOWN_TO_NOBODY
+        ]
         assert missing == [], who
+
+
+def test_inject_mail_deliveries_reach_control_alone(played: Played) -> None:
+    assert played.readers_of("ZZMAIL-ERROR") == CONTROL
 
 
 def test_a_scoped_hot_wash_item_reaches_only_its_team_or_party(played: Played) -> None:

@@ -10,7 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sitroom.auth.errors import AuthError
-from sitroom.auth.sqldatabase import AuthStoreClosed, PostgresDatabase, SqliteDatabase
+from sitroom.auth.sqldatabase import (
+    AuthStoreClosed,
+    Database,
+    PostgresDatabase,
+    SqliteDatabase,
+)
 from sitroom.auth.sqlrows import (
     ACCOUNT,
     ACCOUNT_WIDTH,
@@ -45,6 +50,11 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 class SqlAuthStore(SqlRows):
     """The auth store on a SQL database; build it with `open_auth_store` or a subclass."""
+
+    @property
+    def database(self) -> Database:
+        """The database and its pool, for the tables kept beside these (`mailstore`)."""
+        return self._db
 
     # -- accounts ---------------------------------------------------------------------
 

@@ -49,6 +49,26 @@ def account_create(
     out.print(f"account {username} ({role}) created")
 
 
+@account_app.command("email")
+def account_email(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    address: Annotated[str, typer.Argument(help="Its e-mail address; '' removes it.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Give an account the e-mail address its password-reset links are sent to."""
+    from sitroom.services.identity import AuthError
+
+    services = services_for(database_url)
+    try:
+        services.identity.set_account_email(username, address or None)
+    except AuthError as exc:
+        err.print(f"[red]{exc.field}: {exc.message}[/]")
+        raise typer.Exit(EXIT_PROBLEMS) from None
+    finally:
+        services.close()
+    out.print(f"account {username}: " + (f"e-mail {address}" if address else "no e-mail"))
+
+
 @account_app.command("token")
 def account_token(
     username: Annotated[str, typer.Argument(help="The account the token acts as.")],

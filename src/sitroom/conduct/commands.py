@@ -72,6 +72,19 @@ class AcknowledgeInject(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordMailDelivery(Command):
+    """The outcome of one attempt to e-mail a released inject (the ``mail`` follower's)."""
+
+    number: str
+    recipient: str
+    message_id: str
+    attempt: int
+    error: str = ""  # "" : accepted by the SMTP server
+    bounced: bool = False
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitResponse(Command):
     target: str  # "inject" | "question"
     ref: str

@@ -115,6 +115,33 @@ class InjectAcknowledged(Event):
     team: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class InjectMailed(Event):
+    """An inject went out by e-mail to one participant (``recipient``: their principal id);
+    the SMTP server accepted it on ``attempt``. Control's record, like a receipt."""
+
+    TYPE: ClassVar[str] = "inject-mailed"
+    number: str
+    recipient: str
+    message_id: str
+    attempt: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class MailFailed(Event):
+    """An attempt to e-mail an inject failed with ``error`` (the SMTP answer or network
+    error); ``bounced`` when the server refused it (5xx); ``final`` when it is given up."""
+
+    TYPE: ClassVar[str] = "mail-failed"
+    number: str
+    recipient: str
+    message_id: str
+    attempt: int
+    error: str
+    bounced: bool = False
+    final: bool = False
+
+
 # --- participants --------------------------------------------------------------------------
 
 
@@ -359,6 +386,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         UpdateBroadcast,
         InjectReceived,
         InjectAcknowledged,
+        InjectMailed,
+        MailFailed,
         ResponseSubmitted,
         DecisionProposed,
         DecisionConcurred,

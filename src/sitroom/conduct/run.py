@@ -20,6 +20,7 @@ from sitroom.conduct.handlers import (
     evaluation,
     injects,
     lifecycle,
+    mail,
     polls,
     report,
 )
@@ -78,6 +79,7 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.BroadcastUpdate: injects.broadcast_update,
     cmd.RecordReceipt: injects.record_receipt,
     cmd.AcknowledgeInject: injects.acknowledge_inject,
+    cmd.RecordMailDelivery: mail.record_mail_delivery,
     # participants
     cmd.SubmitResponse: discussion.submit_response,
     cmd.AddTeamNote: discussion.add_team_note,

@@ -1,8 +1,6 @@
-"""The live state of a run, folded from its events.
-
-``apply`` folds one recorded event into the state. For speed on long runs it updates the state
-in place and returns it; ``fold`` starts from a fresh state, so folding the whole log always
-equals the live projection (a property test checks it).
+"""The live state of a run, folded from its events. ``apply`` folds one recorded event into the
+state; for speed on long runs it updates the state in place and returns it; ``fold`` starts
+from a fresh state, so folding the whole log always equals the live projection (a property test).
 
 ``apply`` never changes a record in the state: it puts a changed copy in its place, so a
 ``RunState.snapshot`` copies pointers, not records, and stays as it was while the state folds on.
@@ -17,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.mailstate import MailRecord, apply_mail
 from sitroom.package.model import Module, Package
 
 
@@ -291,6 +290,7 @@ class RunState:
     removed_findings: dict[str, int] = field(default_factory=dict)  # finding id -> seq
     finalised: dict[tuple[str, ...], Finalised] = field(default_factory=dict)  # sorted parties
     last_of: dict[str, int] = field(default_factory=dict)  # event type -> seq of its latest
+    mail: dict[str, MailRecord] = field(default_factory=dict)  # inject e-mail, by mail_key
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -433,6 +433,8 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             if principal not in inject.acknowledged:
                 acknowledged = {**inject.acknowledged, principal: at}
                 state.injects[number] = replace(inject, acknowledged=acknowledged)
+        case ev.InjectMailed() | ev.MailFailed():
+            apply_mail(state.mail, event, at)
         case ev.ResponseSubmitted():
             state.responses.append(
                 Entry(
@@ -586,8 +588,6 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             state.finalised[scope] = Finalised(
                 event.id, seq, at, event.author, scope, event.upto, event.hash
             )
-        case _:
-            pass
     return state
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.mailstate import MailRecord
 from sitroom.conduct.principal import CONTROL_ROLES as CONTROL_ROLES
 from sitroom.conduct.principal import STAFF_ROLES as STAFF_ROLES
 from sitroom.conduct.principal import Principal, Role
@@ -303,6 +304,9 @@ def view_event(
             return base if _audience(principal, tuple(teams), tuple(parties)) else None
         case ev.InjectReceived(principal=who) | ev.InjectAcknowledged(principal=who):
             return base if control or who == principal.id else None
+        case ev.InjectMailed() | ev.MailFailed():
+            # Addresses' fate and SMTP answers: control's (EXCON's) alone, not even evaluators'.
+            return base if is_control(principal) else None
         case ev.ResponseSubmitted(team=team, party=party):
             return base if can_see_team_material(principal, team, party) else None
         case ev.TeamNoteAdded(team=team):
@@ -440,6 +444,13 @@ def visible_broadcasts(principal: Principal, state: RunState) -> list[Broadcast]
     return [b for b in list(state.broadcasts) if _audience(principal, b.teams, b.parties)]
 
 
+def visible_mail(principal: Principal, state: RunState, number: str) -> list[MailRecord]:
+    """The e-mail deliveries of inject ``number``: control's (EXCON's) only, like the events."""
+    if not is_control(principal):
+        return []
+    return [r for r in state.mail.values() if r.number == number]
+
+
 def visible_hot_wash(principal: Principal, state: RunState) -> list[HotWashItem]:
     """Hot-wash items said about the whole exercise, or about the viewer's team or party."""
     return [i for i in list(state.hot_wash) if can_see_hot_wash_item(principal, i.team, i.party)]
@@ -504,6 +515,8 @@ class Releasability:
                 | ev.InjectRetracted(number=number)
                 | ev.InjectReceived(number=number)
                 | ev.InjectAcknowledged(number=number)
+                | ev.InjectMailed(number=number)
+                | ev.MailFailed(number=number)
             ):
                 return self._inject(number)
             case ev.UpdateBroadcast(teams=teams, parties=parties):

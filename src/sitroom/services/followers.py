@@ -103,6 +103,18 @@ class FollowedRun:
             )
         return self._engine.state(self.run_id)
 
+    def view_as(self, principal: Principal, seq: int) -> dict[str, Any] | None:
+        """The event at ``seq`` as ``principal`` may see it (the gate), or None.
+
+        For a follower that acts *for* others (a mailer sends each player what that player
+        may see): only a follower that sees control material may look through another's eyes.
+        """
+        self.state()  # the same rule: only control may ask on behalf of others
+        found = self._engine.read(self.run_id, after=seq - 1, limit=1)
+        if not found or found[0].seq != seq:
+            return None
+        return self._engine.view(principal, self.run_id, found[0])
+
 
 @runtime_checkable
 class Follower(Protocol):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sitroom.auth import (
@@ -14,10 +15,17 @@ from sitroom.auth import (
     cookie_settings,
     open_auth_store,
 )
-from sitroom.auth.store import LANGUAGES, Invitation
+from sitroom.auth.invitations import principal_for
+from sitroom.auth.mailstore import OutboxMessage, SqlMailStore, clean_address
+from sitroom.auth.resets import PasswordResets
+from sitroom.auth.sqlstore import SqlAuthStore
+from sitroom.auth.store import LANGUAGES, Account, Invitation, InvitationStatus
 from sitroom.conduct.principal import Principal, Role
 from sitroom.config import Settings
 from sitroom.package.model import Package, text_in
+from sitroom.services.injectmail import Recipient
+from sitroom.services.mailtext import invitation_letter, reset_letter
+from sitroom.services.outbox import Outbox
 
 __all__ = [
     "LANGUAGES",
@@ -87,6 +95,10 @@ class Identity:
 
     auth: AuthService
     settings: Settings
+    mail: SqlMailStore | None = None
+    """Addresses, the outbox and reset tokens (None on an in-memory auth store)."""
+    outbox: Outbox | None = None
+    """Sends invitation and reset e-mail (None until bootstrap gives it one)."""
 
     @classmethod
     def open(cls, url: str, settings: Settings) -> Identity:
@@ -95,7 +107,26 @@ class Identity:
         ttl = timedelta(days=settings.invitation_days)
         passwords = Passwords(max_concurrent=settings.hash_concurrency)
         auth = build_auth(store, settings.secret_key, invitation_ttl=ttl, passwords=passwords)
-        return cls(auth, settings)
+        mail = SqlMailStore(store.database) if isinstance(store, SqlAuthStore) else None
+        return cls(auth, settings, mail)
+
+    @property
+    def resets(self) -> PasswordResets | None:
+        """Password resets, where e-mail is on (a link can only be mailed)."""
+        if self.mail is None or self.outbox is None or not self.outbox.enabled:
+            return None
+        if self._resets is None:
+            self._resets = PasswordResets(
+                self.auth.store,
+                self.mail,
+                self.auth.accounts,
+                self.auth.sessions,
+                ttl=timedelta(minutes=self.settings.reset_minutes),
+                limiter=None,
+            )
+        return self._resets
+
+    _resets: PasswordResets | None = field(default=None, repr=False)
 
     def close(self) -> None:
         self.auth.close()
@@ -189,6 +220,7 @@ class Identity:
         language: str = "en",
         single_use: bool | None = None,
         bind_device: bool = False,
+        email: str | None = None,
     ) -> dict[str, Any]:
         """Create an invitation; the link and join code are returned only now.
 
@@ -196,9 +228,17 @@ class Identity:
 
         ``single_use`` defaults to True for players; ``bind_device`` binds the invitation to
         the first browser that uses it. An invitation's session (``created_by`` ``invite:…``)
-        cannot create facilitator or evaluator invitations.
+        cannot create facilitator or evaluator invitations. With ``email`` the link is
+        e-mailed (queued in the outbox; `AuthError` on ``email`` when e-mail is off).
         """
         name = name.strip() or invitation_name(package, role, team, party, language)
+        address = clean_address(email) if email and email.strip() else None
+        if address is not None and (self.outbox is None or not self.outbox.enabled):
+            raise AuthError(
+                "email",
+                "this server sends no e-mail (SITROOM_SMTP_HOST is not set); leave the address"
+                " empty and hand the link or the join code over yourself",
+            )
         invitation, token, code = self.auth.invitations.create_invitation(
             run_id,
             package,
@@ -211,14 +251,138 @@ class Identity:
             single_use=single_use,
             bind_device=bind_device,
         )
-        return {
-            **self.describe(invitation),
-            "link": f"{self.settings.base_url}/join/{token}",
-            "code": code,
-        }
+        link = f"{self.settings.base_url}/join/{token}"
+        if address is not None:
+            self._mail_invitation(invitation, package, address, link)
+        return {**self.describe(invitation), "link": link, "code": code}
+
+    def _mail_invitation(
+        self, invitation: Invitation, package: Package, address: str, link: str
+    ) -> None:
+        assert self.mail is not None and self.outbox is not None
+        subject = f"invite:{invitation.id}"
+        self.mail.set_address(subject, address)
+        languages = package.exercise.languages
+        lang = invitation.language
+        title, body = invitation_letter(
+            lang,
+            name=invitation.display_name,
+            exercise=text_in(package.exercise.title, lang, languages),
+            role=str(invitation.role),
+            link=link,
+            expires=invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        self.outbox.queue(
+            f"invitation:{invitation.id}",
+            kind="invitation",
+            subject=subject,
+            recipient=address,
+            title=title,
+            body=body,
+            run_id=invitation.run_id,
+        )
 
     def invitations(self, run_id: str) -> list[dict[str, Any]]:
-        return [self.describe(i) for i in self.auth.invitations.list_invitations(run_id)]
+        found = self.auth.invitations.list_invitations(run_id)
+        deliveries = self._deliveries(run_id)
+        return [self.describe(i, deliveries) for i in found]
+
+    def _deliveries(self, run_id: str) -> dict[str, OutboxMessage]:
+        if self.mail is None:
+            return {}
+        return {m.subject: m for m in self.mail.messages(run_id=run_id, kind="invitation")}
+
+    def send_again(self, run_id: str, invitation_id: str) -> dict[str, Any]:
+        """Send an invitation's e-mail again (after it failed or was given up)."""
+        invitation = self.auth.invitations.get_invitation(invitation_id)
+        if invitation.run_id != run_id or self.outbox is None:
+            raise AuthError(
+                "invitation",
+                f"no e-mail of invitation '{invitation_id}' in this run",
+                reason="unknown",
+            )
+        if not self.outbox.send_again(f"invitation:{invitation_id}"):
+            raise AuthError(
+                "invitation", "this e-mail is not waiting to be sent again", reason="invalid"
+            )
+        return self.describe(invitation, self._deliveries(run_id))
+
+    def recipients(self, run_id: str) -> list[Recipient]:
+        """The run's players (active invitations) with an address, for the ``mail`` follower.
+
+        Injects are mailed to the players they are addressed to; control, evaluators and
+        observers follow them on their screens.
+        """
+        if self.mail is None:
+            return []
+        now = datetime.now(UTC)
+        found = []
+        for invitation in self.auth.invitations.list_invitations(run_id):
+            if invitation.status(now) == InvitationStatus.REVOKED or invitation.role != Role.PLAYER:
+                continue
+            address = self.mail.address(f"invite:{invitation.id}")
+            if address:
+                found.append(Recipient(principal_for(invitation), address, invitation.language))
+        return found
+
+    # -- password reset -----------------------------------------------------------------
+
+    def set_account_email(self, username: str, email: str | None) -> Account:
+        """Give an account an address for password resets (None or "" removes it)."""
+        found = self.auth.store.find_account(username)
+        if found is None:
+            raise AuthError("username", f"no account named {username!r}", reason="unknown")
+        if self.mail is None:
+            raise AuthError("email", "this database keeps no e-mail addresses")
+        address = clean_address(email) if email and email.strip() else None
+        self.mail.set_address(f"account:{found[0].id}", address)
+        return found[0]
+
+    def account_email(self, account_id: str) -> str | None:
+        """The address an account's password resets go to, if any."""
+        return None if self.mail is None else self.mail.address(f"account:{account_id}")
+
+    def request_reset(self, who: str, client: str) -> None:
+        """Mail a reset link if ``who`` (username or address) is an account with an address.
+
+        Says nothing either way; `TooManyAttempts` when ``client`` asked too often.
+        """
+        resets = self.resets
+        if resets is None:
+            return
+        issued = resets.request(who, client)
+        if issued is None:
+            return
+        account, address, token = issued
+        assert self.outbox is not None
+        title, body = reset_letter(
+            account.language,
+            name=account.display_name,
+            link=f"{self.settings.base_url}/reset/{token}",
+            minutes=self.settings.reset_minutes,
+        )
+        self.outbox.queue(
+            f"reset:{token_key(token)}",
+            kind="reset",
+            subject=f"account:{account.id}",
+            recipient=address,
+            title=title,
+            body=body,
+        )
+
+    def check_reset(self, token: str) -> Account:
+        """The account a reset link would change (AuthError when it would not)."""
+        resets = self.resets
+        if resets is None:
+            raise AuthError("token", "password reset by e-mail is off", reason="unknown")
+        return resets.check(token)
+
+    def reset_password(self, token: str, password: str, client: str) -> Account:
+        """Set a new password with a reset link (once)."""
+        resets = self.resets
+        if resets is None:
+            raise AuthError("token", "password reset by e-mail is off", reason="unknown")
+        return resets.reset(token, password, client)
 
     def revoke(self, run_id: str, invitation_id: str) -> dict[str, Any]:
         invitation = self.auth.invitations.get_invitation(invitation_id)
@@ -226,10 +390,26 @@ class Identity:
             raise AuthError(
                 "invitation", f"no invitation '{invitation_id}' in this run", reason="unknown"
             )
-        return self.describe(self.auth.invitations.revoke_invitation(invitation_id))
+        revoked = self.auth.invitations.revoke_invitation(invitation_id)
+        if self.mail is not None:  # a link not mailed yet is never mailed now
+            self.mail.cancel(
+                f"invitation:{invitation_id}", datetime.now(UTC), "the invitation was withdrawn"
+            )
+        return self.describe(revoked)
 
-    def describe(self, invitation: Invitation) -> dict[str, Any]:
-        """An invitation as the API and the console list it (never its code or device)."""
+    def describe(
+        self, invitation: Invitation, deliveries: dict[str, OutboxMessage] | None = None
+    ) -> dict[str, Any]:
+        """An invitation as the API and the console list it (never its code or device).
+
+        ``email`` is its delivery by e-mail (None when it was not mailed): the address, the
+        state (queued, sending, sent, failed, bounced, dead), the attempts, the last SMTP
+        answer and when the next attempt is due.
+        """
+        subject = f"invite:{invitation.id}"
+        if deliveries is None:
+            deliveries = self._deliveries(invitation.run_id)
+        message = deliveries.get(subject)
         return {
             "id": invitation.id,
             "run": invitation.run_id,
@@ -248,6 +428,7 @@ class Identity:
             "bind_device": invitation.bind_device,
             "used_at": invitation.used_at.isoformat() if invitation.used_at else None,
             "device_bound": invitation.device_hash is not None,
+            "email": None if message is None else _delivery(message),
         }
 
     def _creator_name(self, created_by: str | None) -> str | None:
@@ -262,3 +443,19 @@ class Identity:
             invitation = self.auth.store.get_invitation(subject)
             return None if invitation is None else invitation.display_name
         return None
+
+
+def _delivery(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "address": message.recipient,
+        "state": message.state.value,
+        "attempts": message.attempts,
+        "error": message.last_error,
+        "updated_at": message.updated_at.isoformat(),
+        "next_at": message.next_at.isoformat(),
+    }
+
+
+def token_key(token: str) -> str:
+    """The outbox key of a reset message: a digest, so the key never holds the token."""
+    return hashlib.sha256(b"outbox:" + token.encode()).hexdigest()[:32]

@@ -1,4 +1,5 @@
-"""Invitation links stay out of the access log: ``/join/<token>`` is logged as ``/join/[redacted]``.
+"""Invitation and reset links stay out of the access log: ``/join/<token>`` is logged as
+``/join/[redacted]``, ``/reset/<token>`` as ``/reset/[redacted]``.
 
 A link token is a bearer secret: whoever reads it from a log file can join as that person
 (until it is used, for a single-use link). uvicorn logs every request's path and query, so a
@@ -14,12 +15,12 @@ import re
 ACCESS_LOGGER = "uvicorn.access"
 REDACTED = "[redacted]"
 
-_JOIN_PATH = re.compile(r"(/join/)[^?#\s\"]+", re.IGNORECASE)
+_JOIN_PATH = re.compile(r"(/(?:join|reset)/)[^?#\s\"]+", re.IGNORECASE)
 _SECRET_QUERY = re.compile(r"([?&](?:token|code|link|join)=)[^&#\s\"]*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """``text`` with invitation tokens in paths (``/join/…``) and queries (``?token=…``) hidden."""
+    """``text`` with link tokens in paths (``/join/…``, ``/reset/…``) and queries hidden."""
     return _SECRET_QUERY.sub(rf"\g<1>{REDACTED}", _JOIN_PATH.sub(rf"\g<1>{REDACTED}", text))
 
 

@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         play,
         preview,
         report,
+        reset,
         series_live,
     )
     from sitroom.web.pages import series as series_pages
@@ -107,21 +108,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runner = runner
         metrics.follower_lag.source = runner.lag if runner else None
         following = asyncio.create_task(runner.run()) if runner else None
+        # Invitation and reset e-mail: every worker delivers what is due (each message is
+        # claimed by one of them at a time), at every follower tick and when one is queued.
+        outbox = svc.outbox if svc.outbox is not None and svc.outbox.enabled else None
+        mailing = asyncio.create_task(outbox.run(svc.settings.follower_seconds)) if outbox else None
         # On SIGTERM, before the server waits for open responses: streams end with a
         # reconnect hint, and the followers stop and give their leases up at once, so that
         # another worker leads within a tick while this one finishes its last requests.
         drain = app.state.drain = Drain()
         if following is not None:
             drain.on_begin(following.cancel)
+        if mailing is not None:
+            drain.on_begin(mailing.cancel)
         undo_signal = on_stop_signal(drain.begin)
         try:
             yield
         finally:
             undo_signal()
-            if following is not None:
-                following.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await following
+            for task in (following, mailing):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await app.state.page_wakeups.close()
             await svc.broker.close()
             await run_in_threadpool(svc.close)
@@ -192,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_session.router,
         home.router,
         join.router,
+        reset.router,
         play.router,
         preview.router,
         display.router,

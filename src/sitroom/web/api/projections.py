@@ -25,6 +25,7 @@ from sitroom.conduct.visibility import (
     module_view,
     visible_decisions,
     visible_injects,
+    visible_mail,
     visible_notes,
     visible_observations,
     visible_polls,
@@ -120,6 +121,17 @@ async def injects(
         if is_control(p):
             row["receipts"] = sorted(status.receipts)
             row["acknowledged"] = sorted(status.acknowledged)
+            row["mail"] = [
+                {
+                    "recipient": r.recipient,
+                    "state": r.state,
+                    "attempts": r.attempts,
+                    "error": r.error or None,
+                    "message_id": r.message_id,
+                    "at": r.at.isoformat(),
+                }
+                for r in visible_mail(p, state, inject.number)
+            ]
         rows.append(row)
     return rows
 

@@ -125,6 +125,12 @@ class InvitationBody(Body):
         description="Bind the invitation to the first browser that uses it;"
         " other browsers are refused.",
     )
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        description="E-mail the link to this address (needs SITROOM_SMTP_HOST); its delivery"
+        " state is listed with the invitation.",
+    )
 
 
 class RunCreateBody(Body):

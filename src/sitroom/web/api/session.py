@@ -155,8 +155,27 @@ async def create_invitation(
                 language=body.language,
                 single_use=body.single_use,
                 bind_device=body.bind_device,
+                email=body.email,
             )
         )
+    except AuthError as exc:
+        raise _auth_error(exc) from None
+
+
+@router.post(
+    "/api/runs/{run_id}/invitations/{invitation_id}/resend",
+    summary="Send an invitation's e-mail again (after it failed or was given up)",
+    responses=errors(401, 403, 404, 422),
+)
+async def resend_invitation(
+    run_id: str,
+    invitation_id: str,
+    svc: Annotated[Services, Depends(services)],
+    who: Annotated[Viewer, Depends(viewer_in_run)],
+) -> dict[str, Any]:
+    _control_of(who, changing=True)
+    try:
+        return await run_in_threadpool(svc.identity.send_again, run_id, invitation_id[:80])
     except AuthError as exc:
         raise _auth_error(exc) from None
 

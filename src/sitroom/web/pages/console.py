@@ -39,6 +39,7 @@ from sitroom.web.render import N_, html, translator, ui_translations
 from sitroom.web.views.console import (
     EVENT_LABELS,
     HOW_LABELS,
+    MAIL_LABELS,
     PANEL_EVENTS,
     STATUS_LABELS,
     TIMELINE_LIMIT,
@@ -97,6 +98,7 @@ def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, An
         panel_events=PANEL_EVENTS,
         status_labels=STATUS_LABELS,
         how_labels=HOW_LABELS,
+        mail_labels=MAIL_LABELS,
         event_labels=EVENT_LABELS,
         account=ctx.viewer.run_id is None,
         tr=translator(ctx.lang),

@@ -31,6 +31,14 @@ INVITATION_STATES = {
     "expired": N_("Expired"),
     "revoked": N_("Revoked"),
 }
+DELIVERY_STATES = {
+    "queued": N_("E-mail queued"),
+    "sending": N_("E-mail being sent"),
+    "sent": N_("E-mail sent"),
+    "failed": N_("E-mail failed, will retry"),
+    "bounced": N_("E-mail refused, will retry"),
+    "dead": N_("E-mail given up"),
+}
 
 
 # --- invitations --------------------------------------------------------------------------
@@ -69,6 +77,11 @@ async def _invitations_page(
             **i,
             "state": _state_of(i, now),
             "expires": wall_datetime(datetime.fromisoformat(i["expires_at"]), tz),
+            "next_try": (
+                wall_datetime(datetime.fromisoformat(i["email"]["next_at"]), tz)
+                if i.get("email") and i["email"]["state"] in ("failed", "bounced")
+                else ""
+            ),
         }
         for i in invitations
     ]
@@ -85,6 +98,8 @@ async def _invitations_page(
         roles=INVITATION_ROLES,
         languages=LANGUAGES,
         states=INVITATION_STATES,
+        deliveries=DELIVERY_STATES,
+        mail_on=svc.outbox is not None and svc.outbox.enabled,
         notice=notice,
         player_teams=[t for t in package.teams if t.kind == TeamKind.PLAYERS],
     )
@@ -97,6 +112,7 @@ async def invitations(run_id: str, request: Request, who: Planner, svc: Svc) -> 
     notice = {
         "revoked": N_("The invitation was revoked; its link and join code no longer work."),
         "created-run": N_("The run was created. Invite people into it."),
+        "resent": N_("The e-mail is queued to be sent again."),
     }.get(done)
     if request.query_params.get("created"):
         notice = N_("The run was created. Invite people into it.")
@@ -117,7 +133,7 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
     key = text(form, "key", 200) or new_key()
     values = {
         name: text(form, name, 200)
-        for name in ("name", "role", "team", "party", "language", "count")
+        for name in ("name", "role", "team", "party", "language", "count", "email")
     }
     state = FormState(values=values, key=key)
     with _CREATED_LOCK:
@@ -139,6 +155,11 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
         state.error_field = "count"
         state.translate = True
         return await _invitations_page(request, who, svc, run_id, state, 422)
+    if count > 1 and values["email"].strip():
+        state.error = N_("An e-mail address invites one person: set how many to 1.")
+        state.error_field = "email"
+        state.translate = True
+        return await _invitations_page(request, who, svc, run_id, state, 422)
     name = values["name"].strip()
     made: list[dict[str, Any]] = []
 
@@ -152,6 +173,7 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
             team=values["team"] or None,
             party=values["party"] or None,
             language=values["language"] or "en",
+            email=values["email"] or None,
         )
 
     try:
@@ -200,3 +222,17 @@ async def revoke(run_id: str, invitation_id: str, request: Request, svc: Svc) ->
         state = FormState(error=exc.message, error_field="revoke")
         return await _invitations_page(request, who, svc, run_id, state, exc.status)
     return RedirectResponse(f"/design/runs/{run_id}/invitations?done=revoked", status_code=303)
+
+
+@router.post("/design/runs/{run_id}/invitations/{invitation_id}/resend")
+async def resend(run_id: str, invitation_id: str, request: Request, svc: Svc) -> Response:
+    """Send an invitation's e-mail again after it failed, bounced or was given up."""
+    await planner(request)
+    who, _form = await posted(request)
+    await _run_package(svc, run_id)
+    try:
+        await run_in_threadpool(svc.identity.send_again, run_id, invitation_id[:80])
+    except AuthError as exc:
+        state = FormState(error=exc.message, error_field="revoke")
+        return await _invitations_page(request, who, svc, run_id, state, exc.status)
+    return RedirectResponse(f"/design/runs/{run_id}/invitations?done=resent", status_code=303)

@@ -253,9 +253,17 @@ async def home(request: Request, svc: Annotated[Services, Depends(services)]) ->
     )
 
 
+def _reset_on(request: Request) -> bool:
+    """Whether accounts can reset a forgotten password by e-mail here."""
+    svc = getattr(request.app.state, "services", None)
+    return svc is not None and svc.identity.resets is not None
+
+
 @router.get("/signin")
 async def signin_form(request: Request) -> Response:
-    return page(request, "signin.html", ui_language(request), error=None)
+    return page(
+        request, "signin.html", ui_language(request), error=None, reset_on=_reset_on(request)
+    )
 
 
 @router.post("/signin", dependencies=[Depends(same_origin)])
@@ -286,6 +294,7 @@ def _refused(request: Request, exc: AuthError, field: str, **context: Any) -> Re
         "signin.html",
         ui_language(request),
         status_code=exc.status,
+        reset_on=_reset_on(request),
         **{field: message},
         **context,
     )

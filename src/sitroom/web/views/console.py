@@ -19,6 +19,7 @@ from sitroom.conduct.visibility import (
     module_view,
     team_principal,
     visible_hot_wash,
+    visible_mail,
 )
 from sitroom.package.model import Inject, InjectType, Package, Team, text_in
 from sitroom.reports.documents import format_offset, format_scenario_time
@@ -33,6 +34,7 @@ from sitroom.web.views.console_rows import (
     HotWashGroup,
     HotWashRow,
     InjectRow,
+    MailRow,
     ModulePanel,
     MselModule,
     OverviewRow,
@@ -62,6 +64,12 @@ HOW_LABELS = {
     "scheduled": N_("on schedule"),
     "contingency": N_("contingency"),
 }
+MAIL_LABELS = {
+    "sent": N_("e-mailed"),
+    "failed": N_("e-mail failed, will retry"),
+    "bounced": N_("e-mail refused, will retry"),
+    "dead": N_("e-mail given up"),
+}
 EVENT_LABELS = {
     "run-started": N_("STARTEX"),
     "run-paused": N_("Paused"),
@@ -74,6 +82,8 @@ EVENT_LABELS = {
     "update-broadcast": N_("Update broadcast"),
     "inject-received": N_("Inject received"),
     "inject-acknowledged": N_("Inject acknowledged"),
+    "inject-mailed": N_("Inject e-mailed"),
+    "mail-failed": N_("E-mail failed"),
     "response-submitted": N_("Response"),
     "decision-proposed": N_("Decision proposed"),
     "decision-concurred": N_("Concurred"),
@@ -99,6 +109,8 @@ PANEL_EVENTS: dict[str, tuple[str, ...]] = {
         "inject-retracted",
         "inject-received",
         "inject-acknowledged",
+        "inject-mailed",
+        "mail-failed",
     ),
     "responses": ("response-submitted",),
     "overview": ("response-submitted", "inject-released", "inject-retracted", "module-opened"),
@@ -265,6 +277,10 @@ class ConsoleView:
             acknowledged=[Person(p, self.name(p)) for p in sorted(status.acknowledged)],
             expected=len(audience),
             module_is_current=current,
+            mailed=[
+                MailRow(self.name(r.recipient), r.state, r.attempts, r.error)
+                for r in visible_mail(self.principal, self.state, inject.number)
+            ],
         )
 
     def msel(self) -> list[MselModule]:

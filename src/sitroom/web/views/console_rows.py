@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sitroom.conduct.state import InjectStatus
@@ -18,6 +18,16 @@ class Person:
 
     id: str
     name: str
+
+
+@dataclass
+class MailRow:
+    """One e-mail of an inject to one participant: sent, failed, refused or given up."""
+
+    name: str
+    state: str
+    attempts: int
+    error: str
 
 
 @dataclass
@@ -40,6 +50,7 @@ class InjectRow:
     acknowledged: list[Person]
     expected: int
     module_is_current: bool
+    mailed: list[MailRow] = field(default_factory=list)
 
     @property
     def planned(self) -> bool:
