@@ -14,12 +14,26 @@ from sitroom.auth import (
     cookie_settings,
     open_auth_store,
 )
+from sitroom.auth.errors import SignOnRefused
+from sitroom.auth.oidc import OidcConfig, OpenIdConnect
+from sitroom.auth.signon import SignOnAccounts, SignOnPolicy
 from sitroom.auth.store import LANGUAGES, Invitation
 from sitroom.conduct.principal import Principal, Role
 from sitroom.config import Settings
 from sitroom.package.model import Package
 
-__all__ = ["LANGUAGES", "AuthError", "Identity", "Invitation", "Viewer", "cookie_settings"]
+__all__ = [
+    "LANGUAGES",
+    "AuthError",
+    "Identity",
+    "Invitation",
+    "SignOnRefused",
+    "Viewer",
+    "cookie_settings",
+]
+
+SIGN_ON_CALLBACK = "/signin/oidc/callback"
+"""Where the provider sends people back; register ``<redirect base>`` + this there."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,9 @@ class Identity:
 
     auth: AuthService
     settings: Settings
+    sso: OpenIdConnect | None = None
+    """Single sign-on, when SITROOM_OIDC_ISSUER is set."""
+    sso_accounts: SignOnAccounts | None = None
 
     @classmethod
     def open(cls, url: str, settings: Settings) -> Identity:
@@ -49,7 +66,76 @@ class Identity:
         ttl = timedelta(days=settings.invitation_days)
         passwords = Passwords(max_concurrent=settings.hash_concurrency)
         auth = build_auth(store, settings.secret_key, invitation_ttl=ttl, passwords=passwords)
-        return cls(auth, settings)
+        if not settings.oidc_issuer:
+            return cls(auth, settings)
+        try:
+            sso = OpenIdConnect(
+                OidcConfig(
+                    issuer=settings.oidc_issuer,
+                    client_id=settings.oidc_client_id,
+                    client_secret=settings.oidc_client_secret,
+                    redirect_uri=(settings.oidc_redirect_base or settings.base_url)
+                    + SIGN_ON_CALLBACK,
+                    scopes=settings.oidc_scopes,
+                ),
+                store,
+            )
+        except ValueError:
+            auth.close()
+            raise
+        policy = SignOnPolicy(
+            roles=tuple((group, Role(role)) for group, role in settings.oidc_roles),
+            groups_claim=settings.oidc_groups_claim,
+            name_claim=settings.oidc_name_claim,
+            allowed_domains=settings.oidc_allowed_domains,
+            allowed_subjects=settings.oidc_allowed_subjects,
+            allowed_groups=settings.oidc_allowed_groups,
+        )
+        return cls(auth, settings, sso, SignOnAccounts(store, policy))
+
+    # -- single sign-on -----------------------------------------------------------------
+
+    def sso_begin(self, invitation_token: str | None = None) -> tuple[str, str]:
+        """Start a single sign-on: the provider's URL and the state for the browser's cookie.
+
+        With ``invitation_token`` (a link to an invitation bound to an identity), the sign-on
+        redeems that invitation when the right person comes back.
+        """
+        if self.sso is None:
+            raise SignOnRefused("provider", "single sign-on is not set up on this server")
+        invitation_id = None
+        if invitation_token is not None:
+            invitation = self.auth.invitations.check_link(invitation_token)
+            if not invitation.bound_to_idp:
+                raise AuthError(
+                    "token", "this invitation is not bound to a sign-on; join with its button"
+                )
+            invitation_id = invitation.id
+        return self.sso.begin(invitation_id)
+
+    def sso_finish(
+        self,
+        *,
+        cookie_state: str | None,
+        state: str | None,
+        code: str | None,
+        error: str | None,
+        device: str | None,
+    ) -> tuple[str, Invitation | None]:
+        """Finish a single sign-on: a session token, and the invitation if it redeemed one.
+
+        Raise `SignOnRefused` (or `AuthError` from the invitation) saying why not.
+        """
+        if self.sso is None or self.sso_accounts is None:
+            raise SignOnRefused("provider", "single sign-on is not set up on this server")
+        sign_on = self.sso.finish(cookie_state=cookie_state, state=state, code=code, error=error)
+        if sign_on.invitation_id is not None:
+            invitation = self.auth.invitations.redeem_signed_on(
+                sign_on.invitation_id, subject=sign_on.subject, email=sign_on.email, device=device
+            )
+            return self.auth.sessions.create(invitation, id_token=sign_on.id_token), invitation
+        account = self.sso_accounts.account_for(sign_on)
+        return self.auth.sessions.create(account, id_token=sign_on.id_token), None
 
     def close(self) -> None:
         self.auth.close()
@@ -98,11 +184,23 @@ class Identity:
         Limited per address and per account, with a cap on concurrent hashing
         (`AuthService.sign_in`).
         """
+        if not self.settings.local_passwords:
+            raise SignOnRefused(
+                "passwords-off",
+                "password sign-in is turned off on this server; sign in with single sign-on",
+                field="password",
+            )
         account = self.auth.sign_in(username, password, client)
         return self.auth.sessions.create(account)
 
-    def logout(self, session: str) -> None:
+    def logout(self, session: str) -> str | None:
+        """End the session; the provider's logout URL if it was a single sign-on's."""
+        id_token = self.auth.sessions.id_token(session) if self.sso is not None else None
         self.auth.sessions.end(session)
+        if self.sso is None or id_token is None:
+            return None
+        after = (self.settings.oidc_redirect_base or self.settings.base_url) + "/signin"
+        return self.sso.end_session_url(id_token, after)
 
     # -- invitations --------------------------------------------------------------------
 
@@ -143,6 +241,8 @@ class Identity:
         language: str = "en",
         single_use: bool | None = None,
         bind_device: bool = False,
+        idp_email: str | None = None,
+        idp_subject: str | None = None,
     ) -> dict[str, Any]:
         """Create an invitation; the link and join code are returned only now.
 
@@ -161,6 +261,8 @@ class Identity:
             created_by=created_by,
             single_use=single_use,
             bind_device=bind_device,
+            idp_email=idp_email,
+            idp_subject=idp_subject,
         )
         return {
             **self.describe(invitation),
@@ -199,6 +301,8 @@ class Identity:
             "bind_device": invitation.bind_device,
             "used_at": invitation.used_at.isoformat() if invitation.used_at else None,
             "device_bound": invitation.device_hash is not None,
+            "idp_email": invitation.idp_email,
+            "idp_subject": invitation.idp_subject,
         }
 
     def _creator_name(self, created_by: str | None) -> str | None:

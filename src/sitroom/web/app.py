@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback,
         home,
         join,
+        signon,
         play,
         report,
     )
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_session.router,
         home.router,
         join.router,
+        signon.router,
         play.router,
         display.router,
         console.router,
