@@ -249,8 +249,7 @@ def _sign_on(env: dict[str, str]) -> dict[str, Any]:
         "oidc_issuer": issuer,
         "oidc_client_id": client_id,
         "oidc_client_secret": env.get("SITROOM_OIDC_CLIENT_SECRET", ""),
-        "oidc_provider_name": env.get("SITROOM_OIDC_PROVIDER_NAME", "").strip()
-        or "single sign-on",
+        "oidc_provider_name": env.get("SITROOM_OIDC_PROVIDER_NAME", "").strip() or "single sign-on",
         "oidc_redirect_base": env.get("SITROOM_OIDC_REDIRECT_BASE", "").strip().rstrip("/"),
         "oidc_scopes": scopes,
         "oidc_roles": tuple(roles),

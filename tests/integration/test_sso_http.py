@@ -247,7 +247,9 @@ def test_an_invitation_bound_to_an_identity_is_useless_to_anyone_else(site: Site
     assert not _signed_in(holder)
     # Someone else signed in at the provider, holding the link.
     mallory = site.browser()
-    refused = sign_on(mallory, "mallory", "mallory-password", start=f"/signin/oidc?invitation={token}")
+    refused = sign_on(
+        mallory, "mallory", "mallory-password", start=f"/signin/oidc?invitation={token}"
+    )
     assert refused.status_code == 403 and "for another person" in refused.text
     assert mallory.get("/runs/bound").status_code == 303  # to the sign-in page
     # The person it is for.

@@ -110,8 +110,15 @@ def running_provider(folder: Path) -> Iterator[Provider]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"}
     with (folder / f"provider-{port}.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.oidc_provider", "--port", str(port),
-             "--config", str(config_file)],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "tests.support.oidc_provider",
+                "--port",
+                str(port),
+                "--config",
+                str(config_file),
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -126,9 +133,8 @@ def running_provider(folder: Path) -> Iterator[Provider]:
                 break
             except httpx.HTTPError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the test provider did not start: {(folder / f'provider-{port}.log').read_text()}"
-                    ) from None
+                    log_text = (folder / f"provider-{port}.log").read_text()
+                    raise RuntimeError(f"the test provider did not start: {log_text}") from None
                 time.sleep(0.05)
         yield Provider(base, process)
     finally:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sitroom.auth.errors import AuthError
-from sitroom.conduct.principal import Role
 from sitroom.auth.store import (
     Account,
     ApiTokenRecord,
@@ -20,6 +19,7 @@ from sitroom.auth.store import (
     SessionSubject,
     username_key,
 )
+from sitroom.conduct.principal import Role
 
 _Record = TypeVar("_Record", Account, Invitation, SessionRecord, ApiTokenRecord)
 
@@ -269,9 +269,7 @@ class MemoryAuthStore:
         """Record a new account and its identity at a provider, at once."""
         with self._lock:
             if (identity.issuer, identity.subject) in self._identities:
-                raise AuthError(
-                    "identity", "this identity is linked to an account", reason="taken"
-                )
+                raise AuthError("identity", "this identity is linked to an account", reason="taken")
             key = username_key(account.username)
             if any(username_key(a.username) == key for a in self._accounts.values()):
                 raise AuthError(

@@ -58,6 +58,7 @@ SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES2
                       "ES512", "EdDSA")  # fmt: skip
 """Asymmetric algorithms only: an HMAC token would be signed with the client secret."""
 
+
 @dataclass(frozen=True)
 class OidcConfig:
     """Where the provider is and who sitroom is to it."""
@@ -142,7 +143,11 @@ class Provider:
         """The discovery document, checked: its issuer is ours, its endpoints are https."""
         now = self._clock()
         with self._lock:
-            if self._metadata is not None and self._metadata_at and now - self._metadata_at < METADATA_TTL:
+            if (
+                self._metadata is not None
+                and self._metadata_at
+                and now - self._metadata_at < METADATA_TTL
+            ):
                 return self._metadata
         url = self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
         data = self._get(url, "discovery document")
@@ -188,7 +193,9 @@ class Provider:
         try:
             fresh = KeySet.import_key_set(data)  # type: ignore[arg-type]
         except (JoseError, ValueError, TypeError, KeyError) as exc:
-            raise SignOnRefused("provider", f"the provider's signing keys are unusable: {exc}") from None
+            raise SignOnRefused(
+                "provider", f"the provider's signing keys are unusable: {exc}"
+            ) from None
         with self._lock:
             self._keys, self._keys_at = fresh, now
         return fresh
@@ -266,14 +273,11 @@ class OpenIdConnect:
                 "this sign-in was not started by this browser (or its cookie is gone);"
                 " start again from the sign-in page",
             )
-        pending = self._store.take_pending_sign_in(
-            token_digest(state), self._clock() - SIGN_IN_TTL
-        )
+        pending = self._store.take_pending_sign_in(token_digest(state), self._clock() - SIGN_IN_TTL)
         if pending is None:
             raise SignOnRefused(
                 "state",
-                "this sign-in was used already or took too long; start again from the sign-in"
-                " page",
+                "this sign-in was used already or took too long; start again from the sign-in page",
             )
         if error:
             raise SignOnRefused("cancelled", f"the sign-in provider answered: {error[:200]}")
@@ -295,7 +299,9 @@ class OpenIdConnect:
         fields = {"code": code, "code_verifier": verifier}
         auth: httpx.BasicAuth | None = None
         if config.client_secret:  # client_secret_basic: both parts form-encoded (RFC 6749 2.3.1)
-            auth = httpx.BasicAuth(quote(config.client_id, safe=""), quote(config.client_secret, safe=""))
+            auth = httpx.BasicAuth(
+                quote(config.client_id, safe=""), quote(config.client_secret, safe="")
+            )
         else:  # a public client: PKCE alone proves it started the sign-in
             fields["client_id"] = config.client_id
         body = prepare_token_request(
@@ -313,13 +319,19 @@ class OpenIdConnect:
                 timeout=config.timeout,
             )
         except httpx.HTTPError as exc:
-            raise SignOnRefused("provider", f"the token endpoint {endpoint} failed: {exc}") from None
+            raise SignOnRefused(
+                "provider", f"the token endpoint {endpoint} failed: {exc}"
+            ) from None
         try:
             token = reply.json()
         except ValueError:
             token = None
         if not isinstance(token, dict) or reply.status_code != 200:
-            said = token.get("error_description") or token.get("error") if isinstance(token, dict) else None
+            said = (
+                token.get("error_description") or token.get("error")
+                if isinstance(token, dict)
+                else None
+            )
             raise SignOnRefused(
                 "token",
                 f"the sign-in provider refused the authorization code ({reply.status_code}"
@@ -347,7 +359,8 @@ class OpenIdConnect:
         keys = self.provider.keys_for(kid if isinstance(kid, str) else None)
         if isinstance(kid, str) and not _has_kid(keys, kid):
             raise SignOnRefused(
-                "token", f"the ID token is signed with a key ({kid!r}) the provider does not publish"
+                "token",
+                f"the ID token is signed with a key ({kid!r}) the provider does not publish",
             )
         try:
             decoded = jwt.decode(id_token, keys, algorithms=algorithms)
@@ -393,4 +406,3 @@ class OpenIdConnect:
             query["id_token_hint"] = id_token
         separator = "&" if "?" in endpoint else "?"
         return f"{endpoint}{separator}{urlencode(query)}"
-

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sitroom.auth.errors import AuthError
-from sitroom.auth.sqlrows import ACCOUNT, Row, SqlRows
+from sitroom.auth.sqldatabase import Row
+from sitroom.auth.sqlrows import ACCOUNT, SqlRows
 from sitroom.auth.store import Account, LinkedIdentity, PendingSignIn, username_key
 from sitroom.conduct.principal import Role
 

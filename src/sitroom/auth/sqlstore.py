@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sitroom.auth.errors import AuthError
 from sitroom.auth.sqldatabase import AuthStoreClosed, PostgresDatabase, SqliteDatabase
-from sitroom.auth.sqlsignon import SqlSignOn
 from sitroom.auth.sqlrows import (
     ACCOUNT,
     ACCOUNT_WIDTH,
@@ -21,6 +20,7 @@ from sitroom.auth.sqlrows import (
     TOKEN,
     TOKEN_WIDTH,
 )
+from sitroom.auth.sqlsignon import SqlSignOn
 from sitroom.auth.store import (
     Account,
     ApiTokenRecord,

@@ -347,7 +347,9 @@ class AuthStore(Protocol):
         """
         ...
 
-    def find_linked_identity(self, issuer: str, subject: str) -> tuple[LinkedIdentity, Account] | None:
+    def find_linked_identity(
+        self, issuer: str, subject: str
+    ) -> tuple[LinkedIdentity, Account] | None:
         """Return the identity and the account it is linked to, or None."""
         ...
 

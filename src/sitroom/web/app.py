@@ -65,9 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback,
         home,
         join,
-        signon,
         play,
         report,
+        signon,
     )
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError

@@ -129,8 +129,7 @@ class InvitationBody(Body):
     idp_subject: str | None = Field(
         default=None,
         max_length=255,
-        description="Bind the invitation to this subject ('sub') at the single sign-on"
-        " provider.",
+        description="Bind the invitation to this subject ('sub') at the single sign-on provider.",
     )
 
 

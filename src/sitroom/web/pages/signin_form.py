@@ -49,6 +49,7 @@ SIGN_ON_MESSAGES = {
 }
 """What a person is told when a single sign-on does not sign them in, by its kind."""
 
+
 def sign_on_context(svc: Services) -> dict[str, Any]:
     """What the sign-in page needs to offer single sign-on (and whether passwords are on)."""
     settings = svc.settings
