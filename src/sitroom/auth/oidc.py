@@ -201,6 +201,11 @@ class Provider:
         return fresh
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 def _has_kid(keys: KeySet, kid: str) -> bool:
     return any(key.kid == kid for key in keys.keys)
 
@@ -401,6 +406,9 @@ class OpenIdConnect:
             check_url("end_session_endpoint", endpoint)
         except ValueError:
             return None
+        if _origin(endpoint) != _origin(self.config.issuer):
+            return None  # the pages' form-action names the issuer's origin only
+
         query = {"post_logout_redirect_uri": after, "client_id": self.config.client_id}
         if id_token:
             query["id_token_hint"] = id_token

@@ -14,6 +14,7 @@ stored in its place never verifies.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ from sitroom.auth.store import (
     system_clock,
 )
 from sitroom.conduct.principal import Role
+
+log = logging.getLogger("sitroom.auth")
 
 NO_PASSWORD = "!single-sign-on"
 """Stored as the password hash of an account made by single sign-on: it never verifies."""
@@ -145,6 +148,13 @@ class SignOnAccounts:
             updated = self._store.update_linked_account(
                 identity, role=role, display_name=name, email=sign_on.email, at=now
             )
+            log.info(
+                "single sign-on: subject %r of %s signed in as account %r (%s)",
+                sign_on.subject,
+                sign_on.issuer,
+                account.username,
+                role.value,
+            )
             return updated or account
         identity = LinkedIdentity(
             issuer=sign_on.issuer,
@@ -170,6 +180,13 @@ class SignOnAccounts:
                     if linked is not None:
                         return linked[1]
                 continue  # the username is taken: try the next one
+            log.info(
+                "single sign-on: subject %r of %s linked to a new account %r (%s)",
+                sign_on.subject,
+                sign_on.issuer,
+                username,
+                role.value,
+            )
             return account
         raise SignOnRefused("provider", "no free username could be found for this sign-on")
 

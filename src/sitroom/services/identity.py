@@ -95,23 +95,25 @@ class Identity:
 
     # -- single sign-on -----------------------------------------------------------------
 
-    def sso_begin(self, invitation_token: str | None = None) -> tuple[str, str]:
-        """Start a single sign-on: the provider's URL and the state for the browser's cookie.
+    def sso_begin(self, invitation_token: str | None = None) -> tuple[str, str, str | None]:
+        """Start a single sign-on: the provider's URL, the state for the browser's cookie,
+        and the invitation's language (None without one).
 
         With ``invitation_token`` (a link to an invitation bound to an identity), the sign-on
         redeems that invitation when the right person comes back.
         """
         if self.sso is None:
             raise SignOnRefused("provider", "single sign-on is not set up on this server")
-        invitation_id = None
+        invitation_id = language = None
         if invitation_token is not None:
             invitation = self.auth.invitations.check_link(invitation_token)
             if not invitation.bound_to_idp:
                 raise AuthError(
                     "token", "this invitation is not bound to a sign-on; join with its button"
                 )
-            invitation_id = invitation.id
-        return self.sso.begin(invitation_id)
+            invitation_id, language = invitation.id, invitation.language
+        url, state = self.sso.begin(invitation_id)
+        return url, state, language
 
     def sso_finish(
         self,

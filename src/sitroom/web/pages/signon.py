@@ -24,6 +24,7 @@ from sitroom.web.cookies import device_of, set_device, set_language, set_session
 from sitroom.web.deps import SESSION_COOKIE, services
 from sitroom.web.pages.join import JOIN_MESSAGES
 from sitroom.web.pages.signin_form import refused_message, signin_page
+from sitroom.web.render import LANG_COOKIE
 
 log = logging.getLogger("sitroom.web")
 router = APIRouter(include_in_schema=False)
@@ -43,7 +44,7 @@ async def sign_on(
 ) -> Response:
     """Off to the provider, with a fresh state in this browser's cookie."""
     try:
-        url, state = await run_in_threadpool(svc.identity.sso_begin, invitation)
+        url, state, language = await run_in_threadpool(svc.identity.sso_begin, invitation)
     except AuthError as exc:
         log.warning("single sign-on not started: %s", exc.message)
         message = refused_message(exc)
@@ -55,6 +56,8 @@ async def sign_on(
     settings["path"] = _STATE_PATH
     response.set_cookie(STATE_COOKIE, state, **settings)
     response.headers["Cache-Control"] = "no-store"
+    if language is not None and LANG_COOKIE not in request.cookies:
+        set_language(response, language)  # what comes back speaks as the join page did
     return response
 
 
