@@ -43,7 +43,7 @@ def mock_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "--require-nonce",
                 "--user-claims",
                 json.dumps(INES),
-            ],  # fmt: skip
+            ],
             env={**os.environ, "NO_COLOR": "1"},
             stdout=log,
             stderr=log,
