@@ -83,7 +83,7 @@ def test_a_sign_in_updates_role_name_and_address(store: AuthStore) -> None:
 
 
 def test_a_state_is_taken_once_even_by_racing_callbacks(store: AuthStore) -> None:
-    store.add_pending_sign_in(pending("s1", invitation_id="inv-9"))
+    store.add_pending_sign_in(pending("s1", invitation_id="inv-9"), START)
     taken: list[PendingSignIn] = []
 
     def callback(_n: int) -> None:
@@ -97,10 +97,12 @@ def test_a_state_is_taken_once_even_by_racing_callbacks(store: AuthStore) -> Non
 
 
 def test_a_stale_sign_in_is_forgotten(store: AuthStore) -> None:
-    store.add_pending_sign_in(pending("old", minutes=0))
-    store.add_pending_sign_in(pending("new", minutes=20))
+    store.add_pending_sign_in(pending("old", minutes=0), START)
+    store.add_pending_sign_in(pending("older", minutes=-5), START - timedelta(minutes=5))
     since = START + timedelta(minutes=10)
     assert store.take_pending_sign_in("old", since) is None
+    store.add_pending_sign_in(pending("new", minutes=20), since)  # forgets "older"
+    assert store.take_pending_sign_in("older", START - timedelta(hours=1)) is None
     assert store.take_pending_sign_in("new", since) is not None
 
 

@@ -313,9 +313,11 @@ class MemoryAuthStore:
             self._accounts[account.id] = account
             return account
 
-    def add_pending_sign_in(self, pending: PendingSignIn) -> None:
-        """Record a sign-in that went to the provider."""
+    def add_pending_sign_in(self, pending: PendingSignIn, since: datetime) -> None:
+        """Record a sign-in that went to the provider; forget those begun before ``since``."""
         with self._lock:
+            for stale in [h for h, p in self._pending.items() if p.created_at < since]:
+                del self._pending[stale]
             self._pending[pending.state_hash] = replace(
                 pending, created_at=pending.created_at.astimezone(UTC)
             )

@@ -236,14 +236,16 @@ class OpenIdConnect:
         state = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(48)
+        now = self._clock()
         self._store.add_pending_sign_in(
             PendingSignIn(
                 state_hash=token_digest(state),
                 nonce=nonce,
                 code_verifier=verifier,
                 invitation_id=invitation_id,
-                created_at=self._clock(),
-            )
+                created_at=now,
+            ),
+            now - SIGN_IN_TTL,
         )
         url = prepare_grant_uri(
             metadata["authorization_endpoint"],

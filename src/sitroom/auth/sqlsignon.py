@@ -122,19 +122,24 @@ class SqlSignOn(SqlRows):
             )
         return self._account(rows[0]) if rows else None
 
-    def add_pending_sign_in(self, pending: PendingSignIn) -> None:
-        """Record a sign-in that went to the provider."""
-        self._write(
-            "INSERT INTO oidc_logins (state_hash, nonce, code_verifier, invitation_id,"
-            " created_at) VALUES (:hash, :nonce, :verifier, :invitation, :created_at)",
-            {
-                "hash": pending.state_hash,
-                "nonce": pending.nonce,
-                "verifier": pending.code_verifier,
-                "invitation": pending.invitation_id,
-                "created_at": self._db.stamp(pending.created_at),
-            },
-        )
+    def add_pending_sign_in(self, pending: PendingSignIn, since: datetime) -> None:
+        """Record a sign-in that went to the provider; forget those begun before ``since``."""
+        with self._db.transaction(write=True) as cursor:
+            cursor.count(
+                "DELETE FROM oidc_logins WHERE created_at < :since",
+                {"since": self._db.stamp(since)},
+            )
+            cursor.count(
+                "INSERT INTO oidc_logins (state_hash, nonce, code_verifier, invitation_id,"
+                " created_at) VALUES (:hash, :nonce, :verifier, :invitation, :created_at)",
+                {
+                    "hash": pending.state_hash,
+                    "nonce": pending.nonce,
+                    "verifier": pending.code_verifier,
+                    "invitation": pending.invitation_id,
+                    "created_at": self._db.stamp(pending.created_at),
+                },
+            )
 
     def take_pending_sign_in(self, state_hash: str, since: datetime) -> PendingSignIn | None:
         """Return and delete the sign-in with this state (once); forget the stale ones."""

@@ -365,8 +365,9 @@ class AuthStore(Protocol):
         """At a sign-in: set the account's role and name from the provider; return it."""
         ...
 
-    def add_pending_sign_in(self, pending: PendingSignIn) -> None:
-        """Record a sign-in that went to the provider."""
+    def add_pending_sign_in(self, pending: PendingSignIn, since: datetime) -> None:
+        """Record a sign-in that went to the provider; forget those begun before ``since``
+        (so sign-ins abandoned at the provider never pile up)."""
         ...
 
     def take_pending_sign_in(self, state_hash: str, since: datetime) -> PendingSignIn | None:
