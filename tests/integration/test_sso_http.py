@@ -294,3 +294,37 @@ def test_local_passwords_can_be_turned_off(strict_site: Site) -> None:
     assert refused.status_code == 403 and "turned off" in refused.text
     api = browser.post("/api/session", json={"username": "admin", "password": ADMIN_PASSWORD})
     assert api.status_code == 403
+
+
+def test_the_console_binds_an_invitation_to_a_person_at_the_provider(site: Site) -> None:
+    admin = sign_in(site.base, "admin", ADMIN_PASSWORD)
+    site.opened.append(admin)
+    admin.post("/api/runs", json={"example": "ransomware", "run_id": "console-bound"})
+    form = admin.get("/design/runs/console-bound/invitations")
+    assert "Only for this person at Aldoria ID" in form.text
+    made = admin.post(
+        "/design/runs/console-bound/invitations",
+        data={
+            "csrf_token": admin.headers["X-CSRF-Token"],
+            "name": "Petra Lind",
+            "role": "observer",
+            "language": "en",
+            "count": "1",
+            "bound_to": f"sub:{USERS['petra']['sub']}",
+        },
+    )
+    assert made.status_code == 201, made.text
+    listed = admin.get("/api/runs/console-bound/invitations").json()
+    assert [i["idp_subject"] for i in listed] == [USERS["petra"]["sub"]]
+    refused = admin.post(
+        "/design/runs/console-bound/invitations",
+        data={
+            "csrf_token": admin.headers["X-CSRF-Token"],
+            "name": "Nobody",
+            "role": "observer",
+            "language": "en",
+            "count": "1",
+            "bound_to": "not an address",
+        },
+    )
+    assert refused.status_code == 422 and "not an e-mail address" in refused.text

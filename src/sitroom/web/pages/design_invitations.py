@@ -87,7 +87,18 @@ async def _invitations_page(
         states=INVITATION_STATES,
         notice=notice,
         player_teams=[t for t in package.teams if t.kind == TeamKind.PLAYERS],
+        sso_name=svc.settings.oidc_provider_name if svc.identity.sso is not None else None,
     )
+
+
+def _binding(bound_to: str) -> dict[str, str | None]:
+    """The form's "bound to" field: ``sub:<subject>`` binds to a subject, else an e-mail."""
+    bound_to = bound_to.strip()
+    if not bound_to:
+        return {}
+    if bound_to.lower().startswith("sub:"):
+        return {"idp_subject": bound_to[4:].strip()}
+    return {"idp_email": bound_to}
 
 
 @router.get("/design/runs/{run_id}/invitations")
@@ -117,7 +128,7 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
     key = text(form, "key", 200) or new_key()
     values = {
         name: text(form, name, 200)
-        for name in ("name", "role", "team", "party", "language", "count")
+        for name in ("name", "role", "team", "party", "language", "count", "bound_to")
     }
     state = FormState(values=values, key=key)
     with _CREATED_LOCK:
@@ -152,6 +163,7 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
             team=values["team"] or None,
             party=values["party"] or None,
             language=values["language"] or "en",
+            **_binding(values["bound_to"]),
         )
 
     try:
