@@ -123,6 +123,8 @@ EXCLUDED = {
     "/join/{token}": "joining by invitation link, before anyone is in a run",
     "/": "the home page: a link by role, no run material",
     "/signin": "the sign-in form",
+    "/signin/oidc": "single sign-on: a redirect to the provider, no run data (test_sso_http)",
+    "/signin/oidc/callback": "single sign-on's return: a session or a refusal (test_sso_http)",
     "/language/{code}": "sets the language cookie",
     "/design": "packages before they are runs: planner accounts only",
     "/design/packages/{name}": "packages before they are runs: planner accounts only",
