@@ -10,9 +10,9 @@ import pytest
 
 from sitroom.auth import Account, AuthError, MemoryAuthStore
 from sitroom.auth.errors import SignOnRefused
-from sitroom.auth.oidc import OidcConfig, OpenIdConnect, SignOn
+from sitroom.auth.oidc import OidcConfig, OpenIdConnect
 from sitroom.auth.passwords import Passwords
-from sitroom.auth.signon import NO_PASSWORD, SignOnAccounts, SignOnPolicy
+from sitroom.auth.signon import NO_PASSWORD, SignOn, SignOnAccounts, SignOnPolicy
 from sitroom.conduct.principal import Role
 from sitroom.config import load_settings
 

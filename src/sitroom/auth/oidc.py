@@ -26,7 +26,7 @@ import ipaddress
 import secrets
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -42,6 +42,7 @@ from joserfc.jws import extract_compact
 
 from sitroom.auth.errors import SignOnRefused
 from sitroom.auth.keys import token_digest
+from sitroom.auth.signon import SignOn
 from sitroom.auth.store import AuthStore, Clock, PendingSignIn, system_clock
 
 SIGN_IN_TTL = timedelta(minutes=10)
@@ -69,25 +70,6 @@ class OidcConfig:
     redirect_uri: str
     scopes: tuple[str, ...] = ("openid", "email", "profile")
     timeout: float = 10.0
-
-
-@dataclass(frozen=True)
-class SignOn:
-    """A person the provider vouched for: the checked ID token and what the sign-in was for."""
-
-    issuer: str
-    subject: str
-    claims: dict[str, Any]
-    id_token: str = field(repr=False)
-    invitation_id: str | None = None
-
-    @property
-    def email(self) -> str | None:
-        """The e-mail address the provider says is this person's and has verified."""
-        email = self.claims.get("email")
-        if not isinstance(email, str) or self.claims.get("email_verified") is False:
-            return None
-        return email.strip().lower() or None
 
 
 def is_loopback(url: str) -> bool:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sitroom.auth.accounts import clean_username
 from sitroom.auth.errors import AuthError, SignOnRefused
 from sitroom.auth.keys import token_digest
-from sitroom.auth.oidc import SignOn
 from sitroom.auth.store import (
     Account,
     AuthStore,
@@ -39,6 +38,25 @@ log = logging.getLogger("sitroom.auth")
 NO_PASSWORD = "!single-sign-on"
 """Stored as the password hash of an account made by single sign-on: it never verifies."""
 _RANK = {Role.ADMIN: 2, Role.FACILITATOR: 1}
+
+
+@dataclass(frozen=True)
+class SignOn:
+    """A person the provider vouched for: the checked ID token and what the sign-in was for."""
+
+    issuer: str
+    subject: str
+    claims: dict[str, Any]
+    id_token: str = field(repr=False)
+    invitation_id: str | None = None
+
+    @property
+    def email(self) -> str | None:
+        """The e-mail address the provider says is this person's and has verified."""
+        email = self.claims.get("email")
+        if not isinstance(email, str) or self.claims.get("email_verified") is False:
+            return None
+        return email.strip().lower() or None
 
 
 def claim_at(claims: dict[str, Any], path: str) -> Any:

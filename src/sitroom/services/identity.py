@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitroom.auth import (
     AuthError,
@@ -15,12 +15,14 @@ from sitroom.auth import (
     open_auth_store,
 )
 from sitroom.auth.errors import SignOnRefused
-from sitroom.auth.oidc import OidcConfig, OpenIdConnect
 from sitroom.auth.signon import SignOnAccounts, SignOnPolicy
 from sitroom.auth.store import LANGUAGES, Invitation
 from sitroom.conduct.principal import Principal, Role
 from sitroom.config import Settings
 from sitroom.package.model import Package
+
+if TYPE_CHECKING:
+    from sitroom.auth.oidc import OpenIdConnect
 
 __all__ = [
     "LANGUAGES",
@@ -68,6 +70,9 @@ class Identity:
         auth = build_auth(store, settings.secret_key, invitation_ttl=ttl, passwords=passwords)
         if not settings.oidc_issuer:
             return cls(auth, settings)
+        # Only a server with single sign-on on pays for importing the OpenID Connect client.
+        from sitroom.auth.oidc import OidcConfig, OpenIdConnect
+
         try:
             sso = OpenIdConnect(
                 OidcConfig(

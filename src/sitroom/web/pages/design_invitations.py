@@ -91,14 +91,15 @@ async def _invitations_page(
     )
 
 
-def _binding(bound_to: str) -> dict[str, str | None]:
-    """The form's "bound to" field: ``sub:<subject>`` binds to a subject, else an e-mail."""
+def _binding(bound_to: str) -> tuple[str | None, str | None]:
+    """The form's "bound to" field as (e-mail, subject): ``sub:<subject>`` binds to a
+    subject, anything else to an e-mail address."""
     bound_to = bound_to.strip()
     if not bound_to:
-        return {}
+        return None, None
     if bound_to.lower().startswith("sub:"):
-        return {"idp_subject": bound_to[4:].strip()}
-    return {"idp_email": bound_to}
+        return None, bound_to[4:].strip()
+    return bound_to, None
 
 
 @router.get("/design/runs/{run_id}/invitations")
@@ -153,6 +154,8 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
     name = values["name"].strip()
     made: list[dict[str, Any]] = []
 
+    bound_email, bound_subject = _binding(values["bound_to"])
+
     def invite(number: int) -> dict[str, Any]:
         return svc.identity.invite(
             run_id,
@@ -163,7 +166,8 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
             team=values["team"] or None,
             party=values["party"] or None,
             language=values["language"] or "en",
-            **_binding(values["bound_to"]),
+            idp_email=bound_email,
+            idp_subject=bound_subject,
         )
 
     try:
