@@ -328,3 +328,14 @@ def test_the_console_binds_an_invitation_to_a_person_at_the_provider(site: Site)
         },
     )
     assert refused.status_code == 422 and "not an e-mail address" in refused.text
+
+
+def test_a_public_client_signs_in_with_pkce_alone(provider: Provider, tmp_path: Path) -> None:
+    env = sign_on_env(
+        provider, SITROOM_OIDC_CLIENT_ID="sitroom-public", SITROOM_OIDC_CLIENT_SECRET=""
+    )
+    with running_server(tmp_path, **env) as base:
+        provider.register(base, client_id="sitroom-public", secret=None)
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            assert sign_on(browser, "ines", "ines-password").status_code == 303
+            assert _signed_in(browser)

@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -66,6 +66,7 @@ class Provider:
 
     base: str
     process: subprocess.Popen[bytes]
+    registered: dict[str, list[str]] = field(default_factory=dict)
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         reply = httpx.request(method, f"{self.base}/control/{path}", json=body, timeout=10)
@@ -85,15 +86,20 @@ class Provider:
     def put_user(self, username: str, user: dict[str, Any]) -> None:
         self.control("PUT", f"users/{username}", user)
 
-    def register(self, *bases: str, secret: str | None = CLIENT_SECRET) -> None:
-        """Register sitroom's client for these addresses (callback and post-logout)."""
+    def register(
+        self, *bases: str, client_id: str = CLIENT_ID, secret: str | None = CLIENT_SECRET
+    ) -> None:
+        """Register a sitroom client for these addresses too (callback and post-logout);
+        ``secret`` None makes it a public client."""
+        known = self.registered.setdefault(client_id, [])
+        known.extend(bases)
         self.control(
             "PUT",
-            f"clients/{CLIENT_ID}",
+            f"clients/{client_id}",
             {
                 "secret": secret,
-                "redirect_uris": [f"{b}/signin/oidc/callback" for b in bases],
-                "post_logout_redirect_uris": [f"{b}/signin" for b in bases],
+                "redirect_uris": [f"{b}/signin/oidc/callback" for b in known],
+                "post_logout_redirect_uris": [f"{b}/signin" for b in known],
             },
         )
 
