@@ -7,7 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,24 @@ class Settings:
     """The wait after the first failed attempt; it doubles after each further one."""
     reset_minutes: int = 60
     """How long a password-reset link works."""
+    oidc_issuer: str = ""
+    """The OpenID Connect provider's issuer URL; "" leaves single sign-on off."""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_provider_name: str = "single sign-on"
+    """Shown on the sign-in page: "Sign in with <provider name>"."""
+    oidc_redirect_base: str = ""
+    """The address the provider sends people back to ("" : the base URL)."""
+    oidc_scopes: tuple[str, ...] = ("openid", "email", "profile")
+    oidc_roles: tuple[tuple[str, str], ...] = ()
+    """(group, role) pairs: the provider's groups that give an account role."""
+    oidc_groups_claim: str = "groups"
+    oidc_name_claim: str = "name"
+    oidc_allowed_domains: tuple[str, ...] = ()
+    oidc_allowed_subjects: tuple[str, ...] = ()
+    oidc_allowed_groups: tuple[str, ...] = ()
+    local_passwords: bool = True
+    """Whether accounts may sign in with a password (off: only by single sign-on)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -131,6 +149,31 @@ ENV_VARS = {
     "SITROOM_MAIL_RETRY": "Seconds before the second attempt at a message; the wait doubles "
     "after each further failure (default 30).",
     "SITROOM_RESET_MINUTES": "Minutes a password-reset link works (default 60).",
+    "SITROOM_OIDC_ISSUER": "The OpenID Connect provider's issuer URL (https; http only on "
+    "loopback); set it to turn single sign-on on (default: off). See docs/sso.md.",
+    "SITROOM_OIDC_CLIENT_ID": "The client id sitroom is registered under at the provider.",
+    "SITROOM_OIDC_CLIENT_SECRET": "The client secret (client_secret_basic); empty for a public "
+    "client that proves itself with PKCE alone.",
+    "SITROOM_OIDC_PROVIDER_NAME": "The provider's name on the sign-in page's 'Sign in with …' "
+    "button (default 'single sign-on').",
+    "SITROOM_OIDC_REDIRECT_BASE": "The address the provider sends people back to; the redirect "
+    "URI to register is this + /signin/oidc/callback (default: SITROOM_BASE_URL).",
+    "SITROOM_OIDC_SCOPES": "Scopes asked for, space- or comma-separated (default "
+    "'openid email profile'; add 'groups' or the like if the provider needs it).",
+    "SITROOM_OIDC_ROLES": "Which provider groups give which account role: comma-separated "
+    "GROUP=ROLE with ROLE admin or facilitator, e.g. 'exercise-admins=admin,excon=facilitator'. "
+    "Someone in none of them cannot sign in with an account (default: none).",
+    "SITROOM_OIDC_GROUPS_CLAIM": "The ID token claim that lists the groups; a dotted path "
+    "reads a nested claim, e.g. 'realm_access.roles' (default 'groups').",
+    "SITROOM_OIDC_NAME_CLAIM": "The claim shown as the person's name (default 'name').",
+    "SITROOM_OIDC_ALLOWED_DOMAINS": "Allow-list: e-mail domains (of verified addresses) "
+    "that may sign in, comma-separated (default: none, see below).",
+    "SITROOM_OIDC_ALLOWED_SUBJECTS": "Allow-list: subjects ('sub' claims) that may sign in.",
+    "SITROOM_OIDC_ALLOWED_GROUPS": "Allow-list: groups whose members may sign in. When all "
+    "three allow-lists are empty, everyone the provider signs in is admitted (the role "
+    "mapping still applies).",
+    "SITROOM_LOCAL_PASSWORDS": "0 turns password sign-in of accounts off (single sign-on "
+    "only); join codes and invitation links still work (default 1).",
 }
 
 
@@ -207,6 +250,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
         page_cache_mb=_positive("SITROOM_PAGE_CACHE_MB", env.get("SITROOM_PAGE_CACHE_MB", "48")),
         **_mail(env),
+        **_sign_on(env),
     )
 
 
@@ -254,6 +298,49 @@ def _mail(env: dict[str, str]) -> _Mail:
         "mail_tries": _positive("SITROOM_MAIL_TRIES", env.get("SITROOM_MAIL_TRIES", "6")),
         "mail_retry_seconds": _seconds(env, "SITROOM_MAIL_RETRY", 30.0),
         "reset_minutes": _positive("SITROOM_RESET_MINUTES", env.get("SITROOM_RESET_MINUTES", "60")),
+    }
+
+
+def _sign_on(env: dict[str, str]) -> dict[str, Any]:
+    """The single sign-on settings, checked; an issuer without a client id is refused."""
+    issuer = env.get("SITROOM_OIDC_ISSUER", "").strip()
+    client_id = env.get("SITROOM_OIDC_CLIENT_ID", "").strip()
+    if issuer and not client_id:
+        raise ValueError(
+            "SITROOM_OIDC_CLIENT_ID: single sign-on is on (SITROOM_OIDC_ISSUER is set) but no"
+            " client id is given; register sitroom at the provider and give its client id"
+        )
+    roles = []
+    for pair in _names(env.get("SITROOM_OIDC_ROLES", "")):
+        group, sep, role = pair.rpartition("=")
+        if not sep or not group.strip() or role.strip() not in ("admin", "facilitator"):
+            raise ValueError(
+                f"SITROOM_OIDC_ROLES: {pair!r} is not GROUP=ROLE with ROLE admin or facilitator;"
+                " e.g. 'exercise-admins=admin,excon=facilitator'"
+            )
+        roles.append((group.strip(), role.strip()))
+    scopes = tuple(env.get("SITROOM_OIDC_SCOPES", "openid email profile").replace(",", " ").split())
+    if issuer and "openid" not in scopes:
+        raise ValueError(f"SITROOM_OIDC_SCOPES: {' '.join(scopes)!r} must include 'openid'")
+    local = env.get("SITROOM_LOCAL_PASSWORDS", "1").strip().lower()
+    if local not in ("0", "1", "true", "false", "yes", "no"):
+        raise ValueError(f"SITROOM_LOCAL_PASSWORDS: expected 1 or 0, got {local!r}")
+    return {
+        "oidc_issuer": issuer,
+        "oidc_client_id": client_id,
+        "oidc_client_secret": env.get("SITROOM_OIDC_CLIENT_SECRET", ""),
+        "oidc_provider_name": env.get("SITROOM_OIDC_PROVIDER_NAME", "").strip() or "single sign-on",
+        "oidc_redirect_base": env.get("SITROOM_OIDC_REDIRECT_BASE", "").strip().rstrip("/"),
+        "oidc_scopes": scopes,
+        "oidc_roles": tuple(roles),
+        "oidc_groups_claim": env.get("SITROOM_OIDC_GROUPS_CLAIM", "").strip() or "groups",
+        "oidc_name_claim": env.get("SITROOM_OIDC_NAME_CLAIM", "").strip() or "name",
+        "oidc_allowed_domains": tuple(
+            d.lower().lstrip("@") for d in _names(env.get("SITROOM_OIDC_ALLOWED_DOMAINS", ""))
+        ),
+        "oidc_allowed_subjects": _names(env.get("SITROOM_OIDC_ALLOWED_SUBJECTS", "")),
+        "oidc_allowed_groups": _names(env.get("SITROOM_OIDC_ALLOWED_GROUPS", "")),
+        "local_passwords": local in ("1", "true", "yes"),
     }
 
 

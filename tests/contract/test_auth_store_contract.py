@@ -38,7 +38,7 @@ from tests.support.packages import two_parties
 from tests.support.postgres import fresh_database
 from tests.support.threads import run_threads
 
-_TABLES = ("sessions", "api_tokens", "invitations", "accounts")
+_TABLES = ("oidc_logins", "oidc_identities", "sessions", "api_tokens", "invitations", "accounts")
 
 
 class AuthBackend:

@@ -130,6 +130,8 @@ EXCLUDED = {
     "/signin": "the sign-in form",
     "/reset": "asking for a password-reset link: the same page for everyone",
     "/reset/{token}": "a password-reset link: names the account it resets, no run material",
+    "/signin/oidc": "single sign-on: a redirect to the provider, no run data (test_sso_http)",
+    "/signin/oidc/callback": "single sign-on's return: a session or a refusal (test_sso_http)",
     "/language/{code}": "sets the language cookie",
     "/design": "packages before they are runs: planner accounts only",
     "/design/packages/{name}": "packages before they are runs: planner accounts only",

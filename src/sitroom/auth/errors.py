@@ -58,3 +58,26 @@ class HashingBusy(AuthError):
     def __init__(self, field: str = "password") -> None:
         message = "the server is busy checking other sign-ins; try again in a moment"
         super().__init__(field, message, reason="busy")
+
+
+SignOnKind = Literal[
+    "provider",
+    "state",
+    "token",
+    "cancelled",
+    "not-allowed",
+    "no-role",
+    "not-yours",
+    "needs-sign-on",
+    "disabled",
+    "passwords-off",
+]
+"""Why a single sign-on did not sign anyone in (each has its own message for the person)."""
+
+
+class SignOnRefused(AuthError):
+    """A single sign-on that did not sign anyone in; ``kind`` says why, for the person."""
+
+    def __init__(self, kind: SignOnKind, message: str, *, field: str = "sso") -> None:
+        super().__init__(field, message, reason="busy" if kind == "provider" else "denied")
+        self.kind: SignOnKind = kind

@@ -21,7 +21,7 @@ from datetime import UTC, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from sitroom.auth.errors import AuthError
+from sitroom.auth.errors import AuthError, SignOnRefused
 from sitroom.auth.keys import check_secret, derive_key, token_digest
 from sitroom.auth.limiter import RateLimiter
 from sitroom.auth.store import (
@@ -178,13 +178,17 @@ class Invitations:
         expires_in: timedelta | None = None,
         single_use: bool | None = None,
         bind_device: bool = False,
+        idp_email: str | None = None,
+        idp_subject: str | None = None,
     ) -> tuple[Invitation, str, str]:
         """Invite a person into a run; return the invitation, its link token and join code.
 
         ``package`` is the run's package: a player's team must be one of its player teams
         (the party comes from the team); an observer or display may name one of its parties.
         ``single_use`` defaults to True for players and False for the other roles;
-        ``bind_device`` binds it to the first browser that uses it. When ``created_by`` is an
+        ``bind_device`` binds it to the first browser that uses it; ``idp_email`` or
+        ``idp_subject`` bind it to one identity at the single sign-on provider (only that
+        person, signed in there, can use it). When ``created_by`` is an
         invitation (``invite:<id>``) it must still be active and may not grant a control role
         (`CONTROL_INVITATION_ROLES`). The join code (``XXXX-XXXX``) is shown now and never
         again; raise `AuthError` naming the field that is wrong.
@@ -214,6 +218,8 @@ class Invitations:
             expires_at=now + lifetime,
             single_use=chosen_role == Role.PLAYER if single_use is None else single_use,
             bind_device=bind_device,
+            idp_email=_bound_email(idp_email),
+            idp_subject=_bound_subject(idp_subject),
         )
         while True:  # a code that is already taken (about 1 in 10^12) is drawn again
             code = self._new_code()
@@ -278,7 +284,43 @@ class Invitations:
         Raise `AuthError` on ``token``: unknown (forged, damaged or no such invitation),
         expired, revoked, used (single-use) or denied (bound to another device).
         """
-        return self._claim(self._from_link(token), "token", device)
+        return self._claim(self._without_sign_on(self._from_link(token), "token"), "token", device)
+
+    def redeem_signed_on(
+        self, invitation_id: str, *, subject: str, email: str | None, device: str | None = None
+    ) -> Invitation:
+        """Use an invitation bound to an identity, for the person the provider vouched for.
+
+        Raise `SignOnRefused` (``not-yours``) when ``subject`` / ``email`` (verified) are not
+        the identity it is bound to, else the errors of `redeem_link`.
+        """
+        invitation = self.get_invitation(invitation_id)
+        by_subject = invitation.idp_subject is not None and invitation.idp_subject == subject
+        by_email = (
+            invitation.idp_email is not None
+            and email is not None
+            and invitation.idp_email == email.strip().lower()
+        )
+        if not (by_subject or by_email):
+            raise SignOnRefused(
+                "not-yours",
+                "this invitation is for another person at the sign-in provider; it cannot be"
+                " used by whoever holds the link",
+                field="token",
+            )
+        return self._claim(invitation, "token", device)
+
+    def _without_sign_on(self, invitation: Invitation, field: str) -> Invitation:
+        """Refuse an invitation bound to an identity when it comes without its sign-on."""
+        if invitation.bound_to_idp:
+            self._active(invitation, field)
+            raise SignOnRefused(
+                "needs-sign-on",
+                "this invitation is bound to a person at the sign-in provider; open the link"
+                " and sign in there to join",
+                field=field,
+            )
+        return invitation
 
     def check_link(self, token: str, *, device: str | None = None) -> Invitation:
         """The invitation a link token would sign in, without using it.
@@ -335,7 +377,7 @@ class Invitations:
             raise AuthError(
                 "code", "no invitation has this join code; check it and try again", reason="unknown"
             )
-        found = self._claim(invitation, "code", device)
+        found = self._claim(self._without_sign_on(invitation, "code"), "code", device)
         if attempt is not None:
             self.limiter.forgive(attempt)
         return found
@@ -403,6 +445,31 @@ class Invitations:
 
     def _code_hash(self, code: str) -> str:
         return hmac.new(self._code_key, code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _bound_email(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    email = value.strip().lower()
+    local, _, domain = email.rpartition("@")
+    if not local or "." not in domain or any(char.isspace() for char in email) or len(email) > 254:
+        raise AuthError(
+            "idp_email", f"{value!r} is not an e-mail address; give one like name@agency.example"
+        )
+    return email
+
+
+def _bound_subject(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    subject = value.strip()
+    if len(subject) > 255 or any(ord(char) < 32 for char in subject):
+        raise AuthError(
+            "idp_subject",
+            "a subject is the provider's id of the person (the 'sub' claim), one line of at"
+            " most 255 characters",
+        )
+    return subject
 
 
 def _bound_elsewhere(field: str) -> AuthError:

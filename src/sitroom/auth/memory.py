@@ -12,11 +12,14 @@ from sitroom.auth.store import (
     Account,
     ApiTokenRecord,
     Invitation,
+    LinkedIdentity,
+    PendingSignIn,
     SessionKind,
     SessionRecord,
     SessionSubject,
     username_key,
 )
+from sitroom.conduct.principal import Role
 
 _Record = TypeVar("_Record", Account, Invitation, SessionRecord, ApiTokenRecord)
 
@@ -44,6 +47,8 @@ class MemoryAuthStore:
         self._sessions: dict[str, SessionRecord] = {}
         self._tokens: dict[str, ApiTokenRecord] = {}
         self._token_hashes: dict[str, str] = {}  # token hash -> token id
+        self._identities: dict[tuple[str, str], LinkedIdentity] = {}
+        self._pending: dict[str, PendingSignIn] = {}
 
     def add_account(self, account: Account, password_hash: str) -> None:
         """Record a new account; raise `AuthError` on ``username`` if the name is taken."""
@@ -257,6 +262,73 @@ class MemoryAuthStore:
             if record.revoked_at is None:
                 self._tokens[token_id] = replace(record, revoked_at=at.astimezone(UTC))
             return True
+
+    def add_linked_account(
+        self, account: Account, identity: LinkedIdentity, password_hash: str
+    ) -> None:
+        """Record a new account and its identity at a provider, at once."""
+        with self._lock:
+            if (identity.issuer, identity.subject) in self._identities:
+                raise AuthError("identity", "this identity is linked to an account", reason="taken")
+            key = username_key(account.username)
+            if any(username_key(a.username) == key for a in self._accounts.values()):
+                raise AuthError(
+                    "username", f"the username {account.username!r} is taken", reason="taken"
+                )
+            self._accounts[account.id] = _in_utc(account)
+            self._hashes[account.id] = password_hash
+            self._identities[(identity.issuer, identity.subject)] = replace(
+                identity, account_id=account.id
+            )
+
+    def find_linked_identity(
+        self, issuer: str, subject: str
+    ) -> tuple[LinkedIdentity, Account] | None:
+        """Return the identity and the account it is linked to, or None."""
+        with self._lock:
+            identity = self._identities.get((issuer, subject))
+            account = None if identity is None else self._accounts.get(identity.account_id)
+            return None if identity is None or account is None else (identity, account)
+
+    def update_linked_account(
+        self,
+        identity: LinkedIdentity,
+        *,
+        role: Role,
+        display_name: str,
+        email: str | None,
+        at: datetime,
+    ) -> Account | None:
+        """At a sign-in: set the account's role and name from the provider; return it."""
+        with self._lock:
+            key = (identity.issuer, identity.subject)
+            if key in self._identities:
+                self._identities[key] = replace(
+                    self._identities[key], email=email, last_sign_in=at.astimezone(UTC)
+                )
+            account = self._accounts.get(identity.account_id)
+            if account is None:
+                return None
+            account = replace(account, role=role, display_name=display_name)
+            self._accounts[account.id] = account
+            return account
+
+    def add_pending_sign_in(self, pending: PendingSignIn, since: datetime) -> None:
+        """Record a sign-in that went to the provider; forget those begun before ``since``."""
+        with self._lock:
+            for stale in [h for h, p in self._pending.items() if p.created_at < since]:
+                del self._pending[stale]
+            self._pending[pending.state_hash] = replace(
+                pending, created_at=pending.created_at.astimezone(UTC)
+            )
+
+    def take_pending_sign_in(self, state_hash: str, since: datetime) -> PendingSignIn | None:
+        """Return and delete the sign-in with this state (once); forget the stale ones."""
+        with self._lock:
+            found = self._pending.pop(state_hash, None)
+            for stale in [h for h, p in self._pending.items() if p.created_at < since]:
+                del self._pending[stale]
+        return None if found is None or found.created_at < since else found
 
     def close(self) -> None:
         """Nothing to release."""

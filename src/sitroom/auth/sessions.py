@@ -134,8 +134,10 @@ class SessionManager:
         """The session lifetime in whole seconds, for the cookie's Max-Age."""
         return int(self._ttl.total_seconds())
 
-    def create(self, subject: Account | Invitation) -> str:
+    def create(self, subject: Account | Invitation, *, id_token: str | None = None) -> str:
         """Open a session for an account or a redeemed invitation; return the cookie token.
+
+        ``id_token``: the provider's ID token of a single sign-on, kept as its logout hint.
 
         Raise `AuthError` if the account is disabled or the invitation can no longer be used.
         """
@@ -161,9 +163,17 @@ class SessionManager:
                 created_at=now,
                 last_seen=now,
                 expires_at=now + self._ttl,
+                id_token=id_token,
             )
         )
         return token
+
+    def id_token(self, token: str | None) -> str | None:
+        """The provider's ID token a session was opened with (a single sign-on), or None."""
+        if not token or len(token) > _MAX_TOKEN_LENGTH:
+            return None
+        found = self._store.get_session(token_digest(token))
+        return None if found is None else found.session.id_token
 
     def resolve(self, token: str | None) -> Principal | None:
         """Return the principal of a live session, or None (unknown, expired, ended)."""

@@ -20,15 +20,18 @@ ACCOUNT = "a.id, a.username, a.display_name, a.role, a.created_at, a.disabled, a
 INVITATION = (
     "i.id, i.run_id, i.display_name, i.role, i.team, i.party, i.language, i.created_by,"
     " i.created_at, i.expires_at, i.revoked_at, i.single_use, i.bind_device, i.used_at,"
-    " i.device_hash"
+    " i.device_hash, i.idp_email, i.idp_subject"
 )
-SESSION = "s.token_hash, s.kind, s.subject_id, s.run_id, s.created_at, s.last_seen, s.expires_at"
+SESSION = (
+    "s.token_hash, s.kind, s.subject_id, s.run_id, s.created_at, s.last_seen, s.expires_at,"
+    " s.id_token"
+)
 TOKEN = (
     "t.id, t.account_id, t.name, t.hint, t.created_at, t.last_used_at, t.expires_at,"
     " t.revoked_at, t.scope"
 )
 ACCOUNT_WIDTH = 7
-SESSION_WIDTH = 7
+SESSION_WIDTH = 8
 TOKEN_WIDTH = 9
 
 
@@ -73,6 +76,8 @@ class SqlRows:
             bind_device=bool(row[12]),
             used_at=self._optional_moment(row[13]),
             device_hash=row[14],
+            idp_email=row[15],
+            idp_subject=row[16],
         )
 
     def _session(self, row: Row) -> SessionRecord:
@@ -84,6 +89,7 @@ class SqlRows:
             created_at=self._db.moment(row[4]),
             last_seen=self._db.moment(row[5]),
             expires_at=self._db.moment(row[6]),
+            id_token=row[7],
         )
 
     def _token(self, row: Row) -> ApiTokenRecord:

@@ -24,8 +24,8 @@ from sitroom.auth.sqlrows import (
     SESSION_WIDTH,
     TOKEN,
     TOKEN_WIDTH,
-    SqlRows,
 )
+from sitroom.auth.sqlsignon import SqlSignOn
 from sitroom.auth.store import (
     Account,
     ApiTokenRecord,
@@ -48,7 +48,7 @@ __all__ = [
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
-class SqlAuthStore(SqlRows):
+class SqlAuthStore(SqlSignOn):
     """The auth store on a SQL database; build it with `open_auth_store` or a subclass."""
 
     @property
@@ -128,9 +128,10 @@ class SqlAuthStore(SqlRows):
         changed = self._write(
             "INSERT INTO invitations (id, run_id, display_name, role, team, party, language,"
             " code_hash, created_by, created_at, expires_at, revoked_at, single_use,"
-            " bind_device, used_at, device_hash) VALUES (:id, :run_id, :display_name, :role,"
-            " :team, :party, :language, :code_hash, :created_by, :created_at, :expires_at,"
-            " :revoked_at, :single_use, :bind_device, :used_at, :device_hash)"
+            " bind_device, used_at, device_hash, idp_email, idp_subject) VALUES (:id, :run_id,"
+            " :display_name, :role, :team, :party, :language, :code_hash, :created_by,"
+            " :created_at, :expires_at, :revoked_at, :single_use, :bind_device, :used_at,"
+            " :device_hash, :idp_email, :idp_subject)"
             " ON CONFLICT DO NOTHING",
             {
                 "id": invitation.id,
@@ -149,6 +150,8 @@ class SqlAuthStore(SqlRows):
                 "bind_device": invitation.bind_device,
                 "used_at": self._optional_stamp(invitation.used_at),
                 "device_hash": invitation.device_hash,
+                "idp_email": invitation.idp_email,
+                "idp_subject": invitation.idp_subject,
             },
         )
         return changed > 0
@@ -239,8 +242,8 @@ class SqlAuthStore(SqlRows):
         """Record a new session."""
         self._write(
             "INSERT INTO sessions (token_hash, kind, subject_id, run_id, created_at, last_seen,"
-            " expires_at) VALUES (:hash, :kind, :subject, :run_id, :created_at, :last_seen,"
-            " :expires_at)",
+            " expires_at, id_token) VALUES (:hash, :kind, :subject, :run_id, :created_at,"
+            " :last_seen, :expires_at, :id_token)",
             {
                 "hash": record.token_hash,
                 "kind": record.kind.value,
@@ -249,6 +252,7 @@ class SqlAuthStore(SqlRows):
                 "created_at": self._db.stamp(record.created_at),
                 "last_seen": self._db.stamp(record.last_seen),
                 "expires_at": self._db.stamp(record.expires_at),
+                "id_token": record.id_token,
             },
         )
 

@@ -118,6 +118,15 @@ class Invitation:
     """When it was first redeemed."""
     device_hash: str | None = field(default=None, repr=False)
     """The SHA-256 of the device secret of the browser it is bound to."""
+    idp_email: str | None = None
+    """Bound to whoever signs in at the identity provider with this (verified) e-mail."""
+    idp_subject: str | None = None
+    """Bound to the identity provider's subject (``sub``) of one person."""
+
+    @property
+    def bound_to_idp(self) -> bool:
+        """Whether only a single sign-on of one identity can use this invitation."""
+        return self.idp_email is not None or self.idp_subject is not None
 
     def status(self, now: datetime) -> InvitationStatus:
         """Whether the invitation can still be redeemed at ``now``."""
@@ -154,6 +163,8 @@ class SessionRecord:
     created_at: datetime
     last_seen: datetime
     expires_at: datetime
+    id_token: str | None = field(default=None, repr=False)
+    """The identity provider's ID token of a single sign-on (the logout hint), else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +190,30 @@ class ApiTokenRecord:
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     scope: TokenScope = TokenScope.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedIdentity:
+    """An identity at an OpenID Connect provider, linked to the account it signs in as."""
+
+    issuer: str
+    subject: str
+    account_id: str
+    email: str | None
+    linked_at: datetime
+    last_sign_in: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSignIn:
+    """A single sign-on between the redirect to the provider and its return."""
+
+    state_hash: str = field(repr=False)
+    nonce: str = field(repr=False)
+    code_verifier: str = field(repr=False)
+    invitation_id: str | None
+    """The bound invitation this sign-in is to redeem, if any."""
+    created_at: datetime
 
 
 @runtime_checkable
@@ -300,6 +335,44 @@ class AuthStore(Protocol):
 
         With ``account_id``, only a token of that account is revoked.
         """
+        ...
+
+    def add_linked_account(
+        self, account: Account, identity: LinkedIdentity, password_hash: str
+    ) -> None:
+        """Record a new account and its identity at a provider, in one transaction.
+
+        Raise `AuthError` on ``username`` if the name is taken, and on ``identity`` (reason
+        ``taken``) if the identity is linked already.
+        """
+        ...
+
+    def find_linked_identity(
+        self, issuer: str, subject: str
+    ) -> tuple[LinkedIdentity, Account] | None:
+        """Return the identity and the account it is linked to, or None."""
+        ...
+
+    def update_linked_account(
+        self,
+        identity: LinkedIdentity,
+        *,
+        role: Role,
+        display_name: str,
+        email: str | None,
+        at: datetime,
+    ) -> Account | None:
+        """At a sign-in: set the account's role and name from the provider; return it."""
+        ...
+
+    def add_pending_sign_in(self, pending: PendingSignIn, since: datetime) -> None:
+        """Record a sign-in that went to the provider; forget those begun before ``since``
+        (so sign-ins abandoned at the provider never pile up)."""
+        ...
+
+    def take_pending_sign_in(self, state_hash: str, since: datetime) -> PendingSignIn | None:
+        """Return and delete, at once, the sign-in with this state if it began after
+        ``since``; forget every older one. A state is taken once: a second call is None."""
         ...
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitroom.auth import (
     AuthError,
@@ -15,9 +15,11 @@ from sitroom.auth import (
     cookie_settings,
     open_auth_store,
 )
+from sitroom.auth.errors import SignOnRefused
 from sitroom.auth.invitations import principal_for
 from sitroom.auth.mailstore import OutboxMessage, SqlMailStore, clean_address
 from sitroom.auth.resets import PasswordResets
+from sitroom.auth.signon import SignOnAccounts, SignOnPolicy
 from sitroom.auth.sqlstore import SqlAuthStore
 from sitroom.auth.store import LANGUAGES, Account, Invitation, InvitationStatus
 from sitroom.conduct.principal import Principal, Role
@@ -27,11 +29,15 @@ from sitroom.services.injectmail import Recipient
 from sitroom.services.mailtext import invitation_letter, reset_letter
 from sitroom.services.outbox import Outbox
 
+if TYPE_CHECKING:
+    from sitroom.auth.oidc import OpenIdConnect
+
 __all__ = [
     "LANGUAGES",
     "AuthError",
     "Identity",
     "Invitation",
+    "SignOnRefused",
     "Viewer",
     "cookie_settings",
     "invitation_name",
@@ -71,6 +77,10 @@ def invitation_name(
     return title
 
 
+SIGN_ON_CALLBACK = "/signin/oidc/callback"
+"""Where the provider sends people back; register ``<redirect base>`` + this there."""
+
+
 @dataclass(frozen=True)
 class Viewer:
     """The principal behind a request; invitation principals are bound to one run."""
@@ -99,6 +109,9 @@ class Identity:
     """Addresses, the outbox and reset tokens (None on an in-memory auth store)."""
     outbox: Outbox | None = None
     """Sends invitation and reset e-mail (None until bootstrap gives it one)."""
+    sso: OpenIdConnect | None = None
+    """Single sign-on, when SITROOM_OIDC_ISSUER is set."""
+    sso_accounts: SignOnAccounts | None = None
 
     @classmethod
     def open(cls, url: str, settings: Settings) -> Identity:
@@ -108,7 +121,35 @@ class Identity:
         passwords = Passwords(max_concurrent=settings.hash_concurrency)
         auth = build_auth(store, settings.secret_key, invitation_ttl=ttl, passwords=passwords)
         mail = SqlMailStore(store.database) if isinstance(store, SqlAuthStore) else None
-        return cls(auth, settings, mail)
+        if not settings.oidc_issuer:
+            return cls(auth, settings, mail)
+        # Only a server with single sign-on on pays for importing the OpenID Connect client.
+        from sitroom.auth.oidc import OidcConfig, OpenIdConnect
+
+        try:
+            sso = OpenIdConnect(
+                OidcConfig(
+                    issuer=settings.oidc_issuer,
+                    client_id=settings.oidc_client_id,
+                    client_secret=settings.oidc_client_secret,
+                    redirect_uri=(settings.oidc_redirect_base or settings.base_url)
+                    + SIGN_ON_CALLBACK,
+                    scopes=settings.oidc_scopes,
+                ),
+                store,
+            )
+        except ValueError:
+            auth.close()
+            raise
+        policy = SignOnPolicy(
+            roles=tuple((group, Role(role)) for group, role in settings.oidc_roles),
+            groups_claim=settings.oidc_groups_claim,
+            name_claim=settings.oidc_name_claim,
+            allowed_domains=settings.oidc_allowed_domains,
+            allowed_subjects=settings.oidc_allowed_subjects,
+            allowed_groups=settings.oidc_allowed_groups,
+        )
+        return cls(auth, settings, mail, sso=sso, sso_accounts=SignOnAccounts(store, policy))
 
     @property
     def resets(self) -> PasswordResets | None:
@@ -127,6 +168,52 @@ class Identity:
         return self._resets
 
     _resets: PasswordResets | None = field(default=None, repr=False)
+
+    # -- single sign-on -----------------------------------------------------------------
+
+    def sso_begin(self, invitation_token: str | None = None) -> tuple[str, str, str | None]:
+        """Start a single sign-on: the provider's URL, the state for the browser's cookie,
+        and the invitation's language (None without one).
+
+        With ``invitation_token`` (a link to an invitation bound to an identity), the sign-on
+        redeems that invitation when the right person comes back.
+        """
+        if self.sso is None:
+            raise SignOnRefused("provider", "single sign-on is not set up on this server")
+        invitation_id = language = None
+        if invitation_token is not None:
+            invitation = self.auth.invitations.check_link(invitation_token)
+            if not invitation.bound_to_idp:
+                raise AuthError(
+                    "token", "this invitation is not bound to a sign-on; join with its button"
+                )
+            invitation_id, language = invitation.id, invitation.language
+        url, state = self.sso.begin(invitation_id)
+        return url, state, language
+
+    def sso_finish(
+        self,
+        *,
+        cookie_state: str | None,
+        state: str | None,
+        code: str | None,
+        error: str | None,
+        device: str | None,
+    ) -> tuple[str, Invitation | None]:
+        """Finish a single sign-on: a session token, and the invitation if it redeemed one.
+
+        Raise `SignOnRefused` (or `AuthError` from the invitation) saying why not.
+        """
+        if self.sso is None or self.sso_accounts is None:
+            raise SignOnRefused("provider", "single sign-on is not set up on this server")
+        sign_on = self.sso.finish(cookie_state=cookie_state, state=state, code=code, error=error)
+        if sign_on.invitation_id is not None:
+            invitation = self.auth.invitations.redeem_signed_on(
+                sign_on.invitation_id, subject=sign_on.subject, email=sign_on.email, device=device
+            )
+            return self.auth.sessions.create(invitation, id_token=sign_on.id_token), invitation
+        account = self.sso_accounts.account_for(sign_on)
+        return self.auth.sessions.create(account, id_token=sign_on.id_token), None
 
     def close(self) -> None:
         self.auth.close()
@@ -175,11 +262,23 @@ class Identity:
         Limited per address and per account, with a cap on concurrent hashing
         (`AuthService.sign_in`).
         """
+        if not self.settings.local_passwords:
+            raise SignOnRefused(
+                "passwords-off",
+                "password sign-in is turned off on this server; sign in with single sign-on",
+                field="password",
+            )
         account = self.auth.sign_in(username, password, client)
         return self.auth.sessions.create(account)
 
-    def logout(self, session: str) -> None:
+    def logout(self, session: str) -> str | None:
+        """End the session; the provider's logout URL if it was a single sign-on's."""
+        id_token = self.auth.sessions.id_token(session) if self.sso is not None else None
         self.auth.sessions.end(session)
+        if self.sso is None or id_token is None:
+            return None
+        after = (self.settings.oidc_redirect_base or self.settings.base_url) + "/signin"
+        return self.sso.end_session_url(id_token, after)
 
     # -- invitations --------------------------------------------------------------------
 
@@ -221,6 +320,8 @@ class Identity:
         single_use: bool | None = None,
         bind_device: bool = False,
         email: str | None = None,
+        idp_email: str | None = None,
+        idp_subject: str | None = None,
     ) -> dict[str, Any]:
         """Create an invitation; the link and join code are returned only now.
 
@@ -250,6 +351,8 @@ class Identity:
             created_by=created_by,
             single_use=single_use,
             bind_device=bind_device,
+            idp_email=idp_email,
+            idp_subject=idp_subject,
         )
         link = f"{self.settings.base_url}/join/{token}"
         if address is not None:
@@ -429,6 +532,8 @@ class Identity:
             "used_at": invitation.used_at.isoformat() if invitation.used_at else None,
             "device_bound": invitation.device_hash is not None,
             "email": None if message is None else _delivery(message),
+            "idp_email": invitation.idp_email,
+            "idp_subject": invitation.idp_subject,
         }
 
     def _creator_name(self, created_by: str | None) -> str | None:

@@ -39,8 +39,11 @@ class SitroomApp(FastAPI):
     so that a 500 page carries them too (middleware added with ``add_middleware`` sits inside
     the handler that answers 500)."""
 
+    form_origins: tuple[str, ...] = ()
+    """Origins besides our own that a form's answer may lead to (the sign-on provider's)."""
+
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(super().build_middleware_stack(), self.form_origins)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.api import runs as api_runs
     from sitroom.web.api import session as api_session
     from sitroom.web.frames import FrameCache
-    from sitroom.web.origin import ForeignForm
+    from sitroom.web.origin import ForeignForm, origin_of
     from sitroom.web.pagecache import PageCache
     from sitroom.web.pages import (
         console,
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         report,
         reset,
         series_live,
+        signon,
     )
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
@@ -142,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by apidocs from the vendored Swagger UI, not from a CDN
         redoc_url=None,
     )
+    if chosen.oidc_issuer:  # signing out leads on to the provider's logout page
+        app.form_origins = tuple(o for o in [origin_of(chosen.oidc_issuer)] if o)
     app.state.streams = StreamSlots(chosen.max_streams_per_session, chosen.max_streams)
     metrics = app.state.metrics = web_metrics.Metrics()
     app.add_middleware(web_metrics.RequestMetrics, metrics=metrics)
@@ -201,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         home.router,
         join.router,
         reset.router,
+        signon.router,
         play.router,
         preview.router,
         display.router,

@@ -38,24 +38,41 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000")
 _REFERRER = (b"referrer-policy", b"same-origin")
 
 
-def headers_for(scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
+def headers_for(
+    scope: Scope, common: tuple[tuple[bytes, bytes], ...] = _COMMON
+) -> tuple[tuple[bytes, bytes], ...]:
     """The security headers a response to ``scope`` gets (where the route set none itself)."""
     if scope.get("scheme") == "https":
-        return (*_COMMON, _REFERRER, _HSTS)
-    return (*_COMMON, _REFERRER)
+        return (*common, _REFERRER, _HSTS)
+    return (*common, _REFERRER)
+
+
+def with_form_origins(origins: tuple[str, ...]) -> tuple[tuple[bytes, bytes], ...]:
+    """The common headers, the policy letting forms lead to ``origins`` too.
+
+    Signing out of a single sign-on is a form post whose answer sends the browser on to the
+    provider's logout page (RP-initiated logout); ``form-action`` governs where a form's
+    redirects may go, so the provider's origin is named there, and nothing else is opened.
+    """
+    if not origins:
+        return _COMMON
+    policy = POLICY.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
+    return ((b"content-security-policy", policy.encode()), *_COMMON[1:])
 
 
 class SecurityHeaders:
     """Add `headers_for` the request to the start of every HTTP response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_origins: tuple[str, ...] = ()) -> None:
+        """``form_origins``: other origins a form's answer may lead to (see `with_form_origins`)."""
         self.app = app
+        self._common = with_form_origins(form_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = headers_for(scope)
+        extra = headers_for(scope, self._common)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

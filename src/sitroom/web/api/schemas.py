@@ -131,6 +131,17 @@ class InvitationBody(Body):
         description="E-mail the link to this address (needs SITROOM_SMTP_HOST); its delivery"
         " state is listed with the invitation.",
     )
+    idp_email: str | None = Field(
+        default=None,
+        max_length=254,
+        description="Bind the invitation to whoever signs in at the single sign-on provider"
+        " with this verified e-mail address; the link alone signs nobody in.",
+    )
+    idp_subject: str | None = Field(
+        default=None,
+        max_length=255,
+        description="Bind the invitation to this subject ('sub') at the single sign-on provider.",
+    )
 
 
 class RunCreateBody(Body):

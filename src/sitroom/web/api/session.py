@@ -75,9 +75,11 @@ async def sign_in(
 @router.delete("/api/session", summary="Sign out", responses=errors())
 async def sign_out(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
+    provider_logout = None
     if token:
-        await run_in_threadpool(svc.identity.logout, token)
-    response = JSONResponse({"signed_out": True})
+        provider_logout = await run_in_threadpool(svc.identity.logout, token)
+    # A single sign-on's session ends at the provider too when the browser goes there.
+    response = JSONResponse({"signed_out": True, "provider_logout": provider_logout})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -156,6 +158,8 @@ async def create_invitation(
                 single_use=body.single_use,
                 bind_device=body.bind_device,
                 email=body.email,
+                idp_email=body.idp_email,
+                idp_subject=body.idp_subject,
             )
         )
     except AuthError as exc:

@@ -102,7 +102,19 @@ async def _invitations_page(
         mail_on=svc.outbox is not None and svc.outbox.enabled,
         notice=notice,
         player_teams=[t for t in package.teams if t.kind == TeamKind.PLAYERS],
+        sso_name=svc.settings.oidc_provider_name if svc.identity.sso is not None else None,
     )
+
+
+def _binding(bound_to: str) -> tuple[str | None, str | None]:
+    """The form's "bound to" field as (e-mail, subject): ``sub:<subject>`` binds to a
+    subject, anything else to an e-mail address."""
+    bound_to = bound_to.strip()
+    if not bound_to:
+        return None, None
+    if bound_to.lower().startswith("sub:"):
+        return None, bound_to[4:].strip()
+    return bound_to, None
 
 
 @router.get("/design/runs/{run_id}/invitations")
@@ -133,7 +145,7 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
     key = text(form, "key", 200) or new_key()
     values = {
         name: text(form, name, 200)
-        for name in ("name", "role", "team", "party", "language", "count", "email")
+        for name in ("name", "role", "team", "party", "language", "count", "email", "bound_to")
     }
     state = FormState(values=values, key=key)
     with _CREATED_LOCK:
@@ -163,6 +175,8 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
     name = values["name"].strip()
     made: list[dict[str, Any]] = []
 
+    bound_email, bound_subject = _binding(values["bound_to"])
+
     def invite(number: int) -> dict[str, Any]:
         return svc.identity.invite(
             run_id,
@@ -174,6 +188,8 @@ async def create_invitations(run_id: str, request: Request, svc: Svc) -> Respons
             party=values["party"] or None,
             language=values["language"] or "en",
             email=values["email"] or None,
+            idp_email=bound_email,
+            idp_subject=bound_subject,
         )
 
     try:

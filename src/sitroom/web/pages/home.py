@@ -39,6 +39,7 @@ from sitroom.web.deps import (
 )
 from sitroom.web.origin import same_origin
 from sitroom.web.pagecache import Filler, Hole, Holes, PageCache
+from sitroom.web.pages.signin_form import refused_message, signin_page
 from sitroom.web.render import (
     LANG_COOKIE,
     N_,
@@ -253,17 +254,9 @@ async def home(request: Request, svc: Annotated[Services, Depends(services)]) ->
     )
 
 
-def _reset_on(request: Request) -> bool:
-    """Whether accounts can reset a forgotten password by e-mail here."""
-    svc = getattr(request.app.state, "services", None)
-    return svc is not None and svc.identity.resets is not None
-
-
 @router.get("/signin")
-async def signin_form(request: Request) -> Response:
-    return page(
-        request, "signin.html", ui_language(request), error=None, reset_on=_reset_on(request)
-    )
+async def signin_form(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
+    return signin_page(request, svc)
 
 
 @router.post("/signin", dependencies=[Depends(same_origin)])
@@ -277,7 +270,7 @@ async def signin(
     try:
         token = await run_in_threadpool(svc.identity.login, username, password, client)
     except AuthError as exc:
-        return _refused(request, exc, "error", username=username)
+        return _refused(request, svc, exc, "error", username=username)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:  # replaced by the new sign-in
         await run_in_threadpool(svc.identity.logout, previous)
@@ -286,26 +279,21 @@ async def signin(
     return response
 
 
-def _refused(request: Request, exc: AuthError, field: str, **context: Any) -> Response:
+def _refused(
+    request: Request, svc: Services, exc: AuthError, field: str, **context: Any
+) -> Response:
     """The sign-in page again, saying in the person's language why it did not work."""
-    message = AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"])
-    return page(
-        request,
-        "signin.html",
-        ui_language(request),
-        status_code=exc.status,
-        reset_on=_reset_on(request),
-        **{field: message},
-        **context,
-    )
+    message = refused_message(exc) or AUTH_MESSAGES.get(exc.reason, AUTH_MESSAGES["invalid"])
+    return signin_page(request, svc, exc.status, **{field: message}, **context)
 
 
 @router.post("/signout", dependencies=[Depends(same_origin)])
 async def signout(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        await run_in_threadpool(svc.identity.logout, token)
-    response = RedirectResponse("/signin", status_code=303)
+    provider_logout = None
+    if token:  # a single sign-on's session also ends at the provider, if it offers that
+        provider_logout = await run_in_threadpool(svc.identity.logout, token)
+    response = RedirectResponse(provider_logout or "/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

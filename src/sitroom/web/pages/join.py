@@ -26,6 +26,7 @@ from sitroom.web.deps import SESSION_COOKIE, Viewer, optional_viewer, services
 from sitroom.web.origin import same_origin
 from sitroom.web.pages.design_access import ROLE_LABELS
 from sitroom.web.pages.home import AUTH_MESSAGES
+from sitroom.web.pages.signin_form import refused_message, signin_page
 from sitroom.web.render import N_, page, ui_language
 
 router = APIRouter(include_in_schema=False)
@@ -99,12 +100,7 @@ async def join_page(token: str, request: Request, svc: Svc) -> Response:
     except AuthError as exc:
         if _is_theirs(who, exc, token, svc):
             return _join_page(request, lang, already=True, run_id=who.run_id if who else None)
-        return _join_page(
-            request,
-            lang,
-            status_code=exc.status,
-            error=JOIN_MESSAGES.get(exc.reason, JOIN_MESSAGES["invalid"]),
-        )
+        return _join_page(request, lang, status_code=exc.status, error=_message(exc))
     if who is not None and who.invitation == invitation.id:
         return _join_page(
             request,
@@ -126,7 +122,12 @@ async def join_page(token: str, request: Request, svc: Svc) -> Response:
         joining=joining,
         current=await _signed_in_now(svc, who, lang),
         content_languages=package.exercise.languages,
+        sso_name=svc.settings.oidc_provider_name if invitation.bound_to_idp else None,
     )
+
+
+def _message(exc: AuthError) -> str:
+    return refused_message(exc) or JOIN_MESSAGES.get(exc.reason, JOIN_MESSAGES["invalid"])
 
 
 def _is_theirs(who: Viewer | None, exc: AuthError, token: str, svc: Services) -> bool:
@@ -148,7 +149,7 @@ async def join_by_link(token: str, request: Request, svc: Svc) -> Response:
             request,
             ui_language(request, who.language if who else "en"),
             status_code=exc.status,
-            error=JOIN_MESSAGES.get(exc.reason, JOIN_MESSAGES["invalid"]),
+            error=_message(exc),
         )
     return await _joined(request, svc, session, invitation, device if new else None)
 
@@ -163,15 +164,8 @@ async def join_by_code(
     try:
         session, invitation = await run_in_threadpool(svc.identity.join_code, code, client, device)
     except AuthError as exc:
-        message = CODE_MESSAGES.get(exc.reason, CODE_MESSAGES["invalid"])
-        return page(
-            request,
-            "signin.html",
-            ui_language(request),
-            status_code=exc.status,
-            join_error=message,
-            code=code,
-        )
+        message = refused_message(exc) or CODE_MESSAGES.get(exc.reason, CODE_MESSAGES["invalid"])
+        return signin_page(request, svc, exc.status, join_error=message, code=code)
     return await _joined(request, svc, session, invitation, device if new else None)
 
 
