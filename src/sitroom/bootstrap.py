@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from sitroom import audit
+from sitroom.audit.setup import build_trail
 from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
@@ -36,6 +38,7 @@ class Services:
     series: SeriesService
     cursors: CursorStore
     followers: FollowerRegistry
+    trail: audit.AuditTrail | None = None
 
     def follower_runner(self, names: Sequence[str], runs: Collection[str] = ()) -> FollowerRunner:
         """A runner for the followers ``names`` (all runs, or only ``runs``), with its own leases.
@@ -54,7 +57,10 @@ class Services:
         )
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections; flush and stop the audit forwarders."""
+        if self.trail is not None:
+            audit.uninstall(self.trail)
+            self.trail.close()
         self.cursors.close()
         self.identity.close()
         self.recorder.close()
@@ -79,4 +85,7 @@ def build_services(settings: Settings) -> Services:
     identity = Identity.open(url, settings)
     series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
     cursors = open_cursor_store(url)
-    return Services(settings, recorder, engine, broker, identity, series, cursors, followers)
+    # The process's audit trail: the last services built write it (one per process in use).
+    trail = build_trail(settings)
+    audit.install(trail)
+    return Services(settings, recorder, engine, broker, identity, series, cursors, followers, trail)

@@ -19,6 +19,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from sitroom import audit
 from sitroom.services.signing import (
     InstallationKey,
     KeyProblem,
@@ -66,14 +67,21 @@ def _event_line(event: StoredEvent) -> dict[str, Any]:
 
 
 def export_archive(
-    recorder: Recorder, run_id: str, path: Path, *, key: InstallationKey
+    recorder: Recorder, run_id: str, path: Path, *, key: InstallationKey, actor: Any = None
 ) -> dict[str, Any]:
     """Write the run to ``path`` (.zip), signed with ``key``; return the manifest.
 
-    KeyError for an unknown run.
+    KeyError for an unknown run. ``actor`` (default: the local operator) is audited.
     """
     record = recorder.get_run(run_id)
     if record is None:
+        audit.record(
+            "archive-exported",
+            actor=actor or audit.local_actor(),
+            outcome="failure",
+            run_id=run_id,
+            reason="no such run",
+        )
         raise KeyError(run_id)
     events = recorder.read(run_id)
     package = record.package_json.encode("utf-8")
@@ -101,6 +109,14 @@ def export_archive(
         archive.writestr("package.json", package)
         archive.writestr("events.jsonl", lines)
     tmp.replace(path)
+    audit.record(
+        "archive-exported",
+        actor=actor or audit.local_actor(),
+        run_id=run_id,
+        file=path.name,
+        events=len(events),
+        key_fingerprint=key.fingerprint,
+    )
     return manifest
 
 
@@ -214,15 +230,30 @@ def read_archive(
 
 
 def import_archive(
-    recorder: Recorder, path: Path, *, key: InstallationKey, trust: Collection[str] = ()
+    recorder: Recorder,
+    path: Path,
+    *,
+    key: InstallationKey,
+    trust: Collection[str] = (),
+    actor: Any = None,
 ) -> RunRecord:
     """Import a checked archive as a new run with the same id and the same hashes.
 
     Archives signed by ``key`` (this installation's) are accepted, and those signed by a
-    key named in ``trust`` (public keys or fingerprints).
+    key named in ``trust`` (public keys or fingerprints). Audited, refusals too.
     """
-    record, events = read_archive(path, trusted=[key.public_key, *trust])
-    if recorder.get_run(record.id) is not None:
-        raise ArchiveError(f"a run '{record.id}' exists already in this database")
+    who = actor or audit.local_actor()
+    try:
+        record, events = read_archive(path, trusted=[key.public_key, *trust])
+        if recorder.get_run(record.id) is not None:
+            raise ArchiveError(f"a run '{record.id}' exists already in this database")
+    except ArchiveError as exc:
+        audit.record(
+            "archive-imported", actor=who, outcome="failure", file=path.name, reason=str(exc)
+        )
+        raise
     recorder.import_run(record, events)
+    audit.record(
+        "archive-imported", actor=who, run_id=record.id, file=path.name, events=len(events)
+    )
     return record

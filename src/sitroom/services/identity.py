@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sitroom import audit
 from sitroom.auth import (
     AuthError,
     AuthService,
@@ -85,9 +86,20 @@ class Identity:
     def create_account(self, username: str, password: str, role: str, name: str) -> None:
         """Create an admin or facilitator account; ValueError with the reason otherwise."""
         try:
-            self.auth.accounts.create_account(username, name, password, Role(role))
+            account = self.auth.accounts.create_account(username, name, password, Role(role))
         except (AuthError, ValueError) as exc:
-            raise ValueError(getattr(exc, "message", str(exc))) from None
+            message = getattr(exc, "message", str(exc))
+            audit.record(
+                "account-created", outcome="failure", username=username, role=role, reason=message
+            )
+            raise ValueError(message) from None
+        audit.record(
+            "account-created",
+            actor=None,
+            account_id=account.id,
+            username=username,
+            role=role,
+        )
 
     def has_accounts(self) -> bool:
         return bool(self.auth.accounts.list_accounts())
@@ -98,11 +110,30 @@ class Identity:
         Limited per address and per account, with a cap on concurrent hashing
         (`AuthService.sign_in`).
         """
-        account = self.auth.sign_in(username, password, client)
+        try:
+            account = self.auth.sign_in(username, password, client)
+        except AuthError as exc:
+            audit.record(
+                "sign-in",
+                outcome="failure",
+                source=client,
+                username=username[:64],
+                reason=exc.reason,
+            )
+            raise
+        audit.record(
+            "sign-in",
+            actor={"id": f"account:{account.id}", "role": account.role},
+            source=client,
+            method="password",
+        )
         return self.auth.sessions.create(account)
 
     def logout(self, session: str) -> None:
+        signed = self.auth.identify(session, None)
         self.auth.sessions.end(session)
+        if signed is not None:
+            audit.record("sign-out", actor=signed.principal, run_id=signed.run_id)
 
     # -- invitations --------------------------------------------------------------------
 
@@ -114,13 +145,35 @@ class Identity:
         ``device`` is the browser's device secret (the ``sitroom_device`` cookie); a
         device-bound invitation needs it.
         """
-        invitation = self.auth.invitations.redeem_code(code, client=client, device=device)
+        try:
+            invitation = self.auth.invitations.redeem_code(code, client=client, device=device)
+        except AuthError as exc:
+            audit.record(
+                "invitation-used", outcome="failure", source=client, via="code", reason=exc.reason
+            )
+            raise
+        self._used(invitation, "code")
         return self.auth.sessions.create(invitation), invitation
 
     def join_link(self, token: str, device: str | None = None) -> tuple[str, Invitation]:
         """Redeem a signed invitation link: a session token and the invitation."""
-        invitation = self.auth.invitations.redeem_link(token, device=device)
+        try:
+            invitation = self.auth.invitations.redeem_link(token, device=device)
+        except AuthError as exc:
+            audit.record("invitation-used", outcome="failure", via="link", reason=exc.reason)
+            raise
+        self._used(invitation, "link")
         return self.auth.sessions.create(invitation), invitation
+
+    @staticmethod
+    def _used(invitation: Invitation, via: str) -> None:
+        audit.record(
+            "invitation-used",
+            actor={"id": f"invite:{invitation.id}", "role": str(invitation.role)},
+            run_id=invitation.run_id,
+            invitation_id=invitation.id,
+            via=via,
+        )
 
     def check_link(self, token: str, device: str | None = None) -> Invitation:
         """The invitation a link would sign in, without using it (AuthError if it would not)."""
@@ -162,6 +215,16 @@ class Identity:
             single_use=single_use,
             bind_device=bind_device,
         )
+        audit.record(
+            "invitation-created",
+            actor={"id": created_by, "role": None},
+            run_id=run_id,
+            invitation_id=invitation.id,
+            role=role,
+            team=team,
+            party=party,
+            single_use=invitation.single_use,
+        )
         return {
             **self.describe(invitation),
             "link": f"{self.settings.base_url}/join/{token}",
@@ -171,13 +234,22 @@ class Identity:
     def invitations(self, run_id: str) -> list[dict[str, Any]]:
         return [self.describe(i) for i in self.auth.invitations.list_invitations(run_id)]
 
-    def revoke(self, run_id: str, invitation_id: str) -> dict[str, Any]:
+    def revoke(self, run_id: str, invitation_id: str, by: Any = None) -> dict[str, Any]:
+        """Revoke an invitation of ``run_id``; ``by`` (a principal) is named in the audit."""
         invitation = self.auth.invitations.get_invitation(invitation_id)
         if invitation.run_id != run_id:
             raise AuthError(
                 "invitation", f"no invitation '{invitation_id}' in this run", reason="unknown"
             )
-        return self.describe(self.auth.invitations.revoke_invitation(invitation_id))
+        revoked = self.auth.invitations.revoke_invitation(invitation_id)
+        audit.record(
+            "invitation-revoked",
+            actor=by,
+            run_id=run_id,
+            invitation_id=invitation_id,
+            role=str(invitation.role),
+        )
+        return self.describe(revoked)
 
     def describe(self, invitation: Invitation) -> dict[str, Any]:
         """An invitation as the API and the console list it (never its code or device)."""

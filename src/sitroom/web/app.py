@@ -21,6 +21,7 @@ from sitroom import __version__
 from sitroom.conduct.run import Rejected
 from sitroom.config import Settings, load_settings
 from sitroom.services.runs import RunNotFound
+from sitroom.web.auditing import AuditSource
 from sitroom.web.deps import ApiError
 from sitroom.web.headers import SecurityHeaders
 from sitroom.web.limits import RequestLimits, route_kinds
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.streams = StreamSlots(chosen.max_streams_per_session, chosen.max_streams)
     metrics = app.state.metrics = web_metrics.Metrics()
     app.add_middleware(web_metrics.RequestMetrics, metrics=metrics)
+    app.add_middleware(AuditSource)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
