@@ -9,6 +9,7 @@ To" with their values — and the banner is rendered from that label and the sch
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -179,6 +180,22 @@ def highest(markings: Iterable[Marking], scheme_id: str | None = None) -> Markin
 def label_json(found: Label) -> str:
     """The label as compact JSON, keys sorted (for attributes, headers and comparisons)."""
     return json.dumps(found, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+SIDECAR_SUFFIX = ".label.json"
+
+
+def sidecar(found: Label, file_name: str, content: bytes) -> str:
+    """The JSON written next to an exported file: which file (name and SHA-256), its banner,
+    its label, and the label in the XML binding."""
+    data = {
+        "file": file_name,
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "banner": render_banner(found),
+        "label": found,
+        "label_xml": label_xml(found),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 def label_xml(found: Label) -> str:

@@ -33,6 +33,7 @@ class Classification:
     colour: str
     text_colour: str
     aliases: tuple[str, ...] = ()
+    border_colour: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,9 @@ def parse_schemes(data: Any, source: str = "schemes.yaml") -> dict[str, Scheme]:
                         colour=str(item.get("colour", "#4a5561")),
                         text_colour=str(item.get("text_colour", "#ffffff")),
                         aliases=tuple(str(a) for a in item.get("aliases", ())),
+                        border_colour=str(item["border_colour"])
+                        if item.get("border_colour")
+                        else None,
                     )
                 )
             except (KeyError, TypeError, ValueError) as exc:

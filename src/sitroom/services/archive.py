@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from sitroom import audit
+from sitroom.services.archive_labels import (
+    LABELS_MEMBER,
+    LABELS_XML_MEMBER,
+    archive_labels,
+    check_labels,
+    labels_xml,
+    package_of,
+)
 from sitroom.services.signing import (
     InstallationKey,
     KeyProblem,
@@ -38,8 +46,9 @@ from sitroom.storage.recorder import (
 )
 
 FORMAT = "sitroom-run-archive"
-VERSION = 2
-"""2: signed (manifest.sig and the signer's public key in the manifest)."""
+VERSION = 3
+"""2: signed (manifest.sig and the signer's public key in the manifest); 3: with the
+confidentiality labels of the exercise and its injects (labels.json, labels.xml)."""
 SIGNATURE_MEMBER = "manifest.sig"
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
@@ -88,6 +97,9 @@ def export_archive(
     lines = "".join(
         json.dumps(_event_line(e), ensure_ascii=False, sort_keys=True) + "\n" for e in events
     ).encode("utf-8")
+    labels_data = archive_labels(package_of(package))
+    labels = json.dumps(labels_data, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+    labels_x = labels_xml(labels_data).encode("utf-8")
     manifest = {
         "format": FORMAT,
         "version": VERSION,
@@ -97,7 +109,12 @@ def export_archive(
         "package_hash": record.package_hash,
         "events": len(events),
         "head_hash": events[-1].hash if events else record.package_hash,
-        "files": {"package.json": _sha256(package), "events.jsonl": _sha256(lines)},
+        "files": {
+            "package.json": _sha256(package),
+            "events.jsonl": _sha256(lines),
+            LABELS_MEMBER: _sha256(labels),
+            LABELS_XML_MEMBER: _sha256(labels_x),
+        },
         "signed_by": {"public_key": key.public_key, "fingerprint": key.fingerprint},
     }
     manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
@@ -108,6 +125,8 @@ def export_archive(
         archive.writestr(SIGNATURE_MEMBER, signature + b"\n")
         archive.writestr("package.json", package)
         archive.writestr("events.jsonl", lines)
+        archive.writestr(LABELS_MEMBER, labels)
+        archive.writestr(LABELS_XML_MEMBER, labels_x)
     tmp.replace(path)
     audit.record(
         "archive-exported",
@@ -177,8 +196,13 @@ def read_archive(
         signer = _signer(manifest, manifest_bytes, _member(archive, SIGNATURE_MEMBER))
         package = _member(archive, "package.json")
         lines = _member(archive, "events.jsonl")
+        labelled = int(manifest.get("version", 0)) >= 3
+        labels = _member(archive, LABELS_MEMBER) if labelled else None
     files = manifest.get("files", {})
-    for name, data in (("package.json", package), ("events.jsonl", lines)):
+    members = [("package.json", package), ("events.jsonl", lines)]
+    if labels is not None:
+        members.append((LABELS_MEMBER, labels))
+    for name, data in members:
         if files.get(name) != _sha256(data):
             raise ArchiveError(f"{name} does not match the hash in manifest.json")
     if _sha256(package) != manifest.get("package_hash"):
@@ -218,6 +242,8 @@ def read_archive(
             " if you expect archives from that installation (its 'sitroom keys' prints the"
             f" fingerprint), import with --trust {print_}"
         )
+    if labels is not None:  # a signer we trust, yet labels that do not fit: refused too
+        _check_labels(package, labels)
     record = RunRecord(
         id=run_id,
         title=str(manifest.get("title", run_id)),
@@ -227,6 +253,22 @@ def read_archive(
         last_seq=len(events),
     )
     return record, events
+
+
+def _check_labels(package: bytes, labels: bytes) -> None:
+    """`ArchiveError` naming each item whose label and content disagree."""
+    try:
+        stored = json.loads(labels)
+        found = package_of(package)
+    except ValueError as exc:
+        raise ArchiveError(f"{LABELS_MEMBER} or package.json cannot be read: {exc}") from None
+    problems = check_labels(found, stored)
+    if problems:
+        raise ArchiveError(
+            "the archive's labels and content disagree: "
+            + "; ".join(problems[:5])
+            + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        )
 
 
 def import_archive(

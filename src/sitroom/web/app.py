@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     read here, since the request limits in front of the routes need them."""
     from sitroom.bootstrap import build_services
     from sitroom.realtime.drain import Drain
-    from sitroom.web import apidocs
+    from sitroom.web import apidocs, markings
     from sitroom.web import metrics as web_metrics
     from sitroom.web.access_log import redact_access_log
     from sitroom.web.api import probes as api_probes
@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback.router,
         report.router,
         series_pages.router,
+        markings.router,
         apidocs.router,
     ):
         app.include_router(router)

@@ -11,6 +11,7 @@ Evaluators and control staff only: an AAR cites what every team said.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -82,6 +83,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "intact": report.intact,
         "upto": report.model.upto,
         "parties": list(report.model.parties),
+        "label": report.label,
         "model": model_data(report.model),
     }
 
@@ -163,6 +165,8 @@ async def report_api(
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
     }
+    if report.label is not None:  # the machine-readable marking of what is downloaded
+        headers["X-Sitroom-Label"] = json.dumps(report.label, ensure_ascii=True, sort_keys=True)
     if fmt == "html":  # if opened in place, it runs nothing and loads nothing from elsewhere
         headers["Content-Security-Policy"] = (
             "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
@@ -325,6 +329,7 @@ def _html(
         tr=ui_translations(ctx.lang).gettext,
     )
     context["banner"] = f"{EXERCISE_MARK} · {report.model.marking}"
+    context["label"] = report.label
     return html(request, "report/page.html", ctx.lang, **context)
 
 
