@@ -175,8 +175,9 @@ def test_the_cli_writes_a_sidecar_next_to_the_aar(
     assert sidecar["banner"] == render_banner(sidecar["label"])
     properties = read_label_properties(docx.Document(str(target)))
     assert json.loads(properties["sitroom.label"]) == sidecar["label"]
-    assert "<slab:PolicyIdentifier>" in sidecar["label_xml"] or "PolicyIdentifier" in (
-        sidecar["label_xml"]
+    assert (
+        "<slab:PolicyIdentifier>" in sidecar["label_xml"]
+        or "PolicyIdentifier" in (sidecar["label_xml"])
     )
 
 
