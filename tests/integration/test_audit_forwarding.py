@@ -177,3 +177,20 @@ def test_a_failed_sign_in_reaches_a_udp_syslog_server(tmp_path: Path) -> None:
     assert message.params["outcome"] == "failure" and message.params["src"] == "127.0.0.1"
     assert message.event["details"]["username"] == "nobody"
     assert MARKER not in message.msg
+
+
+def test_audit_verify_finds_a_removed_line(tmp_path: Path) -> None:
+    from sitroom.audit.sinks import FileSink
+    from sitroom.audit.trail import AuditTrail
+
+    path = tmp_path / "audit.jsonl"
+    trail = AuditTrail([FileSink(path)])
+    for _ in range(3):
+        trail.record("sign-out", source="127.0.0.1")
+    whole = CliRunner().invoke(cli, ["audit-verify", str(path)])
+    assert whole.exit_code == 0, whole.output
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(lines[0] + "\n" + lines[2] + "\n", encoding="utf-8")
+    cut = CliRunner().invoke(cli, ["audit-verify", str(path)])
+    assert cut.exit_code == 1
+    assert "jumps from seq 1 to 3 (1 missing)" in cut.output

@@ -160,6 +160,8 @@ def test_finalising_the_aar_is_audited(marked: Marked) -> None:
     event = next(json.loads(x) for x in lines if '"report-finalised"' in x)
     assert event["run_id"] == RUN and event["actor"]["role"] == "admin"
     assert event["details"]["report_hash"] == draft["hash"]
+    exported = [json.loads(x) for x in lines if '"report-exported"' in x]
+    assert {e["details"]["format"] for e in exported} >= {"docx", "html"}
 
 
 def test_the_cli_writes_a_sidecar_next_to_the_aar(

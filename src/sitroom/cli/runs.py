@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from sitroom import audit
 from sitroom.cli.common import (
     EXIT_PROBLEMS,
     EXIT_UNREADABLE,
@@ -245,6 +246,14 @@ def report(
             with err.status(f"Rendering {fmt.upper()}…"):
                 rendered = render(built, fmt, lang, template=template)
             content, name = rendered.content, rendered.filename
+        audit.record(
+            "report-exported",
+            run_id=run_id,
+            format=fmt,
+            parties=list(built.model.parties),
+            report_hash=built.hash,
+            status=built.status,
+        )
     except RunNotFound:
         err.print(f"[red]no run '{run_id}'[/]")
         raise typer.Exit(EXIT_UNREADABLE) from None

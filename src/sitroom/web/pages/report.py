@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected
@@ -160,6 +161,15 @@ async def report_api(
     from sitroom.reports.render import render as render_report
 
     rendered = await run_in_threadpool(render_report, report, fmt, chosen)
+    audit.record(
+        "report-exported",
+        actor=who,
+        run_id=run_id,
+        format=fmt,
+        parties=list(report.model.parties),
+        report_hash=report.hash,
+        status=report.status,
+    )
     headers = {
         "Content-Disposition": f'attachment; filename="{rendered.filename}"',
         "X-Content-Type-Options": "nosniff",
