@@ -133,7 +133,7 @@ def html(request: Request, template: str, lang: str, **context: Any) -> str:
     env = environment(lang)
     content_languages = context.get("content_languages", ())
     context.setdefault("banner", None)
-    context.setdefault("label", None)
+    context.setdefault("marking_label", None)
     context.setdefault("csrf_token", None)
     context.setdefault("viewer", None)
     return env.get_template(template).render(

@@ -80,7 +80,7 @@ class RunPage:
             "package": self.package,
             "state": self.state,
             "banner": self.banner,
-            "label": self.label,
+            "marking_label": self.label,
             "csrf_token": self.csrf_token,
             "team": team,
             "party": party,

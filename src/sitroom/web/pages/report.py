@@ -339,7 +339,7 @@ def _html(
         tr=ui_translations(ctx.lang).gettext,
     )
     context["banner"] = f"{EXERCISE_MARK} · {report.model.marking}"
-    context["label"] = report.label
+    context["marking_label"] = report.label
     return html(request, "report/page.html", ctx.lang, **context)
 
 
