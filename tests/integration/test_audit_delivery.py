@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sitroom.audit.sinks import HttpCollector
+from sitroom.audit.collector import HttpCollector
 from sitroom.audit.syslog import SyslogForwarder
 from sitroom.audit.trail import AuditTrail, verify_lines
 from tests.support.collectors import http_collector, tcp_syslog

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sitroom.audit.sinks import FileSink, HttpCollector, StreamSink
-from sitroom.audit.syslog import SyslogForwarder
+from sitroom.audit.sinks import FileSink, StreamSink
 from sitroom.audit.trail import AuditTrail, Sink
 from sitroom.config import Settings
 
@@ -15,7 +14,11 @@ def build_trail(settings: Settings) -> AuditTrail:
         sinks.append(FileSink(settings.audit_file))
     if settings.audit_stderr:
         sinks.append(StreamSink())
+    # The forwarders (and httpx, ssl) are imported only when configured: every CLI command
+    # and follower process builds a trail, and should not pay for what it does not use.
     if settings.audit_syslog:
+        from sitroom.audit.syslog import SyslogForwarder
+
         sinks.append(
             SyslogForwarder(
                 settings.audit_syslog,
@@ -24,6 +27,8 @@ def build_trail(settings: Settings) -> AuditTrail:
             )
         )
     if settings.audit_http:
+        from sitroom.audit.collector import HttpCollector
+
         sinks.append(
             HttpCollector(
                 settings.audit_http, token=settings.audit_http_token, capacity=settings.audit_queue

@@ -9,7 +9,6 @@ many, so the receiving end learns of the gap too (and the sequence numbers show 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
@@ -19,8 +18,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
-
-import httpx
 
 log = logging.getLogger("sitroom.audit")
 
@@ -165,28 +162,3 @@ class Forwarder:
             self.sent += events
             return
         self._drop(events)
-
-
-class HttpCollector(Forwarder):
-    """POSTs batches of events as a JSON array to a collector's URL."""
-
-    name = "http"
-
-    def __init__(
-        self, url: str, *, token: str = "", capacity: int = 10_000, timeout: float = 5.0
-    ) -> None:
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.url = url
-        self._client = httpx.Client(timeout=timeout, headers=headers)
-        super().__init__(capacity=capacity)
-
-    def deliver(self, events: list[Mapping[str, Any]]) -> None:
-        body = json.dumps(events, ensure_ascii=False).encode("utf-8")
-        response = self._client.post(self.url, content=body)
-        if response.status_code >= 300:
-            raise OSError(f"the collector answered {response.status_code}")
-
-    def shutdown(self) -> None:
-        self._client.close()
