@@ -80,6 +80,7 @@ class Forwarder:
         self._reported = 0
         self._count_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._failing = False  # logged once per outage, not once per batch
         self._thread = threading.Thread(target=self._run, name=f"audit-{self.name}", daemon=True)
         self._thread.start()
 
@@ -113,9 +114,9 @@ class Forwarder:
 
     def _drop(self, count: int) -> None:
         with self._count_lock:
-            first = self._dropped == self._reported
+            first = self._dropped == 0
             self._dropped += count
-        if first:
+        if first:  # afterwards: the metric and the audit-dropped events say how many
             log.warning("audit %s: events dropped (queue full or receiver down)", self.name)
 
     def _dropped_event(self) -> dict[str, Any] | None:
@@ -155,10 +156,15 @@ class Forwarder:
             try:
                 self.deliver(batch)
             except Exception as exc:
-                log.warning("audit %s: delivery failed (%s), attempt %d", self.name, exc, attempt)
+                if not self._failing:
+                    log.warning("audit %s: delivery failed (%s); retrying", self.name, exc)
+                    self._failing = True
                 if self._stopping.wait(self.backoff * 2**attempt):
                     break
                 continue
+            if self._failing:
+                log.warning("audit %s: delivering again", self.name)
+                self._failing = False
             self.sent += events
             return
         self._drop(events)
