@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from sitroom import audit
+from sitroom.audit.setup import build_trail
 from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
@@ -41,6 +43,7 @@ class Services:
     followers: FollowerRegistry
     outbox: Outbox | None = None
     """Invitation and reset e-mail; None where the auth store keeps no outbox."""
+    trail: audit.AuditTrail | None = None
 
     def follower_runner(self, names: Sequence[str], runs: Collection[str] = ()) -> FollowerRunner:
         """A runner for the followers ``names`` (all runs, or only ``runs``), with its own leases.
@@ -59,7 +62,10 @@ class Services:
         )
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections; flush and stop the audit forwarders."""
+        if self.trail is not None:
+            audit.uninstall(self.trail)
+            self.trail.close()
         self.cursors.close()
         self.identity.close()
         self.recorder.close()
@@ -133,6 +139,9 @@ def build_services(settings: Settings) -> Services:
         recorder, evidence_dir=settings.data_dir / "evidence", publish=broker.publish_threadsafe
     )
     cursors = open_cursor_store(url)
+    # The process's audit trail: the last services built write it (one per process in use).
+    trail = build_trail(settings)
+    audit.install(trail)
     return Services(
-        settings, recorder, engine, broker, identity, series, cursors, followers, outbox
+        settings, recorder, engine, broker, identity, series, cursors, followers, outbox, trail
     )

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,17 @@ class Settings:
     oidc_allowed_groups: tuple[str, ...] = ()
     local_passwords: bool = True
     """Whether accounts may sign in with a password (off: only by single sign-on)."""
+    audit_file: Path | None = None
+    """The audit trail's JSON lines file (None: no file)."""
+    audit_stderr: bool = False
+    audit_syslog: str = ""
+    """udp://, tcp:// or tls://HOST:PORT of a syslog server ("" : none)."""
+    audit_syslog_ca: str = ""
+    audit_http: str = ""
+    """An HTTP collector's URL that audit events are POSTed to ("" : none)."""
+    audit_http_token: str = ""
+    audit_queue: int = 10_000
+    """Audit events waiting per forwarder; more are dropped (and counted), never waited for."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -174,6 +186,18 @@ ENV_VARS = {
     "mapping still applies).",
     "SITROOM_LOCAL_PASSWORDS": "0 turns password sign-in of accounts off (single sign-on "
     "only); join codes and invitation links still work (default 1).",
+    "SITROOM_AUDIT_FILE": "File the audit trail (security events, JSON lines) is appended to, "
+    "made 0600 (default DATA_DIR/audit.jsonl; 'none': no file).",
+    "SITROOM_AUDIT_STDERR": "1: also write the audit lines to stderr.",
+    "SITROOM_AUDIT_SYSLOG": "Forward audit events to a syslog server as RFC 5424 messages: "
+    "udp://HOST:PORT, tcp://HOST:PORT (octet-counted) or tls://HOST:PORT (default: none).",
+    "SITROOM_AUDIT_SYSLOG_CA": "CA certificates (PEM file) that a tls:// syslog server's "
+    "certificate is checked against (default: the system's).",
+    "SITROOM_AUDIT_HTTP": "POST audit events in JSON batches to this collector URL "
+    "(default: none).",
+    "SITROOM_AUDIT_HTTP_TOKEN": "Bearer token sent to the audit collector (default: none).",
+    "SITROOM_AUDIT_QUEUE": "Audit events queued per forwarder (syslog, HTTP) while it "
+    "delivers; more are dropped and counted, never waited for (default 10000).",
 }
 
 
@@ -251,6 +275,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         page_cache_mb=_positive("SITROOM_PAGE_CACHE_MB", env.get("SITROOM_PAGE_CACHE_MB", "48")),
         **_mail(env),
         **_sign_on(env),
+        **_audit(env, data_dir),
     )
 
 
@@ -341,6 +366,41 @@ def _sign_on(env: dict[str, str]) -> dict[str, Any]:
         "oidc_allowed_subjects": _names(env.get("SITROOM_OIDC_ALLOWED_SUBJECTS", "")),
         "oidc_allowed_groups": _names(env.get("SITROOM_OIDC_ALLOWED_GROUPS", "")),
         "local_passwords": local in ("1", "true", "yes"),
+    }
+
+
+def _audit(env: dict[str, str], data_dir: Path) -> dict[str, Any]:
+    """The ``audit_*`` settings, checked: a bad syslog or collector address is named."""
+    file_text = env.get("SITROOM_AUDIT_FILE", "").strip()
+    syslog = env.get("SITROOM_AUDIT_SYSLOG", "").strip()
+    if syslog:
+        parts = urlsplit(syslog)
+        try:
+            parts.port  # noqa: B018 (raises for a port that is not a number)
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if parts.scheme not in ("udp", "tcp", "tls") or not parts.hostname:
+            raise ValueError(
+                f"SITROOM_AUDIT_SYSLOG: {syslog!r} is not a syslog address; give "
+                "udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT"
+            )
+    http = env.get("SITROOM_AUDIT_HTTP", "").strip()
+    if http and (urlsplit(http).scheme not in ("http", "https") or not urlsplit(http).hostname):
+        raise ValueError(
+            f"SITROOM_AUDIT_HTTP: {http!r} is not an http:// or https:// URL of a collector"
+        )
+    if file_text.lower() == "none":
+        audit_file = None
+    else:
+        audit_file = Path(file_text).resolve() if file_text else data_dir / "audit.jsonl"
+    return {
+        "audit_file": audit_file,
+        "audit_stderr": env.get("SITROOM_AUDIT_STDERR", "") in ("1", "true", "yes"),
+        "audit_syslog": syslog,
+        "audit_syslog_ca": env.get("SITROOM_AUDIT_SYSLOG_CA", "").strip(),
+        "audit_http": http,
+        "audit_http_token": env.get("SITROOM_AUDIT_HTTP_TOKEN", "").strip(),
+        "audit_queue": _positive("SITROOM_AUDIT_QUEUE", env.get("SITROOM_AUDIT_QUEUE", "10000")),
     }
 
 

@@ -3,6 +3,7 @@ joint decisions and notes, reconnecting after a network loss, typed markup stays
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,6 +72,10 @@ def test_released_inject_reaches_its_party_within_a_second(duo: Duo, new_page: A
     expect(card.locator(".inject-banner").first).to_have_text(
         "EXERCISE EXERCISE EXERCISE · SECRET//REL TO ALD"
     )
+    # its colour comes from the scheme table (/markings.css), its label rides beside it
+    expect(card.locator(".inject-banner").first).to_have_css("background-color", "rgb(176, 0, 32)")
+    label = json.loads(card.locator(".inject-banner").first.get_attribute("data-label") or "")
+    assert label["classification"] == "SECRET" and label["categories"][0]["values"] == ["ALD"]
 
     duo.api("/injects/1/release")
     brn.locator("#inject-1").wait_for(timeout=1000)

@@ -122,6 +122,7 @@ EXCLUDED = {
     "/docs": "the API's description: no run data",
     "/api/health": "liveness: no run data",
     "/api/ready": "readiness: ready or not, and why; no run data",
+    "/markings.css": "the banners' colours from the marking scheme table: no run data",
     "/metrics": "counts by route template and follower name, no run id (test_probes_metrics)",
     "/api/me": "the viewer's own identity: no run material",
     "/api/runs": "run ids and titles; an invitation lists only its own run",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from sitroom import audit
 from sitroom.auth.errors import AuthError, HashingBusy
 from sitroom.auth.passwords import MAX_PASSWORD_LENGTH, Passwords, check_password
 from sitroom.auth.store import (
@@ -124,11 +125,13 @@ class Accounts:
         check_password(password, username=account.username)
         if not self._store.set_password_hash(account_id, self._passwords.hash(password)):
             raise _unknown(account_id)
+        audit.record("password-changed", account_id=account_id)
 
     def set_disabled(self, account_id: str, disabled: bool) -> Account:
         """Disable (or enable again) an account; a disabled one cannot sign in or use tokens."""
         if not self._store.set_account_disabled(account_id, disabled):
             raise _unknown(account_id)
+        audit.record("account-disabled" if disabled else "account-enabled", account_id=account_id)
         return self.get_account(account_id)
 
     def get_account(self, account_id: str) -> Account:

@@ -10,6 +10,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from sitroom import audit
 from sitroom.auth.errors import AuthError
 from sitroom.auth.keys import token_digest
 from sitroom.auth.sessions import DEFAULT_TOUCH_INTERVAL, SignedIn, signed_in_as
@@ -102,6 +103,14 @@ class ApiTokens:
             scope=chosen_scope,
         )
         self._store.add_api_token(record, token_digest(raw))
+        audit.record(
+            "api-token-created",
+            account_id=account_id,
+            token_id=record.id,
+            token_name=record.name,
+            token_scope=str(record.scope),
+            token_expires=None if record.expires_at is None else record.expires_at.isoformat(),
+        )
         return record, raw
 
     def resolve_api_token(self, raw: str | None) -> Principal | None:
@@ -131,7 +140,9 @@ class ApiTokens:
     def revoke_api_token(self, token_id: str, *, account_id: str | None = None) -> None:
         """Revoke a token; with ``account_id``, only if it is that account's own."""
         if not self._store.revoke_api_token(token_id, self._clock(), account_id=account_id):
+            audit.record("api-token-revoked", outcome="failure", token_id=token_id)
             raise AuthError("token", f"no API token with id {token_id!r}", reason="unknown")
+        audit.record("api-token-revoked", account_id=account_id, token_id=token_id)
 
     def list_api_tokens(self, account_id: str | None = None) -> list[ApiTokenRecord]:
         """Return the tokens of one account (or all), oldest first; never the tokens themselves."""

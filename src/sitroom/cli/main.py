@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sitroom.cli import accounts, follow, keys, package, runs, serve
+from sitroom.cli import accounts, audit, follow, keys, package, runs, serve
 from sitroom.cli.series import series_app
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app.add_typer(serve.app)
 app.add_typer(runs.app)
 app.add_typer(accounts.app)
 app.add_typer(keys.app)
+app.add_typer(audit.app)
 app.add_typer(follow.app)
 app.add_typer(series_app, name="series")
 

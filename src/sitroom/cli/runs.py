@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from sitroom import audit
 from sitroom.cli.common import (
     EXIT_PROBLEMS,
     EXIT_UNREADABLE,
@@ -111,6 +112,7 @@ def export_run(
     """Export a run: its package, every event, and a manifest with the hashes, signed with
     this installation's key (see 'sitroom keys')."""
     from sitroom.services.archive import export_archive
+    from sitroom.services.archive_labels import write_archive_sidecar
     from sitroom.services.signing import InstallationKey
 
     services = services_for(database_url)
@@ -118,6 +120,7 @@ def export_run(
     try:
         key = InstallationKey.load_or_create(services.settings.data_dir)
         manifest = export_archive(engine.recorder, run_id, output, key=key)
+        write_archive_sidecar(engine.package(run_id), output)
     except KeyError:
         err.print(f"no run '{run_id}'")
         raise typer.Exit(EXIT_UNREADABLE) from None
@@ -243,6 +246,14 @@ def report(
             with err.status(f"Rendering {fmt.upper()}…"):
                 rendered = render(built, fmt, lang, template=template)
             content, name = rendered.content, rendered.filename
+        audit.record(
+            "report-exported",
+            run_id=run_id,
+            format=fmt,
+            parties=list(built.model.parties),
+            report_hash=built.hash,
+            status=built.status,
+        )
     except RunNotFound:
         err.print(f"[red]no run '{run_id}'[/]")
         raise typer.Exit(EXIT_UNREADABLE) from None
@@ -256,6 +267,11 @@ def report(
         services.close()
     target = output or Path(name)
     target.write_bytes(content)
+    if built.label is not None:  # the label beside the file, for tools that read no DOCX
+        from sitroom.package.marking import SIDECAR_SUFFIX, sidecar
+
+        labelled = target.with_name(target.name + SIDECAR_SUFFIX)
+        labelled.write_text(sidecar(dict(built.label), target.name, content), encoding="utf-8")
     scope = ", ".join(built.model.parties) or "complete"
     warning = "" if built.intact else " [red]— does NOT match the hash frozen at finalising[/]"
     out.print(

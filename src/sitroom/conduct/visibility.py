@@ -214,7 +214,7 @@ def inject_view(
     corrected: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The inject as this viewer may see it: control gets everything, others the safe copy."""
-    from sitroom.package.marking import exercise_banner
+    from sitroom.package.marking import package_label, render_banner
 
     shown = inject if principal.sees_control_material else strip_control(inject)
     data = shown.model_dump(mode="json", by_alias=True, exclude_defaults=False)
@@ -223,7 +223,8 @@ def inject_view(
             data.pop(name, None)
     if corrected:
         data["content"] = dict(corrected)
-    data["banner"] = exercise_banner(package.marking_of(inject), package)
+    data["label"] = package_label(package.marking_of(inject), package)
+    data["banner"] = render_banner(data["label"])
     if lang:
         fallbacks = package.exercise.languages
         data["title_text"] = text_in(inject.title, lang, fallbacks)

@@ -23,8 +23,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 
 from sitroom.package.timeforms import parse_duration, parse_scenario_time
@@ -220,6 +222,21 @@ class Exercise(Model):
         default="fema-core",
         description="Bundled capability library to draw capabilities from, or null for none.",
     )
+    marking_scheme: str = Field(
+        default="generic",
+        max_length=40,
+        description="The marking scheme banners and labels are drawn from (schemes.yaml): "
+        "generic, nato, aldoria, tlp, or one an agency added.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_default_scheme(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Left out when it is the default, so packages written before it existed keep
+        # their canonical JSON and content hash.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("marking_scheme") == "generic":
+            del data["marking_scheme"]
+        return data
 
     @field_validator("languages")
     @classmethod

@@ -17,6 +17,7 @@ from sitroom.package.capabilities import library_names, load_library
 from sitroom.package.crossref import check_acronyms, check_attachment, check_question_citations
 from sitroom.package.model import Inject, Marking, Package, TeamKind
 from sitroom.package.problems import Problem, Severity
+from sitroom.package.schemes import all_schemes
 from sitroom.package.sourcemap import SourceMap
 
 P = tuple[str | int, ...]
@@ -195,9 +196,32 @@ def check_package(
             )
 
     # --- markings
+    schemes = all_schemes()
+    scheme = schemes.get(ex.marking_scheme)
+    if scheme is None:
+        c.report(
+            ("exercise", "marking_scheme"),
+            "unknown-marking-scheme",
+            f"no marking scheme '{ex.marking_scheme}'",
+            "use one of " + ", ".join(sorted(schemes)) + " (schemes.yaml)",
+        )
+
     def check_marking(path: P, marking: Marking | None, where: str) -> None:
         if marking is None:
             return
+        if (
+            scheme is not None
+            and marking.classification
+            and not scheme.find(marking.classification)
+        ):
+            c.report(
+                path + ("classification",),
+                "unknown-classification",
+                f"the marking of {where} is '{marking.classification}', which the"
+                f" '{scheme.id}' scheme does not know, so it cannot be ordered",
+                "use one of " + ", ".join(scheme.names()),
+                warning=True,
+            )
         for i, party in enumerate(marking.releasable_to):
             if party not in party_ids:
                 c.unknown(path + ("releasable_to", i), "party", party, party_ids, where)

@@ -18,8 +18,8 @@ from sitroom.conduct.state import Recorded, RunState, fold
 from sitroom.conduct.visibility import Releasability, releasable_log
 from sitroom.evaluation.findings import Draft, draft_findings
 from sitroom.package.capabilities import load_library
-from sitroom.package.marking import banner, party_codes
-from sitroom.package.model import TLP, Capability, Marking, Package
+from sitroom.package.marking import Label, highest, package_label, render_banner
+from sitroom.package.model import Capability, Marking, Package
 from sitroom.reports.draft_text import drafting_languages, word_draft
 from sitroom.reports.model import (
     ActionRow,
@@ -40,8 +40,6 @@ from sitroom.reports.model import (
 from sitroom.reports.tables import RecordTables
 
 MAX_SUMMARY = 500
-CLASSIFICATION_ORDER = ("UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET")
-TLP_ORDER = (TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
 SEVERITY = {"P": 0, "S": 1, "M": 2, "U": 3}
 
 
@@ -84,8 +82,10 @@ def build_report(
         else None
     )
     prefix = [r for r in log if upto is None or r.seq <= upto]
-    model = build_model(package, prefix, run_id=run_id, parties=scope)
+    builder = _builder(package, prefix, run_id=run_id, parties=scope)
+    model = builder.model(run_id, prefix[-1].seq if prefix else 0)
     computed = report_hash(model)
+    # The label is beside the model, not in it: the report's hash stays what it was.
     if final is not None and isinstance(final.event, ev.ReportFinalised):
         return Report(
             model,
@@ -93,20 +93,26 @@ def build_report(
             final=True,
             finalised_at=final.at.isoformat(),
             frozen_hash=final.event.hash,
+            label=builder.label(),
         )
-    return Report(model, computed)
+    return Report(model, computed, label=builder.label())
+
+
+def _builder(
+    package: Package, log: Sequence[Recorded], *, run_id: str, parties: tuple[str, ...] = ()
+) -> _Builder:
+    touched = {r.event.id for r in log if isinstance(r.event, ev.FindingSaved | ev.FindingRemoved)}
+    scoped, releasability = releasable_log(package, log, parties)
+    state = fold(run_id, package, scoped)
+    return _Builder(package, state, scoped, releasability, parties, touched)
 
 
 def build_model(
     package: Package, log: Sequence[Recorded], *, run_id: str, parties: tuple[str, ...] = ()
 ) -> ReportModel:
     """The model of the AAR for ``parties`` from ``log`` (every event it should reflect)."""
-    touched = {r.event.id for r in log if isinstance(r.event, ev.FindingSaved | ev.FindingRemoved)}
-    scoped, releasability = releasable_log(package, log, parties)
-    state = fold(run_id, package, scoped)
-    return _Builder(package, state, scoped, releasability, parties, touched).model(
-        run_id, log[-1].seq if log else 0
-    )
+    builder = _builder(package, log, run_id=run_id, parties=parties)
+    return builder.model(run_id, log[-1].seq if log else 0)
 
 
 def consensus(ratings: Sequence[str]) -> str | None:
@@ -375,7 +381,8 @@ class _Builder:
 
     # -- the rest of the record --------------------------------------------------------------
 
-    def marking(self) -> str:
+    def report_marking(self) -> Marking:
+        """The highest marking of what the report draws on, releasable to its parties."""
         package = self.package
         default = package.exercise.default_marking
         markings = [default]
@@ -384,27 +391,23 @@ class _Builder:
                 inject = package.inject(recorded.event.number)
                 if inject is not None and inject.marking is not None:
                     markings.append(inject.marking)
-
-        def level(marking: Marking) -> int:
-            label = (marking.classification or "").strip().upper()
-            if not label:
-                return -1
-            return CLASSIFICATION_ORDER.index(label) if label in CLASSIFICATION_ORDER else 1
-
-        highest = max(markings, key=level)
-        tlps = [m.tlp for m in markings if m.tlp is not None]
-        tlp = max(tlps, key=TLP_ORDER.index) if tlps else None
-        caveat = highest.caveat
+        top = highest(markings, package.exercise.marking_scheme)
+        caveat = top.caveat
         rel: tuple[str, ...] = self.parties
         if not self.parties and len(package.parties) > 1:
             caveat = "EXERCISE STAFF ONLY"
         elif not self.parties:
             rel = default.releasable_to
-        classification = highest.classification if level(highest) >= 0 else None
-        return banner(
-            Marking(classification=classification, tlp=tlp, releasable_to=rel, caveat=caveat),
-            party_codes(package),
+        return Marking(
+            classification=top.classification, tlp=top.tlp, releasable_to=rel, caveat=caveat
         )
+
+    def label(self) -> Label:
+        """The report's confidentiality label (exercise traffic)."""
+        return package_label(self.report_marking(), self.package)
+
+    def marking(self) -> str:
+        return render_banner(package_label(self.report_marking(), self.package, exercise=False))
 
     def overview(self) -> Overview:
         package, state = self.package, self.state

@@ -25,6 +25,7 @@ from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, TemplateError
 
 from sitroom.reports.docx_context import MAX_EVIDENCE, report_context
+from sitroom.reports.docx_labels import set_label_properties
 from sitroom.reports.docx_text import clean, flatten_markdown, markdown_blocks
 from sitroom.reports.docx_words import LABELS
 from sitroom.reports.model import Report
@@ -98,6 +99,8 @@ def render_docx(report: Report, lang: str, *, template: Path | None = None) -> b
         raise ReportTemplateError(
             name, f"the tags produce invalid Word XML: {type(error).__name__}: {error}"
         ) from error
+    if report.label is not None:
+        set_label_properties(document.docx, report.label)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -342,6 +342,8 @@ class Report:
     final: bool = False
     finalised_at: str | None = None
     frozen_hash: str | None = None  # the hash recorded when it was finalised
+    label: Mapping[str, Any] | None = None
+    """Its confidentiality label (``package.marking.label``); the banner is rendered from it."""
 
     @property
     def status(self) -> str:

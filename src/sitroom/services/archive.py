@@ -19,6 +19,15 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from sitroom import audit
+from sitroom.services.archive_labels import (
+    LABELS_MEMBER,
+    LABELS_XML_MEMBER,
+    archive_labels,
+    check_labels,
+    labels_xml,
+    package_of,
+)
 from sitroom.services.signing import (
     InstallationKey,
     KeyProblem,
@@ -37,8 +46,9 @@ from sitroom.storage.recorder import (
 )
 
 FORMAT = "sitroom-run-archive"
-VERSION = 2
-"""2: signed (manifest.sig and the signer's public key in the manifest)."""
+VERSION = 3
+"""2: signed (manifest.sig and the signer's public key in the manifest); 3: with the
+confidentiality labels of the exercise and its injects (labels.json, labels.xml)."""
 SIGNATURE_MEMBER = "manifest.sig"
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
@@ -66,20 +76,30 @@ def _event_line(event: StoredEvent) -> dict[str, Any]:
 
 
 def export_archive(
-    recorder: Recorder, run_id: str, path: Path, *, key: InstallationKey
+    recorder: Recorder, run_id: str, path: Path, *, key: InstallationKey, actor: Any = None
 ) -> dict[str, Any]:
     """Write the run to ``path`` (.zip), signed with ``key``; return the manifest.
 
-    KeyError for an unknown run.
+    KeyError for an unknown run. ``actor`` (default: the local operator) is audited.
     """
     record = recorder.get_run(run_id)
     if record is None:
+        audit.record(
+            "archive-exported",
+            actor=actor or audit.local_actor(),
+            outcome="failure",
+            run_id=run_id,
+            reason="no such run",
+        )
         raise KeyError(run_id)
     events = recorder.read(run_id)
     package = record.package_json.encode("utf-8")
     lines = "".join(
         json.dumps(_event_line(e), ensure_ascii=False, sort_keys=True) + "\n" for e in events
     ).encode("utf-8")
+    labels_data = archive_labels(package_of(package))
+    labels = json.dumps(labels_data, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+    labels_x = labels_xml(labels_data).encode("utf-8")
     manifest = {
         "format": FORMAT,
         "version": VERSION,
@@ -89,7 +109,12 @@ def export_archive(
         "package_hash": record.package_hash,
         "events": len(events),
         "head_hash": events[-1].hash if events else record.package_hash,
-        "files": {"package.json": _sha256(package), "events.jsonl": _sha256(lines)},
+        "files": {
+            "package.json": _sha256(package),
+            "events.jsonl": _sha256(lines),
+            LABELS_MEMBER: _sha256(labels),
+            LABELS_XML_MEMBER: _sha256(labels_x),
+        },
         "signed_by": {"public_key": key.public_key, "fingerprint": key.fingerprint},
     }
     manifest_bytes = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
@@ -100,7 +125,17 @@ def export_archive(
         archive.writestr(SIGNATURE_MEMBER, signature + b"\n")
         archive.writestr("package.json", package)
         archive.writestr("events.jsonl", lines)
+        archive.writestr(LABELS_MEMBER, labels)
+        archive.writestr(LABELS_XML_MEMBER, labels_x)
     tmp.replace(path)
+    audit.record(
+        "archive-exported",
+        actor=actor or audit.local_actor(),
+        run_id=run_id,
+        file=path.name,
+        events=len(events),
+        key_fingerprint=key.fingerprint,
+    )
     return manifest
 
 
@@ -161,8 +196,13 @@ def read_archive(
         signer = _signer(manifest, manifest_bytes, _member(archive, SIGNATURE_MEMBER))
         package = _member(archive, "package.json")
         lines = _member(archive, "events.jsonl")
+        labelled = int(manifest.get("version", 0)) >= 3
+        labels = _member(archive, LABELS_MEMBER) if labelled else None
     files = manifest.get("files", {})
-    for name, data in (("package.json", package), ("events.jsonl", lines)):
+    members = [("package.json", package), ("events.jsonl", lines)]
+    if labels is not None:
+        members.append((LABELS_MEMBER, labels))
+    for name, data in members:
         if files.get(name) != _sha256(data):
             raise ArchiveError(f"{name} does not match the hash in manifest.json")
     if _sha256(package) != manifest.get("package_hash"):
@@ -202,6 +242,8 @@ def read_archive(
             " if you expect archives from that installation (its 'sitroom keys' prints the"
             f" fingerprint), import with --trust {print_}"
         )
+    if labels is not None:  # a signer we trust, yet labels that do not fit: refused too
+        _check_labels(package, labels)
     record = RunRecord(
         id=run_id,
         title=str(manifest.get("title", run_id)),
@@ -213,16 +255,47 @@ def read_archive(
     return record, events
 
 
+def _check_labels(package: bytes, labels: bytes) -> None:
+    """`ArchiveError` naming each item whose label and content disagree."""
+    try:
+        stored = json.loads(labels)
+        found = package_of(package)
+    except ValueError as exc:
+        raise ArchiveError(f"{LABELS_MEMBER} or package.json cannot be read: {exc}") from None
+    problems = check_labels(found, stored)
+    if problems:
+        raise ArchiveError(
+            "the archive's labels and content disagree: "
+            + "; ".join(problems[:5])
+            + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        )
+
+
 def import_archive(
-    recorder: Recorder, path: Path, *, key: InstallationKey, trust: Collection[str] = ()
+    recorder: Recorder,
+    path: Path,
+    *,
+    key: InstallationKey,
+    trust: Collection[str] = (),
+    actor: Any = None,
 ) -> RunRecord:
     """Import a checked archive as a new run with the same id and the same hashes.
 
     Archives signed by ``key`` (this installation's) are accepted, and those signed by a
-    key named in ``trust`` (public keys or fingerprints).
+    key named in ``trust`` (public keys or fingerprints). Audited, refusals too.
     """
-    record, events = read_archive(path, trusted=[key.public_key, *trust])
-    if recorder.get_run(record.id) is not None:
-        raise ArchiveError(f"a run '{record.id}' exists already in this database")
+    who = actor or audit.local_actor()
+    try:
+        record, events = read_archive(path, trusted=[key.public_key, *trust])
+        if recorder.get_run(record.id) is not None:
+            raise ArchiveError(f"a run '{record.id}' exists already in this database")
+    except ArchiveError as exc:
+        audit.record(
+            "archive-imported", actor=who, outcome="failure", file=path.name, reason=str(exc)
+        )
+        raise
     recorder.import_run(record, events)
+    audit.record(
+        "archive-imported", actor=who, run_id=record.id, file=path.name, events=len(events)
+    )
     return record

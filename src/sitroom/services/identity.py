@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sitroom import audit
 from sitroom.auth import (
     AuthError,
     AuthService,
@@ -249,9 +250,20 @@ class Identity:
     def create_account(self, username: str, password: str, role: str, name: str) -> None:
         """Create an admin or facilitator account; ValueError with the reason otherwise."""
         try:
-            self.auth.accounts.create_account(username, name, password, Role(role))
+            account = self.auth.accounts.create_account(username, name, password, Role(role))
         except (AuthError, ValueError) as exc:
-            raise ValueError(getattr(exc, "message", str(exc))) from None
+            message = getattr(exc, "message", str(exc))
+            audit.record(
+                "account-created", outcome="failure", username=username, role=role, reason=message
+            )
+            raise ValueError(message) from None
+        audit.record(
+            "account-created",
+            actor=None,
+            account_id=account.id,
+            username=username,
+            role=role,
+        )
 
     def has_accounts(self) -> bool:
         return bool(self.auth.accounts.list_accounts())
@@ -268,13 +280,32 @@ class Identity:
                 "password sign-in is turned off on this server; sign in with single sign-on",
                 field="password",
             )
-        account = self.auth.sign_in(username, password, client)
+        try:
+            account = self.auth.sign_in(username, password, client)
+        except AuthError as exc:
+            audit.record(
+                "sign-in",
+                outcome="failure",
+                source=client,
+                username=username[:64],
+                reason=exc.reason,
+            )
+            raise
+        audit.record(
+            "sign-in",
+            actor={"id": f"account:{account.id}", "role": account.role},
+            source=client,
+            method="password",
+        )
         return self.auth.sessions.create(account)
 
     def logout(self, session: str) -> str | None:
         """End the session; the provider's logout URL if it was a single sign-on's."""
+        signed = self.auth.identify(session, None)
         id_token = self.auth.sessions.id_token(session) if self.sso is not None else None
         self.auth.sessions.end(session)
+        if signed is not None:
+            audit.record("sign-out", actor=signed.principal, run_id=signed.run_id)
         if self.sso is None or id_token is None:
             return None
         after = (self.settings.oidc_redirect_base or self.settings.base_url) + "/signin"
@@ -290,13 +321,35 @@ class Identity:
         ``device`` is the browser's device secret (the ``sitroom_device`` cookie); a
         device-bound invitation needs it.
         """
-        invitation = self.auth.invitations.redeem_code(code, client=client, device=device)
+        try:
+            invitation = self.auth.invitations.redeem_code(code, client=client, device=device)
+        except AuthError as exc:
+            audit.record(
+                "invitation-used", outcome="failure", source=client, via="code", reason=exc.reason
+            )
+            raise
+        self._used(invitation, "code")
         return self.auth.sessions.create(invitation), invitation
 
     def join_link(self, token: str, device: str | None = None) -> tuple[str, Invitation]:
         """Redeem a signed invitation link: a session token and the invitation."""
-        invitation = self.auth.invitations.redeem_link(token, device=device)
+        try:
+            invitation = self.auth.invitations.redeem_link(token, device=device)
+        except AuthError as exc:
+            audit.record("invitation-used", outcome="failure", via="link", reason=exc.reason)
+            raise
+        self._used(invitation, "link")
         return self.auth.sessions.create(invitation), invitation
+
+    @staticmethod
+    def _used(invitation: Invitation, via: str) -> None:
+        audit.record(
+            "invitation-used",
+            actor={"id": f"invite:{invitation.id}", "role": str(invitation.role)},
+            run_id=invitation.run_id,
+            invitation_id=invitation.id,
+            via=via,
+        )
 
     def check_link(self, token: str, device: str | None = None) -> Invitation:
         """The invitation a link would sign in, without using it (AuthError if it would not)."""
@@ -357,6 +410,16 @@ class Identity:
         link = f"{self.settings.base_url}/join/{token}"
         if address is not None:
             self._mail_invitation(invitation, package, address, link)
+        audit.record(
+            "invitation-created",
+            actor={"id": created_by, "role": None},
+            run_id=run_id,
+            invitation_id=invitation.id,
+            role=role,
+            team=team,
+            party=party,
+            single_use=invitation.single_use,
+        )
         return {**self.describe(invitation), "link": link, "code": code}
 
     def _mail_invitation(
@@ -487,7 +550,8 @@ class Identity:
             raise AuthError("token", "password reset by e-mail is off", reason="unknown")
         return resets.reset(token, password, client)
 
-    def revoke(self, run_id: str, invitation_id: str) -> dict[str, Any]:
+    def revoke(self, run_id: str, invitation_id: str, by: Any = None) -> dict[str, Any]:
+        """Revoke an invitation of ``run_id``; ``by`` (a principal) is named in the audit."""
         invitation = self.auth.invitations.get_invitation(invitation_id)
         if invitation.run_id != run_id:
             raise AuthError(
@@ -498,6 +562,13 @@ class Identity:
             self.mail.cancel(
                 f"invitation:{invitation_id}", datetime.now(UTC), "the invitation was withdrawn"
             )
+        audit.record(
+            "invitation-revoked",
+            actor=by,
+            run_id=run_id,
+            invitation_id=invitation_id,
+            role=str(invitation.role),
+        )
         return self.describe(revoked)
 
     def describe(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sitroom import audit
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
 from sitroom.conduct.principal import Principal, Role
@@ -248,7 +249,30 @@ class Engine:
         check_client_key(key)
         if principal.id.startswith(PREVIEW_PREFIX):
             raise Rejected("a preview is read-only: act as yourself", status=403)
-        return self._record(run_id, command, principal, key)
+        if not isinstance(command, cmd.FinaliseReport):
+            return self._record(run_id, command, principal, key)
+        try:  # finalising an AAR is a security event: who signed off what, and when
+            outcome = self._record(run_id, command, principal, key)
+        except Rejected as exc:
+            audit.record(
+                "report-finalised",
+                actor=principal,
+                outcome="failure",
+                run_id=run_id,
+                reason=exc.message,
+                parties=list(command.parties),
+            )
+            raise
+        if not outcome.duplicate:
+            audit.record(
+                "report-finalised",
+                actor=principal,
+                run_id=run_id,
+                upto=command.upto,
+                report_hash=command.hash,
+                parties=list(command.parties),
+            )
+        return outcome
 
     def act(self, run_id: str, command: cmd.Command, principal: Principal, key: str) -> Outcome:
         """Decide and record a command of server code (the scheduler, a log follower).

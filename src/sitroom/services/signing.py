@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from sitroom import audit
+
 KEY_FILE = "signing.key"
 PUBLIC_PREFIX = "ed25519:"
 FINGERPRINT_PREFIX = "SHA256:"
@@ -146,12 +148,22 @@ class InstallationKey:
                 handle.write(pem)
                 handle.flush()
                 os.fsync(handle.fileno())
+            made = False
             try:
                 os.link(tmp, path)
+                made = True
             except FileExistsError:
                 pass
             finally:
                 tmp.unlink()
+            if made:
+                key = cls.load_or_create(data_dir)
+                audit.record(
+                    "signing-key-created",
+                    actor=audit.local_actor(),
+                    key_fingerprint=key.fingerprint,
+                )
+                return key
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
             raise ValueError(f"{path} does not hold an Ed25519 private key")

@@ -21,6 +21,7 @@ from sitroom import __version__
 from sitroom.conduct.run import Rejected
 from sitroom.config import Settings, load_settings
 from sitroom.services.runs import RunNotFound
+from sitroom.web.auditing import AuditSource
 from sitroom.web.deps import ApiError
 from sitroom.web.headers import SecurityHeaders
 from sitroom.web.limits import RequestLimits, route_kinds
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     read here, since the request limits in front of the routes need them."""
     from sitroom.bootstrap import build_services
     from sitroom.realtime.drain import Drain
-    from sitroom.web import apidocs
+    from sitroom.web import apidocs, markings
     from sitroom.web import metrics as web_metrics
     from sitroom.web.access_log import redact_access_log
     from sitroom.web.api import probes as api_probes
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.streams = StreamSlots(chosen.max_streams_per_session, chosen.max_streams)
     metrics = app.state.metrics = web_metrics.Metrics()
     app.add_middleware(web_metrics.RequestMetrics, metrics=metrics)
+    app.add_middleware(AuditSource)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -218,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         report.router,
         series_pages.router,
         series_live.router,
+        markings.router,
         apidocs.router,
     ):
         app.include_router(router)

@@ -26,12 +26,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sitroom import audit
 from sitroom.config import Settings
 
 APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -64,6 +65,21 @@ class FollowerLag:
         return [behind, led]
 
 
+class AuditDrops:
+    """A collector of the audit events each forwarder of this process dropped so far."""
+
+    def collect(self) -> Iterable[Metric]:
+        dropped = CounterMetricFamily(
+            "sitroom_audit_dropped_events",
+            "Audit events a forwarder dropped (queue full or receiver down), per sink.",
+            labels=["sink"],
+        )
+        trail = audit.current()
+        for sink, count in sorted((trail.stats() if trail else {}).items()):
+            dropped.add_metric([sink], count)
+        return [dropped]
+
+
 class Metrics:
     """The metrics of one application, in a registry of their own."""
 
@@ -93,6 +109,7 @@ class Metrics:
         )
         self.follower_lag = FollowerLag()
         self.registry.register(self.follower_lag)
+        self.registry.register(AuditDrops())
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
 

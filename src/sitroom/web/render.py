@@ -29,6 +29,7 @@ from markupsafe import Markup
 from sitroom.conduct.wording import said
 from sitroom.package.markdown import render_markdown
 from sitroom.package.model import text_in
+from sitroom.package.schemes import TLP_SCHEME, all_schemes
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
@@ -62,23 +63,25 @@ def translator(lang: str) -> Callable[[str], str]:
     return lambda message: said(message, gettext)
 
 
-_LEVELS = (
-    ("TOP SECRET", "top-secret"),
-    ("SECRET", "secret"),
-    ("CONFIDENTIAL", "confidential"),
-    ("RESTRICTED", "restricted"),
-    ("TLP:RED", "tlp-red"),
-    ("TLP:AMBER", "tlp-amber"),
-    ("TLP:GREEN", "tlp-green"),
-    ("TLP:CLEAR", "tlp-clear"),
-    ("UNCLASSIFIED", "unclassified"),
-)
+@cache
+def _levels() -> tuple[tuple[str, str], ...]:
+    """(banner text, CSS class) of every classification of every scheme, the most protected
+    first, from the scheme table (a banner that names two levels gets the higher one's)."""
+    found: list[tuple[int, int, str, str]] = []
+    for scheme in all_schemes().values():
+        lowest = scheme.classifications[0].rank
+        for item in scheme.classifications:
+            # classifications above the lowest, then TLP labels, then the lowest ones
+            group = 1 if scheme.id == TLP_SCHEME else (2 if item.rank == lowest else 0)
+            found.append((group, item.rank, item.banner.upper(), item.css))
+    found.sort(key=lambda f: (f[0], -f[1], -len(f[2])))
+    return tuple((text, css) for _, _, text, css in found)
 
 
 def marking_class(banner: str | None) -> str:
     """A CSS class for a banner's highest marking, so SECRET looks unlike UNCLASSIFIED."""
     text = (banner or "").upper()
-    for word, level in _LEVELS:
+    for word, level in _levels():
         if word in text:
             return f"marking-{level}"
     return "marking-unmarked"
@@ -151,6 +154,7 @@ def fragment(template: str, lang: str, **context: Any) -> str:
     """Render a template in ``lang``, also outside any request (HTML a server pushes to pages)."""
     content_languages = context.get("content_languages", ())
     context.setdefault("banner", None)
+    context.setdefault("marking_label", None)
     context.setdefault("csrf_token", None)
     context.setdefault("viewer", None)
     return (

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.run import Rejected
@@ -159,6 +160,10 @@ async def create_run(
     ):
         raise ApiError(409, f"a run '{body.run_id}' exists already", field="run_id")
     record = await run_in_threadpool(svc.engine.create_run, result.package, body.run_id)
+    if body.package_yaml is not None:
+        audit.record(
+            "package-uploaded", actor=who, run_id=record.id, package_hash=record.package_hash
+        )
     return {"id": record.id, "title": record.title, "package_hash": record.package_hash}
 
 

@@ -197,6 +197,6 @@ async def revoke_invitation(
 ) -> dict[str, Any]:
     _control_of(who, changing=True)
     try:
-        return await run_in_threadpool(svc.identity.revoke, run_id, invitation_id)
+        return await run_in_threadpool(svc.identity.revoke, run_id, invitation_id, who.principal)
     except AuthError as exc:
         raise _auth_error(exc) from None

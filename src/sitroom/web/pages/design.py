@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.conduct.run import Rejected
 from sitroom.package.examples import example_names, example_path
@@ -227,6 +228,14 @@ async def upload(request: Request, svc: Svc) -> Response:
         result.info = await run_in_threadpool(
             _uploads(svc).save, result.package, name, result.kind, who.principal.id, warnings
         )
+    audit.record(
+        "msel-imported" if result.kind == "msel" else "package-uploaded",
+        actor=who,
+        outcome="success" if result.info else "failure",
+        file=name[:200],
+        package_hash=result.info.digest if result.info else None,
+        errors=len(result.errors),
+    )
     return await _upload_page(request, who, result, None, 200 if result.info else 422)
 
 

@@ -233,7 +233,7 @@ async def revoke(run_id: str, invitation_id: str, request: Request, svc: Svc) ->
     who, _form = await posted(request)
     await _run_package(svc, run_id)
     try:
-        await run_in_threadpool(svc.identity.revoke, run_id, invitation_id[:80])
+        await run_in_threadpool(svc.identity.revoke, run_id, invitation_id[:80], who.principal)
     except AuthError as exc:
         state = FormState(error=exc.message, error_field="revoke")
         return await _invitations_page(request, who, svc, run_id, state, exc.status)

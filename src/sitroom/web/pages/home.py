@@ -24,7 +24,7 @@ from sitroom.bootstrap import Services
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import RunState
 from sitroom.conduct.visibility import audience
-from sitroom.package.marking import EXERCISE_MARK, banner, party_codes
+from sitroom.package.marking import package_label, render_banner
 from sitroom.package.model import Package
 from sitroom.services.identity import AuthError
 from sitroom.services.runs import RunNotFound
@@ -78,9 +78,13 @@ class RunPage:
     """The page's own kinds of holes (a player's acknowledgements, the clock of now)."""
 
     @property
+    def label(self) -> dict[str, Any]:
+        """The page's confidentiality label: the exercise's default marking."""
+        return package_label(self.package.exercise.default_marking, self.package)
+
+    @property
     def banner(self) -> str:
-        marking = self.package.exercise.default_marking
-        return f"{EXERCISE_MARK} · {banner(marking, party_codes(self.package))}"
+        return render_banner(self.label)
 
     def context(self, **extra: Any) -> dict[str, Any]:
         """The template context shared by run pages."""
@@ -94,6 +98,7 @@ class RunPage:
             "package": self.package,
             "state": self.state,
             "banner": self.banner,
+            "marking_label": self.label,
             "csrf_token": self.csrf_token,
             "team": team,
             "party": party,

@@ -11,6 +11,7 @@ Evaluators and control staff only: an AAR cites what every team said.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected
@@ -82,6 +84,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "intact": report.intact,
         "upto": report.model.upto,
         "parties": list(report.model.parties),
+        "label": report.label,
         "model": model_data(report.model),
     }
 
@@ -158,11 +161,22 @@ async def report_api(
     from sitroom.reports.render import render as render_report
 
     rendered = await run_in_threadpool(render_report, report, fmt, chosen)
+    audit.record(
+        "report-exported",
+        actor=who,
+        run_id=run_id,
+        format=fmt,
+        parties=list(report.model.parties),
+        report_hash=report.hash,
+        status=report.status,
+    )
     headers = {
         "Content-Disposition": f'attachment; filename="{rendered.filename}"',
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
     }
+    if report.label is not None:  # the machine-readable marking of what is downloaded
+        headers["X-Sitroom-Label"] = json.dumps(report.label, ensure_ascii=True, sort_keys=True)
     if fmt == "html":  # if opened in place, it runs nothing and loads nothing from elsewhere
         headers["Content-Security-Policy"] = (
             "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
@@ -325,6 +339,7 @@ def _html(
         tr=translator(ctx.lang),
     )
     context["banner"] = f"{EXERCISE_MARK} · {report.model.marking}"
+    context["marking_label"] = report.label
     return html(request, "report/page.html", ctx.lang, **context)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_time
@@ -136,6 +137,8 @@ class InjectCard:
     released_at: str
     acknowledged_at: str | None
     attachments: tuple[AttachmentLink, ...]
+    label: dict[str, Any] | None = None
+    """The inject's confidentiality label, which its banner is rendered from."""
 
     @property
     def retracted(self) -> bool:
@@ -186,6 +189,7 @@ def released_injects(
                 sender=view.get("from_text") or None,
                 delivery=DELIVERY.get(DeliveryMethod(view["delivery"]), N_("Other")),
                 banner=str(view["banner"]),
+                label=view.get("label"),
                 scenario=(
                     scenario_text(datetime.fromisoformat(scenario), package, lang)
                     if scenario
