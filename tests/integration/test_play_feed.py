@@ -39,6 +39,8 @@ NOT_ON_THE_PLAYER_PAGE = {
     "finding-saved": "the AAR in the making",
     "finding-removed": "the AAR in the making",
     "report-finalised": "the AAR in the making",
+    "inject-mailed": "an inject's delivery by e-mail: control's console shows it",
+    "mail-failed": "an inject's delivery by e-mail: control's console shows it",
 }
 
 

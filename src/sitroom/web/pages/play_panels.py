@@ -354,6 +354,8 @@ NOT_SHOWN = frozenset(
         "finding-saved",
         "finding-removed",
         "report-finalised",
+        "inject-mailed",
+        "mail-failed",
     }
 )
 """Events that change nothing of what a team's page shares with its audience: receipts,
