@@ -47,6 +47,14 @@ class Settings:
     """A bearer token that opens /metrics from anywhere ("" : none)."""
     page_cache_mb: int = 48
     """Rendered pages kept for the viewers who share them (``web.pagecache``), in MiB."""
+    llm_base_url: str = ""
+    """An OpenAI-compatible chat-completions endpoint for simulated cells ("": scripted)."""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 30.0
+    """Seconds one request to the model may take before it is tried again."""
+    llm_retries: int = 2
+    """Requests tried again after a timeout, 429 or 5xx answer (with backoff)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -98,6 +106,14 @@ ENV_VARS = {
     "anywhere, sent as 'Authorization: Bearer TOKEN' (default: none).",
     "SITROOM_PAGE_CACHE_MB": "MiB of rendered pages kept per process, each shared by the "
     "viewers who see it alike (default 48).",
+    "SITROOM_LLM_BASE_URL": "An OpenAI-compatible chat-completions endpoint for simulated "
+    "cells, e.g. http://127.0.0.1:8080/v1 (llama.cpp server, Ollama, vLLM); default: none, "
+    "cells follow their scripts (docs/ai.md).",
+    "SITROOM_LLM_MODEL": "The model name sent to that endpoint (required with the endpoint).",
+    "SITROOM_LLM_API_KEY": "A bearer key for the endpoint (default: none, for local servers).",
+    "SITROOM_LLM_TIMEOUT": "Seconds one request to the model may take (default 30).",
+    "SITROOM_LLM_RETRIES": "Times a request is tried again after a timeout, 429 or 5xx, "
+    "with backoff (default 2); then the cell records no action.",
 }
 
 
@@ -173,7 +189,31 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         metrics_token=_token("SITROOM_METRICS_TOKEN", env.get("SITROOM_METRICS_TOKEN", "")),
         shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
         page_cache_mb=_positive("SITROOM_PAGE_CACHE_MB", env.get("SITROOM_PAGE_CACHE_MB", "48")),
+        **_llm(env),
     )
+
+
+def _llm(env: dict[str, str]) -> dict[str, object]:
+    """The language-model settings: an endpoint needs a model; an address must be http(s)."""
+    base_url = env.get("SITROOM_LLM_BASE_URL", "").strip().rstrip("/")
+    model = env.get("SITROOM_LLM_MODEL", "").strip()
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ValueError(
+            f"SITROOM_LLM_BASE_URL={base_url!r}: give an http(s) address, "
+            "e.g. http://127.0.0.1:8080/v1"
+        )
+    if base_url and not model:
+        raise ValueError("SITROOM_LLM_MODEL: name the model to use at SITROOM_LLM_BASE_URL")
+    retries = env.get("SITROOM_LLM_RETRIES", "2").strip()
+    if not retries.isdigit():
+        raise ValueError(f"SITROOM_LLM_RETRIES={retries!r}: give a whole number, e.g. 2")
+    return {
+        "llm_base_url": base_url,
+        "llm_model": model,
+        "llm_api_key": env.get("SITROOM_LLM_API_KEY", "").strip(),
+        "llm_timeout": _seconds(env, "SITROOM_LLM_TIMEOUT", 30.0),
+        "llm_retries": int(retries),
+    }
 
 
 def _networks(name: str, value: str) -> tuple[str, ...]:

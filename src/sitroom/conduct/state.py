@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.cellbook import fold_cells
 from sitroom.package.model import Module, Package
 
 
@@ -291,6 +292,8 @@ class RunState:
     removed_findings: dict[str, int] = field(default_factory=dict)  # finding id -> seq
     finalised: dict[tuple[str, ...], Finalised] = field(default_factory=dict)  # sorted parties
     last_of: dict[str, int] = field(default_factory=dict)  # event type -> seq of its latest
+    cell_modes: dict[str, str] = field(default_factory=dict)  # team -> control's last word
+    cell_held: dict[str, ev.CellActionHeld] = field(default_factory=dict)  # held cell actions
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -346,8 +349,6 @@ class RunState:
 
     def is_live(self) -> bool:
         return self.status in (RunStatus.RUNNING, RunStatus.PAUSED)
-
-    # -- the evaluation record ------------------------------------------------------------------
 
     def latest_target_ratings(self) -> dict[tuple[str, str], Rating]:
         """The rating that counts for each (target, evaluator): the latest."""
@@ -587,7 +588,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
                 event.id, seq, at, event.author, scope, event.upto, event.hash
             )
         case _:
-            pass
+            fold_cells(state.cell_modes, state.cell_held, event)
     return state
 
 
