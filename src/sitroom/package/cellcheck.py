@@ -76,13 +76,13 @@ def check_cells(package: Package, unknown: Unknown, report: Report) -> None:
         if ranking.poll not in polls:
             unknown(path + ("poll",), "poll", ranking.poll, polls, "escalation")
             continue
-        options = polls[ranking.poll]
-        if set(ranking.order) != options or len(ranking.order) != len(options):
+        choices = polls[ranking.poll]
+        if set(ranking.order) != choices or len(ranking.order) != len(choices):
             report(
                 path + ("order",),
                 "ranking-incomplete",
                 f"the ranking of poll '{ranking.poll}' must list each of its options once",
-                "options: " + ", ".join(sorted(options)),
+                "options: " + ", ".join(sorted(choices)),
             )
-        if ranking.ceiling is not None and ranking.ceiling not in options:
-            unknown(path + ("ceiling",), "option", ranking.ceiling, options, "escalation")
+        if ranking.ceiling is not None and ranking.ceiling not in choices:
+            unknown(path + ("ceiling",), "option", ranking.ceiling, choices, "escalation")
