@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
+from sitroom.services.cells.mind import Mind, ModelMind, ScriptedMind
+from sitroom.services.cells.provider import ChatClient, Endpoint
 from sitroom.services.followers import FollowerRegistry, FollowerRunner
 from sitroom.services.identity import Identity
 from sitroom.services.leader import open_leases
@@ -80,3 +82,25 @@ def build_services(settings: Settings) -> Services:
     series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
     cursors = open_cursor_store(url)
     return Services(settings, recorder, engine, broker, identity, series, cursors, followers)
+
+
+def build_mind(settings: Settings, cells: str = "") -> Mind:
+    """How cells choose: a model at SITROOM_LLM_BASE_URL, or their scripts.
+
+    ``cells`` is "scripted", "llm" or "" (a model when one is configured, else scripts);
+    "llm" without an endpoint is a ``ValueError`` naming the setting to give.
+    """
+    if cells == "scripted" or (cells == "" and not settings.llm_base_url):
+        return ScriptedMind()
+    if cells not in ("", "llm"):
+        raise ValueError(f"--cells: '{cells}' is not 'scripted' or 'llm'")
+    if not settings.llm_base_url:
+        raise ValueError("--cells llm: set SITROOM_LLM_BASE_URL and SITROOM_LLM_MODEL first")
+    endpoint = Endpoint(
+        settings.llm_base_url,
+        settings.llm_model,
+        settings.llm_api_key,
+        settings.llm_timeout,
+        settings.llm_retries,
+    )
+    return ModelMind(ChatClient(endpoint))

@@ -83,6 +83,7 @@ def rehearse(
     mind: Mind | None = None,
     compression: float = 1.0,
     lang: str = "en",
+    aar: bool = True,
 ) -> Rehearsal:
     """Play ``package`` once with every player team as a cell; see the module docstring."""
     started = time.perf_counter()
@@ -136,7 +137,6 @@ def rehearse(
     record = engine.recorder.get_run(run_id)
     problems = verify_chain(engine.recorder.read(run_id), record.package_hash if record else None)
     found = _findings(state)
-    report = engine.report(run_id)
     return Rehearsal(
         seed=seed,
         chain_problems=problems,
@@ -150,7 +150,7 @@ def rehearse(
         ),
         events=state.seq,
         seconds=time.perf_counter() - started,
-        aar_html=render_html(report, lang),
+        aar_html=render_html(engine.report(run_id), lang) if aar else "",
         **found,
     )
 
