@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
-def _llm(env: dict[str, str]) -> dict[str, object]:
+def _llm(env: dict[str, str]) -> dict[str, Any]:
     """The language-model settings: an endpoint needs a model; an address must be http(s)."""
     base_url = env.get("SITROOM_LLM_BASE_URL", "").strip().rstrip("/")
     model = env.get("SITROOM_LLM_MODEL", "").strip()

@@ -79,7 +79,9 @@ def test_a_cell_asks_for_json_against_a_schema_and_names_its_principal(
 def test_an_invalid_answer_is_asked_again_once_with_the_error(
     llm: FakeLLM, allied: Package
 ) -> None:
-    llm.script({"content": "{not json"}, {"content": json.dumps({"options": ["level-3"], "confidence": 2})})
+    llm.script(
+        {"content": "{not json"}, {"content": json.dumps({"options": ["level-3"], "confidence": 2})}
+    )
     choice = ModelMind(_client(llm)).choose(_brenland(allied), _poll(allied))
     assert choice.commands and choice.commands[0].options == ("level-3",)  # type: ignore[attr-defined]
     second = llm.requests()[1]["messages"]
@@ -136,7 +138,9 @@ def test_a_timeout_becomes_no_action_not_a_stuck_run(llm: FakeLLM, allied: Packa
 def test_an_endpoint_that_is_down_gives_a_clear_error() -> None:
     endpoint = Endpoint(f"http://127.0.0.1:{free_port()}/v1", "m", timeout=2, retries=1)
     client = ChatClient(endpoint, sleep=lambda seconds: None)
-    with pytest.raises(ProviderDown, match=r"the model endpoint http://127\.0\.0\.1:\d+/v1 failed: cannot connect"):
+    with pytest.raises(
+        ProviderDown, match=r"the model endpoint http://127\.0\.0\.1:\d+/v1 failed: cannot connect"
+    ):
         client.complete([{"role": "user", "content": "x"}], user="cell:t")
 
 

@@ -17,7 +17,10 @@ def _sitroom(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "SITROOM_DATA_DIR": str(tmp / "var")}
     env.pop("SITROOM_LLM_BASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "sitroom", *args], capture_output=True, text=True, env=env,
+        [sys.executable, "-m", "sitroom", *args],
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=600,
     )
 
@@ -27,7 +30,12 @@ def test_rehearse_ends_at_endex_with_a_verified_chain_and_writes_an_aar_draft(
 ) -> None:
     out = tmp_path / "out"
     done = _sitroom(
-        "rehearse", str(example_path("allied-consultation")), "--seed", "4", "--out", str(out),
+        "rehearse",
+        str(example_path("allied-consultation")),
+        "--seed",
+        "4",
+        "--out",
+        str(out),
         tmp=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -44,8 +52,12 @@ def test_rehearse_repeat_20_prints_the_distributions(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "over 20 runs: mean [95 % interval]" in done.stdout
-    for label in ("decisions taken", "concurrence rate", "minutes to concurrence",
-                  "escalation-guard hits"):
+    for label in (
+        "decisions taken",
+        "concurrence rate",
+        "minutes to concurrence",
+        "escalation-guard hits",
+    ):
         line = next(ln for ln in done.stdout.splitlines() if ln.strip().startswith(label))
         assert line.rstrip().endswith("n=20"), line
 

@@ -83,7 +83,7 @@ def test_a_paused_or_taken_over_cell_is_refused(allied: Package, mode: str) -> N
     engine, run_id = _run(allied)
     engine.handle(run_id, cmd.SetCellMode("brn-nss", mode), FACILITATOR)
     engine.handle(run_id, cmd.ReleaseInject("1.1"), FACILITATOR)
-    with pytest.raises(Rejected, match="paused|taken over") as refused:
+    with pytest.raises(Rejected, match=r"paused|taken over") as refused:
         engine.handle(run_id, cmd.CellAct(cmd.AcknowledgeInject("1.1")), BRN_CELL)
     assert refused.value.status == 409
 
@@ -188,8 +188,10 @@ def test_spread_gives_a_mean_and_a_95_percent_interval() -> None:
     s = spread([1.0, 2.0, 3.0])
     assert s.mean == 2.0 and s.low == pytest.approx(2.0 - 4.303 / 3**0.5)
     assert spread([5.0]).low == 5.0
-    runs = [rehearse(load_package(example_path("allied-consultation")).package, seed=i, aar=False)
-            for i in range(3)]  # type: ignore[arg-type]
+    runs = [
+        rehearse(load_package(example_path("allied-consultation")).package, seed=i, aar=False)
+        for i in range(3)
+    ]  # type: ignore[arg-type]
     assert distributions(runs)["decisions taken"].n == 3
 
 

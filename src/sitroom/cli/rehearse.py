@@ -20,9 +20,7 @@ def rehearse(
         str, typer.Option("--cells", help="scripted (default), or llm (SITROOM_LLM_BASE_URL).")
     ] = "scripted",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the first run.")] = 0,
-    repeat: Annotated[
-        int, typer.Option("--repeat", min=1, help="Runs, seeds SEED, SEED+1, …")
-    ] = 1,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Runs, seeds SEED, SEED+1, …")] = 1,
     compression: Annotated[
         float, typer.Option("--compression", min=0.01, help="Time compression (2: twice as fast).")
     ] = 1.0,
@@ -72,8 +70,10 @@ def rehearse(
     if repeat > 1:
         out.print(f"over {repeat} runs: mean [95 % interval]", highlight=False)
         for label, s in spreads.items():
-            out.print(f"  {label:<24} {s.mean:8.2f}  [{s.low:.2f}, {s.high:.2f}]  n={s.n}",
-                      highlight=False)
+            out.print(
+                f"  {label:<24} {s.mean:8.2f}  [{s.low:.2f}, {s.high:.2f}]  n={s.n}",
+                highlight=False,
+            )
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "aar-draft.html").write_text(first.aar_html, encoding="utf-8")
@@ -87,7 +87,8 @@ def rehearse(
             },
         }
         (out_dir / "findings.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-        out.print(f"wrote {out_dir / 'findings.json'} and {out_dir / 'aar-draft.html'}",
-                  highlight=False)
+        out.print(
+            f"wrote {out_dir / 'findings.json'} and {out_dir / 'aar-draft.html'}", highlight=False
+        )
     if broken:
         raise typer.Exit(EXIT_PROBLEMS)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from sitroom.conduct import events as ev
 
 
-def fold_cells(
-    modes: dict[str, str], held: dict[str, ev.CellActionHeld], event: ev.Event
-) -> None:
+def fold_cells(modes: dict[str, str], held: dict[str, ev.CellActionHeld], event: ev.Event) -> None:
     """Fold one cell event (others are left alone) into ``modes`` and ``held``."""
     match event:
         case ev.CellActionHeld():

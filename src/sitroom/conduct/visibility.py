@@ -348,7 +348,10 @@ def view_event(
             # The cell itself is told when control pauses it or takes it over.
             return base if principal.is_control or principal.id == f"cell:{team}" else None
         case (
-            ev.CellActed() | ev.CellActionHeld() | ev.CellActionReleased() | ev.CellActionDiscarded()
+            ev.CellActed()
+            | ev.CellActionHeld()
+            | ev.CellActionReleased()
+            | ev.CellActionDiscarded()
         ):
             return base if principal.is_control else None  # traces and held actions: control's
         case ev.FeedbackSubmitted(anonymous=anonymous):

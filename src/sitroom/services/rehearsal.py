@@ -20,6 +20,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
@@ -171,7 +172,7 @@ def _oversee(engine: Engine, run_id: str) -> int:
     return hits
 
 
-def _findings(state: RunState) -> dict[str, object]:
+def _findings(state: RunState) -> dict[str, Any]:
     package = state.package
     answered = {e.ref for e in state.responses if e.target == "inject"}
     answered_questions = {e.ref for e in state.responses if e.target == "question"}
@@ -192,9 +193,7 @@ def _findings(state: RunState) -> dict[str, object]:
             clauses |= set(answer.clauses)
     joint = [d for d in state.decisions.values() if d.joint_with]
     concurred = [d for d in joint if d.status == DecisionStatus.CONCURRED]
-    times = [
-        (max(a.at for a in d.answers.values()) - d.at).total_seconds() / 60 for d in concurred
-    ]
+    times = [(max(a.at for a in d.answers.values()) - d.at).total_seconds() / 60 for d in concurred]
     return {
         "unanswered_injects": [n for n in released if n not in answered],
         "untouched_objectives": [o.id for o in package.objectives if o.id not in touched],

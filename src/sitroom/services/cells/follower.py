@@ -84,9 +84,7 @@ def cells_of(
 ) -> list[CellFollower]:
     """A follower for each cell of ``package`` (or for each player team, ``every_team``)."""
     teams = (
-        [t.id for t in package.player_teams()]
-        if every_team
-        else [c.team for c in package.cells]
+        [t.id for t in package.player_teams()] if every_team else [c.team for c in package.cells]
     )
     found = []
     for team_id in teams:

@@ -153,9 +153,7 @@ def messages(me: CellContext, situation: Situation) -> list[dict[str, str]]:
             "Other parties: " + ", ".join(sorted(me.parties() - {me.party or ""})),
         ]
     )
-    user = (
-        f"{TASKS[situation.kind]}\n<exercise-data>\n{dumps(situation.facts)}\n</exercise-data>"
-    )
+    user = f"{TASKS[situation.kind]}\n<exercise-data>\n{dumps(situation.facts)}\n</exercise-data>"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -208,8 +206,11 @@ class ModelMind:
                 prompt = [
                     *prompt,
                     {"role": "assistant", "content": done.text[:2000]},
-                    {"role": "user", "content": f"That answer is invalid: {problem}. Answer "
-                     "again with one JSON object that matches the schema."},
+                    {
+                        "role": "user",
+                        "content": f"That answer is invalid: {problem}. Answer "
+                        "again with one JSON object that matches the schema.",
+                    },
                 ]
                 continue
             trace["latency_ms"] = round((time.perf_counter() - started) * 1000)

@@ -135,8 +135,10 @@ def _completion(reply: httpx.Response, model: str, started: float, attempt: int)
         data = reply.json()
         text = data["choices"][0]["message"]["content"] or ""
     except (ValueError, KeyError, IndexError, TypeError) as error:
-        raise ProviderDown(f"the model endpoint answered something else than a chat "
-                           f"completion ({type(error).__name__})") from None
+        raise ProviderDown(
+            f"the model endpoint answered something else than a chat "
+            f"completion ({type(error).__name__})"
+        ) from None
     usage = data.get("usage") or {}
     return Completion(
         text=str(text),

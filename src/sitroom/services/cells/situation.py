@@ -57,7 +57,9 @@ def situation_of(seen: Seen, package: Package, party: str | None) -> Situation |
         )
     if seen.type == "module-opened":
         view = data.get("view") or {}
-        questions = [{"id": q["id"], "text": text(q.get("text"))} for q in view.get("questions", ())]
+        questions = [
+            {"id": q["id"], "text": text(q.get("text"))} for q in view.get("questions", ())
+        ]
         if not questions:
             return None
         return Situation(
