@@ -20,6 +20,7 @@ from typing import Any
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
+from sitroom.conduct.handlers import decisions, discussion, injects, polls
 from sitroom.conduct.handlers.checks import (
     MAX_SHORT,
     Context,
@@ -85,10 +86,21 @@ def from_data(action: str, data: dict[str, Any]) -> cmd.Command:
     return kind(**kwargs)
 
 
-def _decide(state: RunState, command: cmd.Command, principal: Principal, ctx: Context) -> Any:
-    from sitroom.conduct.run import decide  # the table of handlers imports this module
+INNER: dict[type[cmd.Command], Any] = {
+    cmd.AcknowledgeInject: injects.acknowledge_inject,
+    cmd.SubmitResponse: discussion.submit_response,
+    cmd.ProposeDecision: decisions.propose_decision,
+    cmd.AnswerDecision: decisions.answer_decision,
+    cmd.CastVote: polls.cast_vote,
+}
+"""The handler of each command a cell may send: the same as for a person."""
 
-    return decide(state, command, principal, ctx)
+
+def _decide(
+    state: RunState, command: cmd.Command, principal: Principal, ctx: Context
+) -> list[ev.Event]:
+    events: list[ev.Event] = INNER[type(command)](state, command, principal, ctx)
+    return events
 
 
 def guard(state: RunState, command: cmd.Command) -> str:
