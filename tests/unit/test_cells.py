@@ -206,3 +206,20 @@ def test_cells_naming_what_the_package_lacks_are_errors() -> None:
     messages = [p.message for p in problems if p.is_error]
     assert any("unknown option 'deputyy'" in m for m in messages)
     assert any("unknown option 'level-9'" in m for m in messages)
+
+
+def test_the_aar_marks_what_a_cell_did(allied: Package) -> None:
+    engine, run_id = _run(allied)
+    engine.handle(run_id, cmd.SetCellMode("brn-nss", "autonomous"), FACILITATOR)
+    engine.handle(run_id, cmd.ReleaseInject("1.1"), FACILITATOR)
+    proposal = cmd.ProposeDecision("Joint notification", "", ("ald",), ("acg/1.1",))
+    engine.handle(run_id, cmd.CellAct(proposal), BRN_CELL)
+    engine.handle(run_id, cmd.ProposeDecision("Aldoria's own", "", ("brn",)), ALD)
+    model = engine.report(run_id).model
+    marked = {item.text: item.cell for item in model.timeline if item.kind == "decision"}
+    assert marked == {"Joint notification": True, "Aldoria's own": False}
+    assert {row.title: row.cell for row in model.concurrence} == marked
+    from sitroom.reports.html import render_html
+
+    assert render_html(engine.report(run_id), "en").count("(simulated cell)") == 2
+    assert "(모의 셀)" in render_html(engine.report(run_id), "ko")
