@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
+from sitroom.services.cells.follower import CellFollower
 from sitroom.services.cells.mind import Mind, ModelMind, ScriptedMind
 from sitroom.services.cells.provider import ChatClient, Endpoint
 from sitroom.services.followers import FollowerRegistry, FollowerRunner
@@ -78,6 +79,8 @@ def build_services(settings: Settings) -> Services:
     recorder = open_recorder(url)
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     engine = Engine(recorder, publish=broker.publish_threadsafe, secret=settings.secret_key)
+    mind = build_mind(settings)
+    followers.register_family("cell-", lambda team: CellFollower(team, None, engine.package, mind))
     identity = Identity.open(url, settings)
     series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
     cursors = open_cursor_store(url)

@@ -44,6 +44,14 @@ class CellFollower(BaseFollower):
         self._packages = packages
         self._contexts: dict[str, CellContext | None] = {}
 
+    def principal_in(self, run_id: str) -> Principal:
+        """The cell's principal in ``run_id``: a player of its team, of the team's party in
+        the run's package (a cell named only by its team learns its party there)."""
+        if self.party is not None:
+            return self.principal
+        team = self._packages(run_id).team(self.team)
+        return cell_principal(self.team, team.party if team else None)
+
     def context(self, run_id: str) -> CellContext | None:
         """The cell's brief in ``run_id`` (None: the run's package does not cast this team)."""
         if run_id not in self._contexts:
@@ -51,10 +59,11 @@ class CellFollower(BaseFollower):
             cell = package.cell(self.team)
             if cell is None and self.always and package.team(self.team) is not None:
                 cell = Cell(team=self.team)
+            party = self.principal_in(run_id).party
             self._contexts[run_id] = (
                 None
                 if cell is None
-                else CellContext(self.team, self.party, cell, player_safe(package), self.seed)
+                else CellContext(self.team, party, cell, player_safe(package), self.seed)
             )
         return self._contexts[run_id]
 
@@ -62,7 +71,7 @@ class CellFollower(BaseFollower):
         me = self.context(run.run_id)
         if me is None:
             return []
-        situation = situation_of(seen, me.package, self.party)
+        situation = situation_of(seen, me.package, me.party)
         if situation is None:
             return []
         choice = self.mind.choose(me, situation)
