@@ -223,22 +223,3 @@ def test_the_aar_marks_what_a_cell_did(allied: Package) -> None:
 
     assert render_html(engine.report(run_id), "en").count("(simulated cell)") == 2
     assert "(모의 셀)" in render_html(engine.report(run_id), "ko")
-
-
-def test_a_server_plays_a_cell_named_cell_team_with_its_party_from_the_run(
-    allied: Package, tmp_path: object
-) -> None:
-    from sitroom.bootstrap import build_services
-    from sitroom.config import load_settings
-
-    settings = load_settings(
-        {"SITROOM_DATA_DIR": str(tmp_path), "SITROOM_DATABASE_URL": "memory://"}
-    )
-    services = build_services(settings)
-    try:
-        run_id = services.engine.create_run(allied, run_id="served").id
-        follower = services.followers.make("cell-brn-nss")
-        assert follower.name == "cell-brn-nss"
-        assert follower.principal_in(run_id) == BRN_CELL  # type: ignore[attr-defined]
-    finally:
-        services.close()
