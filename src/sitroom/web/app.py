@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.pagecache import PageCache
     from sitroom.web.pages import (
         console,
+        console_cells,
         design,
         display,
         evaluate,
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         play.router,
         display.router,
         console.router,
+        console_cells.router,
         evaluate.router,
         design.router,
         feedback.router,

@@ -36,6 +36,7 @@ from sitroom.web.forms import (
 from sitroom.web.pagecache import Hole
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
 from sitroom.web.render import N_, html, ui_translations
+from sitroom.web.views.console_cells import ACTION_LABELS, CELL_MODES, MODE_LABELS, cell_rows
 from sitroom.web.views.console import (
     EVENT_LABELS,
     HOW_LABELS,
@@ -93,6 +94,10 @@ async def _view(request: Request, ctx: RunPage, panels: Iterable[str]) -> Consol
 
 def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, Any]:
     return ctx.context(
+        cell_rows=cell_rows(ctx.state, ctx.lang),
+        cell_modes=CELL_MODES,
+        mode_labels=MODE_LABELS,
+        action_labels=ACTION_LABELS,
         cv=cv,
         panel_events=PANEL_EVENTS,
         status_labels=STATUS_LABELS,
