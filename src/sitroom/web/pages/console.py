@@ -36,7 +36,6 @@ from sitroom.web.forms import (
 from sitroom.web.pagecache import Hole
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
 from sitroom.web.render import N_, html, ui_translations
-from sitroom.web.views.console_cells import ACTION_LABELS, CELL_MODES, MODE_LABELS, cell_rows
 from sitroom.web.views.console import (
     EVENT_LABELS,
     HOW_LABELS,
@@ -46,6 +45,7 @@ from sitroom.web.views.console import (
     ConsoleView,
     active_players,
 )
+from sitroom.web.views.console_cells import ACTION_LABELS, CELL_MODES, MODE_LABELS, cell_rows
 
 router = APIRouter(include_in_schema=False)
 
