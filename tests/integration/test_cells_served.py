@@ -36,3 +36,51 @@ def test_a_server_plays_a_cell_named_cell_team_with_its_party_from_the_run(
         assert follower.principal_in(run_id) == BRN_CELL  # type: ignore[attr-defined]
     finally:
         services.close()
+
+
+def test_the_cells_api_is_controls_and_releases_a_held_action(tmp_path: Path) -> None:
+    from sitroom.conduct import commands as cmd
+    from tests.support.server import create_admin, join, running_server, sign_in
+
+    create_admin(tmp_path, "cells-api-password", "admin")
+    text = (example_path("allied-consultation") / "exercise.yaml").read_text(encoding="utf-8")
+    with running_server(tmp_path, SITROOM_FOLLOWERS="none") as base:
+        admin = sign_in(base, "admin", "cells-api-password")
+        assert admin.post("/api/runs", json={"package_yaml": text, "run_id": "api"}).is_success
+        assert admin.post("/api/runs/api/start", json={}).is_success
+        assert admin.post("/api/runs/api/injects/1.1/release", json={}).is_success
+        invite = admin.post(
+            "/api/runs/api/invitations",
+            json={"name": "Bo", "role": "player", "team": "brn-mfd", "single_use": False},
+        ).json()
+        person = join(base, invite["code"])
+        assert person.get("/api/runs/api/cells").status_code == 403
+        listed = admin.get("/api/runs/api/cells").json()["cells"]
+        assert [c["team"] for c in listed] == ["brn-nss", "brn-mfd", "ald-nss", "ald-mfd"]
+        assert listed[0]["mode"] == "approval" and listed[0]["held"] == []
+        refused = admin.post("/api/runs/api/cells/brn-nss/mode", json={"mode": "asleep"})
+        assert refused.status_code == 422 and "mode must be one of" in refused.text
+        assert (
+            person.post("/api/runs/api/cells/brn-nss/mode", json={"mode": "paused"}).status_code
+            == 403
+        )
+        # The cell holds an answer (as its follower would send it), control releases it edited.
+        from sitroom.bootstrap import build_services
+        from sitroom.config import load_settings
+
+        services = build_services(load_settings({"SITROOM_DATA_DIR": str(tmp_path)}))
+        try:
+            act = cmd.CellAct(cmd.SubmitResponse("inject", "1.1", "draft"), {"model": "m"})
+            services.engine.handle("api", act, BRN_CELL)
+        finally:
+            services.close()
+        (held,) = admin.get("/api/runs/api/cells").json()["cells"][0]["held"]
+        assert held["action"] == "submit-response" and held["editable"] == "draft"
+        done = admin.post(f"/api/runs/api/cells/held/{held['id']}/release", json={"text": "final"})
+        assert done.is_success, done.text
+        types = [r["type"] for r in done.json()["recorded"]]
+        assert types == ["cell-action-released", "response-submitted", "cell-acted"]
+        again = admin.post(f"/api/runs/api/cells/held/{held['id']}/discard", json={})
+        assert again.status_code == 404
+        admin.close()
+        person.close()
