@@ -84,3 +84,45 @@ def test_the_cells_api_is_controls_and_releases_a_held_action(tmp_path: Path) ->
         assert again.status_code == 404
         admin.close()
         person.close()
+
+
+def test_the_export_carries_each_cell_actions_trace(allied: Package, tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    from sitroom.bootstrap import build_services
+    from sitroom.conduct import commands as cmd
+    from sitroom.conduct.principal import Principal, Role
+    from sitroom.config import load_settings
+    from sitroom.services.archive import export_archive
+    from sitroom.services.signing import InstallationKey
+
+    control = Principal("account:fac", Role.FACILITATOR, "Fac")
+    services = build_services(load_settings({"SITROOM_DATA_DIR": str(tmp_path)}))
+    try:
+        run_id = services.engine.create_run(allied, run_id="exported").id
+        services.engine.handle(run_id, cmd.StartRun(), control)
+        services.engine.handle(run_id, cmd.SetCellMode("brn-nss", "autonomous"), control)
+        services.engine.handle(run_id, cmd.ReleaseInject("1.1"), control)
+        trace = {
+            "provider": "openai-compatible",
+            "model": "m",
+            "prompt_hash": "sha256:ab",
+            "temperature": 0.2,
+            "seed": 7,
+            "latency_ms": 12,
+            "tokens": {"prompt": 3},
+        }
+        services.engine.handle(run_id, cmd.CellAct(cmd.AcknowledgeInject("1.1"), trace), BRN_CELL)
+        export_archive(
+            services.recorder,
+            run_id,
+            tmp_path / "run.zip",
+            key=InstallationKey.load_or_create(tmp_path / "key"),
+        )
+    finally:
+        services.close()
+    with zipfile.ZipFile(tmp_path / "run.zip") as archive:
+        lines = [json.loads(line) for line in archive.read("events.jsonl").splitlines()]
+    (acted,) = [e for e in lines if e["type"] == "cell-acted"]
+    assert acted["payload"]["trace"] == trace and acted["actor"] == "cell:brn-nss"
