@@ -217,3 +217,26 @@ def test_no_prompt_carries_control_material_or_another_partys_private_content(
         }
         assert not leaked, f"{team.id} was shown {sorted(leaked)[:3]}"
         assert "<exercise-data>" in prompt  # the situation is quoted, labelled as data
+
+
+def test_a_cell_may_name_its_own_endpoint_and_model(
+    llm: FakeLLM, allied: Package, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    process, other = start(other_dir)
+    try:
+        me = _brenland(allied)
+        provider = me.cell.provider.model_copy(
+            update={"base_url": other.base_url, "model": "cell-model"}
+        )
+        me = replace(me, cell=me.cell.model_copy(update={"provider": provider}))
+        choice = ModelMind(_client(llm)).choose(me, _poll(allied))
+        assert choice.commands and llm.requests() == []
+        (sent,) = other.requests()
+        assert sent["model"] == "cell-model" and choice.trace["model"] == "cell-model"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from sitroom.conduct import commands as cmd
@@ -162,11 +162,23 @@ class ModelMind:
 
     def __init__(self, client: ChatClient) -> None:
         self.client = client
+        self._others: dict[str, ChatClient] = {}
+
+    def client_for(self, me: CellContext) -> ChatClient:
+        """The default endpoint's client, or one for the cell's own ``provider.base_url``."""
+        url = me.cell.provider.base_url
+        if not url or url == self.client.endpoint.base_url:
+            return self.client
+        if url not in self._others:
+            endpoint = replace(self.client.endpoint, base_url=url)
+            self._others[url] = ChatClient(endpoint)
+        return self._others[url]
 
     def choose(self, me: CellContext, situation: Situation) -> Choice:
         prompt = messages(me, situation)
         provider = me.cell.provider
-        model = provider.model or self.client.endpoint.model
+        client = self.client_for(me)
+        model = provider.model or client.endpoint.model
         seed = _seed(me, situation)
         trace: dict[str, Any] = {
             "provider": "openai-compatible",
@@ -182,7 +194,7 @@ class ModelMind:
         problem = ""
         for _ in range(2):
             try:
-                done = self.client.complete(
+                done = client.complete(
                     prompt,
                     user=me.user,
                     schema=answers.schema(situation.kind),
