@@ -59,6 +59,11 @@ class Handler(BaseHTTPRequestHandler):
         script.write_text(json.dumps(entries[1:]))
         return dict(entries[0])
 
+    def do_GET(self) -> None:
+        if self.path != "/v1/models":
+            return self._send(404, {"error": {"message": "not found"}})
+        self._send(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length", "0"))
         body = json.loads(self.rfile.read(length))

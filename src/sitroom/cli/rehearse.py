@@ -36,9 +36,14 @@ def rehearse(
     from sitroom.services.rehearsal import rehearse as play
 
     package = load_or_exit(package_path)
+    from sitroom.services.cells.mind import ModelMind
+    from sitroom.services.cells.provider import ProviderDown
+
     try:
         mind = build_mind(load_settings(), cells)
-    except ValueError as error:
+        if isinstance(mind, ModelMind):
+            mind.client.check()
+    except (ValueError, ProviderDown) as error:
         err.print(f"[red]{error}[/]")
         raise typer.Exit(EXIT_PROBLEMS) from None
     runs = [

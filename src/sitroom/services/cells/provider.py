@@ -72,6 +72,22 @@ class ChatClient:
     def close(self) -> None:
         self._http.close()
 
+    def check(self) -> None:
+        """Ask the endpoint once for its models (no retry): ``ProviderDown`` when it does not
+        answer, so a rehearsal stops at once instead of recording no-actions all the way."""
+        try:
+            reply = self._http.get("models")
+        except httpx.HTTPError as error:
+            raise ProviderDown(
+                f"the model endpoint {self.endpoint.base_url} does not answer "
+                f"({type(error).__name__}: {error}); is the server running?"
+            ) from None
+        if reply.status_code in (401, 403):
+            raise ProviderDown(
+                f"the model endpoint {self.endpoint.base_url} refused the key "
+                f"(HTTP {reply.status_code}); check SITROOM_LLM_API_KEY"
+            )
+
     def complete(
         self,
         messages: list[dict[str, str]],
