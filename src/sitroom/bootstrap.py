@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
-from sitroom.services.cells.follower import CellFollower
-from sitroom.services.cells.mind import Mind, ModelMind, ScriptedMind
-from sitroom.services.cells.provider import ChatClient, Endpoint
-from sitroom.services.followers import FollowerRegistry, FollowerRunner
+from sitroom.services.followers import Follower, FollowerRegistry, FollowerRunner
 from sitroom.services.identity import Identity
 from sitroom.services.leader import open_leases
 from sitroom.services.runs import Engine
@@ -25,6 +23,9 @@ from sitroom.services.series import SeriesService
 from sitroom.storage.cursors import CursorStore, open_cursor_store
 from sitroom.storage.factory import open_recorder
 from sitroom.storage.recorder import Recorder
+
+if TYPE_CHECKING:
+    from sitroom.services.cells.mind import Mind
 
 
 @dataclass
@@ -79,12 +80,18 @@ def build_services(settings: Settings) -> Services:
     recorder = open_recorder(url)
     broker = make_broker(settings.redis_url, settings.redis_prefix)
     engine = Engine(recorder, publish=broker.publish_threadsafe, secret=settings.secret_key)
-    mind = build_mind(settings)
-    followers.register_family("cell-", lambda team: CellFollower(team, None, engine.package, mind))
+    followers.register_family("cell-", lambda team: _cell(settings, engine, team))
     identity = Identity.open(url, settings)
     series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
     cursors = open_cursor_store(url)
     return Services(settings, recorder, engine, broker, identity, series, cursors, followers)
+
+
+def _cell(settings: Settings, engine: Engine, team: str) -> Follower:
+    """The follower ``cell-<team>``; made (and its model client) only when one is named."""
+    from sitroom.services.cells.follower import CellFollower
+
+    return CellFollower(team, None, engine.package, build_mind(settings))
 
 
 def build_mind(settings: Settings, cells: str = "") -> Mind:
@@ -93,6 +100,9 @@ def build_mind(settings: Settings, cells: str = "") -> Mind:
     ``cells`` is "scripted", "llm" or "" (a model when one is configured, else scripts);
     "llm" without an endpoint is a ``ValueError`` naming the setting to give.
     """
+    from sitroom.services.cells.mind import ModelMind, ScriptedMind
+    from sitroom.services.cells.provider import ChatClient, Endpoint
+
     if cells == "scripted" or (cells == "" and not settings.llm_base_url):
         return ScriptedMind()
     if cells not in ("", "llm"):
