@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sitroom.package.examples import example_path
-from tests.browser.conftest import ADMIN_PASSWORD, Site, screenshot
+from tests.browser.conftest import ADMIN_PASSWORD, Site, axe_violations, screenshot
 from tests.browser.staff import act, player, sign_in_admin, wait_live
 from tests.support.server import create_admin, running_server
 
@@ -65,6 +65,7 @@ def test_the_facilitator_releases_a_cells_concurrence_and_the_aar_marks_it(
     expect(held).to_be_visible(timeout=15_000)
     expect(held).to_contain_text("Waiting for approval")
     screenshot(page, "console-cell-held")
+    assert axe_violations(page) == []
     decision = ald.get(f"/api/runs/{RUN}/decisions").json()
     assert all(d["status"] == "awaiting-concurrence" for d in _decisions(decision))
 
@@ -85,6 +86,15 @@ def test_the_facilitator_releases_a_cells_concurrence_and_the_aar_marks_it(
     proposed = [item for item in timeline if item["kind"] == "decision"]
     assert proposed and "cell" not in proposed[0]  # the person's proposal is not marked
     assert aar.status_code == 200 and "(simulated cell)" in aar.text
+    page.get_by_role("link", name="한국어").click()
+    page.wait_for_url(f"**/runs/{RUN}/console")
+    wait_live(page)
+    expect(page.locator("#h-cells")).to_have_text("모의 셀")
+    korean = page.locator("#panel-cells").get_by_role("article", name="브렌란드 국가안보사무처")
+    expect(korean.get_by_label("방식")).to_have_value("approval")
+    expect(korean.get_by_label("방식").locator("option[value=approval]")).to_have_text(
+        "승인 후 실행"
+    )
     ald.close()
 
 
