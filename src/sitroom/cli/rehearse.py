@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -46,9 +47,13 @@ def rehearse(
     except (ValueError, ProviderDown) as error:
         err.print(f"[red]{error}[/]")
         raise typer.Exit(EXIT_PROBLEMS) from None
+    from rich.progress import track
+
+    seeds: Iterable[int] = range(repeat)
+    if repeat > 1:  # on stderr: stdout stays the report
+        seeds = track(seeds, description="rehearsing", console=err, transient=True)
     runs = [
-        play(package, seed=seed + i, mind=mind, compression=compression, aar=i == 0)
-        for i in range(repeat)
+        play(package, seed=seed + i, mind=mind, compression=compression, aar=i == 0) for i in seeds
     ]
     first = runs[0]
     broken = [r for r in runs if r.chain_problems or not r.ended]
