@@ -37,6 +37,8 @@ class Wiring:
     polls: list[tuple[str, float]] = field(default_factory=list)
     """Panels fetched every so many seconds (``every 30s``)."""
     receipts: bool = False
+    receipt_spread: float = 0.0
+    """Seconds over which the page spreads a receipt (``data-receipt-spread``)."""
     run: str = ""
     shown: set[str] = field(default_factory=set)
     """Injects on the page as loaded (``data-number``): the page recorded their receipts."""
@@ -57,6 +59,8 @@ class _PageParser(HTMLParser):
             w.sse_url = found["sse-connect"]
         if found.get("data-receipts") == "on":
             w.receipts = True
+        if found.get("data-receipt-spread", "").isdigit():
+            w.receipt_spread = int(found["data-receipt-spread"]) / 1000
         if "data-run" in found:
             w.run = found["data-run"]
         if tag == "article" and "data-number" in found:
@@ -306,6 +310,7 @@ class Browser:
     async def receipt(self, number: str, tally: Tally) -> None:
         tally.in_flight += 1
         try:
+            await asyncio.sleep(random.uniform(0, self.wiring.receipt_spread))  # as sitroom.js
             key = f"receipt-{number}-bench{self.index}"
             status, _ = await self.http.request(
                 "POST",

@@ -19,6 +19,7 @@ BENCHMARKS = [
     ("event log appends, 200 writers", "bench_append.py"),
     ("broker wake-ups", "bench_broker.py"),
     ("SSE fan-out, 1,000 clients", "bench_sse.py"),
+    ("what players see: release to HTML on 1,000 pages", "bench_seen.py"),
     ("AAR/IP of a 20,000-event run", "bench_report.py"),
     ("pages on a 5,000-event run, 50 users at once", "bench_pages.py"),
     ("what a player's page shows after a release, 1,000 players", "bench_seen.py"),

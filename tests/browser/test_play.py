@@ -167,15 +167,63 @@ def test_a_refresh_keeps_what_is_being_typed(duo: Duo, new_page: Any) -> None:
     )
 
 
+def drop_stream(page: Any) -> None:
+    """Cut the page's event stream as a lost network does (Chromium's offline mode leaves open
+    connections open): htmx sees the error and reconnects, in vain until the network is back."""
+    page.evaluate(
+        """() => {
+            const source = document.querySelector("[sse-connect]")["htmx-internal-data"]
+                .sseEventSource;
+            source.close();
+            source.onerror(new Event("error"));
+        }"""
+    )
+
+
 def test_reconnect_shows_the_missed_inject(duo: Duo, new_page: Any) -> None:
     ald = open_play(new_page, duo.ald)
     ald.context.set_offline(True)
+    drop_stream(ald)
     duo.api("/injects/3/release")
     time.sleep(0.5)
     assert ald.locator("#inject-3").count() == 0
     ald.context.set_offline(False)
     ald.locator("#inject-3").wait_for(timeout=8000)
     expect(ald.locator("[data-live-status]")).to_have_attribute("data-state", "live")
+
+
+def test_what_changed_arrives_as_html_and_keeps_what_is_each_viewers_own(
+    duo: Duo, site: Site, new_page: Any
+) -> None:
+    ald = open_play(new_page, duo.ald)
+    abe = open_play(new_page, site.invite(RUN, name="Abe Aldor", role="player", team="ald-nsc"))
+    fetched: list[str] = []
+    ald.on("request", lambda r: fetched.append(r.url) if "/play/panels/" in r.url else None)
+
+    duo.api("/injects/4/release")
+    ald.locator("#inject-4").wait_for(timeout=1000)
+    abe.locator("#inject-4").wait_for(timeout=1000)
+    ald.locator("#inject-4").get_by_role("button", name="Acknowledge").click()
+    expect(ald.locator("#inject-4 .acked")).to_contain_text("Acknowledged at")
+
+    duo.api("/injects/4/correct", {"content": {"en": "Hold the statement for a redraft."}})
+    expect(abe.locator("#inject-4")).to_contain_text("for a redraft")
+    expect(ald.locator("#inject-4")).to_contain_text("for a redraft")
+    # One card for the whole team; each page keeps its own acknowledgement.
+    expect(ald.locator("#inject-4 .acked")).to_contain_text("Acknowledged at")
+    expect(abe.locator("#inject-4").get_by_role("button", name="Acknowledge")).to_be_visible()
+
+    # A form that came in the stream gets its idempotency key on the page and its CSRF
+    # token from the page's meta tag.
+    box = abe.locator("#respond-box-inject-4")
+    box.locator("summary").click()
+    expect(box.locator('input[name="key"]')).not_to_have_value("")
+    box.get_by_label("Write your team's response").fill("Redraft ready by noon.")
+    box.get_by_role("button", name="Send response").click()
+    expect(ald.locator("#inject-4-responses")).to_contain_text("Redraft ready by noon.")
+    expect(abe.locator("#inject-4-responses")).to_contain_text("Redraft ready by noon.")
+    assert fetched == [], "the page fetched a panel"
+    assert "Redraft ready" not in open_play(new_page, duo.brn).content()
 
 
 def test_a_player_sees_nothing_of_the_other_party(duo: Duo, site: Site, new_page: Any) -> None:

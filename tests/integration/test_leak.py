@@ -1,6 +1,7 @@
 """Leak test: typed markers in controller-only, party-only and team-private material; every
 role (and nobody signed in) reads every GET route of a run — the JSON API, every page and
-panel, the SSE stream — and each marker reaches only the readers it is meant for.
+panel, the SSE stream and the player page's stream of pushed HTML — and each marker reaches
+only the readers it is meant for.
 
 Two checks, independent of each other. A table says who each marker is for (written by hand,
 so a wrong rule in the gate fails it). And every reply of every route is compared with what
@@ -144,6 +145,8 @@ EXCLUDED = {
 """GET routes that do not take a run id, each with why it is not walked here."""
 
 STREAM = "/api/runs/{run_id}/events"
+PAGE_STREAM = STREAM + "?fragments=play"
+"""The player page's stream: the HTML of what changed, rendered once per audience and shared."""
 TEAMS = ({}, {"team": "ald-nsc"}, {"team": "brn-nsc"})
 QUERIES: dict[str, tuple[dict[str, str], ...]] = {
     "/runs/{run_id}/evaluate": TEAMS,
@@ -245,22 +248,35 @@ def _read_everything(base: str, client: httpx.Client | None, last_seq: int) -> l
             headers = {"HX-Request": "true"} if "/panels/" in route else {}
             reply = http.get(url, params={"lang": "en", **query}, headers=headers)
             replies.append(Reply(route, f"{url}?{query}", reply.status_code, reply.text))
-        lines: list[str] = []
-        with http.stream("GET", STREAM.replace("{run_id}", RUN)) as stream:
-            status = stream.status_code
-            if status != 200:
-                stream.read()
-                lines.append(stream.text)
-            else:
-                last_frame = False
-                for line in stream.iter_lines():
-                    lines.append(line)
-                    if line.startswith("id: ") and int(line[4:]) >= last_seq:
-                        last_frame = True  # read on to the end of its frame, data included
-                    if (last_frame and not line) or line.startswith(": ping"):
-                        break
-        replies.append(Reply(STREAM, STREAM, status, "\n".join(lines)))
+        for route in (STREAM, PAGE_STREAM):
+            status, text = _read_stream(http, route.replace("{run_id}", RUN), last_seq)
+            replies.append(Reply(route, route, status, text))
     return replies
+
+
+def _read_stream(http: httpx.Client, url: str, last_seq: int) -> tuple[int, str]:
+    """The stream from the start to the last event's frame or the first heartbeat (a ping, or
+    on a page's stream the clock: a message with no id), whichever comes first."""
+    lines: list[str] = []
+    with http.stream("GET", url) as stream:
+        status = stream.status_code
+        if status != 200:
+            stream.read()
+            return status, stream.text
+        block: list[str] = []
+        for line in stream.iter_lines():
+            lines.append(line)
+            if line.startswith(": ping"):
+                break
+            if line:
+                block.append(line)
+                continue
+            ids = [int(x[4:]) for x in block if x.startswith("id: ")]
+            has_data = any(x.startswith("data: ") for x in block)
+            if (ids and ids[0] >= last_seq) or (has_data and not ids):
+                break
+            block = []
+    return status, "\n".join(lines)
 
 
 def _principal(client: httpx.Client) -> Principal:
@@ -452,6 +468,18 @@ def test_a_scoped_hot_wash_item_reaches_only_its_team_or_party(played: Played) -
         [brn] = [r for r in played.replies["player:brn-nsc"] if r.route == route]
         assert "ZZROOM-HOT-WASH" in brn.text and "ZZBRN-PARTY-HOT-WASH" in brn.text, route
         assert "ZZALD-TEAM-HOT-WASH" not in brn.text, route
+
+
+def test_the_player_pages_stream_is_walked_and_is_for_players_of_a_team(played: Played) -> None:
+    for who in sorted(READERS):
+        [reply] = [r for r in played.replies[who] if r.route == PAGE_STREAM]
+        if who in ALD | BRN:
+            assert reply.status == 200 and "event: fragment" in reply.text, who
+        else:
+            assert reply.status in (401, 403), who
+    [ald] = [r for r in played.replies["player:ald-nsc"] if r.route == PAGE_STREAM]
+    assert "ZZALD-ONLY-TEXT" in ald.text and "ZZALD-RESPONSE" in ald.text
+    assert "<script>x</script>" not in ald.text, "typed markup stays text in pushed HTML"
 
 
 def test_polls_of_a_module_not_yet_opened_stay_with_control(played: Played) -> None:

@@ -88,7 +88,7 @@ def test_before_startex_the_page_says_so_and_offers_no_forms(room: Room) -> None
     html = page_of(room.ald)
     assert "The exercise has not started yet" in html
     assert "<textarea" not in html
-    assert 'sse-connect="/api/runs/duo/events?after=0"' in html
+    assert 'sse-connect="/api/runs/duo/events?after=0&amp;fragments=play"' in html
     assert 'data-receipts="on"' in html
 
 

@@ -192,3 +192,17 @@ def test_command_hashes_tell_every_field_apart() -> None:
     assert command_hash(cmd.CastVote("p1", ("yes",), 4)) != command_hash(
         cmd.CastVote("p1", ("yes",), 5)
     )
+
+
+def test_the_tail_in_memory_answers_as_the_log_does(engine: Engine) -> None:
+    run = engine.create_run(two_parties()).id
+    engine.handle(run, cmd.StartRun(), FACILITATOR)
+    for n in range(30):
+        engine.handle(run, cmd.AddTeamNote(f"note {n}"), ALD)
+    last = engine.state(run).seq
+    for after in range(last + 2):
+        for limit in (1, 7, 2000):
+            found = engine.recent(run, after, last, limit)
+            assert found is not None
+            assert [e.seq for e in found] == [e.seq for e in engine.read(run, after, limit)]
+    assert engine.recent(run, 0, last + 1, 10) is None, "not folded that far: ask the log"

@@ -211,6 +211,60 @@ async def test_frames_carry_the_seq_whatever_render_put_in_the_id() -> None:
 
 
 @pytest.mark.asyncio
+async def test_an_event_of_several_frames_names_its_seq_on_the_last_only() -> None:
+    log, broker = FakeLog(), MemoryBroker()
+    await append(log, broker, "run-started")
+    await append(log, broker, "msel-note", audience="control")
+    await append(log, broker, "inject-released")
+
+    async def render(event: LoggedEvent) -> list[Frame]:
+        await asyncio.sleep(0)  # a renderer may wait (for a render another stream started)
+        if event.audience == "control":
+            return []
+        html = Frame(id=event.seq, event="fragment", data=f"<p>{event.type}</p>")
+        return [html, Frame(id=None, event=event.type, data="{}")]
+
+    reader = open_stream(log, broker, render=render)
+    await reader.next()  # retry
+    sent = [await reader.next() for _ in range(4)]
+    # A client cut off between the two resumes before the event and gets both again.
+    assert [(m.id, m.event) for m in sent] == [
+        (None, "fragment"),
+        ("1", "run-started"),
+        (None, "fragment"),
+        ("3", "inject-released"),
+    ]
+    assert sent[2].data == "<p>inject-released</p>"
+    await reader.close()
+
+
+@pytest.mark.asyncio
+async def test_a_tick_sends_its_frames_at_every_heartbeat_without_an_id() -> None:
+    log, broker = FakeLog(), MemoryBroker()
+    await append(log, broker, "run-started")
+    ticks = 0
+
+    async def tick() -> list[Frame]:
+        nonlocal ticks
+        ticks += 1
+        return [Frame(id=7, event="fragment", data=f"<p>clock {ticks}</p>")]
+
+    reader = open_stream(log, broker, tick=tick)
+    await reader.next()  # retry
+    assert (await reader.next()).id == "1"
+    first, second = await reader.next(), await reader.next()
+    assert [(m.id, m.event, m.data) for m in (first, second)] == [
+        (None, "fragment", "<p>clock 1</p>"),
+        (None, "fragment", "<p>clock 2</p>"),
+    ], "no ping in between: the tick kept the connection busy"
+    await append(log, broker, "inject-released")
+    while (message := await reader.next_event()).id is None:
+        assert message.event == "fragment"  # another tick came first
+    assert message.id == "2"
+    await reader.close()
+
+
+@pytest.mark.asyncio
 async def test_heartbeats_appear_when_idle() -> None:
     log, broker = FakeLog(), MemoryBroker()
     reader = open_stream(log, broker)

@@ -8,14 +8,15 @@ broker only says when to look again; a lost announcement delays a frame by one h
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import random
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, TypeVar
+from functools import cached_property
+from typing import Protocol, TypeAlias, TypeVar
 
-from sitroom.realtime.broker import Broker
 from sitroom.realtime.drain import Drain
 
 RETRY_MS = 2000
@@ -41,6 +42,20 @@ _DIGITS = re.compile(r"[0-9]+")
 _SLACK = 0.002
 
 
+class Announcements(Protocol):
+    """What a stream asks of a broker: how far a run's log has grown, and to wait for more.
+    A ``Broker`` is one; so is anything that wakes a stream for fewer events (the player
+    page's, which waits only for what the page shows)."""
+
+    def latest(self, run_id: str) -> int:
+        """The highest sequence number heard for ``run_id`` (0 if none)."""
+        ...
+
+    async def wait_beyond(self, run_id: str, after: int, timeout: float) -> int:
+        """Wait until ``latest(run_id) > after`` or ``timeout`` seconds pass; return ``latest``."""
+        ...
+
+
 class Sequenced(Protocol):
     """Anything read from a run's log: it has a sequence number."""
 
@@ -62,7 +77,18 @@ class Frame:
     event: str | None
     """The SSE event type (``None``: the default ``message``)."""
     data: str
-    """JSON text."""
+    """JSON text, or HTML for a page to swap in."""
+
+    @cached_property
+    def wire(self) -> bytes:
+        """The frame as sent (``format_frame``), made once: one frame may go to a thousand
+        streams."""
+        return format_frame(self)
+
+
+Rendered: TypeAlias = Frame | Sequence[Frame] | None
+"""What one event becomes for one viewer: a frame, several (e.g. HTML fragments for the page
+and then the event itself), or nothing."""
 
 
 class InvalidCursor(ValueError):
@@ -124,26 +150,32 @@ async def event_stream(
     *,
     run_id: str,
     after: int,
-    broker: Broker,
+    broker: Announcements,
     read_after: Callable[[int], Awaitable[Sequence[E]]],
-    render: Callable[[E], Frame | None],
+    render: Callable[[E], Rendered | Awaitable[Rendered]],
     heartbeat: float = 15.0,
     is_disconnected: Callable[[], Awaitable[bool]] | None = None,
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     drain: Drain | None = None,
+    tick: Callable[[], Awaitable[Sequence[Frame]]] | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """Stream a run's events with ``seq > after`` to one viewer, then follow the log.
 
     ``read_after(n)`` reads the events with ``seq > n`` in order (it may return only the first
     page of them: the next page is read at once); ``render`` is the viewer's
-    visibility gate and serialiser (``None``: not for this viewer, skipped, but the cursor
-    moves past it). A frame's ``id`` is always the event's ``seq``.
+    visibility gate and serialiser (``None`` or no frames: not for this viewer, skipped, but
+    the cursor moves past it; it may be a coroutine function). An event's last frame carries
+    its ``seq`` as the ``id``; the frames before it carry none, so a client that lost the
+    connection between them resumes before the event and is sent all of them again.
 
     The stream sends ``retry:``, then the log after ``after``, then waits on the broker and
     re-reads the log whenever it wakes or ``heartbeat`` seconds pass; it sends a ``PING``
     comment when nothing else was sent for ``heartbeat`` seconds. Every ``heartbeat`` seconds
-    it asks ``still_allowed``; a no ends the stream with a ``revoked`` frame. It ends when
-    ``is_disconnected`` says so (or when the server cancels it). Errors of ``read_after``
+    it asks ``still_allowed``; a no ends the stream with a ``revoked`` frame; then it sends the
+    frames ``tick`` gives, which are no log events and carry no ``id`` (a clock that moves
+    with time, where every viewer would otherwise ask for it). It ends when
+    ``is_disconnected`` says so, asked at every heartbeat (or when the server cancels it,
+    or at its next write after the client left). Errors of ``read_after``
     propagate: the client reconnects and resumes from its ``Last-Event-ID``. When ``drain``
     begins (the server is stopping), the stream sends ``draining_frame`` and ends at once.
     """
@@ -165,12 +197,17 @@ async def event_stream(
             if event.seq <= cursor:
                 continue
             cursor = event.seq
-            frame = render(event)
-            if frame is None:
+            rendered = render(event)
+            if inspect.isawaitable(rendered):
+                rendered = await rendered
+            if rendered is None:
                 continue
-            if frame.id != event.seq:
-                frame = replace(frame, id=event.seq)
-            chunks.append(format_frame(frame))
+            frames = [rendered] if isinstance(rendered, Frame) else list(rendered)
+            for n, frame in enumerate(frames, start=1 - len(frames)):
+                wanted = event.seq if n == 0 else None
+                if frame.id != wanted:
+                    frame = replace(frame, id=wanted)
+                chunks.append(frame.wire)
         return b"".join(chunks)
 
     chunk = await read_rendered()
@@ -182,8 +219,6 @@ async def event_stream(
     while True:
         if drain is not None and drain.draining:
             yield draining_frame()
-            return
-        if is_disconnected is not None and await is_disconnected():
             return
         timeout = min(last_sent + heartbeat, next_check) - loop.time()
         # After a read that moved the cursor, wait beyond the cursor: if ``read_after`` pages,
@@ -209,9 +244,19 @@ async def event_stream(
         now = loop.time() + _SLACK
         if now >= next_check:
             next_check = now + heartbeat
+            # Asked at the heartbeat, not at every wake-up: asking costs a thousand streams
+            # woken by one release more than the rest of their work (a closed connection
+            # also ends the stream at its next write).
+            if is_disconnected is not None and await is_disconnected():
+                return
             if still_allowed is not None and not await still_allowed():
                 yield format_frame(revoked_frame())
                 return
+            if tick is not None:
+                ticked = [f if f.id is None else replace(f, id=None) for f in await tick()]
+                if ticked:
+                    yield b"".join(f.wire for f in ticked)
+                    last_sent = loop.time()
         if now - last_sent >= heartbeat:
             yield PING
             last_sent = loop.time()

@@ -33,6 +33,11 @@ class Viewer:
     invitation: str | None = None
     scope: str | None = None
     """An API token's scope (read, write or admin); None for a browser session."""
+    preview: str | None = None
+    """Set when control looks at a run as someone else (``services.preview``): what it looks
+    as (``team:ald-nss``); ``principal`` is then that stand-in, read-only."""
+    previewer: str | None = None
+    """The name of the person of control behind a preview."""
 
 
 @dataclass

@@ -58,6 +58,10 @@ SCHEDULER = Principal(id="system:scheduler", role=Role.FACILITATOR, name="schedu
 """The principal of the scheduler follower (``sitroom.services.scheduler``)."""
 
 
+PREVIEW_PREFIX = "preview:"
+"""The ids of the stand-ins control previews a run as (``services.preview``): they never act."""
+
+
 class RunNotFound(LookupError):
     """No run with that id."""
 
@@ -111,6 +115,8 @@ class Engine:
         self._packages: dict[str, Package] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._tails: dict[str, deque[StoredEvent]] = {}
+        self._tail_lock = threading.Lock()
+        """Held only to change or copy a tail, so streams never wait for a command."""
         self._snapshots: dict[str, RunState] = {}
         self._reports: OrderedDict[tuple[str, tuple[str, ...], int], Report] = OrderedDict()
         self._report_locks: dict[str, threading.Lock] = {}
@@ -172,10 +178,11 @@ class Engine:
 
     def _fold(self, run_id: str, state: RunState, stored: StoredEvent) -> None:
         apply(state, to_recorded(stored))
-        tail = self._tails.setdefault(run_id, deque(maxlen=TAIL))
-        if tail and tail[-1].seq != stored.seq - 1:
-            tail.clear()
-        tail.append(stored)
+        with self._tail_lock:
+            tail = self._tails.setdefault(run_id, deque(maxlen=TAIL))
+            if tail and tail[-1].seq != stored.seq - 1:
+                tail.clear()
+            tail.append(stored)
 
     def last_seq(self, run_id: str) -> int:
         """How far the run's log goes, from the database (``RunNotFound`` for no such run)."""
@@ -238,6 +245,8 @@ class Engine:
         principal already used for a different command.
         """
         check_client_key(key)
+        if principal.id.startswith(PREVIEW_PREFIX):
+            raise Rejected("a preview is read-only: act as yourself", status=403)
         return self._record(run_id, command, principal, key)
 
     def act(self, run_id: str, command: cmd.Command, principal: Principal, key: str) -> Outcome:
@@ -342,25 +351,26 @@ class Engine:
         holds the last ``TAIL`` events of each run this process has folded, so a thousand
         streams woken by one release share one read of the log instead of making their own.
         """
-        lock = self._lock(run_id)
-        if not lock.acquire(blocking=False):  # a command is being recorded: ask the log
-            return None
-        try:
-            state = self._states.get(run_id)
+        # The tail has its own lock, not the run's: a thousand streams woken together must not
+        # queue behind the receipts their own screens are sending.
+        with self._tail_lock:
             tail = self._tails.get(run_id)
-            if state is None or not tail or known > state.seq or after < tail[0].seq - 1:
+            if not tail or known > tail[-1].seq or after < tail[0].seq - 1:
                 return None
-            start = max(0, after - tail[0].seq + 1)
-            return list(itertools.islice(tail, start, start + limit))
-        finally:
-            lock.release()
+            # Count from the newest end: a stream asks for the last few events, and walking a
+            # long tail from its oldest end cost every stream that much on every wake-up.
+            newer = max(0, len(tail) - max(0, after - tail[0].seq + 1))
+            found = list(itertools.islice(reversed(tail), newer))
+        found.reverse()
+        return found[:limit]
 
     def read_after(self, run_id: str, after: int, known: int, limit: int) -> list[StoredEvent]:
         """Events after ``after``: from memory when it is current, else from the log."""
         found = self.recent(run_id, after, known, limit)
         if found is not None:
             return found
-        self.state(run_id)  # catch up, so the next stream finds it in memory
+        with self._lock(run_id):  # catch up, so the next stream finds it in memory
+            self._catch_up(run_id)  # (no snapshot: a stream needs no copy of the state)
         found = self.recent(run_id, after, 0, limit)
         return found if found is not None else self.read(run_id, after, limit)
 

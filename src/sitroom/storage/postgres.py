@@ -4,13 +4,22 @@ Sequence numbers follow commit order per run: an append locks the run's row
 (``SELECT … FOR UPDATE``), numbers its events after ``runs.last_seq``, inserts them, moves
 ``last_seq`` and commits, all in one transaction. The next append on the same run waits for
 that commit, so a reader asking for "after N" never skips an event that commits late.
+
+Appends to one run from many threads of a process are committed in groups (group commit):
+the first caller leads, takes every append queued for the run meanwhile (up to
+``max_group``), and records them in one transaction under one row lock, each keeping its own
+idempotency key, expected sequence number and outcome; then it hands the lead to the first
+caller still waiting. A room's thousand receipts after a release cost a few commits, not a
+thousand flushes in a row.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
-from dataclasses import replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import Any
 
@@ -23,6 +32,7 @@ from sitroom.storage.recorder import (
     AppendResult,
     Clock,
     NewEvent,
+    PreparedEvent,
     RecorderClosed,
     RunAlreadyExists,
     RunRecord,
@@ -68,7 +78,29 @@ _SELECT_BATCH = (
 )
 
 
+_KEYS_TAKEN = (
+    "SELECT idempotency_key, coalesce(actor, '') FROM events"
+    " WHERE run_id = %s AND idempotency_key = ANY(%s)"
+)
+
 __all__ = ["PoolTimeout", "PostgresRecorder", "with_connect_timeout"]
+
+
+@dataclass(slots=True)
+class _Append:
+    """One caller's append waiting in its run's queue."""
+
+    batch: list[PreparedEvent]
+    expected_seq: int | None
+    future: Future[AppendResult] = field(default_factory=Future)
+    wake: threading.Event = field(default_factory=threading.Event)
+    """Set when the append is done, or when its caller is to lead the next group."""
+
+
+@dataclass(slots=True)
+class _RunQueue:
+    waiting: list[_Append] = field(default_factory=list)
+    leading: bool = False
 
 
 def _closed() -> Exception:
@@ -111,12 +143,19 @@ class PostgresRecorder:
         pool_size: int = 10,
         pool_timeout: float = 30.0,
         clock: Clock = utc_now,
+        max_group: int = 500,
     ) -> None:
         """Open (and create or upgrade) the database at ``conninfo``.
 
-        ``clock`` stamps runs and events; tests may pass a fake one.
+        ``clock`` stamps runs and events; tests may pass a fake one. ``max_group``: the most
+        appends committed together.
         """
+        if max_group < 1:
+            raise ValueError(f"max_group must be at least 1, got {max_group}")
         self._clock = clock
+        self._max_group = max_group
+        self._queues: dict[str, _RunQueue] = {}
+        self._queues_lock = threading.Lock()
         conninfo = with_connect_timeout(conninfo)
         upgrade_postgres(conninfo)
         self._pool = postgres_pool(
@@ -195,70 +234,143 @@ class PostgresRecorder:
         self, run_id: str, events: Sequence[NewEvent], expected_seq: int | None = None
     ) -> AppendResult:
         """Record all events in one transaction, or none; return after the commit."""
-        batch = prepare_batch(events)
-        key = batch[0].idempotency_key
-        actor = batch[0].actor
+        job = _Append(prepare_batch(events), expected_seq)
+        with self._queues_lock:
+            queue = self._queues.setdefault(run_id, _RunQueue())
+            queue.waiting.append(job)
+            lead = not queue.leading
+            queue.leading = True
+        if not lead:
+            job.wake.wait()
+        if not job.future.done():  # this caller leads the next group (which holds its append)
+            self._lead(run_id, queue)
+        return job.future.result()
+
+    def _lead(self, run_id: str, queue: _RunQueue) -> None:
+        """Commit one group of the run's waiting appends, then hand the lead on."""
+        with self._queues_lock:
+            group = queue.waiting[: self._max_group]
+            del queue.waiting[: len(group)]
         try:
-            # Pipelined: the lock and the look-up travel together, then the writes and the
-            # commit; the server still runs them in order, and the look-up starts after the
-            # lock is held, so it sees everything the appends before this one committed.
+            self._commit_group(run_id, group)
+        except BaseException as error:  # never leave a caller waiting forever
+            for job in group:
+                if not job.future.done():
+                    job.future.set_exception(error)
+            raise
+        finally:
+            for job in group:
+                job.wake.set()
+            with self._queues_lock:
+                if queue.waiting:
+                    queue.waiting[0].wake.set()  # its caller leads the next group
+                else:
+                    queue.leading = False
+
+    def _commit_group(self, run_id: str, group: list[_Append]) -> None:
+        """Record ``group`` in one transaction; settle each append's future after the commit."""
+        keys = [job.batch[0].idempotency_key for job in group]
+        outcomes: list[AppendResult | Exception] = []
+        try:
             with (
                 self._pool.connection() as connection,
                 connection.pipeline(),
                 connection.transaction(),
             ):
                 lock = connection.execute(_LOCK_RUN, (run_id,))
-                look = connection.execute(
-                    _LOOK_UP, {"run": run_id, "key": key, "actor": key_scope(actor)}
+                look = connection.execute(_LOOK_UP, {"run": run_id, "key": None, "actor": ""})
+                taken_rows = connection.execute(
+                    _KEYS_TAKEN, (run_id, [k for k in keys if k is not None])
                 )
                 row = lock.fetchone()
                 if row is None:
                     raise UnknownRun(run_id)
                 last_seq: int = row[0]
                 last_hash: str | None = row[1] if last_seq == 0 else None
+                for _kind, value in look.fetchall():
+                    last_hash = value
+                if last_hash is None:
+                    raise RuntimeError(f"run {run_id!r}: its last event ({last_seq}) is missing")
+                taken = {(str(k), str(a)) for k, a in taken_rows.fetchall()}
+                recorded_at = parse_timestamp(format_timestamp(self._clock()))
+                rows: list[tuple[Any, ...]] = []
+                new: dict[tuple[str, str], list[StoredEvent]] = {}
+                for job, key in zip(group, keys, strict=True):
+                    scope = key_scope(job.batch[0].actor)
+                    if key is not None and (key, scope) in taken:
+                        earlier = self._find(connection, run_id, key, job.batch[0].actor)
+                        outcomes.append(AppendResult(events=earlier, duplicate=True))
+                        continue
+                    if key is not None and (key, scope) in new:
+                        outcomes.append(AppendResult(events=new[(key, scope)], duplicate=True))
+                        continue
+                    if job.expected_seq is not None and job.expected_seq != last_seq:
+                        outcomes.append(SequenceConflict(run_id, job.expected_seq, last_seq))
+                        continue
+                    sealed = seal_batch(run_id, job.batch, last_seq, last_hash, recorded_at)
+                    rows.extend(_rows(sealed, job.batch, recorded_at))
+                    last_seq, last_hash = sealed[-1].seq, sealed[-1].hash
+                    if key is not None:
+                        new[(key, scope)] = sealed
+                    outcomes.append(AppendResult(events=sealed, duplicate=False))
+                if rows:
+                    with connection.cursor() as cursor:
+                        cursor.executemany(_INSERT_EVENT, rows)
+                        cursor.execute(
+                            "UPDATE runs SET last_seq = %s WHERE id = %s", (last_seq, run_id)
+                        )
+        except errors.UniqueViolation:
+            # Only reachable if something appended without the row lock: each append again
+            # on its own, where the key decides.
+            outcomes = [self._append_alone(run_id, job) for job in group]
+        except Exception as error:
+            for job in group:
+                job.future.set_exception(error)
+            return
+        for job, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+
+    def _append_alone(self, run_id: str, job: _Append) -> AppendResult | Exception:
+        """One append in a transaction of its own (after a group's unexpected conflict)."""
+        key = job.batch[0].idempotency_key
+        actor = job.batch[0].actor
+        try:
+            with self._pool.connection() as connection, connection.transaction():
+                row = connection.execute(_LOCK_RUN, (run_id,)).fetchone()
+                if row is None:
+                    return UnknownRun(run_id)
+                last_seq: int = row[0]
+                last_hash: str | None = row[1] if last_seq == 0 else None
+                look = connection.execute(
+                    _LOOK_UP, {"run": run_id, "key": key, "actor": key_scope(actor)}
+                )
                 for kind, value in look.fetchall():
                     if kind == "key":
                         earlier = self._find(connection, run_id, str(key), actor)
                         return AppendResult(events=earlier, duplicate=True)
                     last_hash = value
                 if last_hash is None:
-                    raise RuntimeError(f"run {run_id!r}: its last event ({last_seq}) is missing")
-                if expected_seq is not None and expected_seq != last_seq:
-                    raise SequenceConflict(run_id, expected_seq, last_seq)
+                    return RuntimeError(f"run {run_id!r}: its last event ({last_seq}) is missing")
+                if job.expected_seq is not None and job.expected_seq != last_seq:
+                    return SequenceConflict(run_id, job.expected_seq, last_seq)
                 recorded_at = parse_timestamp(format_timestamp(self._clock()))
-                sealed = seal_batch(run_id, batch, last_seq, last_hash, recorded_at)
+                sealed = seal_batch(run_id, job.batch, last_seq, last_hash, recorded_at)
                 with connection.cursor() as cursor:
-                    cursor.executemany(
-                        _INSERT_EVENT,
-                        [
-                            (
-                                event.run_id,
-                                event.seq,
-                                event.type,
-                                item.payload_json,
-                                event.actor,
-                                recorded_at,
-                                event.idempotency_key,
-                                len(sealed),
-                                event.prev_hash,
-                                event.hash,
-                                event.command_hash,
-                            )
-                            for event, item in zip(sealed, batch, strict=True)
-                        ],
-                    )
+                    cursor.executemany(_INSERT_EVENT, _rows(sealed, job.batch, recorded_at))
                     cursor.execute(
                         "UPDATE runs SET last_seq = %s WHERE id = %s", (sealed[-1].seq, run_id)
                     )
-        except errors.UniqueViolation:
-            # Only reachable if something appended without the row lock; the key decides.
+        except errors.UniqueViolation as error:
             if key is None:
-                raise
+                return error
             with self._pool.connection() as connection:
                 earlier = self._find(connection, run_id, key, actor)
-            if not earlier:
-                raise
-            return AppendResult(events=earlier, duplicate=True)
+            return AppendResult(events=earlier, duplicate=True) if earlier else error
+        except Exception as error:
+            return error
         return AppendResult(events=sealed, duplicate=False)
 
     def read(self, run_id: str, after: int = 0, limit: int | None = None) -> list[StoredEvent]:
@@ -316,3 +428,25 @@ class PostgresRecorder:
         row = connection.execute("SELECT 1 FROM runs WHERE id = %s", (run_id,)).fetchone()
         if row is None:
             raise UnknownRun(run_id)
+
+
+def _rows(
+    sealed: Sequence[StoredEvent], batch: Sequence[PreparedEvent], recorded_at: Any
+) -> list[tuple[Any, ...]]:
+    """The ``events`` rows of one sealed append (its size on every row: the batch's extent)."""
+    return [
+        (
+            event.run_id,
+            event.seq,
+            event.type,
+            item.payload_json,
+            event.actor,
+            recorded_at,
+            event.idempotency_key,
+            len(sealed),
+            event.prev_hash,
+            event.hash,
+            event.command_hash,
+        )
+        for event, item in zip(sealed, batch, strict=True)
+    ]

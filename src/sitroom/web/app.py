@@ -67,10 +67,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         home,
         join,
         play,
+        preview,
         report,
     )
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
+    from sitroom.web.pages.play_feed import PlayFeed
+    from sitroom.web.pages.play_wakeups import PageWakeups
     from sitroom.web.render import N_, page, ui_language
     from sitroom.web.stopping import on_stop_signal
 
@@ -85,6 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = svc
         app.state.frames = FrameCache(svc.engine)
         app.state.pages = PageCache(svc.settings.page_cache_mb * 2**20)
+        app.state.play_feed = PlayFeed(svc)
+        app.state.page_wakeups = PageWakeups(
+            svc.broker,
+            svc.engine,
+            svc.settings.heartbeat_seconds,
+            prepare=app.state.play_feed.prepare,
+        )
         await svc.broker.start()
         # The followers the settings name (the scheduler by default) run in every worker;
         # a lease per (follower, run) lets exactly one of them act.
@@ -112,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 following.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await following
+            await app.state.page_wakeups.close()
             await svc.broker.close()
             await run_in_threadpool(svc.close)
 
@@ -182,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         home.router,
         join.router,
         play.router,
+        preview.router,
         display.router,
         console.router,
         console_cells.router,

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sitroom.services.idempotency import check_client_key
 from sitroom.services.identity import Viewer as Viewer
+from sitroom.services.preview import PreviewRefused, preview_viewer
 
 if TYPE_CHECKING:
     from sitroom.bootstrap import Services as Services
@@ -48,7 +49,39 @@ async def optional_viewer(request: Request) -> Viewer | None:
     api_token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
     if not token and not api_token:
         return None
-    return await run_in_threadpool(svc.identity.resolve, token, api_token)
+    found = await run_in_threadpool(svc.identity.resolve, token, api_token)
+    spec = request.query_params.get(PREVIEW_QUERY) or request.headers.get(PREVIEW_HEADER)
+    if found is None or not spec:
+        return found
+    return await _previewing(request, found, spec)
+
+
+PREVIEW_QUERY = "as"
+"""The query parameter of a preview: a page's address and its event stream carry it."""
+
+PREVIEW_HEADER = "X-Sitroom-Preview"
+"""The header of a preview: a previewed page's own requests (htmx) carry it."""
+
+
+async def _previewing(request: Request, found: Viewer, spec: str) -> Viewer:
+    """Control looking at the run of this request as ``spec`` (``services.preview``)."""
+    if request.method not in SAFE_METHODS:
+        raise ApiError(
+            403,
+            "a preview is read-only: leave the preview to act as yourself",
+            field=PREVIEW_HEADER,
+        )
+    run_id = request.path_params.get("run_id")
+    if not isinstance(run_id, str):
+        raise ApiError(400, "a preview is of one run's pages", field=PREVIEW_QUERY)
+    svc = services(request)
+    try:
+        package = await run_in_threadpool(svc.engine.package, run_id)
+        return preview_viewer(found, run_id, package, spec)
+    except PreviewRefused as refused:
+        raise ApiError(refused.status, refused.message, field=PREVIEW_QUERY) from None
+    except LookupError:
+        raise ApiError(404, f"no run '{run_id}'", field="run_id") from None
 
 
 async def authenticated(request: Request) -> Viewer:

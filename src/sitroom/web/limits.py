@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -74,12 +74,26 @@ class RouteKinds:
 
     uploads: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = ()
     streams: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = ()
+    _known: dict[tuple[str, str], bool] = field(default_factory=dict, compare=False, repr=False)
+    """Answers given, by (kind and method, path): a room sends the same few paths over and
+    over (a thousand receipts of one inject), and matching them is a scan of every route."""
 
-    @staticmethod
+    KNOWN_PATHS = 4096
+
     def _matches(
-        kinds: tuple[tuple[re.Pattern[str], frozenset[str]], ...], method: str, path: str
+        self,
+        kinds: tuple[tuple[re.Pattern[str], frozenset[str]], ...],
+        method: str,
+        path: str,
     ) -> bool:
-        return any(method in methods and regex.match(path) for regex, methods in kinds)
+        key = (("U" if kinds is self.uploads else "S") + method, path)
+        found = self._known.get(key)
+        if found is None:
+            found = any(method in methods and regex.match(path) for regex, methods in kinds)
+            if len(self._known) >= self.KNOWN_PATHS:
+                self._known.clear()
+            self._known[key] = found
+        return found
 
     def upload(self, method: str, path: str) -> bool:
         """Whether ``method path`` reaches a route marked `accepts_upload`."""

@@ -127,16 +127,19 @@ def page(
 
 def html(request: Request, template: str, lang: str, **context: Any) -> str:
     """A page (or a fragment) in ``lang`` as text, for ``page`` or a shared page's cache."""
-    env = environment(lang)
+    return fragment(template, lang, request=request, **context)
+
+
+def fragment(template: str, lang: str, **context: Any) -> str:
+    """Render a template in ``lang``, also outside any request (HTML a server pushes to pages)."""
     content_languages = context.get("content_languages", ())
     context.setdefault("banner", None)
     context.setdefault("csrf_token", None)
     context.setdefault("viewer", None)
-    return env.get_template(template).render(
-        request=request,
-        lang=lang,
-        t=lambda text: local(text, lang, content_languages),
-        **context,
+    return (
+        environment(lang)
+        .get_template(template)
+        .render(lang=lang, t=lambda text: local(text, lang, content_languages), **context)
     )
 
 

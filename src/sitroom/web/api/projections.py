@@ -7,13 +7,15 @@ sees what.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
+from sitroom.conduct.principal import Role
 from sitroom.conduct.state import Entry, RunState
 from sitroom.conduct.visibility import (
     can_see_poll_results,
@@ -34,6 +36,10 @@ from sitroom.web.api.fields import MAX_SEQ
 from sitroom.web.deps import ApiError, Viewer, services, viewer_in_run
 from sitroom.web.frames import FrameCache
 from sitroom.web.limits import long_lived
+from sitroom.web.pages.play_feed import PlayFeed, audience_of
+from sitroom.web.pages.play_panels import LISTENED
+from sitroom.web.pages.play_wakeups import WOKEN_BY, PageWakeups
+from sitroom.web.render import ui_language
 from sitroom.web.streams import RETRY_SECONDS as STREAM_RETRY_SECONDS
 from sitroom.web.streams import CountedStream, StreamsFull, stream_key
 
@@ -242,7 +248,7 @@ async def log(
     "/runs/{run_id}/events",
     summary="Server-Sent Events: the run live, for you",
     response_class=StreamingResponse,
-    responses=errors(400, 401, 404, 422),
+    responses=errors(400, 401, 403, 404, 422),
 )
 @long_lived
 async def events(
@@ -252,14 +258,26 @@ async def events(
     who: InRun,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=30)] = None,
     after: Annotated[str | None, Query(max_length=30)] = None,
+    fragments: Annotated[
+        Literal["play"] | None,
+        Query(description="'play': a player page's stream, what changed as HTML to swap in"),
+    ] = None,
 ) -> Response:
     try:
         cursor = parse_last_event_id(last_event_id, after)
     except InvalidCursor as exc:
         raise ApiError(400, str(exc), field=exc.field) from None
+    p = who.principal
+    if fragments and (p.role not in (Role.PLAYER, Role.OBSERVER) or p.team is None):
+        raise ApiError(403, "fragments=play is for the players of a team", field="fragments")
     engine, broker = svc.engine, svc.broker
     frames: FrameCache = request.app.state.frames
     metrics = request.app.state.metrics
+    feed: PlayFeed = request.app.state.play_feed
+    lang = ui_language(request, who.language)
+    audience = audience_of(p, lang)
+    # A player page's stream wakes only for what the page shows (not for every receipt).
+    wakeups: PageWakeups = request.app.state.page_wakeups
 
     async def read_after(seq: int) -> list[Any]:
         known = broker.latest(run_id)
@@ -268,11 +286,34 @@ async def events(
             return found
         return await run_in_threadpool(engine.read_after, run_id, seq, known, 2000)
 
+    async def read_for_page(seq: int) -> list[Any]:
+        # The events the page shows, kept by the one task that follows the run for the
+        # player pages; the log when the stream asks from further back than that.
+        shown = wakeups.after(run_id, seq)
+        return shown if shown is not None else await read_after(seq)
+
     def render(stored: Any) -> Frame | None:
-        frame = frames.frame(who.principal, run_id, stored)
+        frame = frames.frame(p, run_id, stored)
         if frame is not None:
             metrics.frames_sent.inc()
         return frame
+
+    def render_for_page(stored: Any) -> Awaitable[list[Frame]] | None:
+        if stored.type not in WOKEN_BY:
+            return None  # a receipt, a vote of someone else: nothing, at no cost
+        return page_frames(stored)
+
+    async def page_frames(stored: Any) -> list[Frame]:
+        # The page takes what changed as HTML; of the events themselves, only those its
+        # panels still listen to.
+        sent = list(await feed.frames(run_id, stored, audience))
+        if stored.type in LISTENED and (frame := frames.frame(p, run_id, stored)) is not None:
+            sent.append(frame)
+        metrics.frames_sent.inc(len(sent))
+        return sent
+
+    async def clock() -> tuple[Frame, ...]:
+        return await feed.clock(run_id, audience)
 
     async def still_allowed() -> bool:
         return await run_in_threadpool(svc.identity.still_valid, who)
@@ -285,16 +326,20 @@ async def events(
             status_code=full.status,
             headers={"Retry-After": str(STREAM_RETRY_SECONDS)},
         )
+    if fragments:
+        feed.attend(run_id, audience)
+        await feed.warm(run_id, lang)
     stream = event_stream(
         run_id=run_id,
         after=cursor,
-        broker=svc.broker,
-        read_after=read_after,
-        render=render,
+        broker=wakeups if fragments else svc.broker,
+        read_after=read_for_page if fragments else read_after,
+        render=render_for_page if fragments else render,
         heartbeat=svc.settings.heartbeat_seconds,
         is_disconnected=request.is_disconnected,
         still_allowed=still_allowed,
         drain=request.app.state.drain,
+        tick=clock if fragments else None,
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return CountedStream(

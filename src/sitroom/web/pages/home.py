@@ -8,10 +8,12 @@ own pages only (`sitroom.web.origin`).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,10 +29,25 @@ from sitroom.package.model import Package
 from sitroom.services.identity import AuthError
 from sitroom.services.runs import RunNotFound
 from sitroom.web.cookies import set_session
-from sitroom.web.deps import SESSION_COOKIE, Viewer, optional_viewer, services
+from sitroom.web.deps import (
+    PREVIEW_HEADER,
+    SESSION_COOKIE,
+    ApiError,
+    Viewer,
+    optional_viewer,
+    services,
+)
 from sitroom.web.origin import same_origin
 from sitroom.web.pagecache import Filler, Hole, Holes, PageCache
-from sitroom.web.render import LANG_COOKIE, N_, UI_LANGUAGES, page, respond, ui_language
+from sitroom.web.render import (
+    LANG_COOKIE,
+    N_,
+    UI_LANGUAGES,
+    fragment,
+    page,
+    respond,
+    ui_language,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -129,7 +146,33 @@ class RunPage:
             return str(escape(p.id))
         if hole.kind == "name":
             return str(escape(p.name or p.id))
+        if hole.kind.startswith("preview"):
+            return self._preview_part(hole.kind)
         raise LookupError(f"no filler for the hole {hole.kind!r}")
+
+    def _preview_part(self, kind: str) -> str:
+        """A previewed page's own parts (``services.preview``); nothing on anyone else's."""
+        spec = self.viewer.preview
+        if spec is None:
+            return ""
+        if kind == "preview-query":  # the event stream's address
+            return str(escape(f"&as={quote(spec, safe='')}"))
+        if kind == "preview-attrs":  # the page root: its requests carry the preview too
+            headers = json.dumps({PREVIEW_HEADER: spec})
+            return f' data-preview hx-headers="{escape(headers)}"'
+        if kind == "preview":
+            p = self.viewer.principal
+            return fragment(
+                "preview.html",
+                self.lang,
+                run_id=self.run_id,
+                role=str(p.role),
+                team=self.package.team(p.team) if p.team else None,
+                party=self.package.party(p.party) if p.party else None,
+                previewer=self.viewer.previewer,
+                content_languages=self.package.exercise.languages,
+            )
+        raise LookupError(f"no filler for the hole {kind!r}")
 
 
 async def shared_page(
@@ -166,7 +209,10 @@ class NotSignedIn(Exception):
 async def run_page(request: Request, run_id: str, *roles: Role) -> RunPage:
     """The run page context for the viewer, who must belong to the run (and hold a role)."""
     svc: Services = services(request)
-    who = await optional_viewer(request)
+    try:
+        who = await optional_viewer(request)
+    except ApiError as refused:  # a preview that cannot be
+        raise PageError(refused.status, refused.message) from None
     if who is None:
         raise NotSignedIn
     if who.run_id is not None and who.run_id != run_id:

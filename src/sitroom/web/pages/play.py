@@ -2,9 +2,9 @@
 that act on it are in ``play_forms`` and what each panel holds in ``play_panels``, both
 served through this module's ``router``.
 
-The page is a set of panels (module, injects, questions, decisions, polls, notes). Each is a
-fragment that re-renders server-side when the run's event stream says something changed, and
-on every reconnect, so a player who lost the network sees what they missed. What a panel
+The page is a set of panels (module, injects, questions, decisions, polls, notes). What changes
+in them arrives as HTML in the run's event stream (``play_feed``), and each panel re-renders
+server-side on every reconnect, so a player who lost the network sees what they missed. What a panel
 holds is chosen by the visibility gate only. Forms carry ``hx-preserve``: a refresh never
 wipes what someone is typing; a post swaps in a fresh form (or the same text with the error).
 """
@@ -25,6 +25,7 @@ from sitroom.conduct.visibility import can_see_inject_now, visible_injects
 from sitroom.web.deps import services
 from sitroom.web.pages import play_forms
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
+from sitroom.web.pages.play_feed import FEED_EVENT
 from sitroom.web.pages.play_panels import (
     NOT_SHOWN,
     OWN_PANELS,
@@ -42,12 +43,18 @@ router = APIRouter(include_in_schema=False)
 
 # --- the page and its panels ------------------------------------------------------------------
 
+RECEIPT_SPREAD_MS = 1000
+"""A page sends the delivery receipt of an inject that arrives while it is open after a random
+delay of up to this many milliseconds: a release reaches every screen at once, and a thousand
+receipts coming back at that instant would slow the release's last deliveries. The console's
+"delivered" count is up to a second later for it."""
+
 
 async def _record_receipts(svc: Services, ctx: RunPage) -> None:
     """The page shows every released inject the player may see: each has reached them."""
     p = ctx.viewer.principal
-    if p.role != Role.PLAYER:
-        return
+    if p.role != Role.PLAYER or ctx.viewer.preview is not None:
+        return  # an observer, or control previewing the team: nothing reached a player
     for inject, status in visible_injects(p, ctx.state):
         if p.id in status.receipts:
             continue
@@ -75,7 +82,16 @@ async def play(run_id: str, request: Request) -> Response:
                 data.update(panel_values(name, shared_ctx, svc, names))
         # The stream starts where this read starts: what changes meanwhile comes as events.
         since = shared_ctx.state.seq
-        return html(request, "play/page.html", ctx.lang, **shared(shared_ctx), **data, since=since)
+        return html(
+            request,
+            "play/page.html",
+            ctx.lang,
+            **shared(shared_ctx),
+            **data,
+            since=since,
+            feed_event=FEED_EVENT,
+            receipt_spread_ms=RECEIPT_SPREAD_MS,
+        )
 
     version = ctx.state.seq_without(NOT_SHOWN)
     return await shared_page(request, ctx, ctx.slot("play", _people(names)), render, version)

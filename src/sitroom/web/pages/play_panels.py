@@ -33,29 +33,30 @@ from sitroom.web.pages.home import PageError, RunPage, run_page
 from sitroom.web.render import N_, html
 from sitroom.web.views import play as pv
 
-LIFECYCLE = "sse:run-started, sse:run-paused, sse:run-resumed, sse:run-ended"
 PANELS: dict[str, str] = {
-    "status": f"refresh, every 30s, {LIFECYCLE}, sse:module-opened",
-    "module": "refresh, sse:module-opened",
-    "updates": "refresh, sse:update-broadcast",
-    "injects": (
-        f"refresh, {LIFECYCLE}, sse:inject-released, sse:inject-corrected, "
-        "sse:inject-retracted, sse:response-submitted, play-injects from:body"
-    ),
-    "questions": (
-        f"refresh, {LIFECYCLE}, sse:module-opened, sse:response-submitted, play-responses from:body"
-    ),
-    "decisions": (
-        f"refresh, {LIFECYCLE}, sse:decision-proposed, sse:decision-concurred, "
-        "sse:decision-non-concurred, play-decisions from:body"
-    ),
-    "polls": (
-        f"refresh, {LIFECYCLE}, sse:poll-opened, sse:poll-closed, sse:poll-vote-cast, "
-        "play-polls from:body"
-    ),
-    "notes": f"refresh, {LIFECYCLE}, sse:team-note-added, play-notes from:body",
+    "status": "refresh",  # the clock comes in the stream at every heartbeat
+    "module": "refresh",
+    "updates": "refresh",
+    "injects": "refresh, play-injects from:body",
+    "questions": "refresh, play-responses from:body",
+    "decisions": "refresh, play-decisions from:body",
+    # Closing a poll shows each voter their own vote, and a vote reaches only its voter's
+    # streams: for those the panel is fetched again.
+    "polls": "refresh, sse:poll-closed, sse:poll-vote-cast, play-polls from:body",
+    "notes": "refresh, play-notes from:body",
 }
-"""Each panel and what makes it re-render (``refresh`` is sent after every reconnect)."""
+"""Each panel and what makes the page fetch it again: ``refresh`` (sent after every reconnect),
+the viewer's own posts (``play-* from:body``) and the few events whose HTML differs for each
+viewer. Everything else that changes a panel arrives as HTML in the event stream
+(``play_feed``), rendered once for everyone who sees it alike."""
+
+LISTENED = frozenset(
+    spec.strip()[4:]
+    for triggers in PANELS.values()
+    for spec in triggers.split(",")
+    if spec.strip().startswith("sse:")
+)
+"""The event types the page's panels listen to: the stream sends the page these as events."""
 
 
 # --- who may look -----------------------------------------------------------------------------
@@ -155,7 +156,8 @@ def _clause_label(package: Package, ref: str, lang: str) -> str:
     return f"{reference.short_title or text_in(reference.title, lang)} {clause_id}"
 
 
-def _entry(e: Entry, names: dict[str, str], ctx: RunPage) -> EntryView:
+def entry_view(e: Entry, names: dict[str, str], ctx: RunPage) -> EntryView:
+    """A response or note as the page shows it (the author's name, the time of day)."""
     return EntryView(
         id=e.id,
         text=e.text,
@@ -260,13 +262,20 @@ async def panel_data(
     name: str, ctx: RunPage, svc: Services, known: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """The template values of one panel (``known``: the people's names, if read already)."""
+    if name not in PANELS:
+        raise PageError(404, N_("There is no such part of this page."))
     return await run_in_threadpool(panel_values, name, ctx, svc, known)
 
 
 def panel_values(
-    name: str, ctx: RunPage, svc: Services, known: dict[str, str] | None = None
+    name: str,
+    ctx: RunPage,
+    svc: Services,
+    known: dict[str, str] | None = None,
+    documents: tuple[Path | None] | None = None,
 ) -> dict[str, Any]:
-    """``panel_data`` in the calling thread (which may read the database)."""
+    """``panel_data`` in the calling thread (which may read the database). ``documents``:
+    the run's documents folder (``documents_of``) in a tuple, if read already."""
     p, state, package, lang = ctx.viewer.principal, ctx.state, ctx.package, ctx.lang
     names = known if known is not None else {}
     if known is None and name in ("injects", "questions", "decisions", "notes"):
@@ -280,6 +289,7 @@ def panel_values(
         return {
             "updates": [
                 {
+                    "id": b.id,
                     "text": text_in(b.text, lang, package.exercise.languages),
                     "at": pv.wall_time(b.at, package, lang),
                 }
@@ -287,18 +297,18 @@ def panel_values(
             ]
         }
     if name == "injects":
-        documents = documents_of(svc, ctx.run_id, package)
-        href = f"/runs/{ctx.run_id}/play/attachments" if documents else None
+        folder = documents[0] if documents is not None else documents_of(svc, ctx.run_id, package)
+        href = f"/runs/{ctx.run_id}/play/attachments" if folder else None
         responses: dict[str, list[EntryView]] = {}
         for e in visible_responses(p, state):
             if e.target == "inject":
-                responses.setdefault(e.ref or "", []).append(_entry(e, names, ctx))
+                responses.setdefault(e.ref or "", []).append(entry_view(e, names, ctx))
         return {"injects": pv.released_injects(p, state, lang, href), "inject_responses": responses}
     if name == "questions":
         answers: dict[str, list[EntryView]] = {}
         for e in visible_responses(p, state):
             if e.target == "question":
-                answers.setdefault(e.ref or "", []).append(_entry(e, names, ctx))
+                answers.setdefault(e.ref or "", []).append(entry_view(e, names, ctx))
         return {"questions": _questions(ctx), "question_responses": answers}
     if name == "decisions":
         cards = [
@@ -309,9 +319,9 @@ def panel_values(
     if name == "polls":
         return {"polls": pv.opened_polls(p, state, lang, results=False)}
     if name == "notes":
-        notes = [_entry(e, names, ctx) for e in reversed(visible_notes(p, state))]
+        notes = [entry_view(e, names, ctx) for e in reversed(visible_notes(p, state))]
         return {"notes": notes}
-    raise PageError(404, N_("There is no such part of this page."))
+    raise ValueError(f"no panel {name!r}")
 
 
 NOT_SHOWN = frozenset(
@@ -346,9 +356,6 @@ def own_parts(ctx: RunPage, svc: Services, request: Request) -> dict[str, Filler
         status = ctx.state.injects.get(number)
         return status.acknowledged.get(ctx.viewer.principal.id) if status else None
 
-    def unread(hole: Hole) -> str:
-        return "" if acknowledged(hole.args[0]) else " unread"
-
     def ack(hole: Hole) -> str:
         number = hole.args[0]
         at = acknowledged(number)
@@ -368,7 +375,7 @@ def own_parts(ctx: RunPage, svc: Services, request: Request) -> dict[str, Filler
         data = panel_values(name, ctx, svc, {})
         return html(request, f"play/_{name}.html", ctx.lang, **shared(ctx), **data)
 
-    return {"unread": unread, "ack": ack, "panel": panel}
+    return {"ack": ack, "panel": panel}
 
 
 def shared(ctx: RunPage) -> dict[str, Any]:

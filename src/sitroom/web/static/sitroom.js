@@ -1,5 +1,6 @@
-// sitroom pages: CSRF header on htmx writes, live status, delivery receipts, and a full refresh
-// of every live panel after a reconnect, so nothing missed while offline stays missing.
+// sitroom pages: CSRF header on htmx writes, live status, delivery receipts, HTML pushed in the
+// event stream, and a full refresh of every live panel after a reconnect, so nothing missed
+// while offline stays missing.
 (function () {
   "use strict";
   function csrf() {
@@ -51,17 +52,46 @@
   });
   window.addEventListener("offline", function () { setStatus("reconnecting"); });
   window.addEventListener("online", function () { setStatus("live"); refreshAll(); });
+  // HTML pushed in the event stream (the player page) goes where each part says. An item the
+  // page already holds (sent again after a reconnect, or fetched meanwhile) is left as it is.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var items = event.detail && event.detail.fragment;
+    if (!items || items.nodeType !== 1 || !items.hasAttribute("data-new-items")) { return; }
+    Array.prototype.slice.call(items.children).forEach(function (item) {
+      if (item.id && document.getElementById(item.id)) { item.remove(); }
+    });
+  });
+  // A form pushed to a whole team comes without an idempotency key (one key shared by many
+  // people would make their posts one): the page makes its own, kept in the form, so sending
+  // it again after a lost reply is a retry and not a second post.
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function fillKeys(root) {
+    var page = document.querySelector(".play[data-run]");  // the player page's forms only
+    if (!page || !root || !root.querySelectorAll) { return; }
+    root.querySelectorAll('input[name="key"]').forEach(function (input) {
+      if (!input.value && page.contains(input)) { input.value = newKey(); }
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { fillKeys(event.detail && event.detail.elt); });
+  // Delivery receipts: an inject that reaches a player's screen while the page is open (the
+  // page itself recorded those it was rendered with).
   var receipted = {};
-  document.addEventListener("htmx:sseMessage", function (event) {
-    var detail = event.detail || {};
-    if (detail.type !== "inject-released" && detail.type !== "inject-corrected") { return; }
+  function injectsShown() {
+    return document.querySelectorAll("[data-receipts] article.inject[data-number]");
+  }
+  injectsShown().forEach(function (el) { receipted[el.getAttribute("data-number")] = true; });
+  function sendReceipts() {
     var root = document.querySelector("[data-run]");
-    if (!root || root.getAttribute("data-receipts") !== "on") { return; }
-    try {
-      var data = JSON.parse(detail.data);
-      var number = data.data && data.data.number;
-      if (!number || receipted[detail.lastEventId || number]) { return; }
-      receipted[detail.lastEventId || number] = true;
+    // Control previewing a team's page (data-preview) is not the team: no receipts.
+    if (!root || root.getAttribute("data-receipts") !== "on" || root.hasAttribute("data-preview")) { return; }
+    injectsShown().forEach(function (el) {
+      var number = el.getAttribute("data-number");
+      if (receipted[number]) { return; }
+      receipted[number] = true;
       var url = "/api/runs/" + encodeURIComponent(root.getAttribute("data-run")) + "/injects/" +
                 encodeURIComponent(number) + "/receipt";
       var key = "receipt-" + number + "-" + root.getAttribute("data-principal");
@@ -79,7 +109,11 @@
           if (attempt < 6) { window.setTimeout(function () { send(attempt + 1); }, 1000 * Math.pow(2, attempt)); }
         });
       };
-      send(0);
-    } catch (e) { /* a malformed frame is ignored; the panels still refresh */ }
-  });
+      // Spread over a moment: every screen of the room receives the inject at once.
+      var spread = parseInt(root.getAttribute("data-receipt-spread") || "0", 10) || 0;
+      window.setTimeout(function () { send(0); }, Math.random() * spread);
+    });
+  }
+  document.addEventListener("htmx:oobAfterSwap", sendReceipts);
+  document.addEventListener("htmx:afterSwap", sendReceipts);
 })();

@@ -151,15 +151,19 @@ def released_injects(
     state: RunState,
     lang: str,
     attachment_href: str | None = None,
+    only: str | None = None,
 ) -> list[InjectCard]:
     """Released injects the gate lets ``principal`` see, newest first.
 
-    ``attachment_href`` is a URL prefix (``…/attachments``) when attachments can be served.
+    ``attachment_href`` is a URL prefix (``…/attachments``) when attachments can be served;
+    ``only``: just the inject of that number (if the gate lets the principal see it).
     """
     package = state.package
     languages = package.exercise.languages
     cards: list[InjectCard] = []
     for inject, status in visible_injects(principal, state):
+        if only is not None and inject.number != only:
+            continue
         if status.status == InjectStatus.PLANNED or status.released_seq is None:
             continue  # the MSEL to come, for those who hold it: not a released inject
         view = inject_view(principal, package, inject, lang, status.content)
