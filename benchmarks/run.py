@@ -24,6 +24,7 @@ BENCHMARKS = [
     ("pages on a 5,000-event run, 50 users at once", "bench_pages.py"),
     ("what a player's page shows after a release, 1,000 players", "bench_seen.py"),
     ("a series with 2,000 corrective actions", "bench_series.py"),
+    ("rehearsal of the allied example, scripted cells", "bench_rehearse.py"),
 ]
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sitroom import audit
 from sitroom.audit.setup import build_trail
 from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
-from sitroom.services.followers import FollowerRegistry, FollowerRunner
+from sitroom.services.followers import Follower, FollowerRegistry, FollowerRunner
 from sitroom.services.identity import Identity
 from sitroom.services.injectmail import InjectMail
 from sitroom.services.leader import open_leases
@@ -27,6 +28,9 @@ from sitroom.services.series import SeriesService
 from sitroom.storage.cursors import CursorStore, open_cursor_store
 from sitroom.storage.factory import open_recorder
 from sitroom.storage.recorder import Recorder
+
+if TYPE_CHECKING:
+    from sitroom.services.cells.mind import Mind
 
 
 @dataclass
@@ -124,6 +128,7 @@ def build_services(settings: Settings) -> Services:
     engine = Engine(recorder, publish=broker.publish_threadsafe, secret=settings.secret_key)
     identity = Identity.open(url, settings)
     followers = build_followers(settings, identity)
+    followers.register_family("cell-", lambda team: _cell(settings, engine, team))
     outbox = None
     if identity.mail is not None:
         outbox = Outbox(
@@ -145,3 +150,35 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings, recorder, engine, broker, identity, series, cursors, followers, outbox, trail
     )
+
+
+def _cell(settings: Settings, engine: Engine, team: str) -> Follower:
+    """The follower ``cell-<team>``; made (and its model client) only when one is named."""
+    from sitroom.services.cells.follower import CellFollower
+
+    return CellFollower(team, None, engine.package, build_mind(settings))
+
+
+def build_mind(settings: Settings, cells: str = "") -> Mind:
+    """How cells choose: a model at SITROOM_LLM_BASE_URL, or their scripts.
+
+    ``cells`` is "scripted", "llm" or "" (a model when one is configured, else scripts);
+    "llm" without an endpoint is a ``ValueError`` naming the setting to give.
+    """
+    from sitroom.services.cells.mind import ModelMind, ScriptedMind
+    from sitroom.services.cells.provider import ChatClient, Endpoint
+
+    if cells == "scripted" or (cells == "" and not settings.llm_base_url):
+        return ScriptedMind()
+    if cells not in ("", "llm"):
+        raise ValueError(f"--cells: '{cells}' is not 'scripted' or 'llm'")
+    if not settings.llm_base_url:
+        raise ValueError("--cells llm: set SITROOM_LLM_BASE_URL and SITROOM_LLM_MODEL first")
+    endpoint = Endpoint(
+        settings.llm_base_url,
+        settings.llm_model,
+        settings.llm_api_key,
+        settings.llm_timeout,
+        settings.llm_retries,
+    )
+    return ModelMind(ChatClient(endpoint))

@@ -94,6 +94,14 @@ class Settings:
     audit_http_token: str = ""
     audit_queue: int = 10_000
     """Audit events waiting per forwarder; more are dropped (and counted), never waited for."""
+    llm_base_url: str = ""
+    """An OpenAI-compatible chat-completions endpoint for simulated cells ("": scripted)."""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 30.0
+    """Seconds one request to the model may take before it is tried again."""
+    llm_retries: int = 2
+    """Requests tried again after a timeout, 429 or 5xx answer (with backoff)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -198,6 +206,14 @@ ENV_VARS = {
     "SITROOM_AUDIT_HTTP_TOKEN": "Bearer token sent to the audit collector (default: none).",
     "SITROOM_AUDIT_QUEUE": "Audit events queued per forwarder (syslog, HTTP) while it "
     "delivers; more are dropped and counted, never waited for (default 10000).",
+    "SITROOM_LLM_BASE_URL": "An OpenAI-compatible chat-completions endpoint for simulated "
+    "cells, e.g. http://127.0.0.1:8080/v1 (llama.cpp server, Ollama, vLLM); default: none, "
+    "cells follow their scripts (docs/ai.md).",
+    "SITROOM_LLM_MODEL": "The model name sent to that endpoint (required with the endpoint).",
+    "SITROOM_LLM_API_KEY": "A bearer key for the endpoint (default: none, for local servers).",
+    "SITROOM_LLM_TIMEOUT": "Seconds one request to the model may take (default 30).",
+    "SITROOM_LLM_RETRIES": "Times a request is tried again after a timeout, 429 or 5xx, "
+    "with backoff (default 2); then the cell records no action.",
 }
 
 
@@ -276,6 +292,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         **_mail(env),
         **_sign_on(env),
         **_audit(env, data_dir),
+        **_llm(env),
     )
 
 
@@ -401,6 +418,29 @@ def _audit(env: dict[str, str], data_dir: Path) -> dict[str, Any]:
         "audit_http": http,
         "audit_http_token": env.get("SITROOM_AUDIT_HTTP_TOKEN", "").strip(),
         "audit_queue": _positive("SITROOM_AUDIT_QUEUE", env.get("SITROOM_AUDIT_QUEUE", "10000")),
+    }
+
+
+def _llm(env: dict[str, str]) -> dict[str, Any]:
+    """The language-model settings: an endpoint needs a model; an address must be http(s)."""
+    base_url = env.get("SITROOM_LLM_BASE_URL", "").strip().rstrip("/")
+    model = env.get("SITROOM_LLM_MODEL", "").strip()
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ValueError(
+            f"SITROOM_LLM_BASE_URL={base_url!r}: give an http(s) address, "
+            "e.g. http://127.0.0.1:8080/v1"
+        )
+    if base_url and not model:
+        raise ValueError("SITROOM_LLM_MODEL: name the model to use at SITROOM_LLM_BASE_URL")
+    retries = env.get("SITROOM_LLM_RETRIES", "2").strip()
+    if not retries.isdigit():
+        raise ValueError(f"SITROOM_LLM_RETRIES={retries!r}: give a whole number, e.g. 2")
+    return {
+        "llm_base_url": base_url,
+        "llm_model": model,
+        "llm_api_key": env.get("SITROOM_LLM_API_KEY", "").strip(),
+        "llm_timeout": _seconds(env, "SITROOM_LLM_TIMEOUT", 30.0),
+        "llm_retries": int(retries),
     }
 
 

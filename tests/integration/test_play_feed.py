@@ -41,6 +41,11 @@ NOT_ON_THE_PLAYER_PAGE = {
     "report-finalised": "the AAR in the making",
     "inject-mailed": "an inject's delivery by e-mail: control's console shows it",
     "mail-failed": "an inject's delivery by e-mail: control's console shows it",
+    "cell-acted": "control's record of its simulated cells (the console's cells panel)",
+    "cell-action-held": "control's record of its simulated cells",
+    "cell-action-released": "control's record (what it released is pushed as itself)",
+    "cell-action-discarded": "control's record of its simulated cells",
+    "cell-mode-set": "control's and the cell's own, never a person's page",
 }
 
 

@@ -101,6 +101,11 @@ def model_classes(root: type[BaseModel]) -> set[type[BaseModel]]:
     return found
 
 
+NOT_PRINTED = {(Package, "cells"), (Package, "escalation")}
+"""Control fields no document prints: the simulated cells' briefs and the escalation ranking
+(docs/ai.md); the player copy drops them like every control field."""
+
+
 class ControlMarker:
     """Put a unique marker string into every control-only field of a package, at any depth.
 
@@ -133,7 +138,9 @@ class ControlMarker:
             cls = type(value)
             changes: dict[str, Any] = {}
             for name in cls.model_fields:
-                if is_control_field(cls, name):
+                if (cls, name) in NOT_PRINTED:
+                    changes[name] = getattr(value, name)
+                elif is_control_field(cls, name):
                     self.fields.add((cls, name))
                     changes[name] = self._value_for(cls, name)
                 else:
@@ -186,7 +193,10 @@ def test_every_control_field_reaches_the_handbook_and_never_the_sitman() -> None
     marked_models = {
         cls
         for cls in model_classes(Package)
-        if any(is_control_field(cls, name) for name in cls.model_fields)
+        if any(
+            is_control_field(cls, name) and (cls, name) not in NOT_PRINTED
+            for name in cls.model_fields
+        )
     }
     reached = {cls for cls, _ in marker.fields}
     assert marked_models <= reached, (

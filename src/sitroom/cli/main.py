@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sitroom.cli import accounts, audit, follow, keys, package, runs, serve
+from sitroom.cli import accounts, audit, follow, keys, package, rehearse, runs, serve
 from sitroom.cli.series import series_app
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(accounts.app)
 app.add_typer(keys.app)
 app.add_typer(audit.app)
 app.add_typer(follow.app)
+app.add_typer(rehearse.app)
 app.add_typer(series_app, name="series")
 
 

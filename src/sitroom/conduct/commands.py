@@ -251,3 +251,43 @@ class FinaliseReport(Command):
     parties: tuple[str, ...]
     upto: int
     hash: str
+
+
+# --- simulated cells -------------------------------------------------------------------------
+
+
+CELL_MODES = ("autonomous", "approval", "paused", "manual")
+"""How control lets a cell act: alone, after release, not at all, or a person plays the team."""
+
+
+@dataclass(frozen=True, slots=True)
+class CellAct(Command):
+    """A simulated cell's action: ``command`` (None: it chose, or fell back to, no action) and
+    the trace of how it was chosen (provider, model, prompt hash, temperature, seed, latency,
+    tokens). The run records it, holds it for control's release, or refuses it."""
+
+    command: Command | None
+    trace: dict[str, object] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetCellMode(Command):
+    """Control sets a cell autonomous or approval, pauses it, or takes it over (manual)."""
+
+    team: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCellAction(Command):
+    """Control releases a held cell action, with its text edited when ``text`` is given."""
+
+    id: str
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardCellAction(Command):
+    id: str
+    reason: str = ""

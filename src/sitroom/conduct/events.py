@@ -372,6 +372,62 @@ class ReportFinalised(Event):
     hash: str
 
 
+# --- simulated cells (control's record; see conduct/handlers/cells.py) -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CellActed(Event):
+    """What a cell did (``action``: the command's wire name, or "none") and how it chose it."""
+
+    TYPE: ClassVar[str] = "cell-acted"
+    cell: str
+    team: str
+    action: str
+    trace: dict[str, Any] = field(default_factory=dict)
+    held: str = ""  # the held action this releases, if any
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CellActionHeld(Event):
+    """A cell action waiting for control: ``reason`` is "approval" or "escalation"."""
+
+    TYPE: ClassVar[str] = "cell-action-held"
+    id: str
+    cell: str
+    team: str
+    party: str | None
+    action: str
+    command: dict[str, Any]
+    trace: dict[str, Any] = field(default_factory=dict)
+    reason: str = "approval"
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CellActionReleased(Event):
+    TYPE: ClassVar[str] = "cell-action-released"
+    id: str
+    author: str
+    edited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CellActionDiscarded(Event):
+    TYPE: ClassVar[str] = "cell-action-discarded"
+    id: str
+    author: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CellModeSet(Event):
+    TYPE: ClassVar[str] = "cell-mode-set"
+    team: str
+    mode: str
+    author: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -405,6 +461,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FindingSaved,
         FindingRemoved,
         ReportFinalised,
+        CellActed,
+        CellActionHeld,
+        CellActionReleased,
+        CellActionDiscarded,
+        CellModeSet,
     )
 }
 

@@ -15,6 +15,7 @@ from typing import Any
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
 from sitroom.conduct.handlers import (
+    cells,
     decisions,
     discussion,
     evaluation,
@@ -99,6 +100,11 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.SaveFinding: report.save_finding,
     cmd.RemoveFinding: report.remove_finding,
     cmd.FinaliseReport: report.finalise_report,
+    # simulated cells
+    cmd.CellAct: cells.cell_act,
+    cmd.SetCellMode: cells.set_cell_mode,
+    cmd.ReleaseCellAction: cells.release_cell_action,
+    cmd.DiscardCellAction: cells.discard_cell_action,
 }
 """Every command a run accepts, and the one function that decides it."""
 

@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.cellbook import fold_cells
 from sitroom.conduct.mailstate import MailRecord, apply_mail
+from sitroom.conduct.records import ClauseRecord as ClauseRecord
+from sitroom.conduct.records import Feedback as Feedback
+from sitroom.conduct.records import Finalised as Finalised
+from sitroom.conduct.records import Finding as Finding
+from sitroom.conduct.records import HotWashItem as HotWashItem
+from sitroom.conduct.records import Rating as Rating
 from sitroom.package.model import Module, Package
 
 
@@ -164,100 +171,6 @@ class Broadcast:
 
 
 @dataclass
-class Rating:
-    """One P/S/M/U rating of a capability target or of a capability under an objective."""
-
-    id: str
-    seq: int
-    at: datetime
-    author: str
-    objective: str
-    subject: str  # the target id, or the capability id
-    rating: str
-    notes: str
-    evidence: tuple[int, ...]
-
-
-@dataclass
-class ClauseRecord:
-    """Whether a guideline clause was discussed, as an evaluator recorded it."""
-
-    id: str
-    seq: int
-    at: datetime
-    author: str
-    clause: str
-    discussed: bool
-    notes: str
-    evidence: tuple[int, ...]
-
-
-@dataclass
-class HotWashItem:
-    id: str
-    seq: int
-    at: datetime
-    author: str
-    kind: str
-    text: str
-    team: str | None
-    party: str | None
-
-
-@dataclass
-class Feedback:
-    """A Participant Feedback Form (the latest of its submitter)."""
-
-    id: str
-    seq: int
-    at: datetime
-    respondent: str | None  # None when anonymous
-    anonymous: bool
-    name: str
-    organisation: str
-    role: str
-    strengths: tuple[str, ...]
-    improvements: tuple[str, ...]
-    missed: str
-    corrective_actions: tuple[dict[str, str], ...]
-    ratings: dict[str, int]
-    replaced: int = 0  # how many earlier forms of the same submitter this one replaced
-    party: str | None = None
-
-
-@dataclass
-class Finding:
-    """A finding of the AAR as last saved by an evaluator."""
-
-    id: str
-    seq: int
-    at: datetime
-    author: str
-    kind: str  # strength | improvement
-    title: str
-    analysis: str
-    capability: str | None
-    objective: str | None
-    evidence: tuple[int, ...]
-    rel_to: tuple[str, ...]
-    corrective_actions: tuple[dict[str, str], ...]
-    edits: int = 1
-
-
-@dataclass(frozen=True)
-class Finalised:
-    """A finalised AAR: the log prefix it was built from and its model's hash."""
-
-    id: str
-    seq: int
-    at: datetime
-    author: str
-    parties: tuple[str, ...]
-    upto: int
-    hash: str
-
-
-@dataclass
 class RunState:
     """Everything a run's log says so far."""
 
@@ -291,6 +204,8 @@ class RunState:
     finalised: dict[tuple[str, ...], Finalised] = field(default_factory=dict)  # sorted parties
     last_of: dict[str, int] = field(default_factory=dict)  # event type -> seq of its latest
     mail: dict[str, MailRecord] = field(default_factory=dict)  # inject e-mail, by mail_key
+    cell_modes: dict[str, str] = field(default_factory=dict)  # team -> control's last word
+    cell_held: dict[str, ev.CellActionHeld] = field(default_factory=dict)  # held cell actions
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -346,8 +261,6 @@ class RunState:
 
     def is_live(self) -> bool:
         return self.status in (RunStatus.RUNNING, RunStatus.PAUSED)
-
-    # -- the evaluation record ------------------------------------------------------------------
 
     def latest_target_ratings(self) -> dict[tuple[str, str], Rating]:
         """The rating that counts for each (target, evaluator): the latest."""
@@ -588,6 +501,8 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             state.finalised[scope] = Finalised(
                 event.id, seq, at, event.author, scope, event.upto, event.hash
             )
+        case _:
+            fold_cells(state.cell_modes, state.cell_held, event)
     return state
 
 

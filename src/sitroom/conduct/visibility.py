@@ -350,6 +350,16 @@ def view_event(
         case ev.FindingSaved() | ev.FindingRemoved() | ev.ReportFinalised():
             # The AAR in the making: the evaluators' and control's, like the ratings.
             return base if control else None
+        case ev.CellModeSet(team=team):
+            # The cell itself is told when control pauses it or takes it over.
+            return base if principal.is_control or principal.id == f"cell:{team}" else None
+        case (
+            ev.CellActed()
+            | ev.CellActionHeld()
+            | ev.CellActionReleased()
+            | ev.CellActionDiscarded()
+        ):
+            return base if principal.is_control else None  # traces and held actions: control's
         case ev.FeedbackSubmitted(anonymous=anonymous):
             own = actor is not None and actor == principal.id
             if not (control or own):
@@ -559,6 +569,14 @@ class Releasability:
                 return allowed & self.evidence(evidence)
             case ev.ReportFinalised(parties=parties):
                 return frozenset(parties)
+            case (
+                ev.CellActed()
+                | ev.CellActionHeld()
+                | ev.CellActionReleased()
+                | ev.CellActionDiscarded()
+                | ev.CellModeSet()
+            ):
+                return frozenset()  # control's record of its cells: in no party's AAR
         # The run's lifecycle, modules opened, findings removed: every party's record.
         return self.all
 

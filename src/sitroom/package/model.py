@@ -421,6 +421,75 @@ class Module(Model):
     facilitator_notes: LocalText | None = Field(default=None, json_schema_extra=CONTROL)
 
 
+class CellMode(StrEnum):
+    """How a simulated cell acts: on its own, or each action waiting for control's release."""
+
+    AUTONOMOUS = "autonomous"
+    APPROVAL = "approval"
+
+
+class Persona(Model):
+    """A simulated cell's government as the planner describes it (fictional, policy level)."""
+
+    positions: tuple[str, ...] = Field(default=(), description="Its stated positions.")
+    red_lines: tuple[str, ...] = Field(default=(), description="What it will not agree to.")
+    style: str | None = Field(default=None, description="How it writes and negotiates.")
+
+
+class ScriptedDecision(Model):
+    """A decision a scripted cell proposes once an inject reaches it."""
+
+    after: InjectNumber = Field(description="Propose it when this inject is released.")
+    title: str = Field(min_length=1, max_length=200)
+    text: str = ""
+    joint_with: tuple[Id, ...] = Field(default=(), description="Parties asked to concur.")
+    clauses: tuple[str, ...] = Field(default=(), description="'reference-id/clause-id' each.")
+
+
+class CellScript(Model):
+    """Canned answers and positions: what a cell does with no language model (deterministic)."""
+
+    responses: dict[str, str] = Field(
+        default_factory=dict, description="Inject number or question id -> the answer given."
+    )
+    decisions: tuple[ScriptedDecision, ...] = ()
+    concur: bool = Field(default=True, description="How it answers joint decisions.")
+    reasons: str = Field(default="", description="Its reasons (required when not concurring).")
+    clauses: tuple[str, ...] = Field(default=(), description="Clauses its answers cite.")
+    votes: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="Poll id -> the option ids it votes for."
+    )
+
+
+class CellProvider(Model):
+    """Per-cell overrides of the language-model settings (SITROOM_LLM_*)."""
+
+    base_url: str | None = None
+    model: str | None = None
+    temperature: float = Field(default=0.2, ge=0, le=2)
+
+
+class Cell(Model):
+    """A team played by software: its persona, its script and how control oversees it."""
+
+    team: Id
+    mode: CellMode = CellMode.AUTONOMOUS
+    persona: Persona = Persona()
+    script: CellScript = CellScript()
+    provider: CellProvider = CellProvider()
+
+
+class Ranking(Model):
+    """Options of a poll ranked from the least to the most escalatory (the escalation guard)."""
+
+    poll: Id
+    order: tuple[Id, ...] = Field(min_length=2, description="Option ids, least escalatory first.")
+    ceiling: Id | None = Field(default=None, description="The highest a cell may go alone.")
+    steps: int = Field(
+        default=1, ge=0, description="How far a cell may go above the human-played baseline."
+    )
+
+
 class Package(Model):
     """A whole exercise package."""
 
@@ -439,6 +508,10 @@ class Package(Model):
     acronyms: tuple[Acronym, ...] = Field(
         default=(), description="Acronyms used in the exercise, with what each stands for."
     )
+    cells: tuple[Cell, ...] = Field(
+        default=(), json_schema_extra=CONTROL, description="Teams played by software."
+    )
+    escalation: tuple[Ranking, ...] = Field(default=(), json_schema_extra=CONTROL)
 
     @field_validator("format")
     @classmethod
@@ -478,6 +551,12 @@ class Package(Model):
                 return next((c for c in reference.clauses if c.id == clause_id), None)
         return None
 
+    def cell(self, team_id: str) -> Cell | None:
+        return next((c for c in self.cells if c.team == team_id), None)
+
+    def poll(self, poll_id: str) -> Poll | None:
+        return next((p for m in self.modules for p in m.polls if p.id == poll_id), None)
+
     def player_teams(self) -> list[Team]:
         return [t for t in self.teams if t.kind == TeamKind.PLAYERS]
 
@@ -499,6 +578,9 @@ class Package(Model):
 def canonical_json(package: Package) -> str:
     """The package as JSON with sorted keys and no whitespace (the hashed form)."""
     data = package.model_dump(mode="json", by_alias=True)
+    for optional in ("cells", "escalation"):  # a package without them hashes as it always did
+        if not data[optional]:
+            del data[optional]
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sitroom.package.capabilities import library_names, load_library
+from sitroom.package.cellcheck import check_cells
 from sitroom.package.crossref import check_acronyms, check_attachment, check_question_citations
 from sitroom.package.model import Inject, Marking, Package, TeamKind
 from sitroom.package.problems import Problem, Severity
@@ -433,6 +434,8 @@ def check_package(
     check_question_citations(c, package, clause_ids)
     check_acronyms(c, package)
 
+    check_cells(package, c.unknown, lambda p, code, msg, hint: c.report(p, code, msg, hint))
+
     # --- coverage: objectives that nothing exercises
     exercised = {o for _, inj in _inject_paths(package) for o in inj.objectives}
     exercised |= {o for _, q in questions for o in q.objectives}
@@ -479,9 +482,12 @@ def check_package(
 
 
 def _local_texts(value: Any, path: P) -> Iterator[tuple[P, dict[str, str]]]:
-    """Every language→text mapping in the package with its path (all dicts in the model are)."""
+    """Every language→text mapping in the package with its path (all dicts in the model are,
+    but for a cell's script, which maps ids to the one language its model speaks)."""
     if isinstance(value, BaseModel):
         for name, info in type(value).model_fields.items():
+            if name == "script":
+                continue
             yield from _local_texts(getattr(value, name), (*path, info.alias or name))
     elif isinstance(value, tuple):
         for i, item in enumerate(value):

@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+OMIT_IF_DEFAULT = {"omit_if_default": True}
+"""A field added later: left out of the hashed data while it has its default, so a report
+finalised before the field existed keeps its hash."""
+
 Text = Mapping[str, str]
 """Package text in one or several languages."""
 
@@ -174,6 +178,7 @@ class TimelineItem:
     text: str = ""  # typed text (decision title)
     team: str | None = None
     party: str | None = None
+    cell: bool = field(default=False, metadata=OMIT_IF_DEFAULT)  # done by a simulated cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +200,7 @@ class ConcurrenceRow:
     parties: tuple[str, ...]
     status: str
     seconds: float | None  # active time from proposal to the last concurrence
+    cell: bool = field(default=False, metadata=OMIT_IF_DEFAULT)  # proposed by a simulated cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +363,11 @@ class Report:
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("omit_if_default") and getattr(value, f.name) == f.default)
+        }
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sitroom.conduct import events as ev
 from sitroom.conduct.feedback import STATEMENTS
+from sitroom.conduct.handlers.cells import is_cell
 from sitroom.conduct.run import RATINGS
 from sitroom.conduct.state import Recorded, RunState
 from sitroom.evaluation import analytics
@@ -58,6 +59,7 @@ class RecordTables:
         }
         for r in self.scoped:
             event, label, ref, text, team, party = r.event, None, None, "", None, None
+            cell = is_cell(getattr(event, "author", None))
             kind = kinds.get(type(event))
             match event:
                 case ev.ModuleOpened(module=module):
@@ -98,6 +100,7 @@ class RecordTables:
                     text=text,
                     team=team,
                     party=party,
+                    cell=cell,
                 )
             )
         return tuple(items)
@@ -132,6 +135,7 @@ class RecordTables:
                     parties=tuple(p for p in (item.party, *item.joint_with) if p),
                     status=str(item.status),
                     seconds=_seconds(item.latency.active),
+                    cell=bool(decision and is_cell(decision.author)),
                 )
             )
         return tuple(rows)

@@ -145,6 +145,14 @@ class BaseFollower:
         return ()
 
 
+def principal_in(follower: Follower, run_id: str) -> Principal:
+    """The principal ``follower`` acts as in ``run_id``: its own, or, for a follower whose
+    principal depends on the run (a cell: its team's party is the run package's), the one
+    its ``principal_in(run_id)`` names."""
+    per_run = getattr(follower, "principal_in", None)
+    return per_run(run_id) if callable(per_run) else follower.principal
+
+
 class UnknownFollower(LookupError):
     """No follower is registered under that name."""
 
@@ -154,6 +162,11 @@ class FollowerRegistry:
 
     def __init__(self) -> None:
         self._factories: dict[str, Callable[[], Follower]] = {}
+        self._families: dict[str, Callable[[str], Follower]] = {}
+
+    def register_family(self, prefix: str, factory: Callable[[str], Follower]) -> None:
+        """Make ``factory(rest)`` the follower called ``prefix + rest`` (``cell-<team>``)."""
+        self._families[prefix] = factory
 
     def register(self, name: str, factory: Callable[[], Follower]) -> None:
         """Make ``factory`` the follower called ``name``."""
@@ -194,8 +207,11 @@ class FollowerRegistry:
     def make(self, name: str) -> Follower:
         """A new follower of the name; `UnknownFollower` names the known ones."""
         factory = self._factories.get(name)
+        for prefix, family in self._families.items():
+            if factory is None and name.startswith(prefix) and len(name) > len(prefix):
+                return family(name[len(prefix) :])
         if factory is None:
-            known = ", ".join(self.names()) or "none"
+            known = ", ".join([*self.names(), *(f"{p}…" for p in self._families)]) or "none"
             raise UnknownFollower(f"no follower named {name!r}; registered: {known}")
         return factory()
 
@@ -238,7 +254,8 @@ class FollowerLoop:
         Returns how many commands were recorded (duplicates of earlier ones not counted).
         Stops as soon as ``still_leading`` says the lease is gone.
         """
-        run = FollowedRun(self.engine, run_id, follower.principal)
+        principal = principal_in(follower, run_id)
+        run = FollowedRun(self.engine, run_id, principal)
         recorded = 0
         cursor = self.position(follower, run_id)
         while still_leading():
@@ -249,8 +266,8 @@ class FollowerLoop:
             for stored in batch:
                 if not still_leading():
                     break
-                acts = self._react(follower, run, stored)
-                recorded += sum(self._send(follower, run_id, act) for act in acts)
+                acts = self._react(follower, principal, run, stored)
+                recorded += sum(self._send(follower, principal, run_id, act) for act in acts)
                 cursor = stored.seq
                 self._positions[(follower.name, run_id)] = cursor
                 if acts:
@@ -260,23 +277,25 @@ class FollowerLoop:
                 self.cursors.put(follower.name, run_id, cursor)
         if still_leading():
             for act in follower.on_tick(run, self.engine.clock()):
-                recorded += self._send(follower, run_id, act)
+                recorded += self._send(follower, principal, run_id, act)
         return recorded
 
-    def _react(self, follower: Follower, run: FollowedRun, stored: StoredEvent) -> list[Act]:
-        if stored.actor == follower.principal.id:
+    def _react(
+        self, follower: Follower, principal: Principal, run: FollowedRun, stored: StoredEvent
+    ) -> list[Act]:
+        if stored.actor == principal.id:
             return []  # its own doing
-        view = self.engine.view(follower.principal, run.run_id, stored)
+        view = self.engine.view(principal, run.run_id, stored)
         if view is None:
             return []  # not the follower's to see
         seen = Seen(run.run_id, stored.seq, stored.type, view["at"], view["data"])
         return list(follower.on_event(run, seen))
 
-    def _send(self, follower: Follower, run_id: str, act: Act) -> int:
+    def _send(self, follower: Follower, principal: Principal, run_id: str, act: Act) -> int:
         """Send one command; 1 if it recorded something new, else 0."""
         key = f"{KEY_PREFIX}{follower.name}:{act.key}"
         try:
-            outcome = self.engine.act(run_id, act.command, follower.principal, key=key)
+            outcome = self.engine.act(run_id, act.command, principal, key=key)
         except Rejected as refused:
             # A decision, not a failure: the run said no (an inject already released by hand).
             log.info("%s in %s: %s refused: %s", follower.name, run_id, key, refused.message)

@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.pagecache import PageCache
     from sitroom.web.pages import (
         console,
+        console_cells,
         design,
         display,
         evaluate,
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         preview.router,
         display.router,
         console.router,
+        console_cells.router,
         evaluate.router,
         design.router,
         feedback.router,

@@ -46,6 +46,7 @@ from sitroom.web.views.console import (
     ConsoleView,
     active_players,
 )
+from sitroom.web.views.console_cells import ACTION_LABELS, CELL_MODES, MODE_LABELS, cell_rows
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,6 +95,10 @@ async def _view(request: Request, ctx: RunPage, panels: Iterable[str]) -> Consol
 
 def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, Any]:
     return ctx.context(
+        cell_rows=cell_rows(ctx.state, ctx.lang),
+        cell_modes=CELL_MODES,
+        mode_labels=MODE_LABELS,
+        action_labels=ACTION_LABELS,
         cv=cv,
         panel_events=PANEL_EVENTS,
         status_labels=STATUS_LABELS,

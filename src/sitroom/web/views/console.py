@@ -25,6 +25,7 @@ from sitroom.package.model import Inject, InjectType, Package, Team, text_in
 from sitroom.reports.documents import format_offset, format_scenario_time
 from sitroom.web.forms import clock_text, wall_time, zone
 from sitroom.web.render import N_
+from sitroom.web.views.console_cells import CELL_EVENTS
 from sitroom.web.views.console_rows import (
     HOT_WASH_KINDS,
     AnswerRow,
@@ -93,6 +94,11 @@ EVENT_LABELS = {
     "poll-vote-cast": N_("Vote cast"),
     "team-note-added": N_("Team note"),
     "observation-recorded": N_("Observation"),
+    "cell-acted": N_("Cell acted"),
+    "cell-action-held": N_("Cell action held"),
+    "cell-action-released": N_("Cell action released"),
+    "cell-action-discarded": N_("Cell action discarded"),
+    "cell-mode-set": N_("Cell mode set"),
 }
 ALL_EVENTS = tuple(EVENT_LABELS)
 
@@ -119,6 +125,7 @@ PANEL_EVENTS: dict[str, tuple[str, ...]] = {
     "decisions": ("decision-proposed", "decision-concurred", "decision-non-concurred"),
     "broadcasts": ("update-broadcast",),
     "hotwash-items": ("hot-wash-item-added",),
+    "cells": CELL_EVENTS,
     "timeline": ALL_EVENTS,
 }
 """Which run events make each live panel of the console re-render."""
