@@ -28,7 +28,8 @@ from sitroom.config import Settings
 from sitroom.package.model import Package, text_in
 from sitroom.services.injectmail import Recipient
 from sitroom.services.mailtext import invitation_letter, reset_letter
-from sitroom.services.outbox import Outbox
+from sitroom.services.naming import invitation_name as invitation_name
+from sitroom.services.outbox import Outbox, delivery_view
 
 if TYPE_CHECKING:
     from sitroom.auth.oidc import OpenIdConnect
@@ -43,40 +44,6 @@ __all__ = [
     "cookie_settings",
     "invitation_name",
 ]
-
-ROLE_TITLES: dict[str, dict[str, str]] = {
-    "admin": {"en": "Administrator", "ko": "관리자"},
-    "facilitator": {"en": "Facilitator", "ko": "진행자"},
-    "player": {"en": "Player", "ko": "참가자"},
-    "evaluator": {"en": "Evaluator", "ko": "평가관"},
-    "observer": {"en": "Observer", "ko": "참관인"},
-    "display": {"en": "Room display", "ko": "회의실 화면"},
-}
-"""What an invitation left unnamed is called, in the invitation's language."""
-
-
-def invitation_name(
-    package: Package, role: str, team: str | None, party: str | None, lang: str = "en"
-) -> str:
-    """A name people read for an invitation nobody named: role, team and party by their names.
-
-    ``Player · Aldoria National Security Staff (Aldoria)``, never ``Player of ald-nss``: the
-    name is shown in the page header, the console and the record, where ids mean nothing.
-    """
-    titles = ROLE_TITLES.get(role, {})
-    title = titles.get(lang) or titles.get("en") or role
-    languages = package.exercise.languages
-    team_model = package.team(team) if team else None
-    party_id = party or (team_model.party if team_model else None)
-    party_model = package.party(party_id) if party_id else None
-    team_name = text_in(team_model.name, lang, languages) if team_model else ""
-    party_name = text_in(party_model.name, lang, languages) if party_model else ""
-    if team_name and party_name:
-        return f"{title} · {team_name} ({party_name})"
-    if team_name or party_name:
-        return f"{title} · {team_name or party_name}"
-    return title
-
 
 SIGN_ON_CALLBACK = "/signin/oidc/callback"
 """Where the provider sends people back; register ``<redirect base>`` + this there."""
@@ -602,7 +569,7 @@ class Identity:
             "bind_device": invitation.bind_device,
             "used_at": invitation.used_at.isoformat() if invitation.used_at else None,
             "device_bound": invitation.device_hash is not None,
-            "email": None if message is None else _delivery(message),
+            "email": None if message is None else delivery_view(message),
             "idp_email": invitation.idp_email,
             "idp_subject": invitation.idp_subject,
         }
@@ -619,17 +586,6 @@ class Identity:
             invitation = self.auth.store.get_invitation(subject)
             return None if invitation is None else invitation.display_name
         return None
-
-
-def _delivery(message: OutboxMessage) -> dict[str, Any]:
-    return {
-        "address": message.recipient,
-        "state": message.state.value,
-        "attempts": message.attempts,
-        "error": message.last_error,
-        "updated_at": message.updated_at.isoformat(),
-        "next_at": message.next_at.isoformat(),
-    }
 
 
 def token_key(token: str) -> str:

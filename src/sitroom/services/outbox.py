@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sitroom.auth.mailstore import Delivery, OutboxMessage, SqlMailStore
 from sitroom.auth.store import Clock, system_clock
@@ -176,3 +177,14 @@ class Outbox:
 def due_in(message: OutboxMessage, now: datetime) -> float:
     """Seconds until the message's next attempt (0: due)."""
     return max(0.0, (message.next_at - now).total_seconds())
+
+
+def delivery_view(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "address": message.recipient,
+        "state": message.state.value,
+        "attempts": message.attempts,
+        "error": message.last_error,
+        "updated_at": message.updated_at.isoformat(),
+        "next_at": message.next_at.isoformat(),
+    }
