@@ -15,6 +15,7 @@ from typing import Any
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
 from sitroom.conduct.handlers import (
+    branches,
     decisions,
     discussion,
     evaluation,
@@ -23,6 +24,7 @@ from sitroom.conduct.handlers import (
     polls,
     report,
 )
+from sitroom.conduct.handlers.branches import due_triggers
 from sitroom.conduct.handlers.checks import (
     CAPABILITY_ELEMENTS,
     FINDING_KINDS,
@@ -55,6 +57,7 @@ __all__ = [
     "Rejected",
     "decide",
     "due_injects",
+    "due_triggers",
     "iso_date",
 ]
 
@@ -96,6 +99,11 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.SaveFinding: report.save_finding,
     cmd.RemoveFinding: report.remove_finding,
     cmd.FinaliseReport: report.finalise_report,
+    # branches
+    cmd.MeetTrigger: branches.meet_trigger,
+    cmd.AnswerTrigger: branches.answer_trigger,
+    cmd.ReachMilestone: branches.reach_milestone,
+    cmd.MakeChoice: branches.make_choice,
 }
 """Every command a run accepts, and the one function that decides it."""
 
@@ -114,7 +122,10 @@ def decide(
 
 
 def due_injects(state: RunState, now: datetime) -> list[str]:
-    """Standard injects of the open module whose planned offset has passed (while running)."""
+    """Standard injects of the open module whose planned offset has passed (while running).
+
+    Contingency injects and injects with a trigger wait for control or for their condition.
+    """
     if state.status != RunStatus.RUNNING or state.module is None:
         return []
     module = state.current_module()
@@ -126,6 +137,7 @@ def due_injects(state: RunState, now: datetime) -> list[str]:
         for inject in module.injects
         if inject.offset is not None
         and inject.type != InjectType.CONTINGENCY
+        and inject.trigger is None
         and state.injects[inject.number].status == InjectStatus.PLANNED
         and inject.offset <= elapsed
     ]

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.branching import Branches, advance
 from sitroom.package.model import Module, Package
 
 
@@ -291,6 +292,7 @@ class RunState:
     removed_findings: dict[str, int] = field(default_factory=dict)  # finding id -> seq
     finalised: dict[tuple[str, ...], Finalised] = field(default_factory=dict)  # sorted parties
     last_of: dict[str, int] = field(default_factory=dict)  # event type -> seq of its latest
+    branches: Branches = field(default_factory=Branches)  # immutable: triggers, milestones
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -304,8 +306,7 @@ class RunState:
         return state
 
     def snapshot(self) -> RunState:
-        """A copy that later events leave alone: every list and dict of the state is copied
-        (pointers only); the records are shared, as ``apply`` replaces them, never changes."""
+        """A copy later events leave alone: lists and dicts copied (pointers), records shared."""
         clone = copy.copy(self)
         for f in fields(self):
             value = getattr(self, f.name)
@@ -586,8 +587,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             state.finalised[scope] = Finalised(
                 event.id, seq, at, event.author, scope, event.upto, event.hash
             )
-        case _:
-            pass
+    state.branches = advance(state.branches, state.package, event, seq, at)
     return state
 
 

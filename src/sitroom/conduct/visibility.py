@@ -218,7 +218,7 @@ def inject_view(
     shown = inject if principal.sees_control_material else strip_control(inject)
     data = shown.model_dump(mode="json", by_alias=True, exclude_defaults=False)
     if not principal.sees_control_material:
-        for name in ("expected_actions", "controller", "contingency_for", "notes"):
+        for name in ("expected_actions", "controller", "contingency_for", "notes", "trigger"):
             data.pop(name, None)
     if corrected:
         data["content"] = dict(corrected)
@@ -336,9 +336,23 @@ def view_event(
             return None
         case ev.ObservationRecorded(author=author):
             return base if can_see_observation(principal, author) else None
-        case ev.TargetRated() | ev.CapabilityRated() | ev.ClauseRecorded():
-            # The evaluation record: evaluators and control only (only they may write it).
+        case (
+            ev.TargetRated()
+            | ev.CapabilityRated()
+            | ev.ClauseRecorded()
+            | ev.TriggerMet()
+            | ev.TriggerAccepted()
+            | ev.TriggerDismissed()
+            | ev.MilestoneReached()
+        ):
+            # The evaluation record, the branches and milestones: control and evaluators only
+            # (a proposed inject is control material until released; then its release shows).
             return base if control else None
+        case ev.ChoiceMade(inject=number):
+            inject = package.inject(number)
+            return (
+                base if inject is not None and can_see_inject(principal, package, inject) else None
+            )
         case ev.HotWashItemAdded(team=team, party=party):
             return base if can_see_hot_wash_item(principal, team, party) else None
         case ev.FindingSaved() | ev.FindingRemoved() | ev.ReportFinalised():
@@ -544,6 +558,14 @@ class Releasability:
                 return allowed & self.evidence(evidence)
             case ev.ReportFinalised(parties=parties):
                 return frozenset(parties)
+            case ev.ChoiceMade(inject=number):
+                return self._inject(number)
+            case (
+                ev.TriggerMet(trigger=t)
+                | ev.TriggerAccepted(trigger=t)
+                | ev.TriggerDismissed(trigger=t)
+            ) if t.startswith("inject:"):
+                return self._inject(t.partition(":")[2])
         # The run's lifecycle, modules opened, findings removed: every party's record.
         return self.all
 

@@ -23,10 +23,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    InstanceOf,
+    PlainSerializer,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
+from sitroom.package.conditions import Condition, condition_from, format_condition
 from sitroom.package.timeforms import parse_duration, parse_scenario_time
 
 FORMAT_VERSION = 1
@@ -330,6 +334,62 @@ class Poll(Model):
     parties: tuple[Id, ...] = ()
 
 
+ConditionText = Annotated[
+    InstanceOf[Condition],
+    BeforeValidator(condition_from),
+    PlainSerializer(format_condition, return_type=str),
+    WithJsonSchema({"type": "string", "description": "A condition (docs/package-format.md)."}),
+]
+"""A condition in the compact text syntax of ``sitroom.package.conditions``."""
+
+
+class TriggerMode(StrEnum):
+    PROPOSES = "proposes"  # a card in the console: release or dismiss
+    FIRES = "fires"  # acts by itself
+
+
+def _to_trigger(value: Any) -> Any:
+    return {"when": value} if isinstance(value, str) else value
+
+
+class Trigger(Model):
+    """When a condition over the run's log first becomes true: propose (default) or act."""
+
+    when: ConditionText
+    mode: TriggerMode = TriggerMode.PROPOSES
+
+
+TriggerField = Annotated[Trigger | None, BeforeValidator(_to_trigger)]
+
+
+class ChoiceOption(Model):
+    id: Id
+    text: LocalText
+
+
+class Choice(Model):
+    """Options an inject offers its teams; the option chosen selects a branch.
+
+    A joint choice settles only when every party the inject went to picked the same option.
+    """
+
+    prompt: LocalText | None = None
+    options: tuple[ChoiceOption, ...] = Field(min_length=2)
+    joint: bool = False
+
+
+class Milestone(Model):
+    """A named fact of the run ("joint statement agreed"), for control and evaluators."""
+
+    id: Id
+    name: LocalText
+    objectives: tuple[Id, ...] = ()
+    tasks: tuple[Id, ...] = ()
+    trigger: TriggerField = Field(
+        default=None, description="Reached by itself (fires) or proposed to control."
+    )
+
+
 class Inject(Model):
     number: InjectNumber = Field(description="The MSEL number; unique in the package.")
     title: LocalText
@@ -357,6 +417,12 @@ class Inject(Model):
         description="For a contingency inject: the inject whose expected action it backs up.",
     )
     notes: LocalText | None = Field(default=None, json_schema_extra=CONTROL)
+    choice: Choice | None = Field(default=None, description="Options offered to the teams.")
+    trigger: TriggerField = Field(
+        default=None,
+        json_schema_extra=CONTROL,
+        description="Release when a condition is met (a branch), instead of by hand or offset.",
+    )
 
 
 class Module(Model):
@@ -371,6 +437,9 @@ class Module(Model):
     injects: tuple[Inject, ...] = ()
     polls: tuple[Poll, ...] = ()
     facilitator_notes: LocalText | None = Field(default=None, json_schema_extra=CONTROL)
+    trigger: TriggerField = Field(
+        default=None, json_schema_extra=CONTROL, description="Open when a condition is met."
+    )
 
 
 class Package(Model):
@@ -388,6 +457,7 @@ class Package(Model):
     modules: tuple[Module, ...] = ()
     assumptions: tuple[LocalText, ...] = ()
     artificialities: tuple[LocalText, ...] = ()
+    milestones: tuple[Milestone, ...] = Field(default=(), json_schema_extra=CONTROL)
 
     @field_validator("format")
     @classmethod
@@ -407,6 +477,23 @@ class Package(Model):
 
     def module_of(self, number: str) -> Module | None:
         return next((m for m in self.modules if any(i.number == number for i in m.injects)), None)
+
+    def milestone(self, milestone_id: str) -> Milestone | None:
+        return next((m for m in self.milestones if m.id == milestone_id), None)
+
+    def triggers(self) -> dict[str, Trigger]:
+        """Every trigger by its id: ``inject:<number>``, ``module:<id>``, ``milestone:<id>``."""
+        found: dict[str, Trigger] = {}
+        for module in self.modules:
+            if module.trigger is not None:
+                found[f"module:{module.id}"] = module.trigger
+            for inject in module.injects:
+                if inject.trigger is not None:
+                    found[f"inject:{inject.number}"] = inject.trigger
+        for milestone in self.milestones:
+            if milestone.trigger is not None:
+                found[f"milestone:{milestone.id}"] = milestone.trigger
+        return found
 
     def team(self, team_id: str) -> Team | None:
         return next((t for t in self.teams if t.id == team_id), None)

@@ -82,6 +82,8 @@ class InjectView:
     clauses: tuple[str, ...]
     controller: str
     notes: Markup
+    trigger: str = ""
+    choice: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class ModuleView:
     injects: tuple[InjectView, ...]
     contingencies: tuple[InjectView, ...]
     polls: tuple[PollView, ...]
+    trigger: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,17 @@ class TeamView:
 
 
 @dataclass(frozen=True)
+class MilestoneView:
+    """A milestone of the run (handbook only): its name, links and how it is reached."""
+
+    id: str
+    name: str
+    objectives: tuple[str, ...]
+    tasks: tuple[str, ...]
+    trigger: str
+
+
+@dataclass(frozen=True)
 class DocumentView:
     """Everything a document template shows, already in the chosen language."""
 
@@ -202,6 +216,7 @@ class DocumentView:
     teams: tuple[TeamView, ...]
     references: tuple[ReferenceView, ...]
     evaluation: tuple[EvaluationObjective, ...] = field(default=())
+    milestones: tuple[MilestoneView, ...] = field(default=())
 
     @property
     def handbook(self) -> bool:

@@ -26,6 +26,7 @@ import jinja2
 from markupsafe import Markup
 
 from sitroom.package.capabilities import load_library
+from sitroom.package.conditions import format_condition
 from sitroom.package.markdown import render_markdown
 from sitroom.package.marking import EXERCISE_MARK, exercise_banner
 from sitroom.package.model import (
@@ -40,6 +41,8 @@ from sitroom.package.model import (
     Package,
     Team,
     TeamKind,
+    Trigger,
+    TriggerMode,
     text_in,
 )
 from sitroom.package.redact import player_safe
@@ -56,6 +59,7 @@ from sitroom.reports.document_view import (
     DocumentView,
     EvaluationObjective,
     InjectView,
+    MilestoneView,
     ModuleView,
     ObjectiveView,
     OverviewRow,
@@ -256,6 +260,26 @@ class _Builder:
             teams=tuple(self._team(t) for t in package.teams),
             references=self._references(),
             evaluation=self._evaluation() if handbook else (),
+            milestones=self._milestones() if handbook else (),
+        )
+
+    def trigger_text(self, trigger: Trigger | None) -> str:
+        """A trigger as the handbook states it: its condition and whether it acts by itself."""
+        if trigger is None:
+            return ""
+        mode = self._("fires") if trigger.mode == TriggerMode.FIRES else self._("proposes")
+        return f"{format_condition(trigger.when)} ({mode})"
+
+    def _milestones(self) -> tuple[MilestoneView, ...]:
+        return tuple(
+            MilestoneView(
+                id=m.id,
+                name=self.t(m.name),
+                objectives=tuple(self.objective_label(o) for o in m.objectives),
+                tasks=m.tasks,
+                trigger=self.trigger_text(m.trigger) or self._("marked by control"),
+            )
+            for m in self.package.milestones
         )
 
     def _used_capabilities(self) -> list[str]:
@@ -401,6 +425,7 @@ class _Builder:
             )
             if handbook
             else (),
+            trigger=self.trigger_text(module.trigger) if handbook else "",
         )
 
     def _question_groups(self, module: Module) -> tuple[QuestionGroup, ...]:
@@ -449,6 +474,8 @@ class _Builder:
             clauses=tuple(self.clause_label(c) for c in inject.clauses),
             controller=inject.controller or "",
             notes=self.md(inject.notes),
+            trigger=self.trigger_text(inject.trigger),
+            choice=tuple(self.t(o.text) for o in inject.choice.options) if inject.choice else (),
         )
 
     def _references(self) -> tuple[ReferenceView, ...]:
