@@ -19,6 +19,7 @@ from sitroom.services.leader import open_leases
 from sitroom.services.runs import Engine
 from sitroom.services.scheduler import Scheduler
 from sitroom.services.series import SeriesService
+from sitroom.services.triggers import Triggers
 from sitroom.storage.cursors import CursorStore, open_cursor_store
 from sitroom.storage.factory import open_recorder
 from sitroom.storage.recorder import Recorder
@@ -64,6 +65,7 @@ def build_followers(settings: Settings) -> FollowerRegistry:
     """The built-in followers and those ``SITROOM_FOLLOWER_IMPORTS`` names."""
     registry = FollowerRegistry()
     registry.register(Scheduler.name, Scheduler)
+    registry.register(Triggers.name, Triggers)
     for spec in settings.follower_imports:
         registry.load(spec)
     return registry
