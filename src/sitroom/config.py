@@ -84,8 +84,9 @@ ENV_VARS = {
     "principal may hold open (default 8); more get 429 with Retry-After.",
     "SITROOM_MAX_STREAMS": "Live event streams one process holds open in all (default 5000); "
     "more get 503 with Retry-After.",
-    "SITROOM_FOLLOWERS": "Log followers the server runs, comma-separated (default 'scheduler,triggers'); "
-    "'none' when they run as 'sitroom follow NAME' processes instead.",
+    "SITROOM_FOLLOWERS": "Log followers the server runs, comma-separated "
+    "(default 'scheduler,triggers'); 'none' when they run as 'sitroom follow NAME' processes "
+    "instead.",
     "SITROOM_FOLLOWER_IMPORTS": "Extra followers to register, comma-separated "
     "'package.module:attr' (attr returns a follower).",
     "SITROOM_FOLLOWER_TICK": "Seconds between follower rounds without new events, e.g. for "
