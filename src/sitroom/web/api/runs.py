@@ -19,7 +19,7 @@ from sitroom.conduct.run import Rejected
 from sitroom.conduct.visibility import can_plan
 from sitroom.services.idempotency import KEY_FIELD
 from sitroom.services.runs import Outcome
-from sitroom.web.api import projections
+from sitroom.web.api import branches, projections
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import SIGNED_IN, WRITE, WRITE_WITH_BODY, errors
 from sitroom.web.deps import (
@@ -164,6 +164,7 @@ async def create_run(
 
 # The run's reads (projections, the log, the live stream) sit here in the API's route order.
 router.include_router(projections.router)
+router.include_router(branches.router)
 
 
 # --- control commands -----------------------------------------------------------------------

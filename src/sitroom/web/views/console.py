@@ -24,6 +24,13 @@ from sitroom.package.model import Inject, InjectType, Package, Team, text_in
 from sitroom.reports.documents import format_offset, format_scenario_time
 from sitroom.web.forms import clock_text, wall_time, zone
 from sitroom.web.render import N_
+from sitroom.web.views.branches import (
+    BRANCH_EVENT_LABELS,
+    BRANCH_EVENTS,
+    BranchesView,
+    branches_view,
+    describe_branch_event,
+)
 from sitroom.web.views.console_rows import (
     HOT_WASH_KINDS,
     AnswerRow,
@@ -61,6 +68,7 @@ HOW_LABELS = {
     "now": N_("released now"),
     "scheduled": N_("on schedule"),
     "contingency": N_("contingency"),
+    "trigger": N_("by a trigger"),
 }
 EVENT_LABELS = {
     "run-started": N_("STARTEX"),
@@ -83,6 +91,7 @@ EVENT_LABELS = {
     "poll-vote-cast": N_("Vote cast"),
     "team-note-added": N_("Team note"),
     "observation-recorded": N_("Observation"),
+    **BRANCH_EVENT_LABELS,
 }
 ALL_EVENTS = tuple(EVENT_LABELS)
 
@@ -107,6 +116,7 @@ PANEL_EVENTS: dict[str, tuple[str, ...]] = {
     "decisions": ("decision-proposed", "decision-concurred", "decision-non-concurred"),
     "broadcasts": ("update-broadcast",),
     "hotwash-items": ("hot-wash-item-added",),
+    "branches": BRANCH_EVENTS,
     "timeline": ALL_EVENTS,
 }
 """Which run events make each live panel of the console re-render."""
@@ -448,6 +458,10 @@ class ConsoleView:
 
     # -- the timeline ----------------------------------------------------------------------
 
+    def branches(self) -> BranchesView:
+        """Proposals waiting for control, milestones, and the branch each trigger took."""
+        return branches_view(self)
+
     def timeline(self) -> list[TimelineRow]:
         rows = []
         for view in reversed(self.log):
@@ -517,4 +531,4 @@ class ConsoleView:
         if kind == "observation-recorded":
             rating = data.get("rating")
             return excerpt(data.get("text", "")) + (f" [{rating}]" if rating else "")
-        return ""
+        return describe_branch_event(self, kind, data)
