@@ -65,6 +65,7 @@ async def branches(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
         milestones.append(
             {
                 "id": milestone.id,
+                "name": dict(milestone.name),
                 "objectives": list(milestone.objectives),
                 "tasks": list(milestone.tasks),
                 "reached_at": reached.at.isoformat() if reached else None,
