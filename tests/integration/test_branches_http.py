@@ -132,7 +132,15 @@ def test_a_player_choice_goes_through_the_api(server: Server) -> None:
     assert released.status_code == 200, released.text
     bad = server.ald.post(f"/api/runs/{RUN}/injects/4/choice", json={"option": "z"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "option"
-    for player in (server.ald, server.brn):
-        reply = player.post(f"/api/runs/{RUN}/injects/4/choice", json={"option": "a"})
-        assert reply.status_code == 200, reply.text
+    page = server.ald.get(f"/runs/{RUN}/play").text
+    assert 'id="choice-4"' in page and "Option A" in page and "Option B" in page
+    # Aldoria picks on its page; Brenland through the API.
+    picked = server.ald.post(
+        f"/runs/{RUN}/play/injects/4/choice", data={"option": "a"}, headers=HTMX
+    )
+    assert picked.status_code == 200, picked.text
+    assert "Your side picked: Option A" in picked.text
+    reply = server.brn.post(f"/api/runs/{RUN}/injects/4/choice", json={"option": "a"})
+    assert reply.status_code == 200, reply.text
+    assert "Chosen:" in server.brn.get(f"/runs/{RUN}/play").text
     until(lambda: "9" in numbers(server.brn), "the chosen branch (inject 9) is released")

@@ -40,7 +40,7 @@ PANELS: dict[str, str] = {
     "updates": "refresh, sse:update-broadcast",
     "injects": (
         f"refresh, {LIFECYCLE}, sse:inject-released, sse:inject-corrected, "
-        "sse:inject-retracted, sse:response-submitted, play-injects from:body"
+        "sse:inject-retracted, sse:response-submitted, sse:choice-made, play-injects from:body"
     ),
     "questions": (
         f"refresh, {LIFECYCLE}, sse:module-opened, sse:response-submitted, play-responses from:body"
