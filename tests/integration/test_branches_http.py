@@ -43,9 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     create_admin(data_dir, PASSWORD, "admin")
     with running_server(data_dir, SITROOM_FOLLOWER_TICK="0.2") as base:
         admin = sign_in(base, "admin", PASSWORD)
-        made = admin.post(
-            "/api/runs", json={"package_yaml": dump_yaml(branching()), "run_id": RUN}
-        )
+        made = admin.post("/api/runs", json={"package_yaml": dump_yaml(branching()), "run_id": RUN})
         assert made.status_code == 201, made.text
         clients = Server(
             admin,

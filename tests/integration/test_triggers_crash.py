@@ -127,9 +127,7 @@ def test_a_killed_triggers_follower_neither_misses_nor_repeats_a_firing(tmp_path
     assert met == Counter({f"inject:T{i}": 1 for i in range(TRIGGERS)})
     released = Counter(e.payload["number"] for e in events if e.type == "inject-released")
     assert released == Counter({f"T{i}": 1 for i in range(TRIGGERS)})
-    reached = {
-        e.payload["milestone"]: e.seq for e in events if e.type == "milestone-reached"
-    }
+    reached = {e.payload["milestone"]: e.seq for e in events if e.type == "milestone-reached"}
     for event in events:
         if event.type == "trigger-met":
             milestone = "ms" + event.payload["trigger"].removeprefix("inject:T")

@@ -356,3 +356,29 @@ def test_nothing_is_met_before_the_run_starts_or_after_it_ends(
     engine.handle(run_id, cmd.EndRun(), FAC)
     clock.advance(600)
     assert follow(engine, loop, run_id) == 0
+
+
+# --- the AAR --------------------------------------------------------------------------------
+
+
+def test_the_complete_aar_says_when_each_milestone_was_reached_and_which_branch_was_played(
+    engine: Engine, clock: Clock
+) -> None:
+    run_id = started(engine)
+    loop = FollowerLoop(engine, MemoryCursorStore())
+    decision = propose(engine, run_id)
+    clock.advance(5)
+    engine.handle(run_id, cmd.AnswerDecision(decision, concur=True), ALD)
+    follow(engine, loop, run_id)
+    complete = engine.report(run_id).model.timeline
+    milestone = next(i for i in complete if i.kind == "milestone")
+    assert milestone.ref == "agreed" and milestone.label == {
+        "en": "Joint statement agreed",
+        "ko": "공동성명 합의",
+    }
+    assert milestone.clock == pytest.approx(300)
+    branch = next(i for i in complete if i.kind == "branch")
+    assert branch.ref == "6" and branch.text == "concurred(with=ald)"
+    for party in ("ald", "brn"):  # a party's AAR leaves control material out
+        kinds = {i.kind for i in engine.report(run_id, (party,)).model.timeline}
+        assert not kinds & {"milestone", "branch"}

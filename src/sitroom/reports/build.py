@@ -473,7 +473,12 @@ class _Builder:
             objective_coverage=objective_rows,
             clause_coverage=clause_rows,
             coverage_cells=cells,
-            timeline=tables.timeline(),
+            # Milestones and branches are control material: the complete report only.
+            timeline=tuple(
+                i
+                for i in tables.timeline()
+                if not self.parties or i.kind not in ("milestone", "branch")
+            ),
             latencies=tables.latencies(),
             concurrence=tables.concurrence(),
             participation=tables.participation(),
