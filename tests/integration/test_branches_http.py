@@ -142,3 +142,16 @@ def test_a_player_choice_goes_through_the_api(server: Server) -> None:
     assert reply.status_code == 200, reply.text
     assert "Chosen:" in server.brn.get(f"/runs/{RUN}/play").text
     until(lambda: "9" in numbers(server.brn), "the chosen branch (inject 9) is released")
+
+
+def test_the_design_page_draws_the_allied_example_as_a_branch_map(server: Server) -> None:
+    page = server.admin.get("/design/examples/allied-consultation")
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "Branch map" in text and "<svg" in text and 'role="img"' in text
+    assert "not-concurred(by=brn, with=ald, within=1h30m, after=module:day2)" in text
+    assert "<title>module:day2 → inject:2.6</title>" in text
+    assert "<title>module:day2 → inject:2.6a</title>" in text
+    assert "<title>inject:1.1 → inject:1.5</title>" in text
+    assert "Joint statement agreed" in text
+    assert "<style" not in text  # the page's policy allows no inline styles
