@@ -91,8 +91,8 @@ class RecordTables:
                     inject = package.inject(trigger.partition(":")[2])
                     kind, ref = "branch", trigger.partition(":")[2]
                     label = dict(inject.title) if inject else None
-                    found = package.triggers().get(trigger)
-                    text = str(found.when) if found else ""
+                    condition = package.triggers().get(trigger)
+                    text = str(condition.when) if condition else ""
                 case ev.PollOpened(poll=poll_id):
                     poll = next(
                         (p for m in package.modules for p in m.polls if p.id == poll_id), None

@@ -352,7 +352,7 @@ def _read_entry(info: ExerciseInfo, section: str, record: dict[str, str]) -> Non
                     i.strip() for i in record.get("Objectives", "").split(";") if i.strip()
                 ),
                 tasks=tuple(i.strip() for i in record.get("Tasks", "").split(";") if i.strip()),
-                trigger={"when": condition, "mode": mode} if condition else None,  # type: ignore[arg-type]
+                trigger={"when": condition, "mode": mode} if condition else None,
             )
         )
     else:
