@@ -382,3 +382,28 @@ def test_the_complete_aar_says_when_each_milestone_was_reached_and_which_branch_
     for party in ("ald", "brn"):  # a party's AAR leaves control material out
         kinds = {i.kind for i in engine.report(run_id, (party,)).model.timeline}
         assert not kinds & {"milestone", "branch"}
+
+
+def test_a_module_trigger_opens_its_module(clock: Clock) -> None:
+    import yaml
+
+    from sitroom.package.dump import _Dumper, to_data
+    from sitroom.package.load import load_text
+    from tests.support.packages import two_parties
+
+    data = to_data(two_parties())
+    data["modules"][1]["trigger"] = {"when": "answered(1, by=ald-nsc)", "mode": "fires"}
+    loaded = load_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False), "m.yaml")
+    assert loaded.package is not None, [str(p) for p in loaded.problems]
+    engine = Engine(MemoryRecorder(clock=clock), clock=clock)
+    run_id = engine.create_run(loaded.package, run_id="modules").id
+    engine.handle(run_id, cmd.StartRun(), FAC)
+    engine.handle(run_id, cmd.OpenModule("m1"), FAC)
+    engine.handle(run_id, cmd.ReleaseInject("1"), FAC)
+    loop = FollowerLoop(engine, MemoryCursorStore())
+    follow(engine, loop, run_id)
+    assert engine.state(run_id).module == "m1"
+    engine.handle(run_id, cmd.SubmitResponse("inject", "1", "We call at once."), ALD)
+    follow(engine, loop, run_id)
+    state = engine.state(run_id)
+    assert state.module == "m2" and met(engine, run_id) == ["module:m2"]
