@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, open_invitation, screenshot
+from tests.browser.conftest import Site, axe_violations, open_invitation, screenshot
 from tests.browser.staff import act, player, sign_in_admin, wait_live
 
 RUN = "branches"
@@ -75,3 +75,18 @@ def test_a_refusal_is_proposed_and_one_click_releases_it_to_its_teams(
     wait_live(bystander)
     assert WIRE not in bystander.content()
     assert bystander.locator('[id="inject-2.6"]').count() == 0
+
+
+def test_the_branch_map_and_the_branches_panel_pass_axe(site: Site, new_page: Any) -> None:
+    page = new_page()
+    sign_in_admin(page, site.base)
+    page.goto(f"{site.base}/design/examples/allied-consultation")
+    bm = page.locator(".branch-map svg")
+    expect(bm).to_be_visible()
+    assert bm.locator("path.bm-edge").count() == 3  # day2 → 2.6 and 2.6a; 1.1 → 1.5
+    bm.screenshot(path=str(screenshot(page, "design-branch-map").with_name("branch-map.png")))
+    assert axe_violations(page) == []
+    page.goto(f"{site.base}/runs/{RUN}/console")
+    wait_live(page)
+    expect(page.locator("#panel-branches")).to_contain_text("Milestones")
+    assert axe_violations(page) == []

@@ -19,7 +19,7 @@ BOX_H = 28
 ROW = 38
 TOP = 56
 MARGIN = 10
-LABEL = 34  # characters of a title shown in a box
+LABEL = 30  # characters of a title shown in a box
 
 
 @dataclass(frozen=True)
