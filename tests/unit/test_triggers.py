@@ -18,6 +18,8 @@ from sitroom.package.conditions import (
     format_condition,
     parse_condition,
 )
+from sitroom.reports.html import render_html
+from sitroom.reports.model import model_data
 from sitroom.services.followers import FollowerLoop
 from sitroom.services.runs import Engine
 from sitroom.services.triggers import TRIGGERS, Triggers
@@ -379,9 +381,16 @@ def test_the_complete_aar_says_when_each_milestone_was_reached_and_which_branch_
     assert milestone.clock == pytest.approx(300)
     branch = next(i for i in complete if i.kind == "branch")
     assert branch.ref == "6" and branch.text == "concurred(with=ald)"
+    rows = {m.id: m for m in engine.report(run_id).model.milestones}
+    assert rows["agreed"].clock == pytest.approx(300) and rows["agreed"].trigger
+    assert rows["agreed"].objectives == ("o1",) and rows["acc"].seq is None
     for party in ("ald", "brn"):  # a party's AAR leaves control material out
-        kinds = {i.kind for i in engine.report(run_id, (party,)).model.timeline}
-        assert not kinds & {"milestone", "branch"}
+        model = engine.report(run_id, (party,)).model
+        assert not {i.kind for i in model.timeline} & {"milestone", "branch"}
+        assert model.milestones == ()
+        assert "milestones" not in model_data(model)
+    html = render_html(engine.report(run_id), lang="en")
+    assert "Joint statement agreed" in html and "Milestone reached" in html
 
 
 def test_a_module_trigger_opens_its_module(clock: Clock) -> None:

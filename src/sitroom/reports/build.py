@@ -27,6 +27,7 @@ from sitroom.reports.model import (
     EvidenceItem,
     FindingItem,
     HotWashRow,
+    MilestoneRow,
     Overview,
     RatingItem,
     Report,
@@ -492,7 +493,27 @@ class _Builder:
             teams={t.id: dict(t.name) for t in package.teams},
             observations=len(self.state.observations),
             retests=self.retests(capabilities),
+            milestones=self.milestones() if not self.parties else (),
         )
+
+    def milestones(self) -> tuple[MilestoneRow, ...]:
+        """Each milestone of the package, with when it was reached (control material)."""
+        rows = []
+        for milestone in self.package.milestones:
+            reached = self.state.branches.milestones.get(milestone.id)
+            rows.append(
+                MilestoneRow(
+                    milestone.id,
+                    dict(milestone.name),
+                    milestone.objectives,
+                    milestone.tasks,
+                    reached.seq if reached else None,
+                    reached.at.isoformat() if reached else None,
+                    self.tables.clock(reached.at) if reached else None,
+                    reached.trigger if reached else None,
+                )
+            )
+        return tuple(rows)
 
     def retests(self, capabilities: tuple[CapabilityResult, ...]) -> tuple[RetestRow, ...]:
         """Each carried corrective action: verified when every rated capability of its
