@@ -67,8 +67,12 @@ def test_a_follower_killed_mid_stream_answers_each_event_exactly_once(tmp_path: 
     engine.create_run(two_parties(), run_id="duo")
     engine.handle("duo", cmd.StartRun(), FACILITATOR)
 
+    three_kills = threading.Event()
+
     def append() -> None:
         for i in range(UPDATES):
+            if i == UPDATES - 40:  # on a busy machine: keep some back for the later kills
+                three_kills.wait(timeout=120)
             engine.handle("duo", cmd.BroadcastUpdate({"en": f"update {i}"}), FACILITATOR)
             time.sleep(0.02)
 
@@ -91,6 +95,8 @@ def test_a_follower_killed_mid_stream_answers_each_event_exactly_once(tmp_path: 
             follower.send_signal(signal.SIGKILL)
             follower.wait(timeout=10)
             kills += 1
+            if kills >= 3:
+                three_kills.set()
             # Killed after recording an answer but before storing the cursor: the restart
             # meets that event again, and its answer must come back as a duplicate.
             torn += max(reactions(engine.read("duo"))) > _cursor(database)
@@ -108,6 +114,7 @@ def test_a_follower_killed_mid_stream_answers_each_event_exactly_once(tmp_path: 
         follower.send_signal(signal.SIGTERM)
         assert follower.wait(timeout=10) == 0, log.read_text()[-3000:]
     finally:
+        three_kills.set()
         if follower.poll() is None:
             follower.kill()
             follower.wait()
