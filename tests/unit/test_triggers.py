@@ -169,6 +169,16 @@ def test_an_acknowledgement_in_time_means_not_acknowledged_never_holds(
     assert holds(cond("not-answered(1, within=20m)"), engine.state(run_id), clock.now)  # type: ignore[arg-type]
 
 
+def test_what_happens_exactly_at_the_deadline_is_late(engine: Engine, clock: Clock) -> None:
+    run_id = started(engine)
+    engine.handle(run_id, cmd.ReleaseInject("1"), FAC)
+    clock.advance(20)
+    condition = cond("not-acknowledged(1, within=20m)")
+    assert holds(condition, engine.state(run_id), clock.now)  # type: ignore[arg-type]
+    engine.handle(run_id, cmd.AcknowledgeInject("1"), BRN)  # at the deadline: too late
+    assert holds(condition, engine.state(run_id), clock.now)  # type: ignore[arg-type]
+
+
 def test_concurrence_and_refusal(engine: Engine, clock: Clock) -> None:
     run_id = started(engine)
     decision = propose(engine, run_id)

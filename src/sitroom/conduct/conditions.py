@@ -3,7 +3,9 @@
 Every fact of a condition is monotone (``sitroom.package.conditions``), so the answer is one
 moment that later events never move: the event that made it true (its time and sequence
 number) or, for a fact made true by time ("not answered within 30 minutes"), the moment the
-deadline passed, in exercise time (pauses stop the clock, as they stop the scheduler). Pure:
+deadline passed, in exercise time (pauses stop the clock, as they stop the scheduler). What
+happens exactly at a deadline is late: the deadline has passed at that moment, so nothing
+recorded then can make a "not within" untrue again. Pure:
 the run's state and the time in, a ``Moment`` or None out.
 """
 
@@ -95,8 +97,8 @@ def _answered(c: Condition, state: RunState, now: datetime) -> Moment | None:
 
 def _not_within(done: Moment | None, c: Condition, state: RunState, now: datetime) -> Moment | None:
     due = _due(state, _released(c, state, now), c.arg("within"), now)
-    if due is None or (done is not None and done.at <= due.at):
-        return None
+    if due is None or (done is not None and done.at < due.at):
+        return None  # done in time: before the deadline (at the deadline is too late)
     return due
 
 
@@ -144,7 +146,7 @@ def _concurred(c: Condition, state: RunState, now: datetime) -> Moment | None:
     found = [m for d in _decisions(c, state) if (m := _concurrence(d, c.arg("with")))]
     if c.arg("within") is not None:
         due = _deadline_of(c, state)
-        found = [m for m in found if due is not None and m.at <= due]
+        found = [m for m in found if due is not None and m.at < due]
     return min(found) if found else None
 
 
@@ -168,7 +170,7 @@ def _not_concurred(c: Condition, state: RunState, now: datetime) -> Moment | Non
         due = _due(state, _anchor(c, state, now), c.arg("within"), now)
         if due is not None:
             made = [m for d in _decisions(c, state) if (m := _concurrence(d, with_))]
-            if not any(m.at <= due.at for m in made):
+            if not any(m.at < due.at for m in made):
                 found.append(due)
     return min(found) if found else None
 

@@ -16,6 +16,7 @@ from sitroom.conduct.handlers.branches import target_done
 from sitroom.conduct.visibility import is_staff
 from sitroom.package.conditions import format_condition
 from sitroom.web.api.errors import STAFF_READ, WRITE, WRITE_WITH_BODY
+from sitroom.web.api.handling import handle as _handle
 from sitroom.web.api.schemas import Body
 from sitroom.web.deps import ApiError, IdempotencyKey, Viewer, services, viewer_in_run
 
@@ -79,14 +80,6 @@ async def branches(run_id: str, svc: Svc, who: InRun) -> dict[str, Any]:
         for number, c in records.choices.items()
     }
     return {"seq": state.seq, "triggers": triggers, "milestones": milestones, "choices": choices}
-
-
-async def _handle(
-    svc: Services, run_id: str, who: Viewer, command: cmd.Command, key: str | None
-) -> dict[str, Any]:
-    from sitroom.web.api.runs import _handle as handle
-
-    return await handle(svc, run_id, who, command, key)
 
 
 @router.post(

@@ -15,15 +15,12 @@ from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
-from sitroom.conduct.run import Rejected
 from sitroom.conduct.visibility import can_plan
-from sitroom.services.idempotency import KEY_FIELD
-from sitroom.services.runs import Outcome
 from sitroom.web.api import branches, projections
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import SIGNED_IN, WRITE, WRITE_WITH_BODY, errors
+from sitroom.web.api.handling import handle as _handle
 from sitroom.web.deps import (
-    KEY_HEADER,
     ApiError,
     Viewer,
     json_body,
@@ -35,27 +32,6 @@ from sitroom.web.deps import IdempotencyKey as IdempotencyKey
 from sitroom.web.limits import accepts_upload, json_schema_body
 
 router = APIRouter(prefix="/api")
-
-
-def _outcome(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "recorded": [{"seq": e.seq, "type": e.type} for e in outcome.events],
-        "duplicate": outcome.duplicate,
-        "last_seq": outcome.last_seq,
-    }
-
-
-async def _handle(
-    svc: Services, run_id: str, who: Viewer, command: cmd.Command, key: str | None
-) -> dict[str, Any]:
-    try:
-        outcome = await run_in_threadpool(svc.engine.handle, run_id, command, who.principal, key)
-    except Rejected as refused:
-        if refused.field != KEY_FIELD:
-            raise
-        # The key came in a header: name it as the header's own validation errors do.
-        raise Rejected(refused.message, field=KEY_HEADER, status=refused.status) from None
-    return _outcome(outcome)
 
 
 @router.get(

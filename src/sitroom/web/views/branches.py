@@ -7,18 +7,37 @@ whose viewers the gate lets see them, build these rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sitroom.conduct.branching import TriggerStatus
 from sitroom.conduct.conditions import became
 from sitroom.conduct.handlers.branches import target_done
+from sitroom.conduct.state import RunState
 from sitroom.package.conditions import format_condition
+from sitroom.package.model import Package
 from sitroom.web.render import N_
 
-if TYPE_CHECKING:
-    from sitroom.web.views.console import ConsoleView
+
+class ConsoleView(Protocol):
+    """What these rows need of the console's read model (``web.views.console.ConsoleView``)."""
+
+    @property
+    def state(self) -> RunState: ...
+    @property
+    def package(self) -> Package: ...
+    @property
+    def now(self) -> datetime: ...
+    @property
+    def gettext(self) -> Callable[[str], str]: ...
+    def t(self, value: dict[str, str] | None) -> str: ...
+    def name(self, principal_id: str | None) -> str: ...
+    def team_name(self, team_id: str | None) -> str: ...
+    def at(self, moment: datetime | None) -> str: ...
+    def inject_label(self, number: str) -> str: ...
+
 
 BRANCH_EVENTS = (
     "run-started",
