@@ -25,6 +25,7 @@ from sitroom.services.outbox import Outbox
 from sitroom.services.runs import Engine
 from sitroom.services.scheduler import Scheduler
 from sitroom.services.series import SeriesService
+from sitroom.services.triggers import Triggers
 from sitroom.storage.cursors import CursorStore, open_cursor_store
 from sitroom.storage.factory import open_recorder
 from sitroom.storage.recorder import Recorder
@@ -115,6 +116,7 @@ def build_followers(settings: Settings, identity: Identity | None = None) -> Fol
             )
 
         registry.register(InjectMail.name, inject_mail)
+    registry.register(Triggers.name, Triggers)
     for spec in settings.follower_imports:
         registry.load(spec)
     return registry

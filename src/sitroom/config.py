@@ -24,7 +24,7 @@ class Settings:
     secure_cookies: bool = False
     heartbeat_seconds: float = 15.0
     follower_seconds: float = 1.0
-    followers: tuple[str, ...] = ("scheduler",)
+    followers: tuple[str, ...] = ("scheduler", "triggers")
     follower_imports: tuple[str, ...] = ()
     invitation_days: int = 7
     trusted_proxies: tuple[str, ...] = ()
@@ -139,8 +139,9 @@ ENV_VARS = {
     "principal may hold open (default 8); more get 429 with Retry-After.",
     "SITROOM_MAX_STREAMS": "Live event streams one process holds open in all (default 5000); "
     "more get 503 with Retry-After.",
-    "SITROOM_FOLLOWERS": "Log followers the server runs, comma-separated (default 'scheduler'); "
-    "'none' when they run as 'sitroom follow NAME' processes instead.",
+    "SITROOM_FOLLOWERS": "Log followers the server runs, comma-separated "
+    "(default 'scheduler,triggers'); 'none' when they run as 'sitroom follow NAME' processes "
+    "instead.",
     "SITROOM_FOLLOWER_IMPORTS": "Extra followers to register, comma-separated "
     "'package.module:attr' (attr returns a follower).",
     "SITROOM_FOLLOWER_TICK": "Seconds between follower rounds without new events, e.g. for "
@@ -281,7 +282,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ),
         max_streams=_positive("SITROOM_MAX_STREAMS", env.get("SITROOM_MAX_STREAMS", "5000")),
         follower_seconds=_seconds(env, "SITROOM_FOLLOWER_TICK", 1.0),
-        followers=_names(env.get("SITROOM_FOLLOWERS", "scheduler")),
+        followers=_names(env.get("SITROOM_FOLLOWERS", "scheduler,triggers")),
         follower_imports=_names(env.get("SITROOM_FOLLOWER_IMPORTS", "")),
         metrics_from=_networks(
             "SITROOM_METRICS_FROM", env.get("SITROOM_METRICS_FROM", "127.0.0.1,::1")

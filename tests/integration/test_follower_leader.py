@@ -76,6 +76,9 @@ def test_one_worker_leads_the_scheduler_and_the_other_takes_over(tmp_path: Path)
             "SITROOM_REDIS_URL": REDIS_URL,
             "SITROOM_REDIS_PREFIX": f"t{secrets.token_hex(4)}:",
             "SITROOM_FOLLOWER_TICK": "0.2",
+            # The scheduler alone: with several followers their leases may rest on
+            # different workers, and this counts the workers holding any lease.
+            "SITROOM_FOLLOWERS": "scheduler",
         }
         ports = [free_port(), free_port()]
         workers = {port: start_process(tmp_path, port, **env) for port in ports}

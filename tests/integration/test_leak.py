@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,25 @@ PACKAGE = (
         options:
           - {id: a, text: {en: ZZM2-POLL-OPTION, ko: ZZM2-POLL-OPTION}}
           - {id: b, text: {en: B, ko: 나}}
+milestones:
+  - id: ZZMILESTONE-ID
+    name: {en: ZZMILESTONE-NAME, ko: ZZMILESTONE-NAME}
+    objectives: [o1]
 """
+)
+# An inject that a trigger proposes once the milestone is reached, and that control never
+# releases: proposed-but-unreleased material is control's until released.
+PACKAGE = PACKAGE.replace(
+    """      - number: 3
+""",
+    """      - number: P1
+        title: {en: ZZPROPOSED-TITLE, ko: ZZPROPOSED-TITLE}
+        content: {en: ZZPROPOSED-TEXT, ko: ZZPROPOSED-TEXT}
+        to: [ald-nsc]
+        trigger: milestone(ZZMILESTONE-ID)
+      - number: 3
+""",
+    1,
 )
 
 STAFF = frozenset({"admin", "facilitator", "evaluator"})
@@ -86,6 +105,10 @@ AUDIENCE: dict[str, frozenset[str]] = {
     "ZZM2-POLL": STAFF,  # a module never opened
     "ZZM2-POLL-OPTION": STAFF,
     "ZZM2-QUESTION": STAFF,
+    "ZZMILESTONE-ID": STAFF,  # milestones and branches: control and evaluators
+    "ZZMILESTONE-NAME": STAFF,
+    "ZZPROPOSED-TITLE": STAFF,  # proposed by a trigger, never released
+    "ZZPROPOSED-TEXT": STAFF,
     # Aldoria's: its inject, broadcast, team material, form and hot-wash item.
     "ZZALD-ONLY-TEXT": STAFF | ALD,
     "ZZALD-BROADCAST": STAFF | ALD,
@@ -183,7 +206,7 @@ def _values(path: str) -> dict[str, tuple[str, ...]]:
     return {
         "run_id": (RUN,),
         "name": names,
-        "number": ("1", "2", "3", "4"),
+        "number": ("1", "2", "3", "4", "P1"),
         "index": ("0",),
     }
 
@@ -364,6 +387,14 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
         )
         act("player:brn-nsc", "/notes", {"text": "ZZBRN-NOTE"})
         act("evaluator", "/observations", {"text": "ZZOBSERVATION", "rating": "S"})
+        act("facilitator", "/milestones/ZZMILESTONE-ID/reach", {})
+        for _ in range(300):  # the server's triggers follower proposes inject P1
+            branches = admin.get(f"/api/runs/{RUN}/branches").json()
+            if any(t["status"] == "proposed" for t in branches["triggers"]):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the trigger never proposed inject P1")
         act("facilitator", "/end", {})
         for text, scope in (
             ("ZZALD-TEAM-HOT-WASH", {"team": "ald-nsc"}),

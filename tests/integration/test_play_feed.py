@@ -46,6 +46,10 @@ NOT_ON_THE_PLAYER_PAGE = {
     "cell-action-released": "control's record (what it released is pushed as itself)",
     "cell-action-discarded": "control's record of its simulated cells",
     "cell-mode-set": "control's and the cell's own, never a person's page",
+    "trigger-met": "control's branches panel (a proposed inject stays control's)",
+    "trigger-accepted": "control's record; what it releases is pushed as itself",
+    "trigger-dismissed": "control's branches panel",
+    "milestone-reached": "control's and the evaluators' record",
 }
 
 

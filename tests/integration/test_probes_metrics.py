@@ -131,7 +131,10 @@ def test_metrics_count_requests_streams_deliveries_appends_and_follower_lag(
         assert requests['{method="GET",route="unmatched",status="404"}'] == 1
         release = '{method="POST",route="/api/runs/{run_id}/injects/{number}/release",status="200"}'
         assert requests[release] == 1
-        assert _samples(body, "sitroom_follower_runs_led") == {'{follower="scheduler"}': 1.0}
+        assert _samples(body, "sitroom_follower_runs_led") == {
+            '{follower="scheduler"}': 1.0,
+            '{follower="triggers"}': 1.0,
+        }
         assert '{follower="scheduler"}' in _samples(body, "sitroom_follower_lag_events")
         # No content, no run id, no path in any label.
         assert requests['{method="GET",route="/static/{path}",status="200"}'] == 1

@@ -129,6 +129,9 @@ def test_rolling_restart_under_200_streams_delivers_every_inject_to_every_client
             "SITROOM_REDIS_URL": REDIS_URL,
             "SITROOM_REDIS_PREFIX": f"t{secrets.token_hex(4)}:",
             "SITROOM_HEARTBEAT": "5",
+            # The scheduler alone: with several followers their leases may rest on
+            # different workers, and this counts the workers holding any lease.
+            "SITROOM_FOLLOWERS": "scheduler",
         }
         create_admin(tmp_path, PASSWORD, database_url=url)
         create_run(tmp_path, text=MANY_INJECTS, SITROOM_DATABASE_URL=url)

@@ -94,3 +94,73 @@ def two_parties() -> Package:
     result = load_text(TWO_PARTIES, "duo.yaml")
     assert result.package is not None, [str(p) for p in result.problems]
     return result.package
+
+
+BRANCHES = {
+    "milestones": [
+        {
+            "id": "agreed",
+            "name": {"en": "Joint statement agreed", "ko": "공동성명 합의"},
+            "objectives": ["o1"],
+            "tasks": ["k1"],
+            "trigger": {"when": "concurred(with=ald)", "mode": "fires"},
+        },
+        {"id": "acc", "name": {"en": "ACC session requested", "ko": "ACC 회의 요청"}},
+    ],
+    "m1": [
+        {
+            "number": "5",
+            "title": {"en": "Wire story: allies split", "ko": "통신사: 동맹 이견"},
+            "content": {"en": "ZZREFUSAL-BRANCH", "ko": "ZZREFUSAL-BRANCH"},
+            "to": ["brn-nsc"],
+            "trigger": "not-concurred(with=ald, within=30m, after=module:m1)",
+        },
+        {
+            "number": "6",
+            "title": {"en": "Statement welcomed", "ko": "성명 환영"},
+            "content": {"en": "ZZCONCUR-BRANCH", "ko": "ZZCONCUR-BRANCH"},
+            "trigger": {"when": "concurred(with=ald)", "mode": "fires"},
+        },
+        {
+            "number": "7",
+            "title": {"en": "Reminder", "ko": "독촉"},
+            "content": {"en": "ZZREMINDER", "ko": "ZZREMINDER"},
+            "trigger": {"when": "not-acknowledged(1, within=20m)", "mode": "fires"},
+        },
+        {
+            "number": "8",
+            "title": {"en": "ACC convenes", "ko": "ACC 소집"},
+            "content": {"en": "ACC convenes.", "ko": "ACC 소집."},
+            "trigger": {"when": "milestone(acc)", "mode": "fires"},
+        },
+    ],
+    "m2": [
+        {
+            "number": "9",
+            "title": {"en": "Option A follows", "ko": "A안 후속"},
+            "content": {"en": "A follows.", "ko": "A안 후속."},
+            "trigger": {"when": "choice(4, is=a)", "mode": "fires"},
+        },
+    ],
+}
+
+
+def branching() -> Package:
+    """The two-party package with branches: a refusal and a concurrence branch on module m1's
+    joint decision, a not-acknowledged reminder, two milestones, a joint choice on inject 4."""
+    import yaml
+
+    from sitroom.package.dump import _Dumper, to_data
+
+    data = to_data(two_parties())
+    data["milestones"] = BRANCHES["milestones"]
+    data["modules"][0]["injects"] += BRANCHES["m1"]
+    data["modules"][1]["injects"] += BRANCHES["m2"]
+    data["modules"][1]["injects"][0]["choice"] = {
+        "joint": True,
+        "options": [{"id": "a", "text": "Option A"}, {"id": "b", "text": "Option B"}],
+    }
+    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+    result = load_text(text, "branches.yaml")
+    assert result.package is not None, [str(p) for p in result.problems]
+    return result.package

@@ -124,7 +124,9 @@ class ControlMarker:
             Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         )
         adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-        for candidate in (marker, [marker]):
+        # A condition or a milestone cannot be plain text: put the marker where one may go.
+        shaped = (f"milestone({marker})", [{"id": marker, "name": marker}])
+        for candidate in (marker, [marker], *shaped):
             try:
                 value = adapter.validate_python(candidate)
             except ValidationError:

@@ -186,7 +186,7 @@ def test_the_registry_loads_followers_by_module_and_attribute() -> None:
 def test_follower_settings(tmp_path: object) -> None:
     base = {"SITROOM_DATA_DIR": str(tmp_path), "SITROOM_SECRET_KEY": "k"}
     settings = load_settings(base)
-    assert settings.followers == ("scheduler",) and settings.follower_seconds == 1.0
+    assert settings.followers == ("scheduler", "triggers") and settings.follower_seconds == 1.0
     settings = load_settings(
         {
             **base,

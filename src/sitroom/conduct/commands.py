@@ -291,3 +291,37 @@ class ReleaseCellAction(Command):
 class DiscardCellAction(Command):
     id: str
     reason: str = ""
+
+
+# --- branches --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MeetTrigger(Command):
+    """Say a trigger's condition holds (the triggers follower sends it); refused if it does not."""
+
+    trigger: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerTrigger(Command):
+    """Control's answer to a proposing trigger: release (accept) or dismiss."""
+
+    trigger: str
+    accept: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReachMilestone(Command):
+    """Control marks a milestone of the package as reached."""
+
+    milestone: str
+
+
+@dataclass(frozen=True, slots=True)
+class MakeChoice(Command):
+    """A player picks one of the options an inject offers."""
+
+    inject: str
+    option: str

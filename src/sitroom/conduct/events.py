@@ -428,6 +428,66 @@ class CellModeSet(Event):
     author: str
 
 
+# --- branches: triggers, milestones, choices ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerMet(Event):
+    """A trigger's condition became true: it acts now (``fires``) or waits for control.
+
+    ``since_seq``/``since_at`` say when the condition first became true (``since_seq`` is
+    None when time made it true, as in "not answered within 30 minutes").
+    """
+
+    TYPE: ClassVar[str] = "trigger-met"
+    trigger: str  # inject:<number> | module:<id> | milestone:<id>
+    condition: str
+    mode: str  # fires | proposes
+    since_at: str
+    since_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerAccepted(Event):
+    """Control released what a proposing trigger offered."""
+
+    TYPE: ClassVar[str] = "trigger-accepted"
+    trigger: str
+    author: str
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerDismissed(Event):
+    """Control dismissed what a proposing trigger offered."""
+
+    TYPE: ClassVar[str] = "trigger-dismissed"
+    trigger: str
+    author: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneReached(Event):
+    """A named fact of the run, set by control or by a trigger (``trigger`` names it)."""
+
+    TYPE: ClassVar[str] = "milestone-reached"
+    milestone: str
+    author: str
+    trigger: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceMade(Event):
+    """A team's pick among the options an inject offers (a party's, for a joint choice)."""
+
+    TYPE: ClassVar[str] = "choice-made"
+    inject: str
+    option: str
+    team: str
+    party: str | None
+    author: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -466,6 +526,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CellActionReleased,
         CellActionDiscarded,
         CellModeSet,
+        TriggerMet,
+        TriggerAccepted,
+        TriggerDismissed,
+        MilestoneReached,
+        ChoiceMade,
     )
 }
 

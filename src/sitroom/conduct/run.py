@@ -15,6 +15,7 @@ from typing import Any
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
 from sitroom.conduct.handlers import (
+    branches,
     cells,
     decisions,
     discussion,
@@ -25,6 +26,7 @@ from sitroom.conduct.handlers import (
     polls,
     report,
 )
+from sitroom.conduct.handlers.branches import due_triggers
 from sitroom.conduct.handlers.checks import (
     CAPABILITY_ELEMENTS,
     FINDING_KINDS,
@@ -58,6 +60,7 @@ __all__ = [
     "Rejected",
     "decide",
     "due_injects",
+    "due_triggers",
     "iso_date",
 ]
 
@@ -105,6 +108,11 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.SetCellMode: cells.set_cell_mode,
     cmd.ReleaseCellAction: cells.release_cell_action,
     cmd.DiscardCellAction: cells.discard_cell_action,
+    # branches
+    cmd.MeetTrigger: branches.meet_trigger,
+    cmd.AnswerTrigger: branches.answer_trigger,
+    cmd.ReachMilestone: branches.reach_milestone,
+    cmd.MakeChoice: branches.make_choice,
 }
 """Every command a run accepts, and the one function that decides it."""
 
@@ -125,7 +133,10 @@ def decide(
 
 
 def due_injects(state: RunState, now: datetime) -> list[str]:
-    """Standard injects of the open module whose planned offset has passed (while running)."""
+    """Standard injects of the open module whose planned offset has passed (while running).
+
+    Contingency injects and injects with a trigger wait for control or for their condition.
+    """
     if state.status != RunStatus.RUNNING or state.module is None:
         return []
     module = state.current_module()
@@ -137,6 +148,7 @@ def due_injects(state: RunState, now: datetime) -> list[str]:
         for inject in module.injects
         if inject.offset is not None
         and inject.type != InjectType.CONTINGENCY
+        and inject.trigger is None
         and state.injects[inject.number].status == InjectStatus.PLANNED
         and inject.offset <= elapsed
     ]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.branching import Branches, advance
 from sitroom.conduct.cellbook import fold_cells
 from sitroom.conduct.mailstate import MailRecord, apply_mail
 from sitroom.conduct.records import ClauseRecord as ClauseRecord
@@ -206,6 +207,7 @@ class RunState:
     mail: dict[str, MailRecord] = field(default_factory=dict)  # inject e-mail, by mail_key
     cell_modes: dict[str, str] = field(default_factory=dict)  # team -> control's last word
     cell_held: dict[str, ev.CellActionHeld] = field(default_factory=dict)  # held cell actions
+    branches: Branches = field(default_factory=Branches)  # immutable: triggers, milestones
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -219,8 +221,7 @@ class RunState:
         return state
 
     def snapshot(self) -> RunState:
-        """A copy that later events leave alone: every list and dict of the state is copied
-        (pointers only); the records are shared, as ``apply`` replaces them, never changes."""
+        """A copy later events leave alone: lists and dicts copied (pointers), records shared."""
         clone = copy.copy(self)
         for f in fields(self):
             value = getattr(self, f.name)
@@ -503,6 +504,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             )
         case _:
             fold_cells(state.cell_modes, state.cell_held, event)
+    state.branches = advance(state.branches, state.package, event, seq, at)
     return state
 
 

@@ -14,7 +14,6 @@ or view restates a rule of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sitroom.conduct import events as ev
@@ -30,7 +29,6 @@ from sitroom.conduct.state import (
     InjectState,
     InjectStatus,
     PollState,
-    Recorded,
     RunState,
 )
 from sitroom.package.model import (
@@ -219,7 +217,7 @@ def inject_view(
     shown = inject if principal.sees_control_material else strip_control(inject)
     data = shown.model_dump(mode="json", by_alias=True, exclude_defaults=False)
     if not principal.sees_control_material:
-        for name in ("expected_actions", "controller", "contingency_for", "notes"):
+        for name in ("expected_actions", "controller", "contingency_for", "notes", "trigger"):
             data.pop(name, None)
     if corrected:
         data["content"] = dict(corrected)
@@ -342,9 +340,23 @@ def view_event(
             return None
         case ev.ObservationRecorded(author=author):
             return base if can_see_observation(principal, author) else None
-        case ev.TargetRated() | ev.CapabilityRated() | ev.ClauseRecorded():
-            # The evaluation record: evaluators and control only (only they may write it).
+        case (
+            ev.TargetRated()
+            | ev.CapabilityRated()
+            | ev.ClauseRecorded()
+            | ev.TriggerMet()
+            | ev.TriggerAccepted()
+            | ev.TriggerDismissed()
+            | ev.MilestoneReached()
+        ):
+            # The evaluation record, the branches and milestones: control and evaluators only
+            # (a proposed inject is control material until released; then its release shows).
             return base if control else None
+        case ev.ChoiceMade(inject=number):
+            inject = package.inject(number)
+            return (
+                base if inject is not None and can_see_inject(principal, package, inject) else None
+            )
         case ev.HotWashItemAdded(team=team, party=party):
             return base if can_see_hot_wash_item(principal, team, party) else None
         case ev.FindingSaved() | ev.FindingRemoved() | ev.ReportFinalised():
@@ -475,121 +487,3 @@ def inject_parties(package: Package, inject: Inject) -> frozenset[str]:
     went_to = {t.party for t in package.recipients(inject) if t.party}
     allowed = package.marking_of(inject).releasable_to
     return frozenset(p for p in went_to if not allowed or p in allowed)
-
-
-class Releasability:
-    """Which parties each event of a run may be released to, walking the log in order.
-
-    A party's AAR carries only what this says is releasable to it; a joint AAR only what is
-    releasable to every party it names. Team material belongs to the team's party; an inject
-    to the parties it went to, within its marking; a rating, clause record or finding to the
-    parties all its evidence is releasable to (narrowed further by a finding's REL TO).
-    """
-
-    def __init__(self, package: Package) -> None:
-        self.package = package
-        self.all = frozenset(p.id for p in package.parties)
-        self.by_seq: dict[int, frozenset[str]] = {}
-        self._decisions: dict[str, frozenset[str]] = {}
-        self._team_party = {t.id: t.party for t in package.teams}
-
-    def _team(self, team: str | None) -> frozenset[str]:
-        party = self._team_party.get(team) if team else None
-        return frozenset((party,)) if party else frozenset()
-
-    def _inject(self, number: str | None) -> frozenset[str]:
-        inject = self.package.inject(number) if number else None
-        return inject_parties(self.package, inject) if inject else frozenset()
-
-    def _audience(self, teams: Iterable[str], parties: Iterable[str]) -> frozenset[str]:
-        named = {p for t in teams for p in self._team(t)} | set(parties)
-        return frozenset(named) if (teams or parties) else self.all
-
-    def evidence(self, seqs: Iterable[int]) -> frozenset[str]:
-        """The parties every one of these events is releasable to (all, for no evidence)."""
-        result = self.all
-        for seq in seqs:
-            result = result & self.by_seq.get(seq, frozenset())
-        return result
-
-    def add(self, recorded: Recorded) -> frozenset[str]:
-        """Record and return the parties ``recorded`` is releasable to."""
-        parties = self._of(recorded.event)
-        self.by_seq[recorded.seq] = parties
-        return parties
-
-    def _of(self, event: ev.Event) -> frozenset[str]:
-        match event:
-            case (
-                ev.InjectReleased(number=number)
-                | ev.InjectCorrected(number=number)
-                | ev.InjectRetracted(number=number)
-                | ev.InjectReceived(number=number)
-                | ev.InjectAcknowledged(number=number)
-                | ev.InjectMailed(number=number)
-                | ev.MailFailed(number=number)
-            ):
-                return self._inject(number)
-            case ev.UpdateBroadcast(teams=teams, parties=parties):
-                return self._audience(teams, parties)
-            case ev.ResponseSubmitted(team=team) | ev.TeamNoteAdded(team=team):
-                return self._team(team)
-            case ev.DecisionProposed(id=decision, party=party, joint_with=joint_with):
-                concerned = frozenset(p for p in (party, *joint_with) if p)
-                self._decisions[decision] = concerned
-                return concerned
-            case (
-                ev.DecisionConcurred(decision=decision) | ev.DecisionNonConcurred(decision=decision)
-            ):
-                return self._decisions.get(decision, frozenset())
-            case ev.PollOpened(poll=poll_id) | ev.PollClosed(poll=poll_id):
-                poll = next(
-                    (p for m in self.package.modules for p in m.polls if p.id == poll_id), None
-                )
-                return self._audience(poll.teams, poll.parties) if poll else frozenset()
-            case ev.PollVoteCast(team=team, party=party):
-                return frozenset((party,)) if party else self._team(team)
-            case ev.ObservationRecorded(team=team, inject=inject):
-                about = self._team(team) if team else self.all
-                return about & self._inject(inject) if inject else about
-            case (
-                ev.TargetRated(evidence=evidence)
-                | ev.CapabilityRated(evidence=evidence)
-                | ev.ClauseRecorded(evidence=evidence)
-            ):
-                return self.evidence(evidence)
-            case ev.HotWashItemAdded(team=team, party=party):
-                if team:
-                    return self._team(team)
-                return frozenset((party,)) if party else self.all
-            case ev.FeedbackSubmitted(party=party):
-                return frozenset((party,)) if party else self.all
-            case ev.FindingSaved(evidence=evidence, rel_to=rel_to):
-                allowed = frozenset(rel_to) if rel_to else self.all
-                return allowed & self.evidence(evidence)
-            case ev.ReportFinalised(parties=parties):
-                return frozenset(parties)
-            case (
-                ev.CellActed()
-                | ev.CellActionHeld()
-                | ev.CellActionReleased()
-                | ev.CellActionDiscarded()
-                | ev.CellModeSet()
-            ):
-                return frozenset()  # control's record of its cells: in no party's AAR
-        # The run's lifecycle, modules opened, findings removed: every party's record.
-        return self.all
-
-
-def releasable_log(
-    package: Package, log: Iterable[Recorded], parties: tuple[str, ...]
-) -> tuple[list[Recorded], Releasability]:
-    """The events of ``log`` releasable to every one of ``parties`` (all of it for none)."""
-    releasability = Releasability(package)
-    wanted = frozenset(parties)
-    kept: list[Recorded] = []
-    for recorded in log:
-        allowed = releasability.add(recorded)
-        if wanted <= allowed:
-            kept.append(recorded)
-    return kept, releasability

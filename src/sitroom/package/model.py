@@ -14,97 +14,37 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
+    InstanceOf,
+    PlainSerializer,
     SerializerFunctionWrapHandler,
-    ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_serializer,
 )
 
-from sitroom.package.timeforms import parse_duration, parse_scenario_time
-
-FORMAT_VERSION = 1
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
-CONTROL: dict[str, Any] = {"audience": "control"}
-"""Mark for fields players must never see."""
-
-UNDETERMINED = "und"
-
-
-def _to_local_text(value: Any, info: ValidationInfo) -> Any:
-    """Accept a plain string (in the exercise's first language) or a language→text mapping.
-
-    Trailing whitespace is dropped: whether a YAML block ends with a newline is layout, not
-    content, so it must not change the content hash.
-    """
-    if isinstance(value, str):
-        lang = (info.context or {}).get("default_language", "en")
-        return {lang: value.rstrip()}
-    if isinstance(value, dict):
-        return {k: v.rstrip() if isinstance(v, str) else v for k, v in value.items()}
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        lang = (info.context or {}).get("default_language", "en")
-        return {lang: str(value)}
-    return value
-
-
-LocalText = Annotated[dict[str, str], BeforeValidator(_to_local_text)]
-"""Text in one or several languages: ``{"en": "...", "ko": "..."}``."""
-
-Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
-
-
-def _coerce_str(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return format(value, "g")
-    return value
-
-
-InjectNumber = Annotated[
-    str, BeforeValidator(_coerce_str), Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-]
-
-
-def _to_duration(value: Any) -> Any:
-    if isinstance(value, timedelta) or value is None:
-        return value
-    return parse_duration(value)
-
-
-def _to_scenario_time(value: Any) -> Any:
-    if value is None or isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    return parse_scenario_time(str(value))
-
-
-Duration = Annotated[timedelta, BeforeValidator(_to_duration)]
-ScenarioTime = Annotated[datetime, BeforeValidator(_to_scenario_time)]
-
-
-def text_in(text: dict[str, str] | None, lang: str, fallbacks: tuple[str, ...] = ()) -> str:
-    """The text in ``lang``, else in the first fallback that has it, else any text at all."""
-    if not text:
-        return ""
-    for candidate in (lang, *fallbacks):
-        if text.get(candidate):
-            return text[candidate]
-    return next((t for t in text.values() if t), "")
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+from sitroom.package.basics import CONTROL as CONTROL
+from sitroom.package.basics import FORMAT_VERSION as FORMAT_VERSION
+from sitroom.package.basics import ID_PATTERN as ID_PATTERN
+from sitroom.package.basics import UNDETERMINED as UNDETERMINED
+from sitroom.package.basics import Duration as Duration
+from sitroom.package.basics import Id as Id
+from sitroom.package.basics import InjectNumber as InjectNumber
+from sitroom.package.basics import LocalText as LocalText
+from sitroom.package.basics import Model as Model
+from sitroom.package.basics import ScenarioTime as ScenarioTime
+from sitroom.package.basics import _coerce_str as _coerce_str
+from sitroom.package.basics import text_in as text_in
+from sitroom.package.cellmodel import Cell as Cell
+from sitroom.package.cellmodel import CellMode as CellMode
+from sitroom.package.cellmodel import Ranking as Ranking
+from sitroom.package.conditions import Condition, condition_from, format_condition
 
 
 class ExerciseType(StrEnum):
@@ -373,6 +313,62 @@ class Acronym(Model):
     expansion: LocalText = Field(description="What it stands for, in one language or several.")
 
 
+ConditionText = Annotated[
+    InstanceOf[Condition],
+    BeforeValidator(condition_from),
+    PlainSerializer(format_condition, return_type=str),
+    WithJsonSchema({"type": "string", "description": "A condition (docs/package-format.md)."}),
+]
+"""A condition in the compact text syntax of ``sitroom.package.conditions``."""
+
+
+class TriggerMode(StrEnum):
+    PROPOSES = "proposes"  # a card in the console: release or dismiss
+    FIRES = "fires"  # acts by itself
+
+
+def _to_trigger(value: Any) -> Any:
+    return {"when": value} if isinstance(value, str) else value
+
+
+class Trigger(Model):
+    """When a condition over the run's log first becomes true: propose (default) or act."""
+
+    when: ConditionText
+    mode: TriggerMode = TriggerMode.PROPOSES
+
+
+TriggerField = Annotated[Trigger | None, BeforeValidator(_to_trigger)]
+
+
+class ChoiceOption(Model):
+    id: Id
+    text: LocalText
+
+
+class Choice(Model):
+    """Options an inject offers its teams; the option chosen selects a branch.
+
+    A joint choice settles only when every party the inject went to picked the same option.
+    """
+
+    prompt: LocalText | None = None
+    options: tuple[ChoiceOption, ...] = Field(min_length=2)
+    joint: bool = False
+
+
+class Milestone(Model):
+    """A named fact of the run ("joint statement agreed"), for control and evaluators."""
+
+    id: Id
+    name: LocalText
+    objectives: tuple[Id, ...] = ()
+    tasks: tuple[Id, ...] = ()
+    trigger: TriggerField = Field(
+        default=None, description="Reached by itself (fires) or proposed to control."
+    )
+
+
 class Inject(Model):
     number: InjectNumber = Field(description="The MSEL number; unique in the package.")
     title: LocalText
@@ -405,6 +401,12 @@ class Inject(Model):
         description="For a contingency inject: the inject whose expected action it backs up.",
     )
     notes: LocalText | None = Field(default=None, json_schema_extra=CONTROL)
+    choice: Choice | None = Field(default=None, description="Options offered to the teams.")
+    trigger: TriggerField = Field(
+        default=None,
+        json_schema_extra=CONTROL,
+        description="Release when a condition is met (a branch), instead of by hand or offset.",
+    )
 
 
 class Module(Model):
@@ -419,74 +421,8 @@ class Module(Model):
     injects: tuple[Inject, ...] = ()
     polls: tuple[Poll, ...] = ()
     facilitator_notes: LocalText | None = Field(default=None, json_schema_extra=CONTROL)
-
-
-class CellMode(StrEnum):
-    """How a simulated cell acts: on its own, or each action waiting for control's release."""
-
-    AUTONOMOUS = "autonomous"
-    APPROVAL = "approval"
-
-
-class Persona(Model):
-    """A simulated cell's government as the planner describes it (fictional, policy level)."""
-
-    positions: tuple[str, ...] = Field(default=(), description="Its stated positions.")
-    red_lines: tuple[str, ...] = Field(default=(), description="What it will not agree to.")
-    style: str | None = Field(default=None, description="How it writes and negotiates.")
-
-
-class ScriptedDecision(Model):
-    """A decision a scripted cell proposes once an inject reaches it."""
-
-    after: InjectNumber = Field(description="Propose it when this inject is released.")
-    title: str = Field(min_length=1, max_length=200)
-    text: str = ""
-    joint_with: tuple[Id, ...] = Field(default=(), description="Parties asked to concur.")
-    clauses: tuple[str, ...] = Field(default=(), description="'reference-id/clause-id' each.")
-
-
-class CellScript(Model):
-    """Canned answers and positions: what a cell does with no language model (deterministic)."""
-
-    responses: dict[str, str] = Field(
-        default_factory=dict, description="Inject number or question id -> the answer given."
-    )
-    decisions: tuple[ScriptedDecision, ...] = ()
-    concur: bool = Field(default=True, description="How it answers joint decisions.")
-    reasons: str = Field(default="", description="Its reasons (required when not concurring).")
-    clauses: tuple[str, ...] = Field(default=(), description="Clauses its answers cite.")
-    votes: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict, description="Poll id -> the option ids it votes for."
-    )
-
-
-class CellProvider(Model):
-    """Per-cell overrides of the language-model settings (SITROOM_LLM_*)."""
-
-    base_url: str | None = None
-    model: str | None = None
-    temperature: float = Field(default=0.2, ge=0, le=2)
-
-
-class Cell(Model):
-    """A team played by software: its persona, its script and how control oversees it."""
-
-    team: Id
-    mode: CellMode = CellMode.AUTONOMOUS
-    persona: Persona = Persona()
-    script: CellScript = CellScript()
-    provider: CellProvider = CellProvider()
-
-
-class Ranking(Model):
-    """Options of a poll ranked from the least to the most escalatory (the escalation guard)."""
-
-    poll: Id
-    order: tuple[Id, ...] = Field(min_length=2, description="Option ids, least escalatory first.")
-    ceiling: Id | None = Field(default=None, description="The highest a cell may go alone.")
-    steps: int = Field(
-        default=1, ge=0, description="How far a cell may go above the human-played baseline."
+    trigger: TriggerField = Field(
+        default=None, json_schema_extra=CONTROL, description="Open when a condition is met."
     )
 
 
@@ -512,6 +448,7 @@ class Package(Model):
         default=(), json_schema_extra=CONTROL, description="Teams played by software."
     )
     escalation: tuple[Ranking, ...] = Field(default=(), json_schema_extra=CONTROL)
+    milestones: tuple[Milestone, ...] = Field(default=(), json_schema_extra=CONTROL)
 
     @field_validator("format")
     @classmethod
@@ -531,6 +468,23 @@ class Package(Model):
 
     def module_of(self, number: str) -> Module | None:
         return next((m for m in self.modules if any(i.number == number for i in m.injects)), None)
+
+    def milestone(self, milestone_id: str) -> Milestone | None:
+        return next((m for m in self.milestones if m.id == milestone_id), None)
+
+    def triggers(self) -> dict[str, Trigger]:
+        """Every trigger by its id: ``inject:<number>``, ``module:<id>``, ``milestone:<id>``."""
+        found: dict[str, Trigger] = {}
+        for module in self.modules:
+            if module.trigger is not None:
+                found[f"module:{module.id}"] = module.trigger
+            for inject in module.injects:
+                if inject.trigger is not None:
+                    found[f"inject:{inject.number}"] = inject.trigger
+        for milestone in self.milestones:
+            if milestone.trigger is not None:
+                found[f"milestone:{milestone.id}"] = milestone.trigger
+        return found
 
     def team(self, team_id: str) -> Team | None:
         return next((t for t in self.teams if t.id == team_id), None)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from sitroom.package.branches import check_branches
 from sitroom.package.capabilities import library_names, load_library
 from sitroom.package.cellcheck import check_cells
 from sitroom.package.crossref import check_acronyms, check_attachment, check_question_citations
@@ -456,6 +457,8 @@ def check_package(
                 "link it from an inject's or question's 'objectives'",
                 warning=True,
             )
+
+    check_branches(c, package)
 
     # --- translations
     for path, text in _local_texts(package, ()):

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.releasability import Releasability, releasable_log
 from sitroom.conduct.state import Recorded, RunState, fold
-from sitroom.conduct.visibility import Releasability, releasable_log
 from sitroom.evaluation.findings import Draft, draft_findings
 from sitroom.package.capabilities import load_library
 from sitroom.package.marking import Label, highest, package_label, render_banner
@@ -27,6 +27,7 @@ from sitroom.reports.model import (
     EvidenceItem,
     FindingItem,
     HotWashRow,
+    MilestoneRow,
     Overview,
     RatingItem,
     Report,
@@ -491,7 +492,12 @@ class _Builder:
             objective_coverage=objective_rows,
             clause_coverage=clause_rows,
             coverage_cells=cells,
-            timeline=tables.timeline(),
+            # Milestones and branches are control material: the complete report only.
+            timeline=tuple(
+                i
+                for i in tables.timeline()
+                if not self.parties or i.kind not in ("milestone", "branch")
+            ),
             latencies=tables.latencies(),
             concurrence=tables.concurrence(),
             participation=tables.participation(),
@@ -505,7 +511,27 @@ class _Builder:
             teams={t.id: dict(t.name) for t in package.teams},
             observations=len(self.state.observations),
             retests=self.retests(capabilities),
+            milestones=self.milestones() if not self.parties else (),
         )
+
+    def milestones(self) -> tuple[MilestoneRow, ...]:
+        """Each milestone of the package, with when it was reached (control material)."""
+        rows = []
+        for milestone in self.package.milestones:
+            reached = self.state.branches.milestones.get(milestone.id)
+            rows.append(
+                MilestoneRow(
+                    milestone.id,
+                    dict(milestone.name),
+                    milestone.objectives,
+                    milestone.tasks,
+                    reached.seq if reached else None,
+                    reached.at.isoformat() if reached else None,
+                    self.tables.clock(reached.at) if reached else None,
+                    reached.trigger if reached else None,
+                )
+            )
+        return tuple(rows)
 
     def retests(self, capabilities: tuple[CapabilityResult, ...]) -> tuple[RetestRow, ...]:
         """Each carried corrective action: verified when every rated capability of its

@@ -90,6 +90,8 @@ class InjectView:
     clauses: tuple[str, ...]
     controller: str
     notes: Markup
+    trigger: str = ""
+    choice: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class ModuleView:
     injects: tuple[InjectView, ...]
     contingencies: tuple[InjectView, ...]
     polls: tuple[PollView, ...]
+    trigger: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,17 @@ class TeamView:
 
 
 @dataclass(frozen=True)
+class MilestoneView:
+    """A milestone of the run (handbook only): its name, links and how it is reached."""
+
+    id: str
+    name: str
+    objectives: tuple[str, ...]
+    tasks: tuple[str, ...]
+    trigger: str
+
+
+@dataclass(frozen=True)
 class DocumentView:
     """Everything a document template shows, already in the chosen language."""
 
@@ -217,6 +231,8 @@ class DocumentView:
     def acronyms_appendix(self) -> str:
         """The letter of the acronyms' appendix: after the references when there are some."""
         return "D" if self.references else "C"
+
+    milestones: tuple[MilestoneView, ...] = field(default=())
 
     @property
     def handbook(self) -> bool:

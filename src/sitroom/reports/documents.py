@@ -26,20 +26,20 @@ import jinja2
 from markupsafe import Markup
 
 from sitroom.package.capabilities import load_library
+from sitroom.package.conditions import format_condition
 from sitroom.package.markdown import render_markdown
 from sitroom.package.marking import EXERCISE_MARK, exercise_banner
 from sitroom.package.model import (
     Capability,
-    DeliveryMethod,
-    ExerciseType,
     Inject,
     InjectType,
-    MissionArea,
     Module,
     Objective,
     Package,
     Team,
     TeamKind,
+    Trigger,
+    TriggerMode,
     text_in,
 )
 from sitroom.package.redact import player_safe
@@ -56,6 +56,7 @@ from sitroom.reports.document_view import (
     DocumentView,
     EvaluationObjective,
     InjectView,
+    MilestoneView,
     ModuleView,
     ObjectiveView,
     OverviewRow,
@@ -68,6 +69,15 @@ from sitroom.reports.document_view import (
     TargetView,
     TaskView,
     TeamView,
+)
+from sitroom.reports.document_words import (
+    DELIVERY_METHODS,
+    DOCUMENT_TITLES,
+    EXERCISE_TYPES,
+    HANDBOOK_NOTICE,
+    INJECT_TYPES,
+    MISSION_AREAS,
+    TEAM_KINDS,
 )
 from sitroom.reports.times import (
     format_dates,
@@ -112,56 +122,6 @@ __all__ = [
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 # Markdown under a module's <h2> and its <h3> subsections starts at <h4>.
 MARKDOWN_HEADING_OFFSET = 3
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated later, where it is shown."""
-    return message
-
-
-DOCUMENT_TITLES = {
-    DocumentKind.SITMAN: N_("Situation Manual"),
-    DocumentKind.HANDBOOK: N_("Controller/Evaluator Handbook"),
-}
-HANDBOOK_NOTICE = N_("CONTROLLER/EVALUATOR USE ONLY — do not share with players")
-MISSION_AREAS = {
-    MissionArea.PREVENTION: N_("Prevention"),
-    MissionArea.PROTECTION: N_("Protection"),
-    MissionArea.MITIGATION: N_("Mitigation"),
-    MissionArea.RESPONSE: N_("Response"),
-    MissionArea.RECOVERY: N_("Recovery"),
-}
-TEAM_KINDS = {
-    TeamKind.PLAYERS: N_("Players"),
-    TeamKind.CONTROL: N_("Control"),
-    TeamKind.SIMULATION: N_("Simulation"),
-    TeamKind.EVALUATORS: N_("Evaluators"),
-    TeamKind.OBSERVERS: N_("Observers"),
-}
-INJECT_TYPES = {
-    InjectType.STANDARD: N_("Standard"),
-    InjectType.CONTINGENCY: N_("Contingency"),
-    InjectType.ADAPTIVE: N_("Adaptive"),
-}
-DELIVERY_METHODS = {
-    DeliveryMethod.SITROOM: N_("sitroom"),
-    DeliveryMethod.EMAIL: N_("Email"),
-    DeliveryMethod.PHONE: N_("Phone"),
-    DeliveryMethod.RADIO: N_("Radio"),
-    DeliveryMethod.VIDEO: N_("Video"),
-    DeliveryMethod.DOCUMENT: N_("Document"),
-    DeliveryMethod.BRIEFING: N_("Briefing"),
-    DeliveryMethod.IN_PERSON: N_("In person"),
-    DeliveryMethod.MEDIA: N_("Media"),
-    DeliveryMethod.SOCIAL_MEDIA: N_("Social media"),
-    DeliveryMethod.OTHER: N_("Other"),
-}
-EXERCISE_TYPES = {
-    ExerciseType.TABLETOP: N_("Tabletop exercise"),
-    ExerciseType.SEMINAR: N_("Seminar"),
-    ExerciseType.WORKSHOP: N_("Workshop"),
-    ExerciseType.GAME: N_("Game"),
-}
 
 
 # -- building the view -------------------------------------------------------------------
@@ -260,6 +220,26 @@ class _Builder:
             acronyms=tuple(
                 sorted(((a.term, self.t(a.expansion)) for a in package.acronyms), key=_casefold)
             ),
+            milestones=self._milestones() if handbook else (),
+        )
+
+    def trigger_text(self, trigger: Trigger | None) -> str:
+        """A trigger as the handbook states it: its condition and whether it acts by itself."""
+        if trigger is None:
+            return ""
+        mode = self._("fires") if trigger.mode == TriggerMode.FIRES else self._("proposes")
+        return f"{format_condition(trigger.when)} ({mode})"
+
+    def _milestones(self) -> tuple[MilestoneView, ...]:
+        return tuple(
+            MilestoneView(
+                id=m.id,
+                name=self.t(m.name),
+                objectives=tuple(self.objective_label(o) for o in m.objectives),
+                tasks=m.tasks,
+                trigger=self.trigger_text(m.trigger) or self._("marked by control"),
+            )
+            for m in self.package.milestones
         )
 
     def _used_capabilities(self) -> list[str]:
@@ -411,6 +391,7 @@ class _Builder:
             )
             if handbook
             else (),
+            trigger=self.trigger_text(module.trigger) if handbook else "",
         )
 
     def _question_groups(self, module: Module) -> tuple[QuestionGroup, ...]:
@@ -467,6 +448,8 @@ class _Builder:
             clauses=tuple(self.clause_label(c) for c in inject.clauses),
             controller=inject.controller or "",
             notes=self.md(inject.notes),
+            trigger=self.trigger_text(inject.trigger),
+            choice=tuple(self.t(o.text) for o in inject.choice.options) if inject.choice else (),
         )
 
     def _references(self) -> tuple[ReferenceView, ...]:

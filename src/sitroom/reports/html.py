@@ -63,7 +63,9 @@ EVIDENCE_CAP = 50
 PRINT_ROWS = 120
 """Most rows of the key-event and concurrence tables in print: WeasyPrint lays out a page in
 about a tenth of a second, and a long run's 1,000 timeline rows would add 50 pages."""
-ESSENTIAL_EVENTS = frozenset({"startex", "pause", "resume", "endex", "inject", "poll"})
+ESSENTIAL_EVENTS = frozenset(
+    {"startex", "pause", "resume", "endex", "inject", "poll", "milestone", "branch"}
+)
 RATINGS = ("P", "S", "M", "U")
 TEAM_KINDS = {
     "players": N_("Players"),

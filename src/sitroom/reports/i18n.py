@@ -110,6 +110,8 @@ TIMELINE_KINDS = {
     "concurred": N_("Concurred"),
     "non-concurred": N_("Not concurred"),
     "poll": N_("Poll opened"),
+    "milestone": N_("Milestone reached"),
+    "branch": N_("Branch taken"),
 }
 FINDING_KINDS = {"strength": N_("Strength"), "improvement": N_("Area for Improvement")}
 MISSION_AREAS = {

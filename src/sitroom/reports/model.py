@@ -182,6 +182,20 @@ class TimelineItem:
 
 
 @dataclass(frozen=True, slots=True)
+class MilestoneRow:
+    """A milestone of the run: reached when (``seq`` None: not reached), and how."""
+
+    id: str
+    name: Text
+    objectives: tuple[str, ...]
+    tasks: tuple[str, ...]
+    seq: int | None
+    at: str | None
+    clock: float | None  # active seconds since STARTEX
+    trigger: str | None  # the trigger that reached it; None: control marked it
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyRow:
     inject: str
     inject_title: Text
@@ -337,6 +351,7 @@ class ReportModel:
     teams: Mapping[str, Text]  # team id -> name, for labels
     observations: int
     retests: tuple[RetestRow, ...] = ()  # corrective actions carried from earlier editions
+    milestones: tuple[MilestoneRow, ...] = ()  # the complete report only
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +393,8 @@ def _plain(value: Any) -> Any:
 def model_data(model: ReportModel) -> dict[str, Any]:
     """The model as JSON-ready data (what the API returns and the hash covers)."""
     data: dict[str, Any] = _plain(model)
+    if not data["milestones"]:
+        del data["milestones"]  # a package without milestones hashes as it did before them
     return data
 
 

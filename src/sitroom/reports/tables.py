@@ -82,6 +82,19 @@ class RecordTables:
                     decision = self.state.decisions.get(event.decision)
                     ref, team, party = event.decision, event.team, event.party
                     text = decision.title if decision else ""
+                case ev.MilestoneReached(milestone=milestone_id):
+                    milestone = package.milestone(milestone_id)
+                    kind, ref = "milestone", milestone_id
+                    label = dict(milestone.name) if milestone else None
+                case (
+                    ev.TriggerMet(trigger=trigger, mode="fires")
+                    | ev.TriggerAccepted(trigger=trigger)
+                ) if trigger.startswith("inject:"):
+                    inject = package.inject(trigger.partition(":")[2])
+                    kind, ref = "branch", trigger.partition(":")[2]
+                    label = dict(inject.title) if inject else None
+                    condition = package.triggers().get(trigger)
+                    text = str(condition.when) if condition else ""
                 case ev.PollOpened(poll=poll_id):
                     poll = next(
                         (p for m in package.modules for p in m.polls if p.id == poll_id), None

@@ -36,6 +36,8 @@ FIELDS: dict[str, str] = {
     "attachments": "attached documents, paths under documents/ (kept in notes)",
     "contingency_for": "for a contingency inject: the inject it backs up (kept in notes)",
     "storyline": "the storyline or thread the inject belongs to (kept in notes)",
+    "condition": "the condition that releases the inject (docs/package-format.md#triggers)",
+    "trigger": "what a met condition does: 'proposes' (the default) or 'fires'",
     "notes": "controller notes",
     "ignore": "a column to leave out",
 }
@@ -151,6 +153,12 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "contingency_for": (
         "Contingency For", "Backs Up", "Contingency Of",
+    ),
+    "condition": (
+        "Condition", "Trigger Condition", "Release Condition", "Release If", "Branch Condition",
+    ),
+    "trigger": (
+        "Trigger", "Trigger Mode", "On Condition",
     ),
     "marking": (
         "Marking", "Classification", "TLP", "Releasability", "Security Classification",

@@ -461,6 +461,7 @@ class _Import:
                 parties=tuple(info.parties) if info else (),
                 teams=tuple(recipients.teams()),
                 modules=tuple(modules),
+                milestones=tuple(info.milestones) if info else (),
             )
         except ValidationError as exc:
             self.problem("invalid-package", f"no package can be made: {exc.errors()[0]['msg']}")

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sitroom.package.conditions import ConditionSyntaxError, parse_condition
 from sitroom.package.model import Inject, Module, Team
 from sitroom.package.msel.cells import (
     action_lines,
@@ -47,7 +48,9 @@ from sitroom.package.problems import Problem, Severity
 from sitroom.package.timeforms import parse_duration
 
 _TIME_ROLES = (("time", "time"), ("date", "date"), ("day", "day"))
-_SKIPPED_FIELDS = frozenset({"title", "content", "number", "ignore", "phase", "notes"})
+_SKIPPED_FIELDS = frozenset(
+    {"title", "content", "number", "ignore", "phase", "notes", "condition", "trigger"}
+)
 
 
 @dataclass
@@ -230,12 +233,44 @@ class _Converter:
         if row_time.offset is not None:
             data["offset"] = row_time.offset
         lines = self.fill(row, data, time_notes)
+        self.read_trigger(number, row, data, lines)
         notes = self.texts(row, "notes")
         main = "\n".join(part for part in (notes.get(self.lang, ""), *lines) if part)
         notes = {**notes, self.lang: main}
         data["notes"] = {lang: text for lang, text in notes.items() if text} or None
         raw_number, number_column = self.text(row, "number")
         return _Draft(number, group, raw_number, number_column, data, row_time)
+
+    def read_trigger(
+        self, number: int, row: list[Any], data: dict[str, Any], lines: list[str]
+    ) -> None:
+        """The Condition and Trigger columns; a condition that does not parse goes to the notes
+        (with a warning naming the row and what is wrong), never away."""
+        condition, condition_column = self.text(row, "condition")
+        mode, mode_column = self.text(row, "trigger")
+        if mode and mode.strip().lower() not in ("fires", "proposes"):
+            lines.append(f"{mode_column.header if mode_column else 'Trigger'}: {mode}")
+            self.problem(
+                number, "trigger-not-read", f"row {number}: trigger '{mode}' is neither "
+                "'fires' nor 'proposes'; kept in the notes", mode_column,
+                "write 'fires' (release by itself) or 'proposes' (ask control first)",
+            )  # fmt: skip
+            mode = ""
+        if not condition:
+            return
+        try:
+            parse_condition(condition)
+        except ConditionSyntaxError as error:
+            lines.append(
+                f"{condition_column.header if condition_column else 'Condition'}: {condition}"
+            )
+            self.problem(
+                number, "condition-not-read", f"row {number}: condition '{condition}' was kept in "
+                f"the notes: {error}", condition_column,
+                "write it in sitroom's condition syntax, e.g. not-answered(2.3, within=30m)",
+            )  # fmt: skip
+            return
+        data["trigger"] = {"when": condition.strip(), "mode": (mode or "proposes").strip().lower()}
 
     def other_text(self, row: list[Any]) -> tuple[Column, str] | None:
         """For an inject row (numbered or timed) without a title or description: the first text

@@ -17,12 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sitroom.package.conditions import format_condition
 from sitroom.package.marking import banner, exercise_banner, party_codes
 from sitroom.package.model import (
     ID_PATTERN,
     TLP,
     Inject,
     Marking,
+    Milestone,
     Module,
     Package,
     Party,
@@ -43,10 +45,15 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("To", 24), ("Delivery Method", 13), ("Inject Type", 12), ("Subject", 30),
     ("Description/Script", 60), ("Expected Player Action", 42), ("Objectives", 14),
     ("Core Capabilities/Tasks", 20), ("Guideline Clauses", 16), ("Attachments", 18),
-    ("Contingency For", 11), ("Controller", 16), ("Marking", 20), ("Notes", 36),
+    ("Contingency For", 11), ("Trigger", 10), ("Condition", 36), ("Controller", 16),
+    ("Marking", 20), ("Notes", 36),
 )
 # fmt: on
 """The MSEL sheet's columns and their widths."""
+
+SECTIONS = ("Parties", "Teams", "Modules", "Milestones")
+"""The sections of the Exercise sheet, each a title row, a header row and its rows."""
+MILESTONE_COLUMNS = ("Milestone ID", "Trigger", "Condition", "Objectives", "Tasks")
 
 TRANSLATED = frozenset(
     {"Subject", "From (Simulated)", "Description/Script", "Expected Player Action", "Notes"}
@@ -64,6 +71,7 @@ class ExerciseInfo:
     parties: list[Party] = field(default_factory=list)
     teams: list[Team] = field(default_factory=list)
     modules: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -129,6 +137,8 @@ def _inject_row(package: Package, module_label: str, inject: Inject) -> list[Any
         "Guideline Clauses": "; ".join(inject.clauses) or None,
         "Attachments": "; ".join(a.path for a in inject.attachments) or None,
         "Contingency For": inject.contingency_for,
+        "Trigger": inject.trigger.mode.value if inject.trigger else None,
+        "Condition": format_condition(inject.trigger.when) if inject.trigger else None,
         "Controller": inject.controller,
         "Marking": banner(inject.marking, codes) if inject.marking else None,
     }
@@ -224,13 +234,27 @@ def _write_exercise_sheet(sheet: Any, package: Package) -> None:
     )
     rows += [[], ["Modules"], ["Module ID", "Title", *(f"Title {o}" for o in others)]]
     rows.extend([m.id, *(m.title.get(lang) for lang in languages)] for m in package.modules)
+    if package.milestones:
+        names = [f"Name {o}" for o in others]
+        rows += [[], ["Milestones"], [*MILESTONE_COLUMNS, "Name", *names]]
+        rows.extend(
+            [
+                m.id,
+                m.trigger.mode.value if m.trigger else None,
+                format_condition(m.trigger.when) if m.trigger else None,
+                "; ".join(m.objectives) or None,
+                "; ".join(m.tasks) or None,
+                *(m.name.get(lang) for lang in languages),
+            ]
+            for m in package.milestones
+        )
     for row in rows:
         sheet.append([_clean(v) if isinstance(v, str) else v for v in row])
     for row in sheet.iter_rows():
         for cell in row:
             if isinstance(cell.value, str):
                 cell.data_type = "s"
-            if cell.value in ("Parties", "Teams", "Modules") and cell.column == 1:
+            if cell.value in SECTIONS and cell.column == 1:
                 cell.font = Font(bold=True)
     sheet["A1"].font = Font(italic=True, color="808080")
     for letter, width in zip("ABCDEF", (22, 28, 28, 28, 28, 28), strict=False):
@@ -260,7 +284,7 @@ def read_exercise_sheet(rows: Sequence[Sequence[Any]]) -> ExerciseInfo:
         if not any(cells):
             section, header = None, []
             continue
-        if first in ("Parties", "Teams", "Modules") and not any(cells[1:]):
+        if first in SECTIONS and not any(cells[1:]):
             section, header = first, []
             continue
         if section and not header:
@@ -317,6 +341,20 @@ def _read_entry(info: ExerciseInfo, section: str, record: dict[str, str]) -> Non
                 kind=TeamKind(record.get("Kind") or "players"),
                 party=record.get("Party") or None,
                 name=_names(record, "Name", languages),
+            )
+        )
+    elif section == "Milestones":
+        condition = record.get("Condition", "")
+        mode = record.get("Trigger") or "proposes"
+        info.milestones.append(
+            Milestone(
+                id=record.get("Milestone ID", ""),
+                name=_names(record, "Name", languages),
+                objectives=tuple(
+                    i.strip() for i in record.get("Objectives", "").split(";") if i.strip()
+                ),
+                tasks=tuple(i.strip() for i in record.get("Tasks", "").split(";") if i.strip()),
+                trigger={"when": condition, "mode": mode} if condition else None,
             )
         )
     else:

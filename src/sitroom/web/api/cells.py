@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.visibility import is_control
-from sitroom.web.api.acting import handle
 from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY
+from sitroom.web.api.handling import handle
 from sitroom.web.deps import ApiError, IdempotencyKey, Viewer, services, viewer_in_run
 from sitroom.web.views.console_cells import cell_rows
 

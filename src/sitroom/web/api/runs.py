@@ -17,10 +17,10 @@ from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.visibility import can_plan
-from sitroom.web.api import cells, projections
+from sitroom.web.api import branches, cells, projections
 from sitroom.web.api import schemas as s
-from sitroom.web.api.acting import handle
 from sitroom.web.api.errors import SIGNED_IN, WRITE, WRITE_WITH_BODY, errors
+from sitroom.web.api.handling import handle as _handle
 from sitroom.web.deps import (
     ApiError,
     Viewer,
@@ -33,9 +33,6 @@ from sitroom.web.deps import IdempotencyKey as IdempotencyKey
 from sitroom.web.limits import accepts_upload, json_schema_body
 
 router = APIRouter(prefix="/api")
-
-
-_handle = handle
 
 
 @router.get(
@@ -149,6 +146,7 @@ async def create_run(
 # The run's reads (projections, the log, the live stream) sit here in the API's route order.
 router.include_router(projections.router)
 router.include_router(cells.router)
+router.include_router(branches.router)
 
 
 # --- control commands -----------------------------------------------------------------------

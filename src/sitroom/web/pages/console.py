@@ -36,6 +36,7 @@ from sitroom.web.forms import (
 from sitroom.web.pagecache import Hole
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
 from sitroom.web.render import N_, html, translator, ui_translations
+from sitroom.web.views.branches import TRIGGER_LABELS
 from sitroom.web.views.console import (
     EVENT_LABELS,
     HOW_LABELS,
@@ -105,6 +106,7 @@ def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, An
         how_labels=HOW_LABELS,
         mail_labels=MAIL_LABELS,
         event_labels=EVENT_LABELS,
+        trigger_labels=TRIGGER_LABELS,
         account=ctx.viewer.run_id is None,
         tr=translator(ctx.lang),
         **extra,
@@ -458,4 +460,40 @@ async def open_poll(run_id: str, poll: str, request: Request) -> Response:
 async def close_poll(run_id: str, poll: str, request: Request) -> Response:
     return await _act(
         request, run_id, "polls", lambda f: cmd.ClosePoll(poll), done=N_("Poll closed.")
+    )
+
+
+@router.post("/runs/{run_id}/console/triggers/{trigger}/release")
+async def release_proposal(run_id: str, trigger: str, request: Request) -> Response:
+    """One click: release what a proposing trigger offers."""
+    return await _act(
+        request,
+        run_id,
+        "branches",
+        lambda f: cmd.AnswerTrigger(trigger, accept=True),
+        done=N_("Released."),
+    )
+
+
+@router.post("/runs/{run_id}/console/triggers/{trigger}/dismiss")
+async def dismiss_proposal(run_id: str, trigger: str, request: Request) -> Response:
+    """One click: dismiss a proposing trigger (it is not proposed again)."""
+    return await _act(
+        request,
+        run_id,
+        "branches",
+        lambda f: cmd.AnswerTrigger(trigger, accept=False, reason=text(f, "reason", 2000)),
+        done=N_("Proposal dismissed."),
+    )
+
+
+@router.post("/runs/{run_id}/console/milestones/{milestone}/reach")
+async def reach_milestone(run_id: str, milestone: str, request: Request) -> Response:
+    """One click: mark a milestone reached."""
+    return await _act(
+        request,
+        run_id,
+        "branches",
+        lambda f: cmd.ReachMilestone(milestone),
+        done=N_("Milestone marked reached."),
     )

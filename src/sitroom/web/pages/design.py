@@ -38,6 +38,7 @@ from sitroom.web.pages.design_access import Planner, Svc, planner, render
 from sitroom.web.pages.home import PageError
 from sitroom.web.render import N_, ui_language
 from sitroom.web.uploads import UploadInfo, Uploads
+from sitroom.web.views.branchmap import build_branch_map
 
 router = APIRouter(include_in_schema=False)
 
@@ -306,6 +307,7 @@ async def _browse(request: Request, who: Viewer, svc: Services, source: str, nam
         file_name=file_name,
         create=FormState(),
         retest=retest,
+        branch_map=build_branch_map(package, lang),
     )
 
 

@@ -173,8 +173,8 @@ def parts_of(stored: StoredEvent, reading: Reading) -> list[Part]:
         return [reading.panel(name) for name in ("status", "module", "questions")]
     if kind == "poll-opened":
         return [reading.panel("polls")]
-    if kind in ("inject-released", "inject-corrected", "inject-retracted"):
-        number = data["number"]
+    if kind in ("inject-released", "inject-corrected", "inject-retracted", "choice-made"):
+        number = data["inject"] if kind == "choice-made" else data["number"]
         href = f"/runs/{ctx.run_id}/play/attachments" if reading.documents else None
         cards = pv.released_injects(p, state, ctx.lang, href, only=number)
         # A card just released has no responses yet (none can be sent before it is).
@@ -219,6 +219,7 @@ PUSHED = frozenset(
         "inject-released",
         "inject-corrected",
         "inject-retracted",
+        "choice-made",
         "update-broadcast",
         "response-submitted",
         "team-note-added",

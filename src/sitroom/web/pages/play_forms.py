@@ -38,6 +38,7 @@ MAX_TITLE = 300
 STALE_PAGE = N_("This page is out of date or you were signed out. Reload the page and try again.")
 TITLE_TOO_LONG = N_("The title is too long: at most 300 characters.")
 BAD_CONFIDENCE = N_("Choose a confidence from 1 (low) to 5 (high).")
+NO_OPTION = N_("Choose one of the options.")
 
 
 async def _write_allowed(request: Request) -> bool:
@@ -279,6 +280,32 @@ async def acknowledge(run_id: str, number: str, request: Request) -> Response:
     error = await _act(request, ctx, cmd.AcknowledgeInject(number), None)
     if error is None and request.headers.get("HX-Request") != "true":
         return RedirectResponse(f"/runs/{run_id}/play#inject-{number}", status_code=303)
+    ctx.state = await run_in_threadpool(svc.engine.state, run_id)
+    data = await panel_data("injects", ctx, svc)
+    return page(
+        request,
+        "play/_injects.html",
+        ctx.lang,
+        **shared(ctx),
+        **data,
+        ack_error=error,
+        ack_number=number,
+    )
+
+
+@router.post("/runs/{run_id}/play/injects/{number}/choice")
+async def choose(run_id: str, number: str, request: Request) -> Response:
+    """Pick one of the options an inject offers; the injects panel comes back."""
+    svc = services(request)
+    ctx = await play_page(request, run_id)
+    form = await request.form()
+    option = _text(form, "option").strip()
+    if not option:
+        error: dict[str, str | None] | None = _error(ctx, NO_OPTION, "option")
+    else:
+        error = await _act(request, ctx, cmd.MakeChoice(number, option), _key(form))
+    if error is None and request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/runs/{run_id}/play#choice-{number}", status_code=303)
     ctx.state = await run_in_threadpool(svc.engine.state, run_id)
     data = await panel_data("injects", ctx, svc)
     return page(

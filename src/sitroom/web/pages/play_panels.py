@@ -356,6 +356,13 @@ NOT_SHOWN = frozenset(
         "report-finalised",
         "inject-mailed",
         "mail-failed",
+        "trigger-met",
+        "trigger-dismissed",
+        "milestone-reached",
+        "cell-acted",
+        "cell-action-held",
+        "cell-action-discarded",
+        "cell-mode-set",
     }
 )
 """Events that change nothing of what a team's page shares with its audience: receipts,

@@ -31,7 +31,8 @@ from sitroom.reports.model import FindingItem, Report, ReportModel, model_data
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY
 from sitroom.web.api.fields import one_of
-from sitroom.web.api.runs import IdempotencyKey, InRun, Svc, _handle
+from sitroom.web.api.handling import handle as _handle
+from sitroom.web.api.runs import IdempotencyKey, InRun, Svc
 from sitroom.web.deps import ApiError, Viewer, services
 from sitroom.web.forms import FormState, key_of, posted, run_command, text
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page

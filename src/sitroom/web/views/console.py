@@ -25,6 +25,13 @@ from sitroom.package.model import Inject, InjectType, Package, Team, text_in
 from sitroom.reports.documents import format_offset, format_scenario_time
 from sitroom.web.forms import clock_text, wall_time, zone
 from sitroom.web.render import N_
+from sitroom.web.views.branches import (
+    BRANCH_EVENT_LABELS,
+    BRANCH_EVENTS,
+    BranchesView,
+    branches_view,
+    describe_branch_event,
+)
 from sitroom.web.views.console_cells import CELL_EVENTS
 from sitroom.web.views.console_rows import (
     HOT_WASH_KINDS,
@@ -64,6 +71,7 @@ HOW_LABELS = {
     "now": N_("released now"),
     "scheduled": N_("on schedule"),
     "contingency": N_("contingency"),
+    "trigger": N_("by a trigger"),
 }
 MAIL_LABELS = {
     "sent": N_("e-mailed"),
@@ -99,6 +107,7 @@ EVENT_LABELS = {
     "cell-action-released": N_("Cell action released"),
     "cell-action-discarded": N_("Cell action discarded"),
     "cell-mode-set": N_("Cell mode set"),
+    **BRANCH_EVENT_LABELS,
 }
 ALL_EVENTS = tuple(EVENT_LABELS)
 
@@ -126,6 +135,7 @@ PANEL_EVENTS: dict[str, tuple[str, ...]] = {
     "broadcasts": ("update-broadcast",),
     "hotwash-items": ("hot-wash-item-added",),
     "cells": CELL_EVENTS,
+    "branches": BRANCH_EVENTS,
     "timeline": ALL_EVENTS,
 }
 """Which run events make each live panel of the console re-render."""
@@ -471,6 +481,10 @@ class ConsoleView:
 
     # -- the timeline ----------------------------------------------------------------------
 
+    def branches(self) -> BranchesView:
+        """Proposals waiting for control, milestones, and the branch each trigger took."""
+        return branches_view(self)
+
     def timeline(self) -> list[TimelineRow]:
         rows = []
         for view in reversed(self.log):
@@ -540,4 +554,4 @@ class ConsoleView:
         if kind == "observation-recorded":
             rating = data.get("rating")
             return excerpt(data.get("text", "")) + (f" [{rating}]" if rating else "")
-        return ""
+        return describe_branch_event(self, kind, data)

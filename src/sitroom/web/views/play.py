@@ -16,7 +16,7 @@ from babel.dates import format_skeleton, format_time
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import DecisionStatus, InjectStatus, PollState, RunState, RunStatus
 from sitroom.conduct.visibility import inject_view, visible_injects, visible_polls
-from sitroom.package.model import DeliveryMethod, Package, Poll, text_in
+from sitroom.package.model import DeliveryMethod, Inject, Package, Poll, text_in
 from sitroom.web import forms
 from sitroom.web.render import N_
 
@@ -121,6 +121,39 @@ class AttachmentLink:
 
 
 @dataclass(frozen=True)
+class ChoiceView:
+    """The options an inject offers, what this team (or party) picked and what was settled."""
+
+    prompt: str
+    options: tuple[tuple[str, str], ...]  # (id, text)
+    joint: bool
+    picked: str | None
+    settled: str | None
+
+    def text_of(self, option: str | None) -> str:
+        return next((text for oid, text in self.options if oid == option), option or "")
+
+
+def choice_view(
+    principal: Principal, state: RunState, inject: Inject, lang: str
+) -> ChoiceView | None:
+    """What a player sees of an inject's choice: their own side's pick and the result."""
+    if inject.choice is None:
+        return None
+    languages = state.package.exercise.languages
+    record = state.branches.choices.get(inject.number)
+    own = (principal.party or principal.team) if inject.choice.joint else principal.team
+    pick = record.picks.get(own or "") if record else None
+    return ChoiceView(
+        prompt=text_in(inject.choice.prompt, lang, languages),
+        options=tuple((o.id, text_in(o.text, lang, languages)) for o in inject.choice.options),
+        joint=inject.choice.joint,
+        picked=pick.option if pick else None,
+        settled=record.settled if record else None,
+    )
+
+
+@dataclass(frozen=True)
 class InjectCard:
     """A released inject as one viewer may see it."""
 
@@ -139,6 +172,7 @@ class InjectCard:
     attachments: tuple[AttachmentLink, ...]
     label: dict[str, Any] | None = None
     """The inject's confidentiality label, which its banner is rendered from."""
+    choice: ChoiceView | None = None
 
     @property
     def retracted(self) -> bool:
@@ -203,6 +237,7 @@ def released_injects(
                 else "",
                 acknowledged_at=wall_time(acknowledged, package, lang) if acknowledged else None,
                 attachments=attachments,
+                choice=choice_view(principal, state, inject, lang),
             )
         )
     cards.sort(key=lambda card: card.released_seq, reverse=True)

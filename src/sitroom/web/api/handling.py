@@ -1,4 +1,4 @@
-"""Hand a command to the engine for an API route and answer with what it recorded."""
+"""Handing a command of the JSON API to the engine, and what the reply says of the outcome."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from sitroom.services.runs import Outcome
 from sitroom.web.deps import KEY_HEADER, Viewer
 
 
-def _outcome(outcome: Outcome) -> dict[str, Any]:
+def outcome_data(outcome: Outcome) -> dict[str, Any]:
+    """What a write answers: the events recorded, whether it was a retry, the last seq."""
     return {
         "recorded": [{"seq": e.seq, "type": e.type} for e in outcome.events],
         "duplicate": outcome.duplicate,
@@ -25,6 +26,7 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
 async def handle(
     svc: Services, run_id: str, who: Viewer, command: cmd.Command, key: str | None
 ) -> dict[str, Any]:
+    """Decide and record ``command`` (in a worker thread); its outcome as JSON data."""
     try:
         outcome = await run_in_threadpool(svc.engine.handle, run_id, command, who.principal, key)
     except Rejected as refused:
@@ -32,4 +34,4 @@ async def handle(
             raise
         # The key came in a header: name it as the header's own validation errors do.
         raise Rejected(refused.message, field=KEY_HEADER, status=refused.status) from None
-    return _outcome(outcome)
+    return outcome_data(outcome)

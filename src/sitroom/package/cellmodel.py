@@ -1,0 +1,79 @@
+"""The package's simulated cells: teams played by software, their personas and scripts, and
+the rankings the escalation guard reads (``package.model`` holds them in ``Package``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from sitroom.package.basics import Id, InjectNumber, Model
+
+
+class CellMode(StrEnum):
+    """How a simulated cell acts: on its own, or each action waiting for control's release."""
+
+    AUTONOMOUS = "autonomous"
+    APPROVAL = "approval"
+
+
+class Persona(Model):
+    """A simulated cell's government as the planner describes it (fictional, policy level)."""
+
+    positions: tuple[str, ...] = Field(default=(), description="Its stated positions.")
+    red_lines: tuple[str, ...] = Field(default=(), description="What it will not agree to.")
+    style: str | None = Field(default=None, description="How it writes and negotiates.")
+
+
+class ScriptedDecision(Model):
+    """A decision a scripted cell proposes once an inject reaches it."""
+
+    after: InjectNumber = Field(description="Propose it when this inject is released.")
+    title: str = Field(min_length=1, max_length=200)
+    text: str = ""
+    joint_with: tuple[Id, ...] = Field(default=(), description="Parties asked to concur.")
+    clauses: tuple[str, ...] = Field(default=(), description="'reference-id/clause-id' each.")
+
+
+class CellScript(Model):
+    """Canned answers and positions: what a cell does with no language model (deterministic)."""
+
+    responses: dict[str, str] = Field(
+        default_factory=dict, description="Inject number or question id -> the answer given."
+    )
+    decisions: tuple[ScriptedDecision, ...] = ()
+    concur: bool = Field(default=True, description="How it answers joint decisions.")
+    reasons: str = Field(default="", description="Its reasons (required when not concurring).")
+    clauses: tuple[str, ...] = Field(default=(), description="Clauses its answers cite.")
+    votes: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="Poll id -> the option ids it votes for."
+    )
+
+
+class CellProvider(Model):
+    """Per-cell overrides of the language-model settings (SITROOM_LLM_*)."""
+
+    base_url: str | None = None
+    model: str | None = None
+    temperature: float = Field(default=0.2, ge=0, le=2)
+
+
+class Cell(Model):
+    """A team played by software: its persona, its script and how control oversees it."""
+
+    team: Id
+    mode: CellMode = CellMode.AUTONOMOUS
+    persona: Persona = Persona()
+    script: CellScript = CellScript()
+    provider: CellProvider = CellProvider()
+
+
+class Ranking(Model):
+    """Options of a poll ranked from the least to the most escalatory (the escalation guard)."""
+
+    poll: Id
+    order: tuple[Id, ...] = Field(min_length=2, description="Option ids, least escalatory first.")
+    ceiling: Id | None = Field(default=None, description="The highest a cell may go alone.")
+    steps: int = Field(
+        default=1, ge=0, description="How far a cell may go above the human-played baseline."
+    )
