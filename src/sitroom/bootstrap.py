@@ -14,6 +14,11 @@ from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
 from sitroom.services.followers import FollowerRegistry, FollowerRunner
+from sitroom.services.hooks.addresses import AddressPolicy
+from sitroom.services.hooks.follower import WebhookFollower
+from sitroom.services.hooks.sender import Sender
+from sitroom.services.hooks.service import Hooks
+from sitroom.services.hooks.store import open_hook_store
 from sitroom.services.identity import Identity
 from sitroom.services.leader import open_leases
 from sitroom.services.runs import Engine
@@ -36,6 +41,7 @@ class Services:
     series: SeriesService
     cursors: CursorStore
     followers: FollowerRegistry
+    hooks: Hooks
 
     def follower_runner(self, names: Sequence[str], runs: Collection[str] = ()) -> FollowerRunner:
         """A runner for the followers ``names`` (all runs, or only ``runs``), with its own leases.
@@ -56,6 +62,7 @@ class Services:
     def close(self) -> None:
         """Release the database connections."""
         self.cursors.close()
+        self.hooks.store.close()
         self.identity.close()
         self.recorder.close()
 
@@ -79,4 +86,21 @@ def build_services(settings: Settings) -> Services:
     identity = Identity.open(url, settings)
     series = SeriesService(recorder, evidence_dir=settings.data_dir / "evidence")
     cursors = open_cursor_store(url)
-    return Services(settings, recorder, engine, broker, identity, series, cursors, followers)
+    policy = AddressPolicy(settings.webhook_allow)
+    hooks = Hooks(open_hook_store(url), engine, policy)
+
+    def webhook_follower() -> WebhookFollower:
+        sender = Sender(
+            hooks.store,
+            policy,
+            timeout=settings.webhook_timeout,
+            attempts=settings.webhook_attempts,
+            backoff_base=settings.webhook_backoff,
+            poll=settings.follower_seconds,
+        )
+        return WebhookFollower(hooks, sender)
+
+    followers.register(WebhookFollower.name, webhook_follower)
+    return Services(
+        settings, recorder, engine, broker, identity, series, cursors, followers, hooks
+    )

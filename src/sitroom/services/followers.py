@@ -309,6 +309,13 @@ class FollowerRunner:
         """Follow until cancelled; then stop the watchers and give every lease up."""
         names = ", ".join(f.name for f in self.followers)
         log.info("following with %s (tick %.2f s)", names or "no followers", self.tick)
+        # A follower may do work of its own beside its rounds (the webhook sender): its
+        # ``serve()`` runs for as long as the runner does.
+        services = [
+            asyncio.create_task(serve(), name=f"{f.name} service")
+            for f in self.followers
+            if callable(serve := getattr(f, "serve", None))
+        ]
         try:
             while True:
                 try:
@@ -324,7 +331,7 @@ class FollowerRunner:
                 await asyncio.sleep(self.tick)
         finally:
             self._stopping = True
-            watchers = list(self._watchers.values())
+            watchers = list(self._watchers.values()) + services
             for task in watchers:
                 task.cancel()
             await asyncio.gather(*watchers, return_exceptions=True)
