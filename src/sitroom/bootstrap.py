@@ -101,6 +101,4 @@ def build_services(settings: Settings) -> Services:
         return WebhookFollower(hooks, sender)
 
     followers.register(WebhookFollower.name, webhook_follower)
-    return Services(
-        settings, recorder, engine, broker, identity, series, cursors, followers, hooks
-    )
+    return Services(settings, recorder, engine, broker, identity, series, cursors, followers, hooks)

@@ -23,8 +23,16 @@ from tests.support.server import create_admin, running_server, sign_in
 
 PASSWORD = "hooks-test-password"
 RUN = "hooks"
-PARTY_SECRETS = ("ZZEXPECTED-ACTION", "ZZCONTROLLER-NAME", "ZZINJECT-NOTES", "ZZFACILITATOR",
-                 "ZZALD-ONLY-TEXT", "ZZALD-BROADCAST", "ZZALD-NOTE", "ZZALD-RESPONSE")
+PARTY_SECRETS = (
+    "ZZEXPECTED-ACTION",
+    "ZZCONTROLLER-NAME",
+    "ZZINJECT-NOTES",
+    "ZZFACILITATOR",
+    "ZZALD-ONLY-TEXT",
+    "ZZALD-BROADCAST",
+    "ZZALD-NOTE",
+    "ZZALD-RESPONSE",
+)
 
 
 def verify(secret: str, received: Received) -> bool:
@@ -84,13 +92,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             audience = "party:brn" if name == "party" else "control"
             reply = admin.post(
                 f"/api/runs/{RUN}/webhooks",
-                json={"url": receiver.url, "format": fmt, "events": ["*"], "audience": audience,
-                      "label": name},
+                json={
+                    "url": receiver.url,
+                    "format": fmt,
+                    "events": ["*"],
+                    "audience": audience,
+                    "label": name,
+                },
             )
             assert reply.status_code == 201, reply.text
             subs[name] = reply.json()
-        player = admin.post(f"/api/runs/{RUN}/invitations",
-                            json={"name": "A", "role": "player", "team": "ald-nsc"})
+        player = admin.post(
+            f"/api/runs/{RUN}/invitations", json={"name": "A", "role": "player", "team": "ald-nsc"}
+        )
         assert player.status_code == 201
         for path, body in (
             ("/start", {}),
@@ -207,18 +221,27 @@ def test_a_party_view_never_receives_control_or_the_other_partys_material(world:
 
 def test_chat_formats_carry_the_marking_banner(world: World) -> None:
     for name in ("slack", "teams", "mattermost"):
-        wait_for(lambda n=name: any(b"Announcement" in r.body  # type: ignore[misc]
-                                    for r in world.receivers[n].received))
-    slack = next(json.loads(r.body) for r in world.receivers["slack"].received
-                 if b"Announcement" in r.body)
+        wait_for(
+            lambda n=name: any(
+                b"Announcement" in r.body  # type: ignore[misc]
+                for r in world.receivers[n].received
+            )
+        )
+    slack = next(
+        json.loads(r.body) for r in world.receivers["slack"].received if b"Announcement" in r.body
+    )
     assert slack["blocks"][0]["elements"][0]["text"].startswith("EXERCISE EXERCISE EXERCISE")
     assert "Inject 1: Announcement" in slack["text"]
-    teams = next(json.loads(r.body) for r in world.receivers["teams"].received
-                 if b"Announcement" in r.body)
+    teams = next(
+        json.loads(r.body) for r in world.receivers["teams"].received if b"Announcement" in r.body
+    )
     card = teams["attachments"][0]["content"]
     assert card["type"] == "AdaptiveCard" and "EXERCISE" in card["body"][0]["text"]
-    mm = next(json.loads(r.body) for r in world.receivers["mattermost"].received
-              if b"Announcement" in r.body)
+    mm = next(
+        json.loads(r.body)
+        for r in world.receivers["mattermost"].received
+        if b"Announcement" in r.body
+    )
     lines = mm["text"].splitlines()
     assert "UNCLASSIFIED" in lines[0] and lines[0] == lines[-1]
 
@@ -236,8 +259,7 @@ def test_bad_subscriptions_are_refused_naming_the_field(world: World) -> None:
         ({"url": "http://169.254.169.254/latest", "audience": "control"}, "url"),
         ({"url": "ftp://example.org/x", "audience": "control"}, "url"),
         ({"url": world.receivers["fast"].url, "audience": "party:zzz"}, "audience"),
-        ({"url": world.receivers["fast"].url, "audience": "control", "events": ["nope"]},
-         "events"),
+        ({"url": world.receivers["fast"].url, "audience": "control", "events": ["nope"]}, "events"),
     ]
     for body, field in cases:
         reply = world.admin.post(f"/api/runs/{RUN}/webhooks", json=body)
@@ -256,15 +278,26 @@ def test_the_console_page_lists_and_subscribes(world: World) -> None:
     csrf = world.admin.headers["X-CSRF-Token"]
     made = world.admin.post(
         f"/runs/{RUN}/console/webhooks",
-        data={"csrf_token": csrf, "url": world.receivers["fast"].url, "audience": "team:brn-nsc",
-              "format": "slack", "events": "inject-released", "language": "ko", "label": "BRN"},
+        data={
+            "csrf_token": csrf,
+            "url": world.receivers["fast"].url,
+            "audience": "team:brn-nsc",
+            "format": "slack",
+            "events": "inject-released",
+            "language": "ko",
+            "label": "BRN",
+        },
     )
     assert made.status_code == 200 and "whsec_" in made.text
     again = world.admin.get(f"/runs/{RUN}/console/webhooks")
     assert "whsec_" not in again.text and "team:brn-nsc" in again.text
     refused = world.admin.post(
         f"/runs/{RUN}/console/webhooks",
-        data={"csrf_token": csrf, "url": "http://169.254.169.254/", "audience": "control",
-              "events": "*"},
+        data={
+            "csrf_token": csrf,
+            "url": "http://169.254.169.254/",
+            "audience": "control",
+            "events": "*",
+        },
     )
     assert refused.status_code == 422 and "169.254.169.254" in refused.text

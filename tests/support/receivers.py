@@ -30,9 +30,7 @@ class Received:
 class Receiver:
     """One receiver. ``answer(n)`` gives the status of the n-th request (from 1)."""
 
-    def __init__(
-        self, answer: Callable[[int], int] = lambda n: 200, delay: float = 0.0
-    ) -> None:
+    def __init__(self, answer: Callable[[int], int] = lambda n: 200, delay: float = 0.0) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.answer = answer

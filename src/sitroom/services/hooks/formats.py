@@ -93,8 +93,13 @@ def body(
         message: dict[str, Any] = {
             "type": event_type,
             "timestamp": at,
-            "data": {"run": run_id, "seq": seq, "audience": audience, "banner": banner,
-                     "event": data},
+            "data": {
+                "run": run_id,
+                "seq": seq,
+                "audience": audience,
+                "banner": banner,
+                "event": data,
+            },
         }
         return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
     title, text = summary(package, event_type, data, lang)
@@ -103,18 +108,31 @@ def body(
         section = f"*{_slack_escape(title)}*" + (f"\n{_slack_escape(text)}" if text else "")
         message = {
             "text": f"{banner} | {title}",
-            "blocks": [mark, {"type": "section", "text": {"type": "mrkdwn", "text": section}},
-                       mark],
+            "blocks": [
+                mark,
+                {"type": "section", "text": {"type": "mrkdwn", "text": section}},
+                mark,
+            ],
         }
     elif fmt == "mattermost":
         lines = [f"**{banner}**", f"#### {title}", *([text] if text else []), f"**{banner}**"]
         message = {"text": "\n".join(lines)}
     elif fmt == "teams":
         blocks: list[dict[str, Any]] = [
-            {"type": "TextBlock", "text": banner, "weight": "Bolder", "color": "Attention",
-             "wrap": True},
-            {"type": "TextBlock", "text": title, "size": "Medium", "weight": "Bolder",
-             "wrap": True},
+            {
+                "type": "TextBlock",
+                "text": banner,
+                "weight": "Bolder",
+                "color": "Attention",
+                "wrap": True,
+            },
+            {
+                "type": "TextBlock",
+                "text": title,
+                "size": "Medium",
+                "weight": "Bolder",
+                "wrap": True,
+            },
         ]
         if text:
             blocks.append({"type": "TextBlock", "text": text, "wrap": True})

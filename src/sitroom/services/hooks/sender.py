@@ -42,8 +42,8 @@ def backoff(attempts: int, base: float, rand: Callable[[], float] = random.rando
     """Seconds to wait after ``attempts`` failed attempts: ``base·2^(attempts−1)`` (at most
     an hour), of which a random half is taken off, so receivers that come back are not hit by
     every sender at the same moment."""
-    delay = min(MAX_BACKOFF, base * 2 ** max(0, attempts - 1))
-    return delay * (0.5 + 0.5 * rand())
+    delay: float = min(MAX_BACKOFF, base * 2.0 ** max(0, attempts - 1))
+    return delay * (0.5 + 0.5 * float(rand()))
 
 
 class Sender:
@@ -164,6 +164,7 @@ class Sender:
         else:
             wait = backoff(tried, self.backoff_base)
             status, next_at = "pending", self.clock_ms() + int(wait * 1000)
-        await asyncio.to_thread(self.store.record, delivery.id, attempt, status=status,
-                                next_at=next_at)
+        await asyncio.to_thread(
+            self.store.record, delivery.id, attempt, status=status, next_at=next_at
+        )
         log.info("webhook %s try %d: %s", delivery.id, tried, code if code else error)

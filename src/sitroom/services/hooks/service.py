@@ -221,7 +221,9 @@ class Hooks:
 
     # -- the delivery log ----------------------------------------------------------------------
 
-    def deliveries(self, run_id: str, status: str | None = None, limit: int = 100) -> list[Delivery]:
+    def deliveries(
+        self, run_id: str, status: str | None = None, limit: int = 100
+    ) -> list[Delivery]:
         """The run's deliveries, newest first, with their attempts."""
         return self.store.deliveries(run_id, status=status, limit=limit)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sitroom.auth.sqldatabase import Database, PostgresDatabase, Row, SqliteDatabase
 
@@ -356,5 +355,3 @@ def open_hook_store(url: str) -> HookStore:
     if not path or path.startswith(":memory:") or "://" in path:
         raise ValueError(f"{url!r}: name a database file or a postgresql:// URL")
     return HookStore(SqliteDatabase(path, busy_timeout_ms=10_000, pool_size=4, pool_timeout=10.0))
-
-

@@ -141,8 +141,6 @@ async def redeliver(run_id: str, delivery_id: str, who: Control, svc: Svc) -> di
     return {"redelivered": count}
 
 
-@router.post(
-    "/redeliver", summary="Send every dead delivery of the run again", responses=WRITE
-)
+@router.post("/redeliver", summary="Send every dead delivery of the run again", responses=WRITE)
 async def redeliver_all(run_id: str, who: Control, svc: Svc) -> dict[str, Any]:
     return {"redelivered": await run_in_threadpool(svc.hooks.redeliver, run_id, None)}

@@ -73,7 +73,9 @@ async def subscribe(run_id: str, request: Request) -> Response:
     """Subscribe; the page shows the new secret this once."""
     ctx = await run_page(request, run_id, *CONTROL)
     who, form = await posted(request)
-    values = {k: text(form, k, 2000) for k in ("url", "format", "events", "audience", "language", "label")}
+    values = {
+        k: text(form, k, 2000) for k in ("url", "format", "events", "audience", "language", "label")
+    }
     svc = services(request)
     try:
         sub, secret = await run_in_threadpool(

@@ -25,7 +25,8 @@ def url_hint(url: str) -> str:
     parts = urlsplit(url)
     rest = url.split(parts.netloc, 1)[-1]
     tail = rest[-4:] if len(rest) > 8 else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}/…{tail}"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}/…{tail}"
 
 
 def subscription(sub: Subscription) -> dict[str, Any]:
