@@ -4,6 +4,7 @@ lost, and a receiver that keeps the ids it has seen handles each event once."""
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from pathlib import Path
@@ -79,3 +80,42 @@ def test_deliveries_survive_sigkill_mid_delivery(tmp_path: Path) -> None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
         receiver.stop()
+
+
+def test_a_run_that_ended_while_no_server_sent_is_delivered_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    """The run ends on a server that runs no webhook follower (as a crash between the end and
+    the next round would leave it): the next server with the follower still queues and sends
+    every event up to the end, although the run is over."""
+    from tests.support.server import running_server
+
+    create_admin(tmp_path, PASSWORD, "admin")
+    receiver = Receiver().start()
+    try:
+        with running_server(tmp_path, SITROOM_FOLLOWERS="none", **_without_followers()) as base:
+            admin = sign_in(base, "admin", PASSWORD)
+            made = admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": RUN})
+            assert made.is_success
+            sub = admin.post(
+                f"/api/runs/{RUN}/webhooks",
+                json={"url": receiver.url, "events": ["*"], "audience": "party:brn"},
+            ).json()
+            for path in ("/start", "/injects/1/release", "/end"):
+                assert admin.post(f"/api/runs/{RUN}{path}", json={}).status_code == 200
+            last = int(admin.get(f"/api/runs/{RUN}").json()["seq"])
+            admin.close()
+        assert receiver.received == []
+        with running_server(tmp_path, **ENV) as base:
+            wait_for(
+                lambda: f"msg_{sub['id']}_{last}" in receiver.unique(),
+                what="the run-ended event, after the restart",
+            )
+        types = {json.loads(r.body)["type"] for r in receiver.received}
+        assert {"run-started", "inject-released", "run-ended"} <= types
+    finally:
+        receiver.stop()
+
+
+def _without_followers() -> dict[str, str]:
+    return {k: v for k, v in ENV.items() if k != "SITROOM_FOLLOWERS"}

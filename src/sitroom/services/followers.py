@@ -346,10 +346,18 @@ class FollowerRunner:
                 continue
             if self.engine.state(record.id).status == RunStatus.ENDED:
                 self._settled[record.id] = record.last_seq
-                if record.id not in self._watchers:
+                if record.id not in self._watchers and not self._behind(record.id, record.last_seq):
                     continue
             found.append(record.id)
         return found
+
+    def _behind(self, run_id: str, last_seq: int) -> bool:
+        """Whether a follower still owes an ended run some work (``behind(run_id, last_seq)``,
+        for followers that keep their own positions: the webhook outbox after a restart)."""
+        return any(
+            callable(behind := getattr(f, "behind", None)) and behind(run_id, last_seq)
+            for f in self.followers
+        )
 
     async def _watch(self, run_id: str) -> None:
         try:

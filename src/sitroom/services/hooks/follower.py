@@ -36,6 +36,13 @@ class WebhookFollower(BaseFollower):
             self.sender.wake()
         return ()
 
+    def behind(self, run_id: str, last_seq: int) -> bool:
+        """Whether a subscription of the ended run has not queued its last events yet (the
+        server stopped between the run's end and the round that would have queued it)."""
+        return any(
+            s.cursor < last_seq for s in self.hooks.store.subscriptions(run_id, active_only=True)
+        )
+
     async def serve(self) -> None:
         """Send deliveries until cancelled."""
         await self.sender.run()
