@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,11 +20,13 @@ import pytest
 
 from tests.support.packages import TWO_PARTIES
 from tests.support.receivers import Received, Receiver, wait_for
-from tests.support.server import create_admin, running_server, sign_in
+from tests.support.server import create_admin, join, running_server, sign_in
 
 PASSWORD = "hooks-test-password"
 RUN = "hooks"
 PARTY_SECRETS = (
+    "ZZALD-DECISION",
+    "ZZOBSERVATION",
     "ZZEXPECTED-ACTION",
     "ZZCONTROLLER-NAME",
     "ZZINJECT-NOTES",
@@ -67,6 +70,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "flaky": Receiver(answer=lambda n: 500 if n <= 2 else 200),
         "gone": Receiver(),  # not started: connection refused
         "party": Receiver(),
+        "team": Receiver(),
         "slack": Receiver(),
         "teams": Receiver(),
         "mattermost": Receiver(),
@@ -89,7 +93,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         subs = {}
         for name, receiver in receivers.items():
             fmt = name if name in ("slack", "teams", "mattermost") else "standard"
-            audience = "party:brn" if name == "party" else "control"
+            audience = {"party": "party:brn", "team": "team:brn-nsc"}.get(name, "control")
             reply = admin.post(
                 f"/api/runs/{RUN}/webhooks",
                 json={
@@ -102,10 +106,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             )
             assert reply.status_code == 201, reply.text
             subs[name] = reply.json()
-        player = admin.post(
-            f"/api/runs/{RUN}/invitations", json={"name": "A", "role": "player", "team": "ald-nsc"}
-        )
-        assert player.status_code == 201
+        people = {}
+        for role, team in (("player", "ald-nsc"), ("evaluator", None)):
+            invite = admin.post(
+                f"/api/runs/{RUN}/invitations", json={"name": role, "role": role, "team": team}
+            )
+            assert invite.status_code == 201, invite.text
+            people[role] = join(base, invite.json()["code"])
         for path, body in (
             ("/start", {}),
             ("/injects/1/release", {}),
@@ -115,6 +122,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ):
             reply = admin.post(f"/api/runs/{RUN}{path}", json=body)
             assert reply.status_code == 200, reply.text
+        for who, path, body in (
+            ("player", "/responses", {"target": "inject", "ref": "2", "text": "ZZALD-RESPONSE"}),
+            ("player", "/notes", {"text": "ZZALD-NOTE"}),
+            ("player", "/decisions", {"title": "ZZALD-DECISION", "text": "national"}),
+            ("evaluator", "/observations", {"text": "ZZOBSERVATION", "rating": "S"}),
+        ):
+            reply = people[who].post(f"/api/runs/{RUN}{path}", json=body)
+            assert reply.status_code == 200, reply.text
+        for client in people.values():
+            client.close()
         try:
             yield World(base, admin, receivers, subs, held)
         finally:
@@ -207,16 +224,27 @@ def test_a_receiver_that_went_away_gets_dead_letters_then_redelivery(world: Worl
 
 
 def test_a_party_view_never_receives_control_or_the_other_partys_material(world: World) -> None:
-    party = world.receivers["party"]
-    wait_for(lambda: any(b"ZZBRN-BROADCAST" in r.body for r in party.received))
-    wait_for(lambda: len(world.receivers["fast"].unique()) == _expected(world))
-    everything = b"".join(r.body for r in party.received).decode()
-    for marker in PARTY_SECRETS:
-        assert marker not in everything, marker
-    control = b"".join(r.body for r in world.receivers["fast"].received).decode()
-    assert "ZZALD-ONLY-TEXT" in control and "ZZEXPECTED-ACTION" in control  # the check can fail
-    types = [json.loads(r.body)["type"] for r in party.received]
-    assert "inject-released" in types and "update-broadcast" in types
+    control = world.receivers["fast"]
+    wait_for(lambda: len(control.unique()) == _expected(world), what="control got everything")
+    seen = b"".join(r.body for r in control.received).decode()
+    for marker in PARTY_SECRETS:  # the markers are in the log: the check below can fail
+        assert marker in seen, marker
+    for name in ("party", "team"):
+        receiver = world.receivers[name]
+        wait_for(lambda r=receiver: any(b"ZZBRN-BROADCAST" in x.body for x in r.received))
+        wait_for(lambda n=name: _settled(world, n), what=f"{name}'s outbox settled")
+        everything = b"".join(r.body for r in receiver.received).decode()
+        for marker in PARTY_SECRETS:
+            assert marker not in everything, (name, marker)
+        types = [json.loads(r.body)["type"] for r in receiver.received]
+        assert "inject-released" in types and "update-broadcast" in types
+
+
+def _settled(world: World, name: str) -> bool:
+    sub = world.subs[name]["id"]
+    log = world.admin.get(f"/api/runs/{RUN}/webhooks/deliveries?limit=1000").json()
+    mine = [d for d in log if d["subscription"] == sub]
+    return bool(mine) and all(d["status"] == "delivered" for d in mine)
 
 
 def test_chat_formats_carry_the_marking_banner(world: World) -> None:
@@ -301,3 +329,47 @@ def test_the_console_page_lists_and_subscribes(world: World) -> None:
         },
     )
     assert refused.status_code == 422 and "169.254.169.254" in refused.text
+
+
+def test_a_receiver_slower_than_the_timeout_is_retried(tmp_path: Path) -> None:
+    create_admin(tmp_path, PASSWORD, "admin")
+    late = threading.Event()
+
+    def answer(n: int) -> int:
+        if n == 1:
+            late.wait(5)  # longer than the timeout: the sender gives up and tries again
+        return 200
+
+    receiver = Receiver(answer=answer).start()
+    env = {
+        "SITROOM_FOLLOWERS": "webhooks",
+        "SITROOM_FOLLOWER_TICK": "0.1",
+        "SITROOM_WEBHOOK_ALLOW": "127.0.0.1",
+        "SITROOM_WEBHOOK_BACKOFF": "0.1",
+        "SITROOM_WEBHOOK_TIMEOUT": "1",
+    }
+    try:
+        with running_server(tmp_path, **env) as base:
+            admin = sign_in(base, "admin", PASSWORD)
+            assert admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": RUN})
+            made = admin.post(
+                f"/api/runs/{RUN}/webhooks",
+                json={"url": receiver.url, "events": ["run-started"], "audience": "observer"},
+            )
+            assert made.status_code == 201
+            assert admin.post(f"/api/runs/{RUN}/start", json={}).status_code == 200
+
+            def done() -> list[dict[str, Any]]:
+                log = admin.get(f"/api/runs/{RUN}/webhooks/deliveries").json()
+                return [d for d in log if d["status"] == "delivered"]
+
+            wait_for(lambda: bool(done()), what="delivered after the timeout")
+            [delivery] = done()
+            first, *rest = delivery["tries"]
+            assert first["status_code"] is None and "timed out" in first["error"]
+            assert rest[-1]["status_code"] == 200
+            assert receiver.ids() == [delivery["id"]] * len(delivery["tries"])
+            admin.close()
+    finally:
+        late.set()
+        receiver.stop()
