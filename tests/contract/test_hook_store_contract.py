@@ -84,11 +84,12 @@ def test_a_delivery_is_held_by_one_claim_and_attempts_are_kept(hooks: Hooks) -> 
     store = hooks.store
     now = hooks.clock_ms() + 10
     due = store.due(now)
-    assert [d.delivery.seq for d in due] == [1, 2, 3, 4] and due[0].secret.startswith("whsec_")
+    # One place per subscription, its earliest delivery first.
+    assert [d.delivery.seq for d in due] == [1] and due[0].secret.startswith("whsec_")
     first = due[0].delivery.id
     assert store.claim(first, now, now + 1000)
     assert not store.claim(first, now + 1, now + 2000)  # held by the first claim
-    assert first not in {d.delivery.id for d in store.due(now + 1)}
+    assert [d.delivery.seq for d in store.due(now + 1)] == [2]  # the next one, not the held
     assert store.claim(first, now + 1001, now + 3000)  # the claim ran out: another may send
     store.record(first, Attempt(0, now, 500, None, 12), status="pending", next_at=now + 50)
     store.record(first, Attempt(0, now + 60, None, "refused", 1), status="dead", next_at=0)
@@ -103,3 +104,29 @@ def test_a_delivery_is_held_by_one_claim_and_attempts_are_kept(hooks: Hooks) -> 
     assert again.status == "pending" and again.attempts == 0 and len(again.tries) == 2
     assert hooks.unsubscribe("r1", sub.id) and not hooks.unsubscribe("r1", sub.id)
     assert store.due(now + 10_000) == []  # a stopped subscription sends nothing
+
+
+def test_a_long_backlog_does_not_crowd_other_subscriptions_out(hooks: Hooks) -> None:
+    busy, _ = hooks.subscribe(
+        "r1",
+        url="http://127.0.0.1:9/a",
+        fmt="standard",
+        events=["*"],
+        audience="control",
+        by="fac",
+    )
+    quiet, _ = hooks.subscribe(
+        "r1",
+        url="http://127.0.0.1:9/b",
+        fmt="standard",
+        events=["run-ended"],
+        audience="control",
+        by="fac",
+    )
+    hooks.engine.handle("r1", cmd.StartRun(), FACILITATOR)
+    for n in range(30):
+        hooks.engine.handle("r1", cmd.BroadcastUpdate(text={"en": f"u{n}"}), FACILITATOR)
+    hooks.engine.handle("r1", cmd.EndRun(), FACILITATOR)
+    hooks.enqueue("r1")
+    due = hooks.store.due(hooks.clock_ms() + 10, limit=2)
+    assert {d.delivery.subscription_id for d in due} == {busy.id, quiet.id}

@@ -164,7 +164,11 @@ class Sender:
         else:
             wait = backoff(tried, self.backoff_base)
             status, next_at = "pending", self.clock_ms() + int(wait * 1000)
-        await asyncio.to_thread(
-            self.store.record, delivery.id, attempt, status=status, next_at=next_at
-        )
+        try:
+            await asyncio.to_thread(
+                self.store.record, delivery.id, attempt, status=status, next_at=next_at
+            )
+        except Exception:  # the claim runs out and the delivery is sent again, same id
+            log.exception("webhook %s: could not record the attempt", delivery.id)
+            return
         log.info("webhook %s try %d: %s", delivery.id, tried, code if code else error)

@@ -231,14 +231,17 @@ class HookStore:
         return True
 
     def due(self, now_ms: int, limit: int = 200) -> list[Due]:
-        """Pending deliveries of active subscriptions whose time has come and no live claim."""
+        """For each active subscription, its earliest delivery whose time has come and that
+        no live claim holds: a subscription with a long backlog takes one place in the
+        answer, like every other, so it never crowds the others out."""
         with self._db.transaction(write=False) as cur:
             rows = cur.rows(
-                f"SELECT {_DELIVERY_COLUMNS}, s.url, s.format, s.secret"
-                " FROM webhook_deliveries d JOIN webhook_subscriptions s"
-                " ON s.id = d.subscription_id"
-                " WHERE d.status = 'pending' AND d.next_at <= :now AND d.claimed_until < :now"
-                " AND s.active = :yes ORDER BY d.next_at, d.seq LIMIT :limit",
+                f"SELECT {_DELIVERY_COLUMNS}, s.url, s.format, s.secret FROM ("
+                " SELECT w.*, ROW_NUMBER() OVER (PARTITION BY w.subscription_id"
+                " ORDER BY w.next_at, w.seq) AS place FROM webhook_deliveries w"
+                " WHERE w.status = 'pending' AND w.next_at <= :now AND w.claimed_until < :now"
+                ") d JOIN webhook_subscriptions s ON s.id = d.subscription_id"
+                " WHERE d.place = 1 AND s.active = :yes ORDER BY d.next_at, d.seq LIMIT :limit",
                 {"now": now_ms, "yes": True, "limit": limit},
             )
         return [Due(_delivery(r[:11]), r[11], r[12], r[13]) for r in rows]
