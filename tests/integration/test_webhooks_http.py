@@ -373,3 +373,25 @@ def test_a_receiver_slower_than_the_timeout_is_retried(tmp_path: Path) -> None:
     finally:
         late.set()
         receiver.stop()
+
+
+def test_only_control_staff_reach_webhooks(world: World) -> None:
+    for role, team in (("player", "brn-nsc"), ("evaluator", None), ("observer", None)):
+        invite = world.admin.post(
+            f"/api/runs/{RUN}/invitations", json={"name": role, "role": role, "team": team}
+        )
+        client = join(world.base, invite.json()["code"])
+        try:
+            for path in ("/webhooks", "/webhooks/deliveries?status=dead"):
+                reply = client.get(f"/api/runs/{RUN}{path}")
+                assert reply.status_code == 403, (role, path, reply.text)
+            made = client.post(
+                f"/api/runs/{RUN}/webhooks",
+                json={"url": world.receivers["fast"].url, "audience": "control"},
+            )
+            assert made.status_code == 403
+            assert client.post(f"/api/runs/{RUN}/webhooks/redeliver").status_code == 403
+            page = client.get(f"/runs/{RUN}/console/webhooks")
+            assert page.status_code == 403 and "whsec_" not in page.text
+        finally:
+            client.close()
