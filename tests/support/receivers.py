@@ -67,7 +67,10 @@ class Receiver:
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
+        # stop() waits for every handler, so no request's socket is left for the collector
+        # (a held request must be released before stopping).
+        server.daemon_threads = False
+        server.block_on_close = True
         server.allow_reuse_address = True
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
