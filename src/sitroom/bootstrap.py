@@ -17,6 +17,11 @@ from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
 from sitroom.services.followers import Follower, FollowerRegistry, FollowerRunner
+from sitroom.services.hooks.addresses import AddressPolicy
+from sitroom.services.hooks.follower import WebhookFollower
+from sitroom.services.hooks.sender import Sender
+from sitroom.services.hooks.service import Hooks
+from sitroom.services.hooks.store import open_hook_store
 from sitroom.services.identity import Identity
 from sitroom.services.injectmail import InjectMail
 from sitroom.services.leader import open_leases
@@ -46,6 +51,7 @@ class Services:
     series: SeriesService
     cursors: CursorStore
     followers: FollowerRegistry
+    hooks: Hooks
     outbox: Outbox | None = None
     """Invitation and reset e-mail; None where the auth store keeps no outbox."""
     trail: audit.AuditTrail | None = None
@@ -72,6 +78,7 @@ class Services:
             audit.uninstall(self.trail)
             self.trail.close()
         self.cursors.close()
+        self.hooks.store.close()
         self.identity.close()
         self.recorder.close()
 
@@ -146,11 +153,36 @@ def build_services(settings: Settings) -> Services:
         recorder, evidence_dir=settings.data_dir / "evidence", publish=broker.publish_threadsafe
     )
     cursors = open_cursor_store(url)
+    policy = AddressPolicy(settings.webhook_allow)
+    hooks = Hooks(open_hook_store(url), engine, policy)
+
+    def webhook_follower() -> WebhookFollower:
+        sender = Sender(
+            hooks.store,
+            policy,
+            timeout=settings.webhook_timeout,
+            attempts=settings.webhook_attempts,
+            backoff_base=settings.webhook_backoff,
+            poll=settings.follower_seconds,
+        )
+        return WebhookFollower(hooks, sender)
+
+    followers.register(WebhookFollower.name, webhook_follower)
     # The process's audit trail: the last services built write it (one per process in use).
     trail = build_trail(settings)
     audit.install(trail)
     return Services(
-        settings, recorder, engine, broker, identity, series, cursors, followers, outbox, trail
+        settings,
+        recorder,
+        engine,
+        broker,
+        identity,
+        series,
+        cursors,
+        followers,
+        hooks,
+        outbox,
+        trail,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,14 @@ class Settings:
     """Seconds one request to the model may take before it is tried again."""
     llm_retries: int = 2
     """Requests tried again after a timeout, 429 or 5xx answer (with backoff)."""
+    webhook_allow: tuple[str, ...] = ()
+    """Private hosts and networks webhooks may post to (public addresses need no listing)."""
+    webhook_timeout: float = 10.0
+    """Seconds one webhook attempt may take before it counts as failed."""
+    webhook_attempts: int = 10
+    """Attempts of one delivery before it goes to the dead-letter list."""
+    webhook_backoff: float = 10.0
+    """Seconds before the second attempt; each later wait doubles (with jitter, at most 1 h)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -215,6 +224,14 @@ ENV_VARS = {
     "SITROOM_LLM_TIMEOUT": "Seconds one request to the model may take (default 30).",
     "SITROOM_LLM_RETRIES": "Times a request is tried again after a timeout, 429 or 5xx, "
     "with backoff (default 2); then the cell records no action.",
+    "SITROOM_WEBHOOK_ALLOW": "Comma-separated host names and addresses or networks (CIDR) "
+    "that webhooks may post to although they are private, e.g. 'chat.internal,10.20.0.0/16' "
+    "(default: none; public addresses only, link-local and metadata addresses never by name).",
+    "SITROOM_WEBHOOK_TIMEOUT": "Seconds one webhook attempt may take (default 10).",
+    "SITROOM_WEBHOOK_ATTEMPTS": "Attempts of one webhook delivery before it goes to the "
+    "dead-letter list (default 10).",
+    "SITROOM_WEBHOOK_BACKOFF": "Seconds before a webhook's second attempt; each later wait "
+    "doubles, half of it at random, at most an hour (default 10).",
 }
 
 
@@ -290,6 +307,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         metrics_token=_token("SITROOM_METRICS_TOKEN", env.get("SITROOM_METRICS_TOKEN", "")),
         shutdown_grace=_positive("SITROOM_SHUTDOWN_GRACE", env.get("SITROOM_SHUTDOWN_GRACE", "3")),
         page_cache_mb=_positive("SITROOM_PAGE_CACHE_MB", env.get("SITROOM_PAGE_CACHE_MB", "48")),
+        webhook_allow=_allow("SITROOM_WEBHOOK_ALLOW", env.get("SITROOM_WEBHOOK_ALLOW", "")),
+        webhook_timeout=_seconds(env, "SITROOM_WEBHOOK_TIMEOUT", 10.0),
+        webhook_attempts=_positive(
+            "SITROOM_WEBHOOK_ATTEMPTS", env.get("SITROOM_WEBHOOK_ATTEMPTS", "10")
+        ),
+        webhook_backoff=_seconds(env, "SITROOM_WEBHOOK_BACKOFF", 10.0),
         **_mail(env),
         **_sign_on(env),
         **_audit(env, data_dir),
@@ -443,6 +466,25 @@ def _llm(env: dict[str, str]) -> dict[str, Any]:
         "llm_timeout": _seconds(env, "SITROOM_LLM_TIMEOUT", 30.0),
         "llm_retries": int(retries),
     }
+
+
+def _allow(name: str, value: str) -> tuple[str, ...]:
+    """Host names, addresses and networks; a name must look like one."""
+    found = []
+    for part in _names(value):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+            continue
+        except ValueError:
+            pass
+        labels = part.lower().rstrip(".").split(".")
+        if not all(re.fullmatch(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?", x) for x in labels):
+            raise ValueError(
+                f"{name}: {part!r} is neither a host name nor an address or network; give "
+                "e.g. 'chat.internal,10.20.0.0/16'"
+            )
+        found.append(part.lower().rstrip("."))
+    return tuple(found)
 
 
 def _networks(name: str, value: str) -> tuple[str, ...]:

@@ -340,6 +340,13 @@ class FollowerRunner:
         """Follow until cancelled; then stop the watchers and give every lease up."""
         names = ", ".join(f.name for f in self.followers)
         log.info("following with %s (tick %.2f s)", names or "no followers", self.tick)
+        # A follower may do work of its own beside its rounds (the webhook sender): its
+        # ``serve()`` runs for as long as the runner does.
+        services = [
+            asyncio.create_task(serve(), name=f"{f.name} service")
+            for f in self.followers
+            if callable(serve := getattr(f, "serve", None))
+        ]
         try:
             while True:
                 try:
@@ -355,7 +362,7 @@ class FollowerRunner:
                 await asyncio.sleep(self.tick)
         finally:
             self._stopping = True
-            watchers = list(self._watchers.values())
+            watchers = list(self._watchers.values()) + services
             for task in watchers:
                 task.cancel()
             await asyncio.gather(*watchers, return_exceptions=True)
@@ -370,10 +377,18 @@ class FollowerRunner:
                 continue
             if self.engine.state(record.id).status == RunStatus.ENDED:
                 self._settled[record.id] = record.last_seq
-                if record.id not in self._watchers:
+                if record.id not in self._watchers and not self._behind(record.id, record.last_seq):
                     continue
             found.append(record.id)
         return found
+
+    def _behind(self, run_id: str, last_seq: int) -> bool:
+        """Whether a follower still owes an ended run some work (``behind(run_id, last_seq)``,
+        for followers that keep their own positions: the webhook outbox after a restart)."""
+        return any(
+            callable(behind := getattr(f, "behind", None)) and behind(run_id, last_seq)
+            for f in self.followers
+        )
 
     async def _watch(self, run_id: str) -> None:
         try:

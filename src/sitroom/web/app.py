@@ -58,12 +58,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.api import probes as api_probes
     from sitroom.web.api import runs as api_runs
     from sitroom.web.api import session as api_session
+    from sitroom.web.api import webhooks as api_webhooks
     from sitroom.web.frames import FrameCache
     from sitroom.web.origin import ForeignForm, origin_of
     from sitroom.web.pagecache import PageCache
     from sitroom.web.pages import (
         console,
         console_cells,
+        console_hooks,
         design,
         display,
         evaluate,
@@ -207,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web_metrics.router,
         api_runs.router,
         api_session.router,
+        api_webhooks.router,
         home.router,
         join.router,
         reset.router,
@@ -216,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         display.router,
         console.router,
         console_cells.router,
+        console_hooks.router,
         evaluate.router,
         design.router,
         feedback.router,
