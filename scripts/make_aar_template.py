@@ -532,6 +532,17 @@ def appendices(doc: DocumentObject) -> None:
         ["{{ row.party }}", "{{ row.team }}", "{{ row.kind }}", "{{ row.people }}"],
         [45, 80, 25, 20],
     )
+    tag(doc, "{%p if acronyms %}")
+    page_break(doc)
+    para(doc, "{{ labels.appendix_c }}", "Heading 1")
+    loop_table(
+        doc,
+        ["{{ labels.acronym }}", "{{ labels.meaning }}"],
+        "row in acronyms",
+        ["{{ row.term }}", "{{ row.expansion }}"],
+        [30, 140],
+    )
+    tag(doc, "{%p endif %}")
 
 
 def make_template() -> bytes:

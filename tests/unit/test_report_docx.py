@@ -159,7 +159,8 @@ def test_korean_report_has_korean_headings_and_ip_columns(reports: Reports) -> N
     assert len(headings) >= 6
     assert all(any("\uac00" <= ch <= "\ud7a3" for ch in h) for h in headings), headings
     assert "Exercise Overview" not in all_text(korean)
-    header = [c.text for c in korean.tables[-2].rows[0].cells]
+    plan = next(t for t in korean.tables if len(t.rows[0].cells) == len(IP_COLUMNS))
+    header = [c.text for c in plan.rows[0].cells]
     assert len(header) == len(IP_COLUMNS) and header != list(IP_COLUMNS)
     assert all(any("\uac00" <= ch <= "\ud7a3" for ch in cell) for cell in header), header
     # Package text is picked in Korean too: the exercise title on the cover.
@@ -407,3 +408,15 @@ def test_an_agency_template_gets_the_acronyms_in_the_report_language(reports: Re
     assert terms == sorted(terms, key=str.casefold)
     english = report_context(reports.draft, "en")["acronyms"]
     assert {"term": "ACC", "expansion": "Alliance Consultative Committee"} in english
+
+
+def test_the_default_template_prints_the_acronyms_as_an_appendix(reports: Reports) -> None:
+    for lang, heading, meaning in (
+        ("en", "Appendix C: Acronyms", "Alliance Consultative Committee"),
+        ("ko", "부록 C: 약어", "동맹협의위원회"),
+    ):
+        document = open_docx(render_docx(reports.draft, lang))
+        assert heading in [p.text for p in document.paragraphs]
+        table = table_with_header(document, "Acronym" if lang == "en" else "약어")
+        rows = {row.cells[0].text: row.cells[1].text for row in table.rows[1:]}
+        assert rows["ACC"] == meaning

@@ -121,6 +121,9 @@ LABELS: dict[str, str] = {
     "party": N_("Party"),
     "role": N_("Role"),
     "people": N_("People"),
+    "appendix_c": N_("Appendix C: Acronyms"),
+    "acronym": N_("Acronym"),
+    "meaning": N_("Meaning"),
 }
 """Every fixed word of the document, by the key the template uses (``labels.<key>``)."""
 
