@@ -389,7 +389,9 @@ def _extracted_messages() -> set[str]:
         for name in ("appendix", "document", "evaluation", "module", "msel")
     ]
     method_map = [(t, "jinja2.ext:babel_extract") for t in templates]
-    method_map += [(f"reports/{name}.py", "python") for name in ("documents", "times")]
+    method_map += [
+        (f"reports/{name}.py", "python") for name in ("documents", "document_words", "times")
+    ]
     options = {t: {"extensions": "jinja2.ext.i18n"} for t in templates}
     return {
         message
