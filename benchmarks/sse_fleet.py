@@ -75,6 +75,8 @@ async def _client(
 ) -> None:
     order = seen.orders[index]
     last_id: str | None = None
+    pending_id: str | None = None
+    pending: tuple[str, int] | None = None
     first = True
     rng = random.Random(index)
     while not stopping.is_set():
@@ -110,19 +112,28 @@ async def _client(
                     first = False
                     connected.set()
                 if line.startswith(b"id: "):
-                    last_id = line[4:].strip().decode()
+                    pending_id = line[4:].strip().decode()
+                elif line in (b"\n", b"\r\n"):
+                    # An event counts at its blank line, as in a browser: a connection dropped
+                    # mid-event neither shows it nor resumes after it.
+                    if pending_id is not None:
+                        last_id, pending_id = pending_id, None
+                    if pending is not None:
+                        number, size = pending
+                        pending = None
+                        order.append(number)
+                        arrivals = seen.arrivals.setdefault(number, [])
+                        arrivals.append(time.monotonic())
+                        seen.sizes.append(size)
+                        report(number, len(arrivals))
                 elif MARKER in line:
-                    number = _number(line)
-                    order.append(number)
-                    arrivals = seen.arrivals.setdefault(number, [])
-                    arrivals.append(time.monotonic())
-                    seen.sizes.append(len(line))
-                    report(number, len(arrivals))
+                    pending = (_number(line), len(line))
         except TimeoutError:
             seen.reconnects += 1
         except (OSError, asyncio.IncompleteReadError):
             seen.errors += 1
         finally:
+            pending_id = pending = None
             writer.close()
         await asyncio.sleep(0.05 if leave_at is not None else 0.5)
 
@@ -206,9 +217,10 @@ class Fleet:
                 proc.terminate()
             proc.join(timeout=10)
 
-    def _pump(self, timeout: float) -> list[tuple[int, str, Any]]:
+    def _pump(self, timeout: float, only: set[int] | None = None) -> list[tuple[int, str, Any]]:
         got = []
-        for conn in wait(self.pipes, timeout):
+        pipes = [p for i, p in enumerate(self.pipes) if only is None or i in only]
+        for conn in wait(pipes, timeout):
             assert isinstance(conn, Connection)
             index = self.pipes.index(conn)
             kind, value = conn.recv()
@@ -251,7 +263,7 @@ class Fleet:
         merged = Seen()
         pending = set(range(len(self.pipes)))
         while pending:
-            for index, kind, value in self._pump(60.0):
+            for index, kind, value in self._pump(60.0, pending):
                 if kind == "done":
                     pending.discard(index)
                     for number, times in value.arrivals.items():
