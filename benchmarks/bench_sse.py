@@ -124,12 +124,15 @@ def measure(
     rounds: int,
     procs: int,
     deadline: float,
+    on_ready: Callable[[], None] = lambda: None,
 ) -> Result:
     """Connect every client, release ``rounds`` injects one after another (each once every
-    client has it, or after ``deadline`` seconds), and time each delivery from its release."""
+    client has it, or after ``deadline`` seconds), and time each delivery from its release.
+    ``on_ready`` is called once every client is connected (to start a profiler then)."""
     with Fleet(specs, procs) as fleet:
         fleet.wait_ready(timeout=300)
         fleet.idle(1.0)
+        on_ready()
         started: dict[str, float] = {}
         for n in range(1, rounds + 1):
             started[str(n)] = time.monotonic()
@@ -270,9 +273,11 @@ def run_sitroom(
             seq = admin.get(f"/api/runs/{RUN}").json()["seq"]
             path = f"/api/runs/{RUN}/events?after={seq}"
             specs = [Spec(ports[i % workers], path, c) for i, c in enumerate(cookies)]
-            if profile:
-                for server in servers:
-                    spies.append(py_spy(profile, server.pid, f"profile-{clients}-{server.pid}.txt"))
+
+            def on_ready() -> None:  # profile the releases only, not the connections
+                for server in servers if profile else []:
+                    name = f"profile-{clients}-{workers}w-{server.pid}.txt"
+                    spies.append(py_spy(str(profile), server.pid, name))
 
             def release(n: int) -> None:
                 admin.post(f"/api/runs/{RUN}/injects/{n}/release", json={}).raise_for_status()
@@ -282,7 +287,7 @@ def run_sitroom(
                 if workers == 1 and not database_url
                 else f"sitroom, {workers} PG+Redis worker(s)"
             )
-            return measure(label, specs, release, rounds, procs, deadline)
+            return measure(label, specs, release, rounds, procs, deadline, on_ready)
         finally:
             for spy in spies:
                 spy.send_signal(2)
