@@ -141,6 +141,8 @@ def measure(
             fleet.idle(0.3)
         fleet.idle(1.0)
         seen: Seen = fleet.stop()
+    if seen.refused or seen.errors:
+        print(f"{name}: {seen.refused} connections refused, {seen.errors} dropped", flush=True)
     latencies = [
         (t - started[number]) * 1000 for number, times in seen.arrivals.items() for t in times
     ]
@@ -261,7 +263,13 @@ def run_sitroom(
         cookies = seat_players(database_url, data, clients)
         print(f"seated {clients:,} players in {time.perf_counter() - started:.0f} s", flush=True)
         ports = [free_port() for _ in range(workers)]
-        server_env = {"SITROOM_HEARTBEAT": "15", "SITROOM_DATABASE_URL": database_url, **env}
+        server_env = {
+            "SITROOM_HEARTBEAT": "15",
+            "SITROOM_DATABASE_URL": database_url,
+            # the default admits 5,000 streams per process; a bigger room raises it
+            "SITROOM_MAX_STREAMS": str(max(5000, clients + 100)),
+            **env,
+        }
         servers = [start_process(data, port, **server_env) for port in ports]
         spies: list[subprocess.Popen[bytes]] = []
         try:

@@ -55,6 +55,8 @@ class Seen:
     sizes: list[int] = field(default_factory=list)
     reconnects: int = 0
     errors: int = 0
+    refused: int = 0
+    """Connections answered with another status than 200 (and tried again)."""
 
 
 MARKER = b'{"number": "'
@@ -95,6 +97,7 @@ async def _client(
         leave_at = (
             time.monotonic() + rng.expovariate(1 / reconnect_every) if reconnect_every else None
         )
+        status: bytes | None = None
         try:
             while True:
                 if leave_at is not None:
@@ -108,9 +111,14 @@ async def _client(
                 if not line:
                     seen.errors += 1
                     break
-                if first:
-                    first = False
-                    connected.set()
+                if status is None:
+                    status = line.split(b" ", 2)[1]
+                    if status != b"200":  # refused (503 beyond SITROOM_MAX_STREAMS): retry
+                        seen.refused += 1
+                        break
+                    if first:
+                        first = False
+                        connected.set()
                 if line.startswith(b"id: "):
                     pending_id = line[4:].strip().decode()
                 elif line in (b"\n", b"\r\n"):
@@ -135,7 +143,7 @@ async def _client(
         finally:
             pending_id = pending = None
             writer.close()
-        await asyncio.sleep(0.05 if leave_at is not None else 0.5)
+        await asyncio.sleep(1.0 if status != b"200" else 0.05 if leave_at is not None else 0.5)
 
 
 async def _serve(conn: Connection, specs: list[Spec], reconnect_every: float) -> None:
@@ -272,6 +280,7 @@ class Fleet:
                     merged.sizes += value.sizes
                     merged.reconnects += value.reconnects
                     merged.errors += value.errors
+                    merged.refused += value.refused
         return merged
 
 
