@@ -176,10 +176,9 @@ async def _serve(conn: Connection, specs: list[Spec], reconnect_every: float) ->
     await asyncio.gather(*(e.wait() for e in events))
     conn.send(("ready", len(specs)))
 
-    stop = asyncio.Event()
-    loop.add_reader(conn.fileno(), lambda: (conn.recv(), stop.set()))
-    await stop.wait()
-    loop.remove_reader(conn.fileno())
+    # Wait for "stop" in a thread: a reader on the loop would make the pipe non-blocking,
+    # and the results (megabytes at 10,000 clients) would then not fit in one write.
+    await loop.run_in_executor(None, conn.recv)
     stopping.set()
     for task in tasks:
         task.cancel()
