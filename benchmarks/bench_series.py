@@ -127,12 +127,12 @@ def main() -> None:
         summary.record(
             f"series of {len(ids):,} actions: export .xlsx",
             f"{export:.2f} s",
-            f"read the log {floor:.2f} s",
+            f"read the log {floor:.3f} s",
         )
         summary.record(
             f"series of {len(ids):,} actions: import, every row edited",
             f"{changed:.2f} s",
-            f"read the log {floor:.2f} s",
+            f"read the log {floor:.3f} s",
         )
         recorder.close()
 
