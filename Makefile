@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: install run test lint typecheck imports pytest bench clean browser-deps
+.PHONY: install run test lint typecheck imports pytest bench bench-full clean browser-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(VENV)/bin/sitroom demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
 typecheck: $(STAMP)
@@ -46,8 +46,13 @@ pytest: $(STAMP) browser-deps
 ## test: lint, types, dependency directions, then the whole test suite
 test: lint typecheck imports pytest
 
+## bench: every benchmark at quick sizes, then one table of figures, baselines and targets
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+## bench-full: the same at the full sizes (10,000 clients, 1-2-4 workers, a 30-minute soak)
+bench-full: $(STAMP)
+	$(PY) benchmarks/run.py --full
 
 clean:
 	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache

@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+import summary
 from sitroom.storage import NewEvent, Recorder, open_recorder, verify_chain
 
 
@@ -155,6 +156,16 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 recorder.close()
     print_table(outcomes)
+    goals = {"sqlite": 1000, "postgresql": 3000}
+    floor = next((o for o in outcomes if o.backend == "sqlite"), None)
+    for o in outcomes:
+        summary.record(
+            f"durable submissions/s, {o.backend}, {o.writers} writers",
+            f"{o.rate:,.0f}/s",
+            f"SQLite {floor.rate:,.0f}/s" if floor and o is not floor else "",
+            f"≥ {goals[o.backend]:,}/s",
+            o.rate >= goals[o.backend],
+        )
     return 0
 
 

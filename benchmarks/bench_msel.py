@@ -21,6 +21,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+import summary
 from sitroom.package.msel import export_msel, import_msel
 
 HEADER = [
@@ -122,6 +123,13 @@ def main() -> None:
     print(f"{'operation':<12} {'rows':>7} {'seconds (median)':>17} {'rows/s':>9}")
     for name, seconds in results:
         print(f"{name:<12} {args.rows:>7} {seconds:>17.3f} {args.rows / seconds:>9.0f}")
+        summary.record(
+            f"MSEL {name.split('_')[0]}, {args.rows:,} rows",
+            f"{seconds:.2f} s",
+            "",
+            "< 2 s",
+            seconds < 2,
+        )
 
 
 if __name__ == "__main__":

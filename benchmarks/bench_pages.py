@@ -32,6 +32,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import summary
+
 from sitroom.package.model import Package
 from sitroom.services.runs import Engine
 from sitroom.storage.factory import open_recorder
@@ -188,6 +190,21 @@ def main() -> None:
             f"{statistics.median(latencies):.0f} | {p95:.0f} | {max(latencies):.0f} | "
             f"{p95 / baseline:.1f} | {cpu:.1f} | {target} |"
         )
+        if users > 1 and not name.startswith("baseline"):
+            summary.record(
+                f"{name} page p95, {users} users, {events:,}-event run",
+                summary.ms(p95),
+                f"/api/health {summary.ms(baseline)}",
+                f"< {TARGET_P95_MS:.0f} ms",
+                p95 < TARGET_P95_MS,
+            )
+    summary.record(
+        f"server RSS after the pages, {events:,}-event run",
+        f"{memory:.0f} MB",
+        "",
+        "< 300 MB",
+        memory < 300,
+    )
 
 
 if __name__ == "__main__":

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 from sitroom.package.examples import example_path
 from sitroom.package.load import load_package
 from sitroom.services.rehearsal import distributions, rehearse
+
+sys.path.insert(0, str(Path(__file__).parent))
+import summary
 
 
 def main() -> None:
@@ -37,6 +42,7 @@ def main() -> None:
             f"{repeat:>5} {total:>8.2f} {total / repeat:>7.3f} {events:>10.0f} "
             f"{events * repeat / total:>9.0f}"
         )
+        summary.record(f"rehearsal of the allied example, {repeat} run(s)", f"{total:.2f} s")
 
 
 if __name__ == "__main__":

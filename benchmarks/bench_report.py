@@ -21,6 +21,8 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import summary
+
 from sitroom.conduct import events as ev
 from sitroom.conduct.state import fold
 from sitroom.reports.build import build_report
@@ -30,6 +32,8 @@ from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock, example_package, play
 
 T = TypeVar("T")
+ISSUE_TARGETS = {"HTML": 1.0, "PDF": 4.0}
+"""The targets of issue 17 (tighter than the table's first targets)."""
 THREE_DAYS_MINUTES = 3 * 24 * 60
 OBSERVATION_MINUTES = 0.2  # the play-through's clock step for an observation
 
@@ -128,6 +132,16 @@ def main() -> None:
         for name, seconds, target in rows:
             goal = f"< {target:g} s" if target else ""
             print(f"| {name:<40} | {seconds:8.2f} | {seconds / floor:10.1f} | {goal:>7} |")
+        for name, seconds, _ in rows[3:]:
+            fmt = name.split()[0]
+            goal = ISSUE_TARGETS.get(fmt)
+            summary.record(
+                f"AAR of a {len(log):,}-event run, {fmt}",
+                f"{seconds:.2f} s",
+                f"read + fold {floor:.2f} s",
+                f"< {goal:g} s" if goal else "",
+                seconds < goal if goal else None,
+            )
         print()
         print(", ".join(f"{fmt}: {size / 1024:,.0f} KiB" for fmt, size in sizes.items()))
         engine.recorder.close()

@@ -47,7 +47,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bare_sse  # noqa: E402
+from benchmarks import bare_sse, summary  # noqa: E402
 from benchmarks.page_client import Browser, Round, Tally, Wiring, wiring_of  # noqa: E402
 
 from sitroom.conduct.visibility import can_see_inject, team_principal  # noqa: E402
@@ -419,6 +419,13 @@ def main() -> None:
                 f"seen p99 / bare p99 = {ratio:.1f}"
             )
             print(notes[-1], flush=True)
+            summary.record(
+                f"what players see: release to HTML on {clients:,} pages, p99",
+                summary.ms(rows[1].p99),
+                f"bare {summary.ms(bare.p99)}",
+                "≤ 2× bare",
+                rows[1].p99 <= 2 * bare.p99 and rows[1].missing == 0,
+            )
     print(
         f"\nrun of {events:,} events, {args.rounds} releases per row; times in ms from the release"
     )

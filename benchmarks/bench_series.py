@@ -25,6 +25,8 @@ from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import summary
+
 from sitroom.conduct.principal import Principal, Role
 from sitroom.improvement import commands as ic
 from sitroom.improvement.trends import due_soon, overdue, trends
@@ -122,6 +124,16 @@ def main() -> None:
         for name, seconds in rows:
             print(f"| {name:<52} | {seconds:8.3f} | {seconds / floor:10.1f} |")
         print(f"\nworkbook: {len(data) / 1024:,.0f} KiB")
+        summary.record(
+            f"series of {len(ids):,} actions: export .xlsx",
+            f"{export:.2f} s",
+            f"read the log {floor:.3f} s",
+        )
+        summary.record(
+            f"series of {len(ids):,} actions: import, every row edited",
+            f"{changed:.2f} s",
+            f"read the log {floor:.3f} s",
+        )
         recorder.close()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+import summary
 from sitroom.package.load import load_package
 from sitroom.reports.documents import DocumentKind, render_document
 
@@ -115,6 +116,14 @@ def main() -> None:
     for name, values in timings.items():
         median = statistics.median(values)
         print(f"{name:<12}{args.injects:>9}{median:>10.3f}{args.injects / median:>11.0f}")
+    validate = statistics.median(timings["validate"])
+    summary.record(
+        f"validate a {args.injects:,}-inject package",
+        f"{validate:.2f} s",
+        "",
+        "< 2 s",
+        validate < 2,
+    )
 
 
 if __name__ == "__main__":

@@ -541,3 +541,20 @@ def test_a_garbled_resume_position_is_refused_naming_the_field(
     assert raised.value.field == field_name
     assert field_name in str(raised.value)
     assert isinstance(raised.value, ValueError)
+
+
+@pytest.mark.asyncio
+async def test_the_first_check_comes_after_first_check_seconds_not_a_whole_heartbeat() -> None:
+    # The server spreads the streams' first checks so that a room connected at once does not
+    # check every session in the same instant; a revoked viewer is then told at that check.
+    log, broker = FakeLog(), MemoryBroker()
+
+    async def still_allowed() -> bool:
+        return False
+
+    reader = open_stream(
+        log, broker, heartbeat=600.0, first_check=0.05, still_allowed=still_allowed
+    )
+    messages = await reader.rest(timeout=30.0)  # far less than the heartbeat
+    assert [m.event for m in messages if m.comment is None][-1] == "revoked"
+    assert not [m for m in messages if m.comment is not None]  # no PING came before it

@@ -158,6 +158,7 @@ async def event_stream(
     still_allowed: Callable[[], Awaitable[bool]] | None = None,
     drain: Drain | None = None,
     tick: Callable[[], Awaitable[Sequence[Frame]]] | None = None,
+    first_check: float | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """Stream a run's events with ``seq > after`` to one viewer, then follow the log.
 
@@ -171,7 +172,9 @@ async def event_stream(
     The stream sends ``retry:``, then the log after ``after``, then waits on the broker and
     re-reads the log whenever it wakes or ``heartbeat`` seconds pass; it sends a ``PING``
     comment when nothing else was sent for ``heartbeat`` seconds. Every ``heartbeat`` seconds
-    it asks ``still_allowed``; a no ends the stream with a ``revoked`` frame; then it sends the
+    it asks ``still_allowed`` (the first time after ``first_check`` seconds, default
+    ``heartbeat``: spread, the streams of a room that connected together do not all ask at
+    the same moment); a no ends the stream with a ``revoked`` frame; then it sends the
     frames ``tick`` gives, which are no log events and carry no ``id`` (a clock that moves
     with time, where every viewer would otherwise ask for it). It ends when
     ``is_disconnected`` says so, asked at every heartbeat (or when the server cancels it,
@@ -214,7 +217,7 @@ async def event_stream(
     if chunk:
         yield chunk
     last_sent = next_check = loop.time()
-    next_check += heartbeat
+    next_check += heartbeat if first_check is None else first_check
     progressed = cursor > after
     while True:
         if drain is not None and drain.draining:

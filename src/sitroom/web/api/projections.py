@@ -7,6 +7,7 @@ sees what.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable
 from typing import Annotated, Any, Literal
 
@@ -352,6 +353,10 @@ async def events(
         still_allowed=still_allowed,
         drain=request.app.state.drain,
         tick=clock if fragments else None,
+        # Spread over the second half of the first heartbeat: 3,000 streams opened at STARTEX
+        # would otherwise check their sessions in the same instant, every heartbeat, and a
+        # release falling then waits behind 3,000 database reads.
+        first_check=svc.settings.heartbeat_seconds * (0.5 + random.random() / 2),
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return CountedStream(
