@@ -83,3 +83,14 @@ def test_no_module_is_longer_than_600_lines() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 600
     }
     assert long == {}
+
+
+def test_test_modules_have_unique_names() -> None:
+    """pytest imports test modules by their file names (the test folders are no packages):
+    two files of one name in different folders stop the whole run at collection."""
+    from collections import Counter
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parents[1]
+    names = Counter(path.name for path in tests.rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []
