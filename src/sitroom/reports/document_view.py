@@ -92,6 +92,8 @@ class InjectView:
     notes: Markup
     trigger: str = ""
     choice: tuple[str, ...] = ()
+    label: str = ""
+    """The row's confidentiality label as JSON (``package.marking``), beside its banner."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,8 @@ class DocumentView:
         return "D" if self.references else "C"
 
     milestones: tuple[MilestoneView, ...] = field(default=())
+    label: str = ""
+    """The document's confidentiality label as JSON (``package.marking``), beside its banner."""
 
     @property
     def handbook(self) -> bool:

@@ -28,7 +28,7 @@ from markupsafe import Markup
 from sitroom.package.capabilities import load_library
 from sitroom.package.conditions import format_condition
 from sitroom.package.markdown import render_markdown
-from sitroom.package.marking import EXERCISE_MARK, exercise_banner
+from sitroom.package.marking import EXERCISE_MARK, exercise_banner, label_json, package_label
 from sitroom.package.model import (
     Capability,
     Inject,
@@ -205,6 +205,7 @@ class _Builder:
             venue=self.t(exercise.venue),
             sponsor=self.t(exercise.sponsor),
             banner=exercise_banner(exercise.default_marking, package),
+            label=label_json(package_label(exercise.default_marking, package)),
             exercise_mark=EXERCISE_MARK,
             notice=self._(HANDBOOK_NOTICE) if handbook else "",
             overview=self._overview(dates),
@@ -430,6 +431,7 @@ class _Builder:
             number=inject.number,
             anchor=f"inject-{inject.number}",
             banner=exercise_banner(package.marking_of(inject), package),
+            label=label_json(package_label(package.marking_of(inject), package)),
             scenario_time=format_scenario_time(inject.scenario_time),
             offset=format_offset(inject.offset),
             sender=self.t(inject.from_),

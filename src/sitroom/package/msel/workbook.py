@@ -18,7 +18,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from sitroom.package.conditions import format_condition
-from sitroom.package.marking import banner, exercise_banner, party_codes
+from sitroom.package.marking import (
+    banner,
+    exercise_banner,
+    highest,
+    label_json,
+    package_label,
+    party_codes,
+    render_banner,
+)
 from sitroom.package.model import (
     ID_PATTERN,
     TLP,
@@ -170,6 +178,7 @@ def write_msel(package: Package, path: Path) -> Path:
     languages = package.exercise.languages
     lang = languages[0]
     workbook = Workbook()
+    _label_workbook(workbook, package)
     sheet = workbook.active
     sheet.title = MSEL_SHEET
     header = msel_header(languages)
@@ -398,3 +407,24 @@ def parse_marking(text: str, parties: Sequence[Party]) -> Marking | None:
         )
     except ValidationError:
         return None
+
+
+MSEL_LABEL_PROPERTY = "sitroom-label"
+"""The workbook's custom document property holding its confidentiality label (JSON)."""
+
+
+def _label_workbook(workbook: Any, package: Package) -> None:
+    """Give the workbook the label of its most protected row (``package.marking``), as a
+    custom document property a machine reads without opening a sheet."""
+    from openpyxl.packaging.custom import StringProperty
+
+    markings = [package.exercise.default_marking]
+    markings += [package.marking_of(i) for m in package.modules for i in m.injects]
+    top = highest(markings, package.exercise.marking_scheme)
+    found = package_label(top, package)
+    workbook.custom_doc_props.append(
+        StringProperty(name=MSEL_LABEL_PROPERTY, value=label_json(found))
+    )
+    workbook.custom_doc_props.append(
+        StringProperty(name="sitroom-banner", value=render_banner(found))
+    )
