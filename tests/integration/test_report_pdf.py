@@ -4,6 +4,7 @@ page number on every page, Korean text extractable, and the pages rendered to PN
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from sitroom.conduct import commands as cmd
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.reports.build import build_report
 from sitroom.reports.model import Report
-from sitroom.reports.pdf import render_pdf
+from sitroom.reports.pdf import PDF_LABEL_FILE, render_pdf
 from sitroom.services.runs import to_recorded
 from tests.support.layout import MIN_CHARACTERS_PER_LINE, lines_of
 from tests.support.playthrough import played_example
@@ -136,3 +137,21 @@ def test_pages_render_to_png(pdfs: Pdfs) -> None:
         pngs = sorted(folder.glob("page-*.png"))
         assert len(pngs) > 5
         assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+
+
+def test_the_label_travels_inside_the_pdf(pdfs: Pdfs, tmp_path: Path) -> None:
+    """An embedded file holds the report's label; poppler's pdfdetach reads it back."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdfs.draft_en)
+    listed = subprocess.run(
+        ["pdfdetach", "-list", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    assert PDF_LABEL_FILE in listed
+    out = tmp_path / "label.json"
+    subprocess.run(
+        ["pdfdetach", "-savefile", PDF_LABEL_FILE, "-o", str(out), str(path)], check=True
+    )
+    assert pdfs.draft.label is not None
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(
+        json.dumps(dict(pdfs.draft.label))
+    )

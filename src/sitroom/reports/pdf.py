@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import warnings
 
+from sitroom.package.marking import label_json
 from sitroom.reports.html import render_html
 from sitroom.reports.model import Report
+
+PDF_LABEL_FILE = "sitroom-label.json"
+"""The file embedded in the PDF that holds its label (JSON)."""
 
 
 def render_pdf(report: Report, lang: str) -> bytes:
@@ -26,5 +30,18 @@ def render_pdf(report: Report, lang: str) -> bytes:
         # download into an error where warnings are errors.
         warnings.simplefilter("ignore")
         document = weasyprint.HTML(string=html, base_url=None).render()
-        pdf: bytes = document.write_pdf()
+        attachments = []
+        if report.label is not None:
+            # The label travels inside the file: an embedded JSON file a machine reads
+            # (``pdfdetach -list``), beside the banner every page shows.
+            attachments.append(
+                weasyprint.Attachment(
+                    string=label_json(dict(report.label)),
+                    base_url=None,
+                    name=PDF_LABEL_FILE,
+                    description="Confidentiality label (STANAG 4774-shaped)",
+                    relationship="Data",
+                )
+            )
+        pdf: bytes = document.write_pdf(attachments=attachments)
     return pdf
