@@ -102,6 +102,11 @@ def test_the_invitations_page_shows_each_delivery(setup: Setup) -> None:
     again = setup.admin.post(f"/api/runs/{RUN}/invitations/{refused}/resend")
     assert again.status_code == 200, again.text
     until(lambda: delivery(setup, refused)["state"] == "sent", "Bo's invitation sent again")
+    scraped = httpx.get(f"{setup.base}/metrics", timeout=30).text
+    sent = re.search(
+        r'sitroom_deliveries\{channel="mail:invitation",state="sent"\} ([0-9.]+)', scraped
+    )
+    assert sent and float(sent.group(1)) >= 2, scraped[-2000:]
     bad = setup.admin.post(
         f"/api/runs/{RUN}/invitations",
         json={"name": "Cy", "role": "player", "team": "brn-nsc", "email": "cy at brenland"},

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,6 +209,10 @@ def test_a_receiver_that_went_away_gets_dead_letters_then_redelivery(world: Worl
         return [d for d in found.json() if d["subscription"] == sub]
 
     wait_for(lambda: len(dead()) == seq, what="every delivery to the absent receiver is dead")
+    # The scrape counts them too (read from the database, so every worker says the same).
+    scraped = httpx.get(f"{world.base}/metrics", timeout=30).text
+    counted = re.search(r'sitroom_deliveries\{channel="webhook",state="dead"\} ([0-9.]+)', scraped)
+    assert counted and float(counted.group(1)) >= seq, scraped[-2000:]
     tries = dead()[0]["tries"]
     assert len(tries) == 3 and all(t["status_code"] is None and t["error"] for t in tries)
     gone.start()

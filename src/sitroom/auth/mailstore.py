@@ -167,6 +167,11 @@ class SqlMailStore(SqlRows):
         )
         return [self._message(row) for row in rows]
 
+    def counts(self) -> dict[tuple[str, str], int]:
+        """How many messages are in each state, by (kind, state): for the metrics."""
+        rows = self._read("SELECT kind, state, count(*) FROM mail_outbox GROUP BY kind, state", {})
+        return {(str(kind), str(state)): int(n) for kind, state, n in rows}
+
     def claim_due(self, now: datetime, hold: timedelta, limit: int = 20) -> list[OutboxMessage]:
         """Claim up to ``limit`` messages due at ``now`` for ``hold``; return them as claimed.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise
         app.state.runner = runner
         metrics.follower_lag.source = runner.lag if runner else None
+        metrics.deliveries.source = functools.partial(web_metrics.delivery_counts, svc)
         following = asyncio.create_task(runner.run()) if runner else None
         # Invitation and reset e-mail: every worker delivers what is due (each message is
         # claimed by one of them at a time), at every follower tick and when one is queued.

@@ -80,6 +80,28 @@ class AuditDrops:
         return [dropped]
 
 
+Counts = Callable[[], dict[tuple[str, str], int]]
+
+
+class Deliveries:
+    """A collector of what waits to go out or went out, read from the database at each
+    scrape (so every worker reports the same): e-mail by kind and state, webhooks by status.
+    Screen deliveries are ``sitroom_sse_frames``; inject e-mail is in the log as events."""
+
+    def __init__(self) -> None:
+        self.source: Counts | None = None
+
+    def collect(self) -> Iterable[Metric]:
+        found = GaugeMetricFamily(
+            "sitroom_deliveries",
+            "Outgoing messages by channel (mail:<kind>, webhook) and state, all runs.",
+            labels=["channel", "state"],
+        )
+        for (channel, state), count in sorted((self.source() if self.source else {}).items()):
+            found.add_metric([channel, state], count)
+        return [found]
+
+
 class Metrics:
     """The metrics of one application, in a registry of their own."""
 
@@ -110,6 +132,8 @@ class Metrics:
         self.follower_lag = FollowerLag()
         self.registry.register(self.follower_lag)
         self.registry.register(AuditDrops())
+        self.deliveries = Deliveries()
+        self.registry.register(self.deliveries)
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
 
@@ -221,3 +245,17 @@ async def metrics(request: Request) -> Response:
         return JSONResponse({"errors": [{"field": None, "message": message}]}, status_code=403)
     registry = request.app.state.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def delivery_counts(svc: Any) -> dict[tuple[str, str], int]:
+    """The services' outgoing messages by (channel, state), for ``Deliveries``."""
+    found: dict[tuple[str, str], int] = {}
+    mail = getattr(svc.identity, "mail", None)
+    if mail is not None:
+        for (kind, state), count in mail.counts().items():
+            found[(f"mail:{kind}", state)] = count
+    hooks = getattr(svc, "hooks", None)
+    if hooks is not None:
+        for status, count in hooks.store.counts().items():
+            found[("webhook", status)] = count
+    return found

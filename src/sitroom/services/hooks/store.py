@@ -160,6 +160,12 @@ class HookStore:
                 },
             )
 
+    def counts(self) -> dict[str, int]:
+        """How many deliveries are in each status (every run): for the metrics."""
+        with self._db.transaction(write=False) as cur:
+            rows = cur.rows("SELECT status, count(*) FROM webhook_deliveries GROUP BY status", {})
+        return {str(status): int(n) for status, n in rows}
+
     def subscriptions(self, run_id: str, *, active_only: bool = False) -> list[Subscription]:
         """The run's subscriptions, oldest first."""
         where = " AND active = :active" if active_only else ""
