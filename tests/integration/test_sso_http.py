@@ -7,6 +7,7 @@ browser. Nothing of sitroom's client side is patched.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,15 @@ def test_roles_are_evaluated_again_at_every_sign_in(site: Site) -> None:
         site.provider.put_user("petra", {**petra, "groups": ["excon-staff"]})
         sign_on(site.browser(), "petra", "petra-password")
         assert site.account_of("petra").role == Role.FACILITATOR
+        # The audit trail names the new account, each sign-in, and the change of role.
+        events = [json.loads(line) for line in (site.data / "audit.jsonl").read_text().splitlines()]
+        petra_id = f"account:{site.account_of('petra').id}"
+        mine = [e for e in events if (e.get("actor") or {}).get("id") == petra_id]
+        kinds = [e["type"] for e in mine]
+        assert "account-created" in kinds and kinds.count("sign-in") >= 2
+        (changed,) = [e for e in mine if e["type"] == "role-changed"]
+        assert changed["details"]["previous"] == "admin"
+        assert changed["details"]["role"] == "facilitator"
         site.provider.put_user("petra", {**petra, "groups": ["brenland-liaison"]})
         refused = sign_on(site.browser("ko"), "petra", "petra-password")
         assert refused.status_code == 403

@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from sitroom import audit
 from sitroom.auth.accounts import clean_username
 from sitroom.auth.errors import AuthError, SignOnRefused
 from sitroom.auth.keys import token_digest
@@ -166,6 +167,15 @@ class SignOnAccounts:
             updated = self._store.update_linked_account(
                 identity, role=role, display_name=name, email=sign_on.email, at=now
             )
+            if account.role != role:  # the provider's groups changed
+                audit.record(
+                    "role-changed",
+                    actor={"id": f"account:{account.id}", "role": role.value},
+                    username=account.username,
+                    previous=account.role.value,
+                    role=role.value,
+                    via="oidc-groups",
+                )
             log.info(
                 "single sign-on: subject %r of %s signed in as account %r (%s)",
                 sign_on.subject,
@@ -204,6 +214,14 @@ class SignOnAccounts:
                 sign_on.issuer,
                 username,
                 role.value,
+            )
+            audit.record(
+                "account-created",
+                actor={"id": f"account:{account.id}", "role": role.value},
+                account_id=account.id,
+                username=username,
+                role=role.value,
+                via="oidc",
             )
             return account
         raise SignOnRefused("provider", "no free username could be found for this sign-on")

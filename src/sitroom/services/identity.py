@@ -174,13 +174,38 @@ class Identity:
         """
         if self.sso is None or self.sso_accounts is None:
             raise SignOnRefused("provider", "single sign-on is not set up on this server")
-        sign_on = self.sso.finish(cookie_state=cookie_state, state=state, code=code, error=error)
-        if sign_on.invitation_id is not None:
-            invitation = self.auth.invitations.redeem_signed_on(
-                sign_on.invitation_id, subject=sign_on.subject, email=sign_on.email, device=device
+        try:
+            sign_on = self.sso.finish(
+                cookie_state=cookie_state, state=state, code=code, error=error
             )
-            return self.auth.sessions.create(invitation, id_token=sign_on.id_token), invitation
-        account = self.sso_accounts.account_for(sign_on)
+            if sign_on.invitation_id is not None:
+                invitation = self.auth.invitations.redeem_signed_on(
+                    sign_on.invitation_id,
+                    subject=sign_on.subject,
+                    email=sign_on.email,
+                    device=device,
+                )
+                audit.record(
+                    "sign-in",
+                    actor=principal_for(invitation),
+                    run_id=invitation.run_id,
+                    method="oidc-invitation",
+                )
+                return self.auth.sessions.create(invitation, id_token=sign_on.id_token), invitation
+            account = self.sso_accounts.account_for(sign_on)
+        except (AuthError, SignOnRefused) as exc:
+            audit.record(
+                "sign-in",
+                outcome="failure",
+                method="oidc",
+                reason=getattr(exc, "reason", None) or getattr(exc, "field", None),
+            )
+            raise
+        audit.record(
+            "sign-in",
+            actor={"id": f"account:{account.id}", "role": account.role},
+            method="oidc",
+        )
         return self.auth.sessions.create(account, id_token=sign_on.id_token), None
 
     def close(self) -> None:
