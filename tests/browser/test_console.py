@@ -145,8 +145,11 @@ def test_facilitator_runs_the_exercise_live(site: Site, room: Room, new_page: An
     msel.get_by_role("link", name="Correct or retract #1").click()
     correct = page.locator("#panel-correct")
     expect(correct.get_by_label("Corrected text (en)")).to_have_value("A test is announced.")
-    correct.get_by_label("Corrected text (en)").fill("A second test is announced.")
+    # The reason first: the text box has the form's focus (autofocus), and a late swap of
+    # the form must not carry the reason's keystrokes into it.
     correct.get_by_label("Reason (shown to players)").fill("Wrong count")
+    correct.get_by_label("Corrected text (en)").fill("A second test is announced.")
+    expect(correct.get_by_label("Reason (shown to players)")).to_have_value("Wrong count")
     correct.get_by_role("button", name="Send correction").click()
     expect(correct).to_contain_text("Correction sent.")
     expect(correct.locator(".state")).to_have_text("Corrected")

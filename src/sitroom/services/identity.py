@@ -30,6 +30,7 @@ from sitroom.services.injectmail import Recipient
 from sitroom.services.mailtext import invitation_letter, reset_letter
 from sitroom.services.naming import invitation_name as invitation_name
 from sitroom.services.outbox import Outbox, delivery_view
+from sitroom.services.signon_steps import SignOnSteps
 
 if TYPE_CHECKING:
     from sitroom.auth.oidc import OpenIdConnect
@@ -68,7 +69,7 @@ class Viewer:
 
 
 @dataclass
-class Identity:
+class Identity(SignOnSteps):
     """Sign-in, invitations and sessions for one database and one server secret."""
 
     auth: AuthService
@@ -136,77 +137,6 @@ class Identity:
         return self._resets
 
     _resets: PasswordResets | None = field(default=None, repr=False)
-
-    # -- single sign-on -----------------------------------------------------------------
-
-    def sso_begin(self, invitation_token: str | None = None) -> tuple[str, str, str | None]:
-        """Start a single sign-on: the provider's URL, the state for the browser's cookie,
-        and the invitation's language (None without one).
-
-        With ``invitation_token`` (a link to an invitation bound to an identity), the sign-on
-        redeems that invitation when the right person comes back.
-        """
-        if self.sso is None:
-            raise SignOnRefused("provider", "single sign-on is not set up on this server")
-        invitation_id = language = None
-        if invitation_token is not None:
-            invitation = self.auth.invitations.check_link(invitation_token)
-            if not invitation.bound_to_idp:
-                raise AuthError(
-                    "token", "this invitation is not bound to a sign-on; join with its button"
-                )
-            invitation_id, language = invitation.id, invitation.language
-        url, state = self.sso.begin(invitation_id)
-        return url, state, language
-
-    def sso_finish(
-        self,
-        *,
-        cookie_state: str | None,
-        state: str | None,
-        code: str | None,
-        error: str | None,
-        device: str | None,
-    ) -> tuple[str, Invitation | None]:
-        """Finish a single sign-on: a session token, and the invitation if it redeemed one.
-
-        Raise `SignOnRefused` (or `AuthError` from the invitation) saying why not.
-        """
-        if self.sso is None or self.sso_accounts is None:
-            raise SignOnRefused("provider", "single sign-on is not set up on this server")
-        try:
-            sign_on = self.sso.finish(
-                cookie_state=cookie_state, state=state, code=code, error=error
-            )
-            if sign_on.invitation_id is not None:
-                invitation = self.auth.invitations.redeem_signed_on(
-                    sign_on.invitation_id,
-                    subject=sign_on.subject,
-                    email=sign_on.email,
-                    device=device,
-                )
-                audit.record(
-                    "sign-in",
-                    actor=principal_for(invitation),
-                    run_id=invitation.run_id,
-                    method="oidc-invitation",
-                )
-                return self.auth.sessions.create(invitation, id_token=sign_on.id_token), invitation
-            account = self.sso_accounts.account_for(sign_on)
-        except (AuthError, SignOnRefused) as exc:
-            audit.record(
-                "sign-in",
-                outcome="failure",
-                method="oidc",
-                reason=getattr(exc, "reason", None) or getattr(exc, "field", None),
-            )
-            raise
-        audit.record(
-            "sign-in",
-            actor={"id": f"account:{account.id}", "role": account.role},
-            method="oidc",
-        )
-        return self.auth.sessions.create(account, id_token=sign_on.id_token), None
 
     def close(self) -> None:
         self.auth.close()
