@@ -7,52 +7,21 @@ events, which are counted, and the collector is told how many once it answers ag
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
 import time
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from sitroom.audit.collector import HttpCollector
 from sitroom.audit.syslog import SyslogForwarder
 from sitroom.audit.trail import AuditTrail, verify_lines
+from tests.support.certs import self_signed
 from tests.support.collectors import http_collector, tcp_syslog
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "siem.aldoria.test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    return self_signed(
+        folder / "siem.pem", folder / "siem.key", common_name="siem.aldoria.test", ca=True
     )
-    cert_path, key_path = folder / "siem.pem", folder / "siem.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def test_events_reach_a_tls_syslog_server_that_the_ca_file_vouches_for(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ else, TLS, HTTP/2 and the proxy rules, is the file operators install.
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 import shutil
@@ -19,10 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from tests.support.certs import self_signed as certificate
 
 NGINX_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 
@@ -41,35 +38,9 @@ def nginx_binary() -> str:
 
 def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
     """A certificate and key for ``host``, valid for a day."""
-    import ipaddress
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
+    return certificate(
+        folder / "fullchain.pem", folder / "privkey.pem", common_name=host, addresses=(host,)
     )
-    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def render_site(folder: Path, upstreams: Sequence[int], http_port: int, https_port: int) -> Path:
