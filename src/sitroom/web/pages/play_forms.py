@@ -272,15 +272,19 @@ async def add_note(run_id: str, request: Request) -> Response:
     )
 
 
-@router.post("/runs/{run_id}/play/injects/{number}/acknowledge")
-async def acknowledge(run_id: str, number: str, request: Request) -> Response:
-    """Acknowledge an inject; the injects panel comes back."""
-    svc = services(request)
-    ctx = await play_page(request, run_id)
-    error = await _act(request, ctx, cmd.AcknowledgeInject(number), None)
+async def _injects_panel(
+    request: Request,
+    ctx: RunPage,
+    error: dict[str, str | None] | None,
+    number: str,
+    anchor: str,
+) -> Response:
+    """What a post about inject ``number`` answers: the injects panel (with ``error`` beside
+    the inject) to htmx, or back to the page at ``anchor`` when it worked without htmx."""
     if error is None and request.headers.get("HX-Request") != "true":
-        return RedirectResponse(f"/runs/{run_id}/play#inject-{number}", status_code=303)
-    ctx.state = await run_in_threadpool(svc.engine.state, run_id)
+        return RedirectResponse(f"/runs/{ctx.run_id}/play{anchor}", status_code=303)
+    svc = services(request)
+    ctx.state = await run_in_threadpool(svc.engine.state, ctx.run_id)
     data = await panel_data("injects", ctx, svc)
     return page(
         request,
@@ -293,10 +297,17 @@ async def acknowledge(run_id: str, number: str, request: Request) -> Response:
     )
 
 
+@router.post("/runs/{run_id}/play/injects/{number}/acknowledge")
+async def acknowledge(run_id: str, number: str, request: Request) -> Response:
+    """Acknowledge an inject; the injects panel comes back."""
+    ctx = await play_page(request, run_id)
+    error = await _act(request, ctx, cmd.AcknowledgeInject(number), None)
+    return await _injects_panel(request, ctx, error, number, f"#inject-{number}")
+
+
 @router.post("/runs/{run_id}/play/injects/{number}/choice")
 async def choose(run_id: str, number: str, request: Request) -> Response:
     """Pick one of the options an inject offers; the injects panel comes back."""
-    svc = services(request)
     ctx = await play_page(request, run_id)
     form = await request.form()
     option = _text(form, "option").strip()
@@ -304,16 +315,4 @@ async def choose(run_id: str, number: str, request: Request) -> Response:
         error: dict[str, str | None] | None = _error(ctx, NO_OPTION, "option")
     else:
         error = await _act(request, ctx, cmd.MakeChoice(number, option), _key(form))
-    if error is None and request.headers.get("HX-Request") != "true":
-        return RedirectResponse(f"/runs/{run_id}/play#choice-{number}", status_code=303)
-    ctx.state = await run_in_threadpool(svc.engine.state, run_id)
-    data = await panel_data("injects", ctx, svc)
-    return page(
-        request,
-        "play/_injects.html",
-        ctx.lang,
-        **shared(ctx),
-        **data,
-        ack_error=error,
-        ack_number=number,
-    )
+    return await _injects_panel(request, ctx, error, number, f"#choice-{number}")
