@@ -32,6 +32,8 @@ from sitroom.package.msel.cells import (
     next_free_number,
     ref_list,
 )
+from sitroom.package.msel.choices import FORM as CHOICE_FORM
+from sitroom.package.msel.choices import ChoiceCellError, parse_choice
 from sitroom.package.msel.headers import Column, normalize_header
 from sitroom.package.msel.sections import (
     Merge,
@@ -41,8 +43,6 @@ from sitroom.package.msel.sections import (
     repeats_header,
     row_kind,
 )
-from sitroom.package.msel.choices import FORM as CHOICE_FORM
-from sitroom.package.msel.choices import ChoiceCellError, parse_choice
 from sitroom.package.msel.teams import Recipients, slugify, unique_id
 from sitroom.package.msel.times import TIME_CELL_FORMS, RowTime, TimeParts, combine, read_time_cell
 from sitroom.package.msel.workbook import ExerciseInfo, parse_marking

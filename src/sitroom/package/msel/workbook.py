@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from sitroom.package.conditions import format_condition
-from sitroom.package.msel.choices import format_choice
 from sitroom.package.marking import (
     banner,
     exercise_banner,
@@ -41,6 +40,7 @@ from sitroom.package.model import (
     TeamKind,
     text_in,
 )
+from sitroom.package.msel.choices import format_choice
 from sitroom.package.timeforms import format_duration
 
 EXERCISE_SHEET = "Exercise"
