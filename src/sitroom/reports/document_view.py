@@ -7,6 +7,8 @@ be read in one place, and so the web's evaluation page can reuse the same views.
 
 from __future__ import annotations
 
+from sitroom.reports.document_cells import CellView, RankingView
+
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -235,6 +237,8 @@ class DocumentView:
         return "D" if self.references else "C"
 
     milestones: tuple[MilestoneView, ...] = field(default=())
+    cells: tuple[CellView, ...] = field(default=())
+    escalation: tuple[RankingView, ...] = field(default=())
     label: str = ""
     """The document's confidentiality label as JSON (``package.marking``), beside its banner."""
 
