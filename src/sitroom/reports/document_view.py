@@ -7,12 +7,12 @@ be read in one place, and so the web's evaluation page can reuse the same views.
 
 from __future__ import annotations
 
-from sitroom.reports.document_cells import CellView, RankingView
-
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from markupsafe import Markup
+
+from sitroom.reports.document_cells import CellView, RankingView
 
 
 class DocumentKind(StrEnum):
