@@ -85,8 +85,8 @@ def tree_diff(before: Any, after: Any, path: Path_ = ()) -> Iterator[Change]:
     """Every changed leaf or item between two documents' data.
 
     Lists of the same length are compared item by item; lists whose length changed are
-    matched with difflib, so an inserted inject shows as one added item, not as every later
-    item changed.
+    matched with difflib (by inject number or id where items have one), so an inserted
+    inject shows as one added item, not as every later item changed.
     """
     if before == after:
         return
@@ -95,17 +95,17 @@ def tree_diff(before: Any, after: Any, path: Path_ = ()) -> Iterator[Change]:
             yield from tree_diff(before.get(key), after.get(key), (*path, key))
         return
     if isinstance(before, list) and isinstance(after, list):
-        if len(before) == len(after):
+        keys_a = [_key(x) for x in before]
+        keys_b = [_key(y) for y in after]
+        if len(before) == len(after) and (
+            keys_a == keys_b or not all(isinstance(x, dict) for x in before + after)
+        ):
             for i, (x, y) in enumerate(zip(before, after, strict=True)):
                 yield from tree_diff(x, y, (*path, i))
             return
-        keys_a = [_key(x) for x in before]
-        keys_b = [_key(y) for y in after]
         matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal":
-                continue
-            if tag == "replace" and i2 - i1 == j2 - j1:
+            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
                 for k in range(i2 - i1):
                     yield from tree_diff(before[i1 + k], after[j1 + k], (*path, j1 + k))
                 continue
@@ -118,6 +118,11 @@ def tree_diff(before: Any, after: Any, path: Path_ = ()) -> Iterator[Change]:
 
 
 def _key(item: Any) -> str:
+    """What identifies a list item: an inject's number or an item's id, else its content."""
+    if isinstance(item, dict):
+        for name in ("number", "id"):
+            if isinstance(item.get(name), str | int):
+                return f"{name}={item[name]}"
     return json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
 
 

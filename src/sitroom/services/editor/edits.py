@@ -141,12 +141,14 @@ class _Editor:
                 f"{show(path)} is written as an alias (*name); edit the anchored value", path=path
             )
         if span.kind == "scalar" or span.style == "flow":
-            new_inline = self._inline(path, span, value)
+            parent = self.span(path[:-1])
+            in_flow = parent is not None and parent.style == "flow"
+            new_inline = self._inline(path, span, value, in_flow=in_flow)
             if new_inline is not None:
                 return [_Splice(span.start, span.end, new_inline)]
         return [self._replace_entry(path, span, value)]
 
-    def _inline(self, path: Path_, span: Span, value: Any) -> str | None:
+    def _inline(self, path: Path_, span: Span, value: Any, *, in_flow: bool) -> str | None:
         key = path[-1]
         if isinstance(value, dict | list):
             found = render.inline(value, key=key)
@@ -160,7 +162,8 @@ class _Editor:
                     value += "\n"
                 indent = self._block_indent(span) or indent
             return render.scalar(value, indent, style=span.style, key=key)
-        return render.inline(value, style=span.style if span.kind == "scalar" else "", key=key)
+        style = span.style if span.kind == "scalar" else ""
+        return render.inline(value, style=style, key=key, in_flow=in_flow)
 
     def _child_indent(self, path: Path_, span: Span) -> int:
         if span.key_column >= 0:
@@ -371,6 +374,8 @@ def _comparable(edits: Sequence[Edit]) -> bool:
 def apply_edits(doc: Document, edits: Sequence[Edit]) -> Document:
     """The document after ``edits``, in order; `EditorError` names the first that fails.
 
+    Every value written is read back; one that would read differently is refused.
+
     Edits to separate values are spliced into the text in one pass; edits that depend on
     each other (an insert, then a change to the new item) re-read the text between them.
     """
@@ -386,10 +391,13 @@ def apply_edits(doc: Document, edits: Sequence[Edit]) -> Document:
         splices: list[_Splice] = []
         for edit in edits:
             splices.extend(editor.plan(edit))
-        if _overlapping(splices):
-            return _one_by_one(doc, edits)
-        return read(_apply(doc.text, splices), doc.source.file)
-    return _one_by_one(doc, edits)
+        if not _overlapping(splices):
+            done = read(_apply(doc.text, splices), doc.source.file)
+            verify(done, edits)
+            return done
+    done = _one_by_one(doc, edits)
+    verify(done, edits)
+    return done
 
 
 def _overlapping(splices: Sequence[_Splice]) -> bool:

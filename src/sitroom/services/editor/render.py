@@ -36,9 +36,15 @@ def plain_ok(value: str, *, in_flow: bool = False) -> bool:
     return _resolves_to_text(value)
 
 
+_LINE_BREAKS = {"\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P", "\ufeff": "\\ufeff"}
+
+
 def quoted(value: str) -> str:
-    """A double-quoted scalar (JSON's escapes are YAML's)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A double-quoted scalar (JSON's escapes are YAML's; YAML's own line breaks escaped)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escape in _LINE_BREAKS.items():
+        text = text.replace(char, escape)
+    return text
 
 
 def single_quoted(value: str) -> str | None:

@@ -42,7 +42,7 @@ from sitroom.services.editor.changes import (
     text_diff,
     tree_diff,
 )
-from sitroom.services.editor.edits import Edit, EditorError, apply_edits, verify
+from sitroom.services.editor.edits import Edit, EditorError, apply_edits
 from sitroom.services.editor.places import attachment_problems, problem_paths
 from sitroom.services.editor.store import DraftRow, DraftStore, StaleHead, VersionRow
 from sitroom.services.editor.views import (
@@ -224,7 +224,6 @@ class Drafts:
         row, text = self._version(draft_id, base_version)
         base = self._checked(draft_id, base_version, text, row.documents)
         doc = apply_edits(base.doc, edits)
-        verify(doc, edits)
         checked = base if doc is base.doc else validate(doc, row.documents.keys())
         return CheckResult(
             draft_id=draft_id,
@@ -270,7 +269,6 @@ class Drafts:
             row, text = self._version(draft_id, target)
             base = self._checked(draft_id, target, text, row.documents)
             doc = apply_edits(base.doc, edits)
-            verify(doc, edits)
             refs = dict(row.documents)
             added: dict[str, bytes] = {}
             for path, content in (documents or {}).items():
