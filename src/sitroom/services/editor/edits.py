@@ -19,6 +19,7 @@ from typing import Any
 
 from sitroom.package.sourcemap import Path_
 from sitroom.services.editor import render
+from sitroom.services.editor.patch import Splice as _Splice
 from sitroom.services.editor.patch import patched
 from sitroom.services.editor.yamldoc import Document, Span, read, value_at
 
@@ -66,13 +67,6 @@ def default_language(data: Any) -> str:
     if isinstance(languages, list) and languages and isinstance(languages[0], str):
         return languages[0]
     return "en"
-
-
-@dataclass(frozen=True)
-class _Splice:
-    start: int
-    end: int
-    text: str
 
 
 def _line_start(text: str, index: int) -> int:

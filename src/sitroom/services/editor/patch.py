@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 from sitroom.package.sourcemap import Path_, SourceMap
 from sitroom.services.editor import render
 from sitroom.services.editor.yamldoc import Document, Span, read
 
 
-class Splice(Protocol):
+@dataclass(frozen=True)
+class Splice:
+    """Replace the characters from ``start`` to ``end`` with ``text``."""
+
     start: int
     end: int
     text: str
