@@ -28,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from bench_validate import make_package
 
 import summary
+from bench_validate import make_package
 from sitroom.package.load import load_text
 from sitroom.package.validate import check_package
 from sitroom.services.editor import Drafts, Edit, open_draft_store
@@ -85,7 +85,9 @@ def main() -> None:
             measure("open (warm)", lambda: drafts.get(draft_id).problems)
             path = ("modules", i % 10, "injects", (7 * i) % per_module, "title", "en")
             edit = [Edit("set", path, f"Renamed in round {i}")]
-            measure("check one edit", lambda edit=edit, head=head: drafts.check(draft_id, head, edit))
+            measure(
+                "check one edit", lambda edit=edit, head=head: drafts.check(draft_id, head, edit)
+            )
             measure(
                 "save one edit",
                 lambda edit=edit, head=head: drafts.save(draft_id, head, edit, author="bench"),
