@@ -277,3 +277,28 @@ def test_a_quick_edit_gives_the_document_a_full_read_gives(
     assert doc.source.positions == full.source.positions
     assert doc.spans == full.spans
     assert doc.children == full.children
+
+
+def test_a_key_under_a_missing_mapping_is_written_with_its_parent() -> None:
+    doc = edited(ALLIED, Edit("set", (*INJECTS, 1, "marking", "tlp"), "AMBER"))
+    assert doc.data["modules"][0]["injects"][1]["marking"]["tlp"] == "AMBER"
+    assert comments(doc.text) == comments(ALLIED)
+
+
+def test_removing_the_first_key_of_a_list_item_keeps_the_dash() -> None:
+    doc = apply_edits(ALLIED_DOC, [Edit("remove", (*INJECTS, 0, "number"))])
+    first = doc.data["modules"][0]["injects"][0]
+    assert "number" not in first and first["title"]["en"].startswith("Velmora")
+    assert changed_lines(ALLIED, doc.text) == [
+        '-      - number: "1.1"',
+        "-        title:",
+        "+      - title:",
+    ]
+
+
+def test_inserting_into_a_bracketed_list_keeps_the_brackets() -> None:
+    doc = edited(ALLIED, Edit("insert", (*INJECTS, 0, "objectives", 0), "share-assessments"))
+    assert changed_lines(ALLIED, doc.text) == [
+        "-        objectives: [notify-and-consult]",
+        "+        objectives: [share-assessments, notify-and-consult]",
+    ]

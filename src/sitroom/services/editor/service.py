@@ -369,19 +369,21 @@ class Drafts:
         theirs = []
         seen: set[Path_] = set()
         for version, path in clash:
-            if path in seen:
-                continue
-            seen.add(path)
-            theirs.append(
-                Change(
-                    path,
-                    jsonable(lookup(before, path)),
-                    jsonable(lookup(after, path)),
-                    version.version,
-                    version.author,
-                    _moment(version.at_ms),
+            # A changed list is told item by item (an inserted inject, not the whole list).
+            for change in tree_diff(lookup(before, path), lookup(after, path), path):
+                if change.path in seen:
+                    continue
+                seen.add(change.path)
+                theirs.append(
+                    Change(
+                        change.path,
+                        jsonable(change.before),
+                        jsonable(change.after),
+                        version.version,
+                        version.author,
+                        _moment(version.at_ms),
+                    )
                 )
-            )
         return Conflict(draft_id, base_version, head, theirs, mine)
 
     def restore(self, draft_id: str, version: int, *, author: str) -> DraftVersion:
