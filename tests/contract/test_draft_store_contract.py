@@ -353,3 +353,16 @@ def test_a_version_opened_by_another_process_has_the_same_problems(
         )
     finally:
         other.close()
+
+
+def test_versions_and_checks_as_json(drafts: Drafts) -> None:
+    import json
+
+    draft = drafts.create(("example", "allied-consultation"), author="ana").draft_id
+    shown = drafts.get(draft).as_dict(text=False)
+    assert shown["version"] == 1 and shown["ok"] and "text" not in shown
+    assert shown["documents"]["vsna-statement.md"] > 0
+    result = drafts.check(draft, 1, [Edit("set", (*INJECTS, 0, "objectives"), ["nope"])])
+    [entry] = [e for e in result.as_dict()["problems"] if e["severity"] == "error"]
+    assert entry["path"] == [*INJECTS, 0, "objectives", 0] and entry["code"] == "unknown-reference"
+    assert json.loads(json.dumps(shown)) == shown and json.dumps(result.as_dict())

@@ -18,6 +18,11 @@ def _no_package() -> Package | None:
     return None
 
 
+def problem_entries(problems: list[Problem], places: dict[Problem, Path_]) -> list[dict[str, Any]]:
+    """Problems as JSON-ready mappings, each with the YAML path of its field (or None)."""
+    return [{**p.as_dict(), "path": list(places[p]) if p in places else None} for p in problems]
+
+
 @dataclass(frozen=True)
 class DraftVersion:
     """One version of a draft: its YAML text, documents, and what validation says of it.
@@ -59,6 +64,25 @@ class DraftVersion:
     def ok(self) -> bool:
         """Whether a run can be made of this version (it parsed and has no errors)."""
         return self.parsed and not self.errors
+
+    def as_dict(self, *, text: bool = True) -> dict[str, Any]:
+        """The version for the JSON API (documents by path and size, not their bytes)."""
+        found: dict[str, Any] = {
+            "draft_id": self.draft_id,
+            "version": self.version,
+            "head": self.head,
+            "base": self.base,
+            "author": self.author,
+            "at": self.at.isoformat(),
+            "summary": self.summary,
+            "documents": {path: len(content) for path, content in self.documents.items()},
+            "problems": problem_entries(self.problems, self.problem_paths),
+            "ok": self.ok,
+            "changes": [list(p) for p in self.changes],
+        }
+        if text:
+            found["text"] = self.text
+        return found
 
 
 @dataclass(frozen=True)
@@ -104,6 +128,15 @@ class CheckResult:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.is_error]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome for the JSON API (without the text)."""
+        return {
+            "draft_id": self.draft_id,
+            "base_version": self.base_version,
+            "problems": problem_entries(self.problems, self.problem_paths),
+            "changed": [list(p) for p in self.changed],
+        }
 
 
 class DraftNotFound(LookupError):
