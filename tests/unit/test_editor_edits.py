@@ -302,3 +302,23 @@ def test_inserting_into_a_bracketed_list_keeps_the_brackets() -> None:
         "-        objectives: [notify-and-consult]",
         "+        objectives: [share-assessments, notify-and-consult]",
     ]
+
+
+def test_an_empty_value_is_filled_after_its_colon() -> None:
+    text = "exercise:\n  id: a\n  venue:\n  title: T\n"
+    doc = apply_edits(read(text), [Edit("set", ("exercise", "venue"), "Hall B")])
+    assert doc.text == "exercise:\n  id: a\n  venue: Hall B\n  title: T\n"
+    assert doc.data == read(doc.text).data
+
+
+def test_a_file_with_windows_line_ends_keeps_them() -> None:
+    text = "exercise:\r\n  id: a\r\n  title: T\r\nlist:\r\n  - a\r\n"
+    doc = apply_edits(
+        read(text),
+        [
+            Edit("insert", ("list", 1), {"b": "two\nlines"}),
+            Edit("set", ("exercise", "scope"), "Line 1\nLine 2\n"),
+        ],
+    )
+    assert "\n" not in doc.text.replace("\r\n", "")
+    assert doc.data["list"][1] == {"b": "two\nlines"}
