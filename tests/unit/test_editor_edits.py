@@ -322,3 +322,40 @@ def test_a_file_with_windows_line_ends_keeps_them() -> None:
     )
     assert "\n" not in doc.text.replace("\r\n", "")
     assert doc.data["list"][1] == {"b": "two\nlines"}
+
+
+BLOCK_LISTS = [
+    path
+    for path, span in ALLIED_DOC.spans.items()
+    if span.kind == "seq" and span.style == "block" and len(ALLIED_DOC.children[path]) > 1
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(BLOCK_LISTS), st.data())
+def test_list_edits_give_the_list_python_would(path: tuple[str | int, ...], draw: Any) -> None:
+    node: Any = ALLIED_DOC.data
+    for part in path:
+        node = node[part]
+    items = list(node)
+    op = draw.draw(st.sampled_from(["insert", "remove", "move"]))
+    index = draw.draw(st.integers(0, len(items) - 1))
+    if op == "insert":
+        value = items[draw.draw(st.integers(0, len(items) - 1))]
+        edit = Edit("insert", (*path, index), value)
+        items.insert(index, value)
+    elif op == "remove":
+        edit = Edit("remove", (*path, index))
+        del items[index]
+    else:
+        to = draw.draw(st.integers(0, len(items) - 1))
+        edit = Edit("move", (*path, index), to=to)
+        items.insert(to, items.pop(index))
+    doc = apply_edits(ALLIED_DOC, [edit])
+    expected = copy.deepcopy(ALLIED_DOC.data)
+    target: Any = expected
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = items
+    assert doc.data == expected
+    assert sorted(comments(doc.text)) == sorted(comments(ALLIED)) or op == "remove"
