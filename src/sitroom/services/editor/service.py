@@ -41,6 +41,7 @@ from sitroom.services.editor.changes import (
     outermost,
     overlaps,
     text_diff,
+    translate,
     tree_diff,
 )
 from sitroom.services.editor.edits import Edit, EditorError, apply_edits
@@ -319,7 +320,7 @@ class Drafts:
                     (v, p) for v in newer for p in v.changes if any(overlaps(p, m) for m in mine)
                 ]
                 if clash:
-                    raise self._conflict(draft_id, base_version, target, clash, mine)
+                    raise self._conflict(draft_id, base_version, target, clash, mine, edits)
             row, text = self._version(draft_id, target)
             base = self._checked(draft_id, target, text, row.documents)
             doc = apply_edits(base.doc, edits)
@@ -361,6 +362,7 @@ class Drafts:
         head: int,
         clash: builtins.list[tuple[VersionRow, Path_]],
         mine: tuple[Path_, ...],
+        edits: Sequence[Edit] = (),
     ) -> Conflict:
         base_row, base_text = self._version(draft_id, base_version)
         head_row, head_text = self._version(draft_id, head)
@@ -384,7 +386,7 @@ class Drafts:
                         _moment(version.at_ms),
                     )
                 )
-        return Conflict(draft_id, base_version, head, theirs, mine)
+        return Conflict(draft_id, base_version, head, theirs, mine, rebase(edits, before, after))
 
     def restore(self, draft_id: str, version: int, *, author: str) -> DraftVersion:
         """A new version equal to ``version`` (text and documents)."""
@@ -507,6 +509,25 @@ class Drafts:
                 path=found.problem_paths.get(first) if first else None,
             )
         return found.package
+
+
+def rebase(edits: Sequence[Edit], before: Any, after: Any) -> builtins.list[Edit] | None:
+    """``edits`` made on ``before`` with their paths moved onto ``after`` (None: an item
+    they touch is gone)."""
+    moved = []
+    for edit in edits:
+        slot = edit.op == "insert"
+        path = translate(edit.path, before, after, slot=slot)
+        if path is None:
+            return None
+        to = edit.to
+        if edit.op == "move" and edit.to is not None:
+            target = translate((*edit.path[:-1], edit.to), before, after)
+            if target is None:
+                return None
+            to = int(target[-1])
+        moved.append(Edit(edit.op, path, edit.value, to))
+    return moved
 
 
 def _document_path(path: str) -> str:

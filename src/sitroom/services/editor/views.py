@@ -12,6 +12,7 @@ from sitroom.package.model import Package
 from sitroom.package.problems import Problem
 from sitroom.package.sourcemap import Path_
 from sitroom.services.editor.changes import Change
+from sitroom.services.editor.edits import Edit
 
 
 def _no_package() -> Package | None:
@@ -148,8 +149,12 @@ class Conflict(Exception):
     """A save from an older version touches places changed since: nothing was saved.
 
     ``theirs`` lists each such place with the value at the caller's version (``before``),
-    the value now (``after``), and who changed it when. Saving the same edits again with
-    ``head_version`` as the base applies them on top (the caller has then seen the change).
+    the value now (``after``), and who changed it when. ``rebased`` are the caller's edits
+    with their paths moved onto ``head_version`` (an inject inserted above the edited one
+    shifts its index; list items are followed by inject number or id), or None when an item
+    they touch is gone: saving ``rebased`` with ``head_version`` as the base applies them on
+    top (the caller has then seen the change). Re-saving the original edits on the newest
+    version could change another item than the one the planner edited.
     """
 
     draft_id: str
@@ -157,6 +162,7 @@ class Conflict(Exception):
     head_version: int
     theirs: list[Change] = field(default_factory=list)
     mine: tuple[Path_, ...] = ()
+    rebased: list[Edit] | None = None
 
     def __str__(self) -> str:
         return (
@@ -171,4 +177,10 @@ class Conflict(Exception):
             "head_version": self.head_version,
             "theirs": [c.as_dict() for c in self.theirs],
             "mine": [list(p) for p in self.mine],
+            "rebased": None
+            if self.rebased is None
+            else [
+                {"op": e.op, "path": list(e.path), "value": e.value, "to": e.to}
+                for e in self.rebased
+            ],
         }
