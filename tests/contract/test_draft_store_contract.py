@@ -368,19 +368,30 @@ def test_versions_and_checks_as_json(drafts: Drafts) -> None:
     assert json.loads(json.dumps(shown)) == shown and json.dumps(result.as_dict())
 
 
-def test_after_an_insert_above_the_edit_moves_with_its_inject(drafts: Drafts) -> None:
+def test_an_insert_above_an_edit_merges_and_the_edit_follows_its_inject(drafts: Drafts) -> None:
     draft = drafts.create(("example", "allied-consultation"), author="ana").draft_id
     number = drafts.package_for_run(draft).modules[0].injects[3].number
     inject = {"number": "0.9", "title": "Early warning", "content": "Text.", "offset": "0m"}
     drafts.save(draft, 1, [Edit("insert", (*INJECTS, 0), inject)], author="ana")
-    with pytest.raises(Conflict) as caught:
-        drafts.save(draft, 1, [Edit("set", (*INJECTS, 3, "title", "en"), "Bo's")], author="bo")
-    conflict = caught.value
-    assert conflict.rebased == [Edit("set", (*INJECTS, 4, "title", "en"), "Bo's")]
-    drafts.save(draft, conflict.head_version, conflict.rebased, author="bo")
+    merged = drafts.save(draft, 1, [Edit("set", (*INJECTS, 3, "title", "en"), "Bo's")], author="bo")
+    assert merged.version == 3 and merged.changes == ((*INJECTS, 4, "title", "en"),)
     package = drafts.package_for_run(draft)
     edited = next(i for i in package.injects() if i.title["en"] == "Bo's")
     assert edited.number == number and package.modules[0].injects[0].number == "0.9"
+
+
+def test_a_conflict_carries_the_edits_moved_onto_the_newest_version(drafts: Drafts) -> None:
+    draft = drafts.create(("example", "allied-consultation"), author="ana").draft_id
+    inject = {"number": "0.9", "title": "Early warning", "content": "Text.", "offset": "0m"}
+    drafts.save(draft, 1, [Edit("insert", (*INJECTS, 0), inject)], author="ana")
+    drafts.save(draft, 2, [Edit("set", (*INJECTS, 4, "title", "en"), "Ana's")], author="ana")
+    with pytest.raises(Conflict) as caught:
+        drafts.save(draft, 1, [Edit("set", (*INJECTS, 3, "title", "en"), "Bo's")], author="bo")
+    conflict = caught.value
+    assert any(c.after == "Ana's" and c.author == "ana" for c in conflict.theirs)
+    assert conflict.rebased == [Edit("set", (*INJECTS, 4, "title", "en"), "Bo's")]
+    drafts.save(draft, conflict.head_version, conflict.rebased, author="bo")
+    assert title(drafts, draft, 4) == "Bo's"
 
 
 def test_an_edit_of_a_removed_inject_cannot_be_moved_onto_the_newest(drafts: Drafts) -> None:

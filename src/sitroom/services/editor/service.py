@@ -305,8 +305,11 @@ class Drafts:
         ``documents`` adds or replaces documents by path (None removes one). Raises
         `Conflict` when a newer version changed a place the edits touch.
         """
-        mine = outermost([e.touches() for e in edits] + [("documents", p) for p in documents or {}])
+        docs = tuple(("documents", p) for p in documents or {})
+        asked = list(edits)
         for _ in range(SAVE_TRIES):
+            edits = asked
+            mine = outermost([e.touches() for e in edits] + list(docs))
             draft = self._draft(draft_id)
             if not 1 <= base_version <= draft.head:
                 raise EditorError(
@@ -320,7 +323,12 @@ class Drafts:
                     (v, p) for v in newer for p in v.changes if any(overlaps(p, m) for m in mine)
                 ]
                 if clash:
-                    raise self._conflict(draft_id, base_version, target, clash, mine, edits)
+                    conflict = self._conflict(draft_id, base_version, target, clash, mine, edits)
+                    if not _merges(conflict):
+                        raise conflict
+                    assert conflict.rebased is not None
+                    edits = conflict.rebased  # their inserts or moves only shifted mine
+                    mine = outermost([e.touches() for e in edits] + list(docs))
             row, text = self._version(draft_id, target)
             base = self._checked(draft_id, target, text, row.documents)
             doc = apply_edits(base.doc, edits)
@@ -509,6 +517,22 @@ class Drafts:
                 path=found.problem_paths.get(first) if first else None,
             )
         return found.package
+
+
+def _merges(conflict: Conflict) -> bool:
+    """Whether the edits, moved onto the newest version, touch nothing changed since their
+    version: then the clash was only their list items moving (an inject inserted, removed or
+    moved elsewhere in the list) and the edits are applied on top."""
+    if conflict.rebased is None:
+        return False
+    # A removed list item is told at its old index, which the newest version does not have
+    # (an edit of the removed item itself cannot be moved, so it never gets here).
+    places = [
+        c.path
+        for c in conflict.theirs
+        if c.after is not None or not (c.path and isinstance(c.path[-1], int))
+    ]
+    return not any(overlaps(e.touches(), place) for e in conflict.rebased for place in places)
 
 
 def rebase(edits: Sequence[Edit], before: Any, after: Any) -> builtins.list[Edit] | None:
