@@ -109,8 +109,10 @@ class DraftStore:
         *,
         summary: str,
         checks: str | None = None,
+        package: bytes | None = None,
     ) -> None:
-        """Store a new draft and its version 1."""
+        """Store a new draft and its version 1 (``checks``: validation's outcome, JSON;
+        ``package``: the compressed canonical JSON of its package, if it makes one)."""
         refs = self._put_documents(documents)
         with self._db.transaction(write=True) as cur:
             cur.count(
@@ -136,6 +138,7 @@ class DraftStore:
                 (),
                 refs,
                 checks,
+                package,
             )
 
     def _put_documents(self, documents: Mapping[str, bytes]) -> dict[str, str]:
@@ -166,11 +169,12 @@ class DraftStore:
         changes: tuple[Path_, ...],
         refs: Mapping[str, str],
         checks: str | None,
+        package: bytes | None = None,
     ) -> None:
         cur.count(
             "INSERT INTO draft_versions (draft_id, version, base, author, at_ms, summary, text,"
-            " changes, documents, checks) VALUES (:draft, :version, :base, :author, :at,"
-            " :summary, :text, :changes, :documents, :checks)",
+            " changes, documents, checks, package) VALUES (:draft, :version, :base, :author,"
+            " :at, :summary, :text, :changes, :documents, :checks, :package)",
             {
                 "draft": draft_id,
                 "version": version,
@@ -182,6 +186,7 @@ class DraftStore:
                 "changes": json.dumps([list(p) for p in changes], ensure_ascii=False),
                 "documents": json.dumps(dict(sorted(refs.items())), ensure_ascii=False),
                 "checks": checks,
+                "package": package,
             },
         )
 
@@ -200,6 +205,7 @@ class DraftStore:
         refs: Mapping[str, str],
         title: str | None = None,
         checks: str | None = None,
+        package: bytes | None = None,
     ) -> int:
         """Add version ``head + 1`` if the draft's head is still ``head``; else `StaleHead`.
 
@@ -234,6 +240,7 @@ class DraftStore:
                 changes,
                 all_refs,
                 checks,
+                package,
             )
         return version
 
@@ -257,6 +264,15 @@ class DraftStore:
                 {"id": draft_id, "v": version},
             )
         return (_version(rows[0]), str(rows[0][8])) if rows else None
+
+    def package(self, draft_id: str, version: int) -> bytes | None:
+        """The stored package of a version (compressed canonical JSON), if it has one."""
+        with self._db.transaction(write=False) as cur:
+            rows = cur.rows(
+                "SELECT package FROM draft_versions WHERE draft_id = :id AND version = :v",
+                {"id": draft_id, "v": version},
+            )
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def versions(self, draft_id: str, after: int = 0) -> list[VersionRow]:
         """The draft's versions after ``after``, oldest first (without their texts)."""

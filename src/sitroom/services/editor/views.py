@@ -29,7 +29,8 @@ class DraftVersion:
     """One version of a draft: its YAML text, documents, and what validation says of it.
 
     The problems were found when the version was saved; ``package`` is built when first
-    asked for (and then kept), so opening a large draft to show it costs no parsing.
+    asked for (from the JSON stored with the version), so opening a large draft costs no
+    parsing.
     """
 
     draft_id: str
