@@ -47,7 +47,13 @@ from sitroom.services.editor.changes import (
 )
 from sitroom.services.editor.edits import Edit, EditorError, apply_edits
 from sitroom.services.editor.places import attachment_problems, problem_paths
-from sitroom.services.editor.store import DraftRow, DraftStore, StaleHead, VersionRow
+from sitroom.services.editor.store import (
+    Documents,
+    DraftRow,
+    DraftStore,
+    StaleHead,
+    VersionRow,
+)
 from sitroom.services.editor.views import (
     CheckResult,
     Conflict,
@@ -236,7 +242,7 @@ class Drafts:
             at=_moment(row.at_ms),
             summary=row.summary,
             text=text,
-            documents=self.store.documents(row.documents),
+            documents=Documents(self.store, row.documents),
             problems=problems,
             problem_paths=places,
             base=row.base,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,6 +284,17 @@ class DraftStore:
             )
         return [_version(r) for r in rows]
 
+    def sizes(self, digests: Iterable[str]) -> dict[str, int]:
+        """The size in bytes of each stored document, by digest."""
+        wanted = sorted(set(digests))
+        found: dict[str, int] = {}
+        with self._db.transaction(write=False) as cur:
+            for key in wanted:
+                rows = cur.rows("SELECT size FROM draft_documents WHERE digest = :d", {"d": key})
+                if rows:
+                    found[key] = int(rows[0][0])
+        return found
+
     def documents(self, refs: Mapping[str, str]) -> dict[str, bytes]:
         """The bytes of documents by path, from their digests."""
         if not refs:
@@ -295,6 +306,36 @@ class DraftStore:
                 if rows:
                     found[key] = bytes(rows[0][0])
         return {path: found[key] for path, key in refs.items() if key in found}
+
+
+class Documents(Mapping[str, bytes]):
+    """A version's documents by path; each one's bytes are read when first asked for, so
+    opening a version with large documents reads none of them."""
+
+    def __init__(self, store: DraftStore, refs: Mapping[str, str]) -> None:
+        self._store = store
+        self.refs = dict(refs)
+        """Path → SHA-256 of the bytes."""
+        self._read: dict[str, bytes] = {}
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self._read:
+            found = self._store.documents({path: self.refs[path]})
+            if path not in found:
+                raise KeyError(path)
+            self._read[path] = found[path]
+        return self._read[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.refs))
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def sizes(self) -> dict[str, int]:
+        """Each document's size in bytes, without reading them."""
+        known = self._store.sizes(self.refs.values())
+        return {path: known.get(key, 0) for path, key in sorted(self.refs.items())}
 
 
 def open_draft_store(url: str) -> DraftStore:
