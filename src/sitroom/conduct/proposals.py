@@ -17,8 +17,6 @@ def fold_proposals(
             answers[f"{proposal}/{item}"] = outcome
 
 
-def open_items(
-    proposal: ev.AssistProposed, answers: dict[str, str]
-) -> list[dict[str, object]]:
+def open_items(proposal: ev.AssistProposed, answers: dict[str, str]) -> list[dict[str, object]]:
     """The items of ``proposal`` nobody has answered yet."""
     return [i for i in proposal.items if f"{proposal.id}/{i.get('key')}" not in answers]

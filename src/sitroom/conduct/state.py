@@ -17,8 +17,8 @@ from enum import StrEnum
 from sitroom.conduct import events as ev
 from sitroom.conduct.branching import Branches, advance
 from sitroom.conduct.cellbook import fold_cells
-from sitroom.conduct.proposals import fold_proposals
 from sitroom.conduct.mailstate import MailRecord, apply_mail
+from sitroom.conduct.proposals import fold_proposals
 from sitroom.conduct.records import ClauseRecord as ClauseRecord
 from sitroom.conduct.records import Feedback as Feedback
 from sitroom.conduct.records import Finalised as Finalised

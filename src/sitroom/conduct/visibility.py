@@ -372,8 +372,9 @@ def view_event(
             | ev.CellActionDiscarded()
         ):
             return base if principal.is_control else None  # traces and held actions: control's
-        case ev.AssistProposed(assistant=kind, requested_by=who) | ev.AssistAnswered(
-            assistant=kind, requested_by=who
+        case (
+            ev.AssistProposed(assistant=kind, requested_by=who)
+            | ev.AssistAnswered(assistant=kind, requested_by=who)
         ):
             # An assistant's proposals: control's; an evaluator's own (never a player's).
             if principal.is_control:

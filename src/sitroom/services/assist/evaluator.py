@@ -107,7 +107,9 @@ def scripted(shown: dict[str, Any]) -> list[dict[str, Any]]:
         cited = [e for e in shown["evidence"] if _about(e, task["task"], injects)]
         if not cited:
             continue
-        rated = [e["rating"] for e in cited if e["type"] == "observation-recorded" and e.get("rating")]
+        rated = [
+            e["rating"] for e in cited if e["type"] == "observation-recorded" and e.get("rating")
+        ]
         released = {e["inject"] for e in cited if e["type"] == "inject-released"}
         answered = {
             e["to"].removeprefix("inject:") for e in cited if e["type"] == "response-submitted"
@@ -117,9 +119,16 @@ def scripted(shown: dict[str, Any]) -> list[dict[str, Any]]:
             rating = max(counts, key=lambda r: (counts[r], WORSE.index(r)))
             why = f"{len(rated)} observation(s) of this task rated {', '.join(sorted(set(rated)))}."
         elif released and released <= answered:
-            rating, why = "S", f"Every released inject of the task ({', '.join(sorted(released))}) was answered."
+            rating, why = (
+                "S",
+                f"Every released inject of the task ({', '.join(sorted(released))}) was answered.",
+            )
         elif answered & released:
-            rating, why = "M", f"Only {len(answered & released)} of {len(released)} released inject(s) of the task were answered."
+            rating, why = (
+                "M",
+                f"Only {len(answered & released)} of {len(released)} released inject(s) "
+                "of the task were answered.",
+            )
         else:
             rating, why = "U", "Its inject(s) were released but nobody answered."
         evidence = [e["event"] for e in cited][:20]

@@ -82,15 +82,27 @@ def minimise(kind: str, data: dict[str, Any], package: Package) -> dict[str, Any
                 "reasons": _short(data.get("reasons")),
             }
         case "poll-vote-cast":
-            return {"poll": data.get("poll"), "team": data.get("team"), "options": data.get("options")}
+            return {
+                "poll": data.get("poll"),
+                "team": data.get("team"),
+                "options": data.get("options"),
+            }
         case "observation-recorded":
             found = {k: data.get(k) for k in ("task", "inject", "team", "rating") if data.get(k)}
             return {**found, "text": _short(data.get("text"))}
         case "target-rated" | "capability-rated":
             subject = data.get("target") or data.get("capability")
-            return {"subject": subject, "rating": data.get("rating"), "notes": _short(data.get("notes"))}
+            return {
+                "subject": subject,
+                "rating": data.get("rating"),
+                "notes": _short(data.get("notes")),
+            }
         case "hot-wash-item-added":
-            return {"kind": data.get("kind"), "team": data.get("team"), "text": _short(data.get("text"))}
+            return {
+                "kind": data.get("kind"),
+                "team": data.get("team"),
+                "text": _short(data.get("text")),
+            }
     return None
 
 

@@ -102,7 +102,7 @@ def scripted(state: RunState, shown: dict[str, Any]) -> list[dict[str, Any]]:
     citing them all."""
     seqs = {e["event"] for e in shown["evidence"]}
     skip = [*state.findings, *state.removed_findings]
-    items = []
+    items: list[dict[str, Any]] = []
     for draft in draft_findings(state, skip=skip):
         points = [p for p in draft.points if p.seq in seqs]
         if not points:
