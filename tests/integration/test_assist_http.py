@@ -105,6 +105,8 @@ def test_proposals_reach_their_asker_and_control_and_never_a_player(
         assert suggested["kind"] == "inject"
         console = admin.get(f"/runs/{RUN}/console").text
         assert 'id="assist-facilitator"' in console
+        card = admin.get(f"/runs/{RUN}/assist/facilitator", headers={"HX-Request": "true"}).text
+        assert "Aldoria informs Brenland now." in card  # the response it follows up
         released = admin.post(
             f"/runs/{RUN}/assist/facilitator/{follow.json()['id']}/1/accept",
             data={"csrf_token": admin.headers["X-CSRF-Token"]},
@@ -147,5 +149,27 @@ def test_proposals_reach_their_asker_and_control_and_never_a_player(
         ours = [o for o in observations if o["tags"].get("task") == item["task"]]
         assert ours and ours[-1]["tags"]["rating"] == "P", ours[-1:]
         assert ours[-1]["author"] == evaluator.get("/api/me").json()["id"]
+
+        # Drafted findings on the AAR page: every sentence cites; accepted, the finding is theirs.
+        report_page = evaluator.get(f"/runs/{RUN}/report").text
+        assert 'id="assist-report"' in report_page and "Draft findings" in report_page
+        drafted = evaluator.post(f"/api/runs/{RUN}/assist/report", json={})
+        assert drafted.status_code == 200, drafted.text
+        assert llm.requests()[-1]["user"] == "assist:report"
+        (finding,) = drafted.json()["items"]
+        added = evaluator.post(
+            f"/runs/{RUN}/assist/report/{drafted.json()['id']}/{finding['key']}/accept",
+            data={
+                "csrf_token": evaluator.headers["X-CSRF-Token"],
+                "title": "Early and joint consultation",
+                "analysis": finding["sentences"][0]["text"],
+                "recommendation": "",
+            },
+            follow_redirects=False,
+        )
+        assert added.status_code == 303 and added.headers["location"].endswith("#assist-report")
+        findings = evaluator.get(f"/api/runs/{RUN}/findings").json()
+        saved = [f for f in findings if f["title"] == "Early and joint consultation"]
+        assert saved and saved[0]["evidence"] == finding["sentences"][0]["cites"]
         for client in (admin, player, evaluator, other):
             client.close()

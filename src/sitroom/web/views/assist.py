@@ -69,6 +69,8 @@ class ProposalRow:
     dropped: int
     note: str
     items: list[ItemRow] = field(default_factory=list)
+    about: Quote | None = None
+    """For a follow-up: the response it follows."""
 
 
 def _quote(fact: Fact | None, seq: int) -> Quote:
@@ -136,6 +138,8 @@ def proposal_rows(
             proposal.dropped,
             proposal.note,
         )
+        if proposal.about.isdigit():
+            row.about = _quote(facts.get(int(proposal.about)), int(proposal.about))
         for item in proposal.items:
             key = str(item.get("key"))
             analysis, recommendation = finding_text(item) if assistant == "report" else ("", "")
@@ -177,6 +181,7 @@ def proposal_data(row: ProposalRow) -> dict[str, Any]:
         },
         "dropped": row.dropped,
         "note": row.note,
+        "about": row.about.seq if row.about else None,
         "items": [
             {
                 "key": i.key,
