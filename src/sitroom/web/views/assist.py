@@ -31,6 +31,11 @@ ASSISTANTS = {
 """Each assistant and the button that asks it."""
 EVENTS = ("assist-proposed", "assist-answered")
 """The run events that change an assistant's panel."""
+ASSIST_EVENT_LABELS = {
+    "assist-proposed": N_("Assistant proposed"),
+    "assist-answered": N_("Proposal answered"),
+}
+"""The assistants' events in the console's timeline."""
 OUTCOMES = {
     "accepted": N_("Accepted"),
     "edited": N_("Edited and accepted"),
