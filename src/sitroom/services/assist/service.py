@@ -13,6 +13,7 @@ from typing import Any
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.handlers.assist import check_asker
+from sitroom.conduct.handlers.checks import check_started
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.run import Rejected
 from sitroom.config import Settings
@@ -68,6 +69,7 @@ class Assistants:
         the facilitator sees). Raises ``Rejected`` for someone who may not ask."""
         check_asker(assistant, principal)
         state = self.engine.state(run_id)
+        check_started(state)  # before the model is asked: nothing to propose before STARTEX
         about_ref = ""
         if assistant == "evaluator":
             facts = gather(self.engine, run_id, principal)
@@ -102,7 +104,6 @@ class Assistants:
                 facilitator.scripted,
             )
         else:
-            check_asker(assistant, principal)
             facts = gather(self.engine, run_id, principal)
             shown = report.facts_of(state, facts)
             asked = self._ask(
