@@ -127,7 +127,7 @@ def proposal_rows(
     ][-SHOWN:]
     if not shown:
         return []
-    facts = {f.seq: f for f in gather(engine, run_id, principal, (*KINDS, "inject-released"))}
+    facts = {f.seq: f for f in gather(engine, run_id, principal, KINDS)}
     seqs = _seqs(engine, run_id, [p.id for p in shown])
     rows = []
     for proposal in reversed(shown):
