@@ -101,9 +101,9 @@ def model_classes(root: type[BaseModel]) -> set[type[BaseModel]]:
     return found
 
 
-NOT_PRINTED = {(Package, "cells"), (Package, "escalation")}
-"""Control fields no document prints: the simulated cells' briefs and the escalation ranking
-(docs/ai.md); the player copy drops them like every control field."""
+NOT_PRINTED: set[tuple[type[BaseModel], str]] = set()
+"""Control fields no document prints (none: the handbook prints the simulated cells and the
+escalation rankings too)."""
 
 
 class ControlMarker:
@@ -125,7 +125,12 @@ class ControlMarker:
         )
         adapter: TypeAdapter[Any] = TypeAdapter(annotation)
         # A condition or a milestone cannot be plain text: put the marker where one may go.
-        shaped = (f"milestone({marker})", [{"id": marker, "name": marker}])
+        shaped = (
+            f"milestone({marker})",
+            [{"id": marker, "name": marker}],
+            [{"team": marker, "persona": {"positions": [marker], "style": marker}}],
+            [{"poll": marker, "order": [marker, f"{marker}-2"]}],
+        )
         for candidate in (marker, [marker], *shaped):
             try:
                 value = adapter.validate_python(candidate)
