@@ -133,6 +133,9 @@ AUDIENCE: dict[str, frozenset[str]] = {
     # An inject's e-mail to a player and the SMTP server's answer: control's (EXCON) alone.
     "ZZMAIL-ERROR": CONTROL,
     "ZZMAIL-ID": CONTROL,
+    # Assistants' proposals: the asking evaluator's (and control's); a follow-up, control's.
+    "ZZASSIST-WHY": STAFF,
+    "ZZASSIST-FOLLOW-UP": CONTROL,
 }
 SHOWN_TO_NOBODY = frozenset({"ZZM2-QUESTION"})
 """Markers no run route shows even to control: the console and the API list the questions of
@@ -208,6 +211,7 @@ def _values(path: str) -> dict[str, tuple[str, ...]]:
         "name": names,
         "number": ("1", "2", "3", "4", "P1"),
         "index": ("0",),
+        "assistant": ("evaluator", "facilitator", "report"),
     }
 
 
@@ -443,6 +447,30 @@ def _record_evaluation(engine: Engine, who: dict[str, Principal]) -> None:
         (
             cmd.SubmitFeedback(anonymous=True, strengths=("ZZBRN-FEEDBACK",)),
             who["player:brn-nsc"],
+        ),
+        (
+            cmd.RecordProposal(
+                "evaluator",
+                (
+                    {
+                        "key": "k1",
+                        "task": "k1",
+                        "rating": "S",
+                        "evidence": [1],
+                        "why": "ZZASSIST-WHY",
+                    },
+                ),
+                {"provider": "scripted"},
+            ),
+            evaluator,
+        ),
+        (
+            cmd.RecordProposal(
+                "facilitator",
+                ({"key": "1", "kind": "update", "text": "ZZASSIST-FOLLOW-UP", "teams": []},),
+                {"provider": "scripted"},
+            ),
+            facilitator,
         ),
     ):
         engine.handle(RUN, command, principal)

@@ -50,6 +50,8 @@ NOT_ON_THE_PLAYER_PAGE = {
     "trigger-accepted": "control's record; what it releases is pushed as itself",
     "trigger-dismissed": "control's branches panel",
     "milestone-reached": "control's and the evaluators' record",
+    "assist-proposed": "an assistant's proposal: its asker's (evaluator) or control's",
+    "assist-answered": "its asker's record; what an acceptance records is pushed as itself",
 }
 
 

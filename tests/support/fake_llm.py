@@ -12,7 +12,9 @@ of 127.0.0.1 and writes the port to ``DIR/port``. Every request body is appended
 - ``{"raw": "not json"}``: a 200 body that is not a chat completion.
 
 With no entry left, a valid answer for the requested schema is made up from the prompt: an
-acknowledgement, the first option of a poll, a concurrence.
+acknowledgement, the first option of a poll, a concurrence; for the assistants, a rating of the
+first task citing the first event shown, the first planned inject, a finding citing the first
+event.
 """
 
 from __future__ import annotations
@@ -38,9 +40,59 @@ def default_answer(body: dict[str, Any]) -> dict[str, Any]:
         return {"options": [facts["options"][0]["id"]], "confidence": 4}
     if name == "DecisionAnswer":
         return {"concur": True, "reasons": "", "clauses": []}
+    if name in ASSISTANT_ANSWERS:
+        return ASSISTANT_ANSWERS[name](facts)
     if name == "QuestionsAnswer":
         return {"answers": [{"question": q["id"], "text": "Our view."} for q in facts["questions"]]}
     return {"acknowledge": True, "response": "Noted.", "clauses": [], "proposal": None}
+
+
+def _rating(facts: dict[str, Any]) -> dict[str, Any]:
+    first = facts["evidence"][0]["event"] if facts.get("evidence") else 1
+    why = "The team answered in time."
+    return {
+        "proposals": [
+            {"task": facts["tasks"][0]["task"], "rating": "S", "evidence": [first], "why": why}
+        ]
+    }
+
+
+def _follow_up(facts: dict[str, Any]) -> dict[str, Any]:
+    planned = facts.get("planned_injects") or []
+    if planned:
+        return {
+            "kind": "inject",
+            "inject": planned[0]["inject"],
+            "text": "",
+            "teams": [],
+            "why": "Next.",
+        }
+    return {
+        "kind": "update",
+        "inject": "",
+        "text": "Please go on.",
+        "teams": [],
+        "why": "Nothing left.",
+    }
+
+
+def _findings(facts: dict[str, Any]) -> dict[str, Any]:
+    first = facts["evidence"][0]["event"] if facts.get("evidence") else 1
+    sentence = {"text": "The teams consulted early.", "cites": [first]}
+    return {
+        "findings": [
+            {
+                "kind": "strength",
+                "title": "Early consultation",
+                "capability": "",
+                "sentences": [sentence],
+                "recommendation": {"text": "Keep consulting early.", "cites": [first]},
+            }
+        ]
+    }
+
+
+ASSISTANT_ANSWERS = {"RatingsAnswer": _rating, "FollowUp": _follow_up, "FindingsAnswer": _findings}
 
 
 class Handler(BaseHTTPRequestHandler):

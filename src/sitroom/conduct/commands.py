@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,3 +326,33 @@ class MakeChoice(Command):
 
     inject: str
     option: str
+
+
+# --- assistants (proposals a person decides) ---------------------------------------------------
+
+
+ASSISTANTS = ("evaluator", "facilitator", "report")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordProposal(Command):
+    """An assistant's proposal, sent for the person who asked for it (``services.assist``):
+    checked items (none: "no proposal"), the trace, and how many items the checks dropped."""
+
+    assistant: str
+    items: tuple[dict[str, Any], ...]
+    trace: dict[str, Any] = field(default_factory=dict)
+    about: str = ""
+    dropped: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerProposal(Command):
+    """Accept (with ``edit`` applied: the fields the person changed) or discard one item."""
+
+    id: str
+    item: str
+    accept: bool
+    edit: dict[str, Any] | None = None
+    reason: str = ""

@@ -488,6 +488,40 @@ class ChoiceMade(Event):
     author: str
 
 
+# --- assistants: proposals a person accepts, edits or discards (conduct/handlers/assist.py) ---
+
+
+@dataclass(frozen=True, slots=True)
+class AssistProposed(Event):
+    """What an assistant proposed to ``requested_by`` (``assistant``: evaluator, facilitator or
+    report), with its trace (provider, model, prompt hash, latency, tokens). ``items`` empty is
+    a recorded "no proposal" (``note`` says why); ``dropped`` counts what the checks removed."""
+
+    TYPE: ClassVar[str] = "assist-proposed"
+    id: str
+    assistant: str
+    requested_by: str
+    items: tuple[dict[str, Any], ...] = ()
+    trace: dict[str, Any] = field(default_factory=dict)
+    about: str = ""
+    dropped: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AssistAnswered(Event):
+    """A person's answer to one proposed item: accepted, edited (then accepted) or discarded."""
+
+    TYPE: ClassVar[str] = "assist-answered"
+    id: str
+    item: str
+    assistant: str
+    requested_by: str
+    author: str
+    outcome: str  # accepted | edited | discarded
+    reason: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -531,6 +565,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TriggerDismissed,
         MilestoneReached,
         ChoiceMade,
+        AssistProposed,
+        AssistAnswered,
     )
 }
 

@@ -118,8 +118,10 @@ class Releasability:
                 | ev.CellActionReleased()
                 | ev.CellActionDiscarded()
                 | ev.CellModeSet()
+                | ev.AssistProposed()
+                | ev.AssistAnswered()
             ):
-                return frozenset()  # control's record of its cells: in no party's AAR
+                return frozenset()  # control's record of its cells and assistants: no party's
             case ev.ChoiceMade(inject=number):
                 return self._inject(number)
             case (

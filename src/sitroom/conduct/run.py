@@ -15,6 +15,7 @@ from typing import Any
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
 from sitroom.conduct.handlers import (
+    assist,
     branches,
     cells,
     decisions,
@@ -113,6 +114,9 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.AnswerTrigger: branches.answer_trigger,
     cmd.ReachMilestone: branches.reach_milestone,
     cmd.MakeChoice: branches.make_choice,
+    # assistants: proposals a person accepts, edits or discards
+    cmd.RecordProposal: assist.record_proposal,
+    cmd.AnswerProposal: assist.answer_proposal,
 }
 """Every command a run accepts, and the one function that decides it."""
 

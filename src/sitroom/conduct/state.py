@@ -18,6 +18,7 @@ from sitroom.conduct import events as ev
 from sitroom.conduct.branching import Branches, advance
 from sitroom.conduct.cellbook import fold_cells
 from sitroom.conduct.mailstate import MailRecord, apply_mail
+from sitroom.conduct.proposals import fold_proposals
 from sitroom.conduct.records import ClauseRecord as ClauseRecord
 from sitroom.conduct.records import Feedback as Feedback
 from sitroom.conduct.records import Finalised as Finalised
@@ -207,6 +208,8 @@ class RunState:
     mail: dict[str, MailRecord] = field(default_factory=dict)  # inject e-mail, by mail_key
     cell_modes: dict[str, str] = field(default_factory=dict)  # team -> control's last word
     cell_held: dict[str, ev.CellActionHeld] = field(default_factory=dict)  # held cell actions
+    proposals: dict[str, ev.AssistProposed] = field(default_factory=dict)  # assistants'
+    proposal_answers: dict[str, str] = field(default_factory=dict)  # proposal/item -> outcome
     branches: Branches = field(default_factory=Branches)  # immutable: triggers, milestones
 
     @classmethod
@@ -504,6 +507,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             )
         case _:
             fold_cells(state.cell_modes, state.cell_held, event)
+            fold_proposals(state.proposals, state.proposal_answers, event)
     state.branches = advance(state.branches, state.package, event, seq, at)
     return state
 

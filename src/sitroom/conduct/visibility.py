@@ -372,6 +372,15 @@ def view_event(
             | ev.CellActionDiscarded()
         ):
             return base if principal.is_control else None  # traces and held actions: control's
+        case (
+            ev.AssistProposed(assistant=kind, requested_by=who)
+            | ev.AssistAnswered(assistant=kind, requested_by=who)
+        ):
+            # An assistant's proposals: control's; an evaluator's own (never a player's).
+            if principal.is_control:
+                return base
+            own = kind != "facilitator" and who == principal.id
+            return base if own and principal.role == Role.EVALUATOR else None
         case ev.FeedbackSubmitted(anonymous=anonymous):
             own = actor is not None and actor == principal.id
             if not (control or own):

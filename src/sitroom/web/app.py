@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sitroom.web.origin import ForeignForm, origin_of
     from sitroom.web.pagecache import PageCache
     from sitroom.web.pages import (
+        assist,
         console,
         console_cells,
         console_hooks,
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console.router,
         console_cells.router,
         console_hooks.router,
+        assist.router,
         evaluate.router,
         design.router,
         feedback.router,

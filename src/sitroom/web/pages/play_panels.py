@@ -363,6 +363,8 @@ NOT_SHOWN = frozenset(
         "cell-action-held",
         "cell-action-discarded",
         "cell-mode-set",
+        "assist-proposed",
+        "assist-answered",
     }
 )
 """Events that change nothing of what a team's page shares with its audience: receipts,

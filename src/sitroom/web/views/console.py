@@ -25,6 +25,7 @@ from sitroom.package.model import Inject, InjectType, Package, Team, text_in
 from sitroom.reports.documents import format_offset, format_scenario_time
 from sitroom.web.forms import clock_text, wall_time, zone
 from sitroom.web.render import N_
+from sitroom.web.views.assist import ASSIST_EVENT_LABELS
 from sitroom.web.views.branches import (
     BRANCH_EVENT_LABELS,
     BRANCH_EVENTS,
@@ -108,6 +109,7 @@ EVENT_LABELS = {
     "cell-action-discarded": N_("Cell action discarded"),
     "cell-mode-set": N_("Cell mode set"),
     **BRANCH_EVENT_LABELS,
+    **ASSIST_EVENT_LABELS,
 }
 ALL_EVENTS = tuple(EVENT_LABELS)
 

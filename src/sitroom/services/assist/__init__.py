@@ -1,0 +1,1 @@
+"""Assistants: proposals (ratings, follow-ups, findings) a person accepts, edits or discards."""
