@@ -108,7 +108,7 @@ def test_a_follower_killed_mid_stream_answers_each_event_exactly_once(tmp_path: 
             paced["kills"], paced["waiting"] = kills, False
             # Killed after recording an answer but before storing the cursor: the restart
             # meets that event again, and its answer must come back as a duplicate.
-            torn += max(reactions(engine.read("duo"))) > _cursor(database)
+            torn += max(reactions(engine.read("duo")), default=0) > _cursor(database)
             follower = _follow(tmp_path, log)
         writer.join(timeout=30)
         sources = [e.seq for e in engine.read("duo") if e.actor != RECORDER.id]
