@@ -139,7 +139,7 @@ async def overview(draft_id: str, request: Request, who: Planner, svc: Svc) -> R
         current=current,
         problems=problems_of(current.version),
         sections=_sections(current.document),
-        missing=_missing(current.document, current.languages),
+        missing=_missing(current.version),
         saved=request.query_params.get("saved"),
     )
 
@@ -158,32 +158,26 @@ def _sections(document: Any) -> list[tuple[str, str, int | None]]:
     return out
 
 
-def _missing(document: Any, languages: tuple[str, ...]) -> list[tuple[str, str, str]]:
-    """Texts that lack a language: (path, label, language), for the translations list."""
-    if len(languages) < 2:
-        return []
-    found: list[tuple[str, str, str]] = []
+def part_of(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """The deepest part of the package (one with a form) that holds ``path``."""
+    for end in range(len(path), 0, -1):
+        if model_at(path[:end]) is not None:
+            return path[:end]
+    return ()
 
-    def walk(node: Any, path: tuple[str | int, ...]) -> None:
-        if len(found) >= 500:
-            return
-        if isinstance(node, dict):
-            values = [v for v in node.values() if isinstance(v, str)]
-            keys = set(node)
-            if values and len(values) == len(node) and keys & set(languages) and keys <= set(
-                languages
-            ) | {"und"}:
-                for lang in languages:
-                    if not str(node.get(lang) or "").strip():
-                        found.append((path_text(path[:-1]), str(path[-1]), lang))
-                return
-            for key, value in node.items():
-                walk(value, (*path, str(key)))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                walk(value, (*path, index))
 
-    walk(document, ())
+def _missing(version: Any) -> list[tuple[Any, str]]:
+    """The texts that lack a language (the validator's ``missing-translation`` warnings), with
+    the part to fix each in where the service knows it."""
+    problems = list(getattr(version, "problems", ()) or ())
+    paths = list(getattr(version, "problem_paths", ()) or ())
+    if len(paths) != len(problems):
+        paths = [None] * len(problems)
+    found = []
+    for problem, at in zip(problems, paths, strict=True):
+        if problem.code == "missing-translation":
+            where = path_text(part_of(tuple(at))) if isinstance(at, tuple | list) else ""
+            found.append((problem, where))
     return found
 
 
@@ -195,6 +189,14 @@ async def part(draft_id: str, request: Request, who: Planner, svc: Svc) -> Respo
     """The form of one part of the package (``?at=modules.0.injects.3``)."""
     current = await opened(svc, draft_id)
     path = parse_path(request.query_params.get("at", ""))
+    if path and model_at(path) is None and isinstance(path[-1], str):
+        if model_at(path[:-1]) is not None:  # a list of parts: shown in the part holding it
+            holder = path_text(path[:-1])
+            saved = request.query_params.get("saved")
+            query = f"&saved={saved}" if saved and saved.isdigit() else ""
+            return RedirectResponse(
+                f"/editor/{draft_id}/part?at={holder}{query}#h-{path[-1]}", status_code=303
+            )
     return _part_page(request, who, current, path, saved=request.query_params.get("saved"))
 
 
@@ -207,8 +209,8 @@ def _part_page(
     error: FormInvalid | None = None,
     saved: str | None = None,
 ) -> Response:
-    model = model_at(path) if path else None
-    if path and model is None:
+    model = model_at(path)
+    if model is None:
         raise PageError(404, N_("There is no such part of the package."))
     data = value_at(current.document, path) if path else current.document
     fields = fields_of(model, data, choices_of(current.document)) if model else []
@@ -222,7 +224,7 @@ def _part_page(
         at=path_text(path),
         crumbs=crumbs(current.document, path),
         fields=fields,
-        model_name=model.__name__ if model else "",
+        model_name=model.__name__,
         problems=problems_of(current.version, path),
         error=error,
         saved=saved,

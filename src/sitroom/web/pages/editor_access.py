@@ -200,10 +200,16 @@ async def save(
             message=str(error),
             back=back,
         )
-    number = getattr(saved, "version", None)
-    joiner = "&" if "?" in back else "?"
-    suffix = f"{joiner}saved={number}" if number is not None else ""
-    return RedirectResponse(back + suffix, status_code=303)
+    return RedirectResponse(with_saved(back, getattr(saved, "version", None)), status_code=303)
+
+
+def with_saved(back: str, number: Any) -> str:
+    """``back`` with ``saved=<version>`` in its query (before any ``#fragment``)."""
+    if number is None:
+        return back
+    address, hash_, fragment = back.partition("#")
+    joiner = "&" if "?" in address else "?"
+    return f"{address}{joiner}saved={number}{hash_}{fragment}"
 
 
 def problems_of(version: Any, under: Path = ()) -> list[Any]:

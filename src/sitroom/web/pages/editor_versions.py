@@ -136,8 +136,8 @@ async def preview(draft_id: str, request: Request, who: Planner, svc: Svc) -> Re
         current=current,
         package=package,
         view=view,
-        team=team_id,
-        module=module_id,
+        pv_team=team_id,
+        pv_module=module_id,
         doc_lang=lang,
     )
 

@@ -33,6 +33,7 @@
         form.submit();
       });
     });
+    table.setAttribute("data-drag-ready", "true");
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();

@@ -51,8 +51,8 @@ class Field:
     key: str
     """The key in the YAML document (the field's alias: ``from``, not ``from_``)."""
     kind: str
-    """text, texts (one box per language), list-texts, bool, choice, pick, pick-one, part,
-    parts, yaml"""
+    """text, texts (one box per language), list-texts, words (a comma-separated list), bool,
+    choice, pick, pick-one, part, parts, yaml"""
     required: bool
     control: bool
     value: Any
@@ -158,6 +158,8 @@ def fields_of(model: type[BaseModel], data: Any, choices: dict[str, list[tuple[s
             found.append(Field(kind="list-texts", **common))
         elif item is not None and key in PICKED and not _is_model(_unwrap(item)[0]):
             found.append(Field(kind="pick", choices=choices.get(PICKED[key], []), **common))
+        elif item is not None and _unwrap(item)[0] in (str, int):
+            found.append(Field(kind="words", **common))
         elif item is not None and _is_model(_unwrap(item)[0]):
             found.append(Field(kind="parts", model=_unwrap(item)[0], **common))
         elif _is_model(annotation):
@@ -368,6 +370,8 @@ def _unchanged(f: Field, form: Any, languages: tuple[str, ...]) -> bool:
         return bool(f.value) == (form.get(key) in ("on", "true", "1"))
     if f.kind == "yaml":
         return _clean(as_yaml(f.value)) == _clean(form.get(key, ""))
+    if f.kind == "words":
+        return _posted(f, form, languages) == (list(map(str, f.value)) if f.value else None)
     return _clean(shown(f.value)) == _clean(form.get(key, ""))
 
 
@@ -399,6 +403,9 @@ def _posted(f: Field, form: Any, languages: tuple[str, ...]) -> Any:
         return values or None
     if f.kind == "bool":
         return form.get(key) in ("on", "true", "1")
+    if f.kind == "words":
+        words = [w.strip() for w in str(form.get(key, "")).split(",") if w.strip()]
+        return words or None
     if f.kind == "yaml":
         raw = str(form.get(key, ""))
         if not raw.strip():
@@ -436,7 +443,9 @@ def _as_text(value: Any) -> str:
 
 
 def shown(value: Any) -> str:
-    """A plain value as its input shows it."""
+    """A plain value as its input shows it (a list of words comma-separated)."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
     return "" if value is None else _as_text(value)
 
 
