@@ -16,6 +16,7 @@ from sitroom.audit.setup import build_trail
 from sitroom.config import Settings
 from sitroom.realtime.broker import Broker
 from sitroom.realtime.factory import make_broker
+from sitroom.services.editor import Drafts, open_draft_store
 from sitroom.services.followers import Follower, FollowerRegistry, FollowerRunner
 from sitroom.services.hooks.addresses import AddressPolicy
 from sitroom.services.hooks.follower import WebhookFollower
@@ -52,6 +53,8 @@ class Services:
     cursors: CursorStore
     followers: FollowerRegistry
     hooks: Hooks
+    drafts: Drafts
+    """Packages being written in the browser (`sitroom.services.editor`)."""
     outbox: Outbox | None = None
     """Invitation and reset e-mail; None where the auth store keeps no outbox."""
     trail: audit.AuditTrail | None = None
@@ -78,6 +81,7 @@ class Services:
             audit.uninstall(self.trail)
             self.trail.close()
         self.cursors.close()
+        self.drafts.close()
         self.hooks.store.close()
         self.identity.close()
         self.recorder.close()
@@ -181,6 +185,7 @@ def build_services(settings: Settings) -> Services:
         cursors,
         followers,
         hooks,
+        Drafts(open_draft_store(url)),
         outbox,
         trail,
     )

@@ -1,0 +1,123 @@
+"""What the editor hands out: versions with their problems, summaries, history entries, the
+result of a check, and the conflict a save can run into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sitroom.package.model import Package
+from sitroom.package.problems import Problem
+from sitroom.package.sourcemap import Path_
+from sitroom.services.editor.changes import Change
+
+
+@dataclass(frozen=True)
+class DraftVersion:
+    """One version of a draft: its YAML text, documents, and what validation says of it."""
+
+    draft_id: str
+    version: int
+    author: str
+    at: datetime
+    summary: str
+    text: str
+    documents: dict[str, bytes]
+    package: Package | None
+    problems: list[Problem]
+    problem_paths: dict[Problem, Path_]
+    """Each problem's place in the YAML document, where it can be told."""
+    base: int | None = None
+    head: int = 0
+    """The draft's newest version when this one was read."""
+    changes: tuple[Path_, ...] = ()
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def ok(self) -> bool:
+        """Whether a run can be made of this version (it parsed and has no errors)."""
+        return self.package is not None and not self.errors
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """A draft in the list: its name, title and newest version."""
+
+    id: str
+    name: str
+    title: str
+    head: int
+    updated_at: datetime
+    updated_by: str
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One entry of a draft's history."""
+
+    version: int
+    author: str
+    at: datetime
+    summary: str
+    changed: int
+    """How many places the save changed."""
+    base: int | None
+    paths: tuple[Path_, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What validation would say after some edits (nothing is saved)."""
+
+    draft_id: str
+    base_version: int
+    text: str
+    package: Package | None
+    problems: list[Problem]
+    problem_paths: dict[Problem, Path_]
+    changed: tuple[Path_, ...] = ()
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+class DraftNotFound(LookupError):
+    """There is no draft (or no such version of it)."""
+
+
+@dataclass
+class Conflict(Exception):
+    """A save from an older version touches places changed since: nothing was saved.
+
+    ``theirs`` lists each such place with the value at the caller's version (``before``),
+    the value now (``after``), and who changed it when. Saving the same edits again with
+    ``head_version`` as the base applies them on top (the caller has then seen the change).
+    """
+
+    draft_id: str
+    base_version: int
+    head_version: int
+    theirs: list[Change] = field(default_factory=list)
+    mine: tuple[Path_, ...] = ()
+
+    def __str__(self) -> str:
+        return (
+            f"draft {self.draft_id}: version {self.base_version} is no longer the newest "
+            f"(now {self.head_version}) and {len(self.theirs)} changed place(s) overlap"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "draft_id": self.draft_id,
+            "base_version": self.base_version,
+            "head_version": self.head_version,
+            "theirs": [c.as_dict() for c in self.theirs],
+            "mine": [list(p) for p in self.mine],
+        }
