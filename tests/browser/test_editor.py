@@ -165,23 +165,47 @@ def test_two_planners_saving_at_once_never_overwrite_each_other(
     second.goto(inject)
 
     first.get_by_label("title (en)").fill("Velmora announces a test, first planner")
+    first.get_by_label("controller").fill("White Cell lead, first planner")
     first.get_by_role("button", name="Save").click()
     saved(first)
 
-    second.get_by_label("controller").fill("White Cell lead, second planner")
+    # The second planner's form still shows version 1; the same title was changed since.
+    second.get_by_label("title (en)").fill("Velmora announces a test, second planner")
     second.get_by_role("button", name="Save").click()
     expect(second.get_by_role("heading", name="Not saved: the draft changed")).to_be_visible()
     changed = second.locator("table.theirs")
     expect(changed).to_contain_text("title")
     expect(changed).to_contain_text("first planner")
+    expect(second.locator("ul.mine")).to_contain_text("second planner")
     assert axe_violations(second) == []
     second.get_by_role("button", name=re.compile("Apply my changes on version")).click()
-    saved(second)
+    saved(second, 3)
 
+    # Both planners' work is in the package: the second title over the first, and the
+    # first planner's controller line, which the second never touched.
     second.get_by_role("link", name="Download and run").click()
     text = download(second, "The package as YAML (comments and layout kept)", tmp_path / "a.yaml")
     body = text.read_text(encoding="utf-8")
-    assert "first planner" in body and "second planner" in body
+    assert "Velmora announces a test, second planner" in body
+    assert "Velmora announces a test, first planner" not in body
+    assert "White Cell lead, first planner" in body
+
+
+def test_saves_of_different_places_merge_without_asking(site: Site, new_page: Any) -> None:
+    first = editor(new_page, site)
+    draft = start_from_example(first)
+    second = new_page()
+    sign_in_admin(second, site.base)
+    first.goto(draft + "/part?at=modules.0.injects.0")
+    second.goto(draft + "/part?at=modules.0.injects.1")
+    first.get_by_label("title (en)").fill("First planner's title")
+    first.get_by_role("button", name="Save").click()
+    saved(first, 2)
+    second.get_by_label("title (en)").fill("Second planner's title")
+    second.get_by_role("button", name="Save").click()
+    saved(second, 3)
+    second.get_by_role("link", name="History").click()
+    expect(second.locator("table.history tbody tr")).to_have_count(3)
 
 
 def test_one_title_edited_in_the_grid_changes_one_line_of_the_yaml(

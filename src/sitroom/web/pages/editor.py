@@ -29,6 +29,7 @@ from sitroom.web.pages.editor_access import (
     opened,
     parse_path,
     path_text,
+    place_map,
     problems_of,
     save,
 )
@@ -121,7 +122,7 @@ async def create(request: Request, svc: Svc) -> Response:
         )
     except EditorError as error:
         return await _start(request, who, svc, 422, str(error))
-    draft_id = getattr(made, "draft_id", None) or getattr(made, "id", made)
+    draft_id = made.draft_id
     return RedirectResponse(f"/editor/{draft_id}", status_code=303)
 
 
@@ -169,12 +170,10 @@ def part_of(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
 def _missing(version: Any) -> list[tuple[Any, str]]:
     """The texts that lack a language (the validator's ``missing-translation`` warnings), with
     the part to fix each in where the service knows it."""
-    problems = list(getattr(version, "problems", ()) or ())
-    paths = list(getattr(version, "problem_paths", ()) or ())
-    if len(paths) != len(problems):
-        paths = [None] * len(problems)
+    places = place_map(version)
     found = []
-    for problem, at in zip(problems, paths, strict=True):
+    for problem in getattr(version, "problems", ()) or ():
+        at = places.get(problem)
         if problem.code == "missing-translation":
             where = path_text(part_of(tuple(at))) if isinstance(at, tuple | list) else ""
             found.append((problem, where))

@@ -21,7 +21,7 @@ from sitroom.web.deps import Viewer
 from sitroom.web.pages.design_access import render
 from sitroom.web.pages.home import PageError
 from sitroom.web.render import N_
-from sitroom.web.views.editor_fields import Path, label_of, value_at
+from sitroom.web.views.editor_fields import Path, as_yaml, label_of, value_at
 
 MAX_EDITS = 5_000
 
@@ -185,6 +185,7 @@ async def save(
             base=current.number,
             head=conflict.head_version,
             theirs=list(conflict.theirs),
+            as_yaml=as_yaml,
             edits=edits_json(edits),
             mine=[(e.op, path_text(e.path), e.value) for e in edits],
             back=back,
@@ -213,14 +214,19 @@ def with_saved(back: str, number: Any) -> str:
 
 
 def problems_of(version: Any, under: Path = ()) -> list[Any]:
-    """The problems of a version; those whose path lies under ``under`` first."""
+    """The problems of a version; those whose place lies under ``under`` first."""
     problems = list(getattr(version, "problems", ()) or ())
-    paths = list(getattr(version, "problem_paths", ()) or ())
-    if not under or len(paths) != len(problems):
+    if not under:
         return problems
-    inside = [p for p, at in zip(problems, paths, strict=True) if _under(at, under)]
-    rest = [p for p, at in zip(problems, paths, strict=True) if not _under(at, under)]
-    return inside + rest
+    places = place_map(version)
+    inside = [p for p in problems if _under(places.get(p), under)]
+    return inside + [p for p in problems if not _under(places.get(p), under)]
+
+
+def place_map(version: Any) -> dict[Any, Any]:
+    """Each problem's place in the document (a path), where the service could tell it."""
+    found = getattr(version, "problem_paths", None)
+    return found if isinstance(found, dict) else {}
 
 
 def _under(at: Any, under: Path) -> bool:

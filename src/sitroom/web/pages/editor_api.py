@@ -64,8 +64,11 @@ def _edits(body: Edits) -> list[Edit]:
     return [Edit(e.op, tuple(e.path), e.value, e.to) for e in body.edits]
 
 
-def _problem(p: Any) -> dict[str, Any]:
-    return p.as_dict() if hasattr(p, "as_dict") else {"message": str(p)}
+def _problem(p: Any, places: Any = None) -> dict[str, Any]:
+    out = p.as_dict()
+    at = (places or {}).get(p)
+    out["path"] = list(at) if at is not None else None
+    return out
 
 
 def _version(found: Any, *, text: bool = True) -> dict[str, Any]:
@@ -75,7 +78,7 @@ def _version(found: Any, *, text: bool = True) -> dict[str, Any]:
         "author": found.author,
         "at": str(found.at),
         "summary": found.summary,
-        "problems": [_problem(p) for p in getattr(found, "problems", ()) or ()],
+        "problems": [_problem(p, found.problem_paths) for p in found.problems],
     }
     if text:
         out["text"] = found.text
@@ -86,13 +89,15 @@ async def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return await run_in_threadpool(lambda: fn(*args, **kwargs))
     except Conflict as conflict:
+        found = conflict.as_dict()
         raise ApiError(
             409,
-            f"the draft changed since version {kwargs.get('base') or args[1]}: "
-            f"version {conflict.head_version} is the newest; re-apply your edits on it",
+            f"the draft changed since version {conflict.base_version}: version "
+            f"{conflict.head_version} is the newest, and it changed places your edits touch; "
+            "save them again with base_version set to it to apply them on top",
             field="base_version",
             head_version=conflict.head_version,
-            theirs=[_jsonable(t) for t in conflict.theirs],
+            theirs=_jsonable(found["theirs"]),
         ) from None
     except (KeyError, LookupError):
         raise ApiError(404, f"no draft or version '{args[0]}'", field="draft_id") from None
@@ -145,9 +150,7 @@ async def create_draft(body: NewDraft, who: Staff, svc: Svc) -> dict[str, Any]:
         )
     except EditorError as error:
         raise ApiError(422, str(error)) from None
-    draft_id = getattr(made, "draft_id", made)
-    found = await run_in_threadpool(svc.drafts.get, draft_id, None)
-    return _version(found)
+    return _version(made)
 
 
 @router.get("/{draft_id}", summary="A version of a draft, with its problems", responses=STAFF_READ)
@@ -161,7 +164,7 @@ async def get_draft(
              responses=WRITE_WITH_BODY)
 async def check(draft_id: str, body: Edits, who: Staff, svc: Svc) -> dict[str, Any]:
     result = await _call(svc.drafts.check, draft_id, body.base_version, _edits(body))
-    return {"problems": [_problem(p) for p in getattr(result, "problems", ()) or ()]}
+    return {"problems": [_problem(p, result.problem_paths) for p in result.problems]}
 
 
 @router.post("/{draft_id}/save", summary="Save edits as a new version (409 if the draft changed)",
@@ -188,7 +191,12 @@ async def diff(
     a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)],
 ) -> dict[str, Any]:
     found = await _call(svc.drafts.diff, draft_id, a, b)
-    return {"a": a, "b": b, "diff": found if isinstance(found, str) else _jsonable(found)}
+    return {
+        "a": a,
+        "b": b,
+        "changes": [c.as_dict() for c in found.changes],
+        "diff": found.text,
+    }
 
 
 @router.post("/{draft_id}/restore", summary="Make an old version the newest again",

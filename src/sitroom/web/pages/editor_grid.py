@@ -19,7 +19,7 @@ from sitroom.package.model import Inject, TLP, DeliveryMethod, InjectType
 from sitroom.services.editor import Edit
 from sitroom.web.forms import posted, text
 from sitroom.web.pages.design_access import Planner, Svc, planner, render
-from sitroom.web.pages.editor_access import Opened, opened, save
+from sitroom.web.pages.editor_access import Opened, opened, place_map, save
 from sitroom.web.pages.home import PageError
 from sitroom.web.render import N_
 from sitroom.web.views.editor_fields import (
@@ -115,15 +115,12 @@ async def grid(draft_id: str, request: Request, who: Planner, svc: Svc) -> Respo
 
 
 def _row_problems(current: Opened, module: int, index: int) -> list[Any]:
-    problems = list(getattr(current.version, "problems", ()) or ())
-    paths = list(getattr(current.version, "problem_paths", ()) or ())
-    if len(paths) != len(problems):
-        return []
+    places = place_map(current.version)
     prefix = _row_paths(module, index)
     return [
         p
-        for p, at in zip(problems, paths, strict=True)
-        if isinstance(at, tuple | list) and tuple(at[:4]) == prefix
+        for p in getattr(current.version, "problems", ()) or ()
+        if isinstance(places.get(p), tuple | list) and tuple(places[p][:4]) == prefix
     ]
 
 

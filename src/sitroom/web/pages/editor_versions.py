@@ -76,11 +76,17 @@ async def diff(draft_id: str, request: Request, who: Planner, svc: Svc) -> Respo
     a, b = sorted((int(a_raw), int(b_raw)))
     try:
         found = await run_in_threadpool(svc.drafts.diff, draft_id, a, b)
-    except EditorError:
+    except (EditorError, LookupError):
         raise PageError(404, N_("There is no such version of the draft.")) from None
-    lines = found.splitlines() if isinstance(found, str) else [str(x) for x in found]
     return render(
-        request, who, "editor/diff.html", current=current, a=a, b=b, lines=lines
+        request,
+        who,
+        "editor/diff.html",
+        current=current,
+        a=a,
+        b=b,
+        lines=found.text.splitlines(),
+        changes=found.changes,
     )
 
 
@@ -97,7 +103,7 @@ async def restore(draft_id: str, request: Request, svc: Svc) -> Response:
         made = await run_in_threadpool(
             lambda: svc.drafts.restore(draft_id, int(raw), author=author)
         )
-    except EditorError:
+    except (EditorError, LookupError):
         raise PageError(404, N_("There is no such version of the draft.")) from None
     number = getattr(made, "version", "")
     return RedirectResponse(f"/editor/{draft_id}/history?saved={number}", status_code=303)
