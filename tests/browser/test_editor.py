@@ -264,7 +264,7 @@ def test_the_msel_grid_reorders_duplicates_and_edits_rows_in_bulk(
     # Bulk: two rows get TLP AMBER at once.
     page.get_by_label("Pick inject 1.1", exact=True).check()
     page.get_by_label("Pick inject 1.1.1").check()
-    page.get_by_label("TLP").select_option("AMBER")
+    page.get_by_label("TLP marking").select_option("AMBER")
     page.get_by_role("button", name="Apply to the picked rows").click()
     saved(page, 5)
     expect(page.locator("#row-0")).to_contain_text("AMBER")
