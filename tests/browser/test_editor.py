@@ -51,7 +51,9 @@ def download(page: Any, link: str, target: Path) -> Path:
 def focus_by_tab(page: Any, selector: str, limit: int = 400) -> None:
     """Press Tab until the element matching ``selector`` has the focus (keyboard only)."""
     for _ in range(limit):
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", selector
+        ):
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"Tab never reached {selector}")
@@ -137,7 +139,9 @@ def test_a_planner_writes_a_two_party_two_language_package(
 
     # Download: the YAML validates, and a run is made of the version.
     page.get_by_role("link", name="Download and run").click()
-    yaml_file = download(page, "The package as YAML (comments and layout kept)", tmp_path / "duo.yaml")
+    yaml_file = download(
+        page, "The package as YAML (comments and layout kept)", tmp_path / "duo.yaml"
+    )
     loaded = load_package(yaml_file)
     assert loaded.package is not None, loaded.problems
     problems_found = check_package(loaded.package, loaded.source, require_attachments=False)

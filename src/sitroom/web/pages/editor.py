@@ -117,9 +117,7 @@ async def create(request: Request, svc: Svc) -> Response:
         await form.close()
     author = who.principal.name or who.principal.id
     try:
-        made = await run_in_threadpool(
-            lambda: svc.drafts.create(source, author=author, name=name)
-        )
+        made = await run_in_threadpool(lambda: svc.drafts.create(source, author=author, name=name))
     except EditorError as error:
         return await _start(request, who, svc, 422, str(error))
     draft_id = made.draft_id
@@ -188,14 +186,14 @@ async def part(draft_id: str, request: Request, who: Planner, svc: Svc) -> Respo
     """The form of one part of the package (``?at=modules.0.injects.3``)."""
     current = await opened(svc, draft_id)
     path = parse_path(request.query_params.get("at", ""))
-    if path and model_at(path) is None and isinstance(path[-1], str):
-        if model_at(path[:-1]) is not None:  # a list of parts: shown in the part holding it
-            holder = path_text(path[:-1])
-            saved = request.query_params.get("saved")
-            query = f"&saved={saved}" if saved and saved.isdigit() else ""
-            return RedirectResponse(
-                f"/editor/{draft_id}/part?at={holder}{query}#h-{path[-1]}", status_code=303
-            )
+    listed = path and isinstance(path[-1], str) and model_at(path) is None
+    if listed and model_at(path[:-1]) is not None:  # a list of parts: in the part holding it
+        holder = path_text(path[:-1])
+        saved = request.query_params.get("saved")
+        query = f"&saved={saved}" if saved and saved.isdigit() else ""
+        return RedirectResponse(
+            f"/editor/{draft_id}/part?at={holder}{query}#h-{path[-1]}", status_code=303
+        )
     return _part_page(request, who, current, path, saved=request.query_params.get("saved"))
 
 
@@ -275,7 +273,7 @@ async def save_part(draft_id: str, request: Request, svc: Svc) -> Response:
 async def check_part(draft_id: str, request: Request, svc: Svc) -> Response:
     """The problems the package would have with a part form's changes (nothing is saved):
     the form posts here as the planner types (htmx), and the list under it is replaced."""
-    who, current, path, edits = await _posted_edits(request, svc, draft_id)
+    who, current, _path, edits = await _posted_edits(request, svc, draft_id)
     if isinstance(edits, FormInvalid):
         return render(request, who, "editor/_problems.html", 200, problems=[], error=edits)
     result = await run_in_threadpool(

@@ -65,7 +65,7 @@ def _edits(body: Edits) -> list[Edit]:
 
 
 def _problem(p: Any, places: Any = None) -> dict[str, Any]:
-    out = p.as_dict()
+    out: dict[str, Any] = dict(p.as_dict())
     at = (places or {}).get(p)
     out["path"] = list(at) if at is not None else None
     return out
@@ -129,7 +129,8 @@ async def create_draft(body: NewDraft, who: Staff, svc: Svc) -> dict[str, Any]:
     if body.start_from == "example":
         if body.example not in example_names():
             raise ApiError(
-                422, f"no bundled example {body.example!r}; one of {', '.join(example_names())}",
+                422,
+                f"no bundled example {body.example!r}; one of {', '.join(example_names())}",
                 field="example",
             )
         source = ("example", body.example)
@@ -160,20 +161,30 @@ async def get_draft(
     return _version(await _call(svc.drafts.get, draft_id, version))
 
 
-@router.post("/{draft_id}/check", summary="The problems edits would make (not saved)",
-             responses=WRITE_WITH_BODY)
+@router.post(
+    "/{draft_id}/check",
+    summary="The problems edits would make (not saved)",
+    responses=WRITE_WITH_BODY,
+)
 async def check(draft_id: str, body: Edits, who: Staff, svc: Svc) -> dict[str, Any]:
     result = await _call(svc.drafts.check, draft_id, body.base_version, _edits(body))
     return {"problems": [_problem(p, result.problem_paths) for p in result.problems]}
 
 
-@router.post("/{draft_id}/save", summary="Save edits as a new version (409 if the draft changed)",
-             responses=WRITE_WITH_BODY)
+@router.post(
+    "/{draft_id}/save",
+    summary="Save edits as a new version (409 if the draft changed)",
+    responses=WRITE_WITH_BODY,
+)
 async def save(draft_id: str, body: Edits, who: Staff, svc: Svc) -> dict[str, Any]:
     author = who.principal.name or who.principal.id
     saved = await _call(
-        svc.drafts.save, draft_id, body.base_version, _edits(body),
-        author=author, summary=body.summary or f"{len(body.edits)} edits",
+        svc.drafts.save,
+        draft_id,
+        body.base_version,
+        _edits(body),
+        author=author,
+        summary=body.summary or f"{len(body.edits)} edits",
     )
     return _version(saved, text=False)
 
@@ -184,11 +195,17 @@ async def history(draft_id: str, who: Staff, svc: Svc) -> list[dict[str, Any]]:
     return [_jsonable(v) for v in found]
 
 
-@router.get("/{draft_id}/diff", summary="The YAML lines that differ between two versions",
-            responses=STAFF_READ)
+@router.get(
+    "/{draft_id}/diff",
+    summary="The YAML lines that differ between two versions",
+    responses=STAFF_READ,
+)
 async def diff(
-    draft_id: str, who: Staff, svc: Svc,
-    a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)],
+    draft_id: str,
+    who: Staff,
+    svc: Svc,
+    a: Annotated[int, Query(ge=1)],
+    b: Annotated[int, Query(ge=1)],
 ) -> dict[str, Any]:
     found = await _call(svc.drafts.diff, draft_id, a, b)
     return {
@@ -199,18 +216,25 @@ async def diff(
     }
 
 
-@router.post("/{draft_id}/restore", summary="Make an old version the newest again",
-             responses=WRITE_WITH_BODY)
+@router.post(
+    "/{draft_id}/restore", summary="Make an old version the newest again", responses=WRITE_WITH_BODY
+)
 async def restore(draft_id: str, body: Restore, who: Staff, svc: Svc) -> dict[str, Any]:
     author = who.principal.name or who.principal.id
     made = await _call(svc.drafts.restore, draft_id, body.version, author=author)
     return _version(made, text=False)
 
 
-@router.get("/{draft_id}/download/{fmt}", summary="The package as YAML, zip or MSEL workbook",
-            responses=errors(401, 403, 404, 409, 422))
+@router.get(
+    "/{draft_id}/download/{fmt}",
+    summary="The package as YAML, zip or MSEL workbook",
+    responses=errors(401, 403, 404, 409, 422),
+)
 async def download(
-    draft_id: str, fmt: Literal["yaml", "zip", "xlsx"], who: Staff, svc: Svc,
+    draft_id: str,
+    fmt: Literal["yaml", "zip", "xlsx"],
+    who: Staff,
+    svc: Svc,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     method, media_type, suffix = DOWNLOADS[fmt]
@@ -220,5 +244,8 @@ async def download(
     except EditorError as error:
         raise ApiError(409, str(error)) from None
     name = f"{draft_id}-v{found.version}{suffix}"
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

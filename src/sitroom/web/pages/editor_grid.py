@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sitroom.package.model import Inject, TLP, DeliveryMethod, InjectType
+from sitroom.package.model import TLP, DeliveryMethod, Inject, InjectType
 from sitroom.services.editor import Edit
 from sitroom.web.forms import posted, text
 from sitroom.web.pages.design_access import Planner, Svc, planner, render

@@ -233,9 +233,7 @@ async def download(draft_id: str, fmt: str, request: Request, who: Planner, svc:
     current = await opened(svc, draft_id, _version(request))
     method, media_type, suffix = DOWNLOADS[fmt]
     try:
-        body = await run_in_threadpool(
-            getattr(svc.drafts, method), draft_id, current.number
-        )
+        body = await run_in_threadpool(getattr(svc.drafts, method), draft_id, current.number)
     except EditorError as error:
         raise PageError(409, str(error)) from None
     name = download_name(current, suffix)
@@ -243,7 +241,9 @@ async def download(draft_id: str, fmt: str, request: Request, who: Planner, svc:
         body,
         media_type=media_type,
         headers={
-            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+            "Content-Disposition": (
+                f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+            ),
             "X-Content-Type-Options": "nosniff",
         },
     )
@@ -269,9 +269,7 @@ async def create_run(draft_id: str, request: Request, svc: Svc) -> Response:
     package = None
     if error is None:
         try:
-            package = await run_in_threadpool(
-                svc.drafts.package_for_run, draft_id, current.number
-            )
+            package = await run_in_threadpool(svc.drafts.package_for_run, draft_id, current.number)
         except EditorError as refused:
             error = str(refused)
     if error is not None or package is None:

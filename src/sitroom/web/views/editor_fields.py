@@ -136,7 +136,9 @@ def value_at(document: Any, path: Path) -> Any:
     return node
 
 
-def fields_of(model: type[BaseModel], data: Any, choices: dict[str, list[tuple[str, str]]]) -> list[Field]:
+def fields_of(
+    model: type[BaseModel], data: Any, choices: dict[str, list[tuple[str, str]]]
+) -> list[Field]:
     """The inputs of a form for a part of type ``model`` holding ``data``."""
     data = data if isinstance(data, dict) else {}
     found = []
@@ -165,7 +167,9 @@ def fields_of(model: type[BaseModel], data: Any, choices: dict[str, list[tuple[s
         elif _is_model(annotation):
             found.append(Field(kind="part", model=annotation, **common))
         elif key in SINGLE_PICKED and annotation is str:
-            found.append(Field(kind="pick-one", choices=choices.get(SINGLE_PICKED[key], []), **common))
+            found.append(
+                Field(kind="pick-one", choices=choices.get(SINGLE_PICKED[key], []), **common)
+            )
         elif isinstance(annotation, type) and issubclass(annotation, Enum):
             options = [(str(m.value), str(m.value)) for m in annotation]
             found.append(Field(kind="choice", choices=options, **common))
@@ -231,8 +235,8 @@ def short(text: Any, length: int = 70) -> str:
     """A one-line label of a text (the first language's, cut)."""
     if isinstance(text, dict):
         text = next((v for v in text.values() if v), "")
-    text = " ".join(str(text or "").split())
-    return text if len(text) <= length else text[: length - 1] + "…"
+    line = " ".join(str(text or "").split())
+    return line if len(line) <= length else line[: length - 1] + "…"
 
 
 def label_of(item: Any, index: int) -> str:
@@ -263,7 +267,9 @@ def as_yaml(value: Any) -> str:
     return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, default_flow_style=False)
 
 
-def skeleton(model: type[BaseModel], languages: tuple[str, ...], taken: list[Any]) -> dict[str, Any]:
+def skeleton(
+    model: type[BaseModel], languages: tuple[str, ...], taken: list[Any]
+) -> dict[str, Any]:
     """A new part of type ``model`` with its required fields filled so it can be edited."""
     new: dict[str, Any] = {}
     count = len(taken) + 1
@@ -361,17 +367,15 @@ def _unchanged(f: Field, form: Any, languages: tuple[str, ...]) -> bool:
         return all(_clean(was.get(g, "")) == _clean(form.get(f"{key}:{g}", "")) for g in languages)
     if f.kind == "list-texts":
         was = lines_in(f.value, languages)
-        return all(
-            _lines(was.get(g, "")) == _lines(form.get(f"{key}:{g}", "")) for g in languages
-        )
+        return all(_lines(was.get(g, "")) == _lines(form.get(f"{key}:{g}", "")) for g in languages)
     if f.kind == "pick":
-        return _posted(f, form, languages) == (list(f.value) if f.value else None)
+        return bool(_posted(f, form, languages) == (list(f.value) if f.value else None))
     if f.kind == "bool":
         return bool(f.value) == (form.get(key) in ("on", "true", "1"))
     if f.kind == "yaml":
         return _clean(as_yaml(f.value)) == _clean(form.get(key, ""))
     if f.kind == "words":
-        return _posted(f, form, languages) == (list(map(str, f.value)) if f.value else None)
+        return bool(_posted(f, form, languages) == ([str(v) for v in f.value] if f.value else None))
     return _clean(shown(f.value)) == _clean(form.get(key, ""))
 
 
@@ -391,7 +395,7 @@ def _posted(f: Field, form: Any, languages: tuple[str, ...]) -> Any:
         items: list[Any] = []
         for row in range(rows):
             texts = {lang: c[row] for lang, c in columns.items() if row < len(c) and c[row]}
-            if len(languages) == 1 or set(texts) == {languages[0]} and _plain(f.value):
+            if len(languages) == 1 or (set(texts) == {languages[0]} and _plain(f.value)):
                 items.append(texts.get(languages[0], ""))
             else:
                 items.append(texts)
@@ -459,5 +463,5 @@ def lines_in(value: Any, languages: tuple[str, ...]) -> dict[str, str]:
     return {lang: "\n".join(lines) for lang, lines in columns.items()}
 
 
-HELPERS = {"texts_in": texts_in, "lines_in": lines_in, "as_yaml": as_yaml, "shown": shown}
+HELPERS: dict[str, Any] = {"texts_in": texts_in, "lines_in": lines_in, "as_yaml": as_yaml, "shown": shown}
 """The functions the editor's templates use to show values."""
