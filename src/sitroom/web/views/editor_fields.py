@@ -463,5 +463,10 @@ def lines_in(value: Any, languages: tuple[str, ...]) -> dict[str, str]:
     return {lang: "\n".join(lines) for lang, lines in columns.items()}
 
 
-HELPERS: dict[str, Any] = {"texts_in": texts_in, "lines_in": lines_in, "as_yaml": as_yaml, "shown": shown}
+HELPERS: dict[str, Any] = {
+    "texts_in": texts_in,
+    "lines_in": lines_in,
+    "as_yaml": as_yaml,
+    "shown": shown,
+}
 """The functions the editor's templates use to show values."""
