@@ -186,8 +186,9 @@ async def part(draft_id: str, request: Request, who: Planner, svc: Svc) -> Respo
     """The form of one part of the package (``?at=modules.0.injects.3``)."""
     current = await opened(svc, draft_id)
     path = parse_path(request.query_params.get("at", ""))
-    listed = path and isinstance(path[-1], str) and model_at(path) is None
-    if listed and model_at(path[:-1]) is not None:  # a list of parts: in the part holding it
+    holder_model = model_at(path[:-1]) if path and isinstance(path[-1], str) else None
+    keys = {f.alias or n for n, f in holder_model.model_fields.items()} if holder_model else set()
+    if model_at(path) is None and path and path[-1] in keys:  # a list: in the part holding it
         holder = path_text(path[:-1])
         saved = request.query_params.get("saved")
         query = f"&saved={saved}" if saved and saved.isdigit() else ""
@@ -207,9 +208,9 @@ def _part_page(
     saved: str | None = None,
 ) -> Response:
     model = model_at(path)
-    if model is None:
-        raise PageError(404, N_("There is no such part of the package."))
     data = value_at(current.document, path) if path else current.document
+    if model is None or not isinstance(data, dict):
+        raise PageError(404, N_("There is no such part of the package."))
     fields = fields_of(model, data, choices_of(current.document)) if model else []
     return render(
         request,
