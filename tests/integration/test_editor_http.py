@@ -8,9 +8,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from html.parser import HTMLParser
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
