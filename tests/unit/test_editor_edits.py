@@ -245,3 +245,35 @@ def test_any_text_set_anywhere_reads_back_and_changes_only_its_value(
     target[path[-1]] = value
     assert doc.data == expected
     assert len(changed_lines(ALLIED, doc.text)) == 2
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(SCALAR_PATHS),
+            st.one_of(
+                st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30),
+                st.integers(),
+                st.lists(st.sampled_from(["ald", "brn", "x,y", "1.5"]), max_size=3),
+            ),
+        ),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda pair: pair[0][:4],
+    )
+)
+def test_a_quick_edit_gives_the_document_a_full_read_gives(
+    changes: list[tuple[tuple[str | int, ...], Any]],
+) -> None:
+    """Edits of one-line values skip reading the whole text again: the document they make
+    (data, positions of every value, places in the text) is the one a full read makes."""
+    try:
+        doc = apply_edits(ALLIED_DOC, [Edit("set", path, value) for path, value in changes])
+    except EditorError:
+        return  # a value that cannot be written where it goes (refused, not written wrong)
+    full = read(doc.text)
+    assert doc.data == full.data
+    assert doc.source.positions == full.source.positions
+    assert doc.spans == full.spans
+    assert doc.children == full.children

@@ -484,19 +484,41 @@ def check_package(
     return c.problems
 
 
-def _local_texts(value: Any, path: P) -> Iterator[tuple[P, dict[str, str]]]:
+def _local_texts(value: Any, path: P) -> list[tuple[P, dict[str, str]]]:
     """Every language→text mapping in the package with its path (all dicts in the model are,
     but for a cell's script, which maps ids to the one language its model speaks)."""
+    found: list[tuple[P, dict[str, str]]] = []
+    _collect_texts(value, path, found)
+    return found
+
+
+_FIELD_KEYS: dict[type[BaseModel], list[tuple[str, str]]] = {}
+_CONTAINERS = (BaseModel, tuple, dict)
+
+
+def _collect_texts(value: Any, path: P, found: list[tuple[P, dict[str, str]]]) -> None:
+    # Called for every part of a 2,000-inject package on each check as a planner types:
+    # plain values are skipped before recursing, and field names are looked up once per model.
     if isinstance(value, BaseModel):
-        for name, info in type(value).model_fields.items():
-            if name == "script":
-                continue
-            yield from _local_texts(getattr(value, name), (*path, info.alias or name))
+        model = type(value)
+        keys = _FIELD_KEYS.get(model)
+        if keys is None:
+            keys = [
+                (name, info.alias or name)
+                for name, info in model.model_fields.items()
+                if name != "script"
+            ]
+            _FIELD_KEYS[model] = keys
+        for name, key in keys:
+            item = getattr(value, name)
+            if isinstance(item, _CONTAINERS):
+                _collect_texts(item, (*path, key), found)
     elif isinstance(value, tuple):
         for i, item in enumerate(value):
-            yield from _local_texts(item, (*path, i))
+            if isinstance(item, _CONTAINERS):
+                _collect_texts(item, (*path, i), found)
     elif isinstance(value, dict) and path[-1:] != ("files",):  # an attachment's files by language
-        yield path, value
+        found.append((path, value))
 
 
 _ITEM = {

@@ -19,6 +19,8 @@ from typing import Any
 
 from sitroom.package.sourcemap import Path_
 from sitroom.services.editor import render
+from sitroom.services.editor.patch import Splice as _Splice
+from sitroom.services.editor.patch import patched
 from sitroom.services.editor.yamldoc import Document, Span, read, value_at
 
 OPS = ("set", "insert", "remove", "move")
@@ -65,13 +67,6 @@ def default_language(data: Any) -> str:
     if isinstance(languages, list) and languages and isinstance(languages[0], str):
         return languages[0]
     return "en"
-
-
-@dataclass(frozen=True)
-class _Splice:
-    start: int
-    end: int
-    text: str
 
 
 def _line_start(text: str, index: int) -> int:
@@ -386,13 +381,16 @@ def apply_edits(doc: Document, edits: Sequence[Edit]) -> Document:
             "the package's YAML cannot be read; fix the problem shown first",
             line=doc.problems[0].line if doc.problems else None,
         )
-    if len(edits) > 1 and _independent(edits):
+    if _independent(edits):
         editor = _Editor(doc)
-        splices: list[_Splice] = []
-        for edit in edits:
-            splices.extend(editor.plan(edit))
+        plans = [editor.plan(edit) for edit in edits]
+        splices = [splice for plan in plans for splice in plan]
         if not _overlapping(splices):
-            done = read(_apply(doc.text, splices), doc.source.file)
+            done = None
+            if all(len(plan) == 1 for plan in plans):
+                done = patched(doc, [e.path for e in edits], splices)
+            if done is None:
+                done = read(_apply(doc.text, splices), doc.source.file)
             verify(done, edits)
             return done
     done = _one_by_one(doc, edits)
