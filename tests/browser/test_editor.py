@@ -298,6 +298,7 @@ def test_the_editor_pages_pass_axe(site: Site, new_page: Any) -> None:
         "/history",
         "/preview?team=ald-nss&module=day1",
         "/download",
+        "/documents",
     ):
         page.goto(draft + path)
         assert axe_violations(page) == [], path

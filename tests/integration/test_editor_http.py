@@ -327,3 +327,34 @@ def test_every_editor_page_renders_for_a_planner(server: Server) -> None:
         assert reply.status_code == 200, (path, reply.text[:500])
     assert server.admin.get(f"/editor/{draft_id}/part?at=modules.99").status_code == 404
     assert server.admin.get(f"/editor/{draft_id}/part?at=nothing").status_code == 404
+
+
+def test_documents_are_uploaded_replaced_and_removed_as_versions(server: Server) -> None:
+    draft_id = new_draft(server)["draft_id"]
+    page = server.admin.get(f"/editor/{draft_id}/documents")
+    assert page.status_code == 200 and "vsna-statement.md" in page.text
+    added = server.admin.post(
+        f"/editor/{draft_id}/documents",
+        data={"base": "1", "path": "briefing/<b>note</b>.txt"},
+        files={"file": ("note.txt", b"A fictional briefing note.", "text/plain")},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    listed = server.admin.get(f"/editor/{draft_id}/documents").text
+    assert "briefing/&lt;b&gt;note&lt;/b&gt;.txt" in listed
+    zipped = server.admin.get(f"/api/drafts/{draft_id}/download/zip").content
+    names = zipfile.ZipFile(io.BytesIO(zipped)).namelist()
+    assert any(n.endswith("briefing/<b>note</b>.txt") for n in names)
+    removed = server.admin.post(
+        f"/editor/{draft_id}/documents",
+        data={"base": "2", "remove": "briefing/<b>note</b>.txt"},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    assert server.admin.get(f"/api/drafts/{draft_id}").json()["version"] == 3
+    outside = server.admin.post(
+        f"/editor/{draft_id}/documents",
+        data={"base": "3", "path": "../escape.txt"},
+        files={"file": ("x.txt", b"x", "text/plain")},
+    )
+    assert outside.status_code == 422 and "documents/" in outside.text

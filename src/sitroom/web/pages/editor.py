@@ -21,7 +21,7 @@ from sitroom.package.load import MAX_FILE_BYTES
 from sitroom.services.editor import Edit, EditorError
 from sitroom.web.forms import posted, text
 from sitroom.web.limits import accepts_upload
-from sitroom.web.pages import editor_grid, editor_versions
+from sitroom.web.pages import editor_documents, editor_grid, editor_versions
 from sitroom.web.pages.design_access import Planner, Svc, planner, render
 from sitroom.web.pages.editor_access import (
     crumbs,
@@ -373,3 +373,4 @@ async def apply_again(draft_id: str, request: Request, svc: Svc) -> Response:
 
 router.include_router(editor_grid.router)
 router.include_router(editor_versions.router)
+router.include_router(editor_documents.router)
