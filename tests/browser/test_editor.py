@@ -38,7 +38,8 @@ def start_from_example(page: Any, example: str = "allied-consultation") -> str:
 
 def saved(page: Any, version: int | None = None) -> None:
     said = f"Saved as version {version}." if version else "Saved as version"
-    expect(page.get_by_role("status").filter(has_text=said)).to_be_visible()
+    # A save is a post, a redirect and a page: give a loaded machine time.
+    expect(page.get_by_role("status").filter(has_text=said)).to_be_visible(timeout=20_000)
 
 
 def download(page: Any, link: str, target: Path) -> Path:
