@@ -31,6 +31,7 @@ import summary  # noqa: E402
 BENCHMARKS: list[tuple[str, str, str, list[str], list[str]]] = [
     ("validate", "validate a 2,000-inject package", "bench_validate.py", [], []),
     ("msel", "MSEL import/export, 5,000 rows", "bench_msel.py", [], []),
+    ("editor", "package editor on 2,000 injects", "bench_editor.py", [], []),
     ("append", "durable submissions, 200 writers", "bench_append.py", [], []),
     ("broker", "broker wake-ups", "bench_broker.py", [], []),
     (

@@ -331,3 +331,22 @@ def test_documents_are_added_and_removed_with_a_save(drafts: Drafts) -> None:
     assert len(missing) == 1 and "ald-sitrep-1.md" in missing[0].message
     with pytest.raises(EditorError, match="inside documents/"):
         drafts.save(draft, 2, [], author="ana", documents={"../escape.md": b""})
+
+
+def test_a_version_opened_by_another_process_has_the_same_problems(
+    drafts: Drafts, backend_url: str
+) -> None:
+    draft = drafts.create(("example", "allied-consultation"), author="ana").draft_id
+    saved = drafts.save(
+        draft, 1, [Edit("set", (*INJECTS, 0, "objectives"), ["no-such-objective"])], author="a"
+    )
+    other = fresh(backend_url)
+    try:
+        opened = other.get(draft)
+        assert opened.problems == saved.problems and opened.problem_paths == saved.problem_paths
+        assert not opened.ok and opened.parsed
+        assert opened.package is not None and opened.package.content_hash() == (
+            saved.package.content_hash() if saved.package else None
+        )
+    finally:
+        other.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 from sitroom.package.sourcemap import Path_, SourceMap
 from sitroom.services.editor import render
-from sitroom.services.editor.yamldoc import Document, Span, read
+from sitroom.services.editor.yamldoc import Document, Span, _new, read
 
 
 @dataclass(frozen=True)
@@ -118,16 +118,19 @@ def patched(doc: Document, paths: Sequence[Path_], splices: Sequence[Splice]) ->
             continue
         if nested and any(len(path) > len(root) and _inside(path, root) for root in nested):
             continue
-        new = Span(
-            shift(span.start),
-            shift(span.end),
-            span.line,
-            column_shift(span.line, span.start, span.column),
-            span.kind,
-            span.style,
-            shift(span.key_start),
-            shift(span.key_end),
-            column_shift(span.line, span.key_start, span.key_column),
+        new = _new(
+            Span,
+            (
+                shift(span.start),
+                shift(span.end),
+                span.line,
+                column_shift(span.line, span.start, span.column),
+                span.kind,
+                span.style,
+                shift(span.key_start),
+                shift(span.key_end),
+                column_shift(span.line, span.key_start, span.key_column),
+            ),
         )
         if new.column != span.column:
             moved.append((path, new))
@@ -157,16 +160,21 @@ def patched(doc: Document, paths: Sequence[Path_], splices: Sequence[Splice]) ->
                 return -1 if index < 0 else start + (index - base.start)
 
             column = spans[path].column + (fspan.column - base.column)
-            spans[new_path] = Span(
-                at(fspan.start),
-                at(fspan.end),
-                span.line,
-                column,
-                fspan.kind,
-                fspan.style,
-                at(fspan.key_start),
-                at(fspan.key_end),
-                -1 if fspan.key_column < 0 else spans[path].column + fspan.key_column - base.column,
+            spans[new_path] = _new(
+                Span,
+                (
+                    at(fspan.start),
+                    at(fspan.end),
+                    span.line,
+                    column,
+                    fspan.kind,
+                    fspan.style,
+                    at(fspan.key_start),
+                    at(fspan.key_end),
+                    -1
+                    if fspan.key_column < 0
+                    else spans[path].column + fspan.key_column - base.column,
+                ),
             )
         for fpath, (_line, fcolumn) in frag.source.positions.items():
             if len(fpath) > 1 and fpath[0] == top[0]:

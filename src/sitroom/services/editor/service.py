@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import json
 import tempfile
 import threading
 import time
@@ -28,7 +29,7 @@ from typing import Any
 from sitroom.package.load import DOCUMENTS_DIR, PACKAGE_FILE, to_package
 from sitroom.package.model import Package
 from sitroom.package.msel import export_msel
-from sitroom.package.problems import Problem
+from sitroom.package.problems import Problem, Severity
 from sitroom.package.sourcemap import Path_
 from sitroom.package.validate import check_package
 from sitroom.services.editor import sources
@@ -99,6 +100,32 @@ def validate(doc: Document, documents: Iterable[str] | None) -> _Checked:
     return _Checked(doc, package, problems, problem_paths(doc, problems))
 
 
+def _checks_json(checked: _Checked) -> str:
+    """What validation said, as stored with the version."""
+    return json.dumps(
+        {
+            "parsed": checked.package is not None,
+            "problems": [p.as_dict() for p in checked.problems],
+            "paths": [
+                list(checked.places[p]) if p in checked.places else None for p in checked.problems
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _stored_checks(raw: str) -> tuple[bool, list[Problem], dict[Problem, Path_]]:
+    stored = json.loads(raw)
+    problems = []
+    places: dict[Problem, Path_] = {}
+    for item, path in zip(stored["problems"], stored["paths"], strict=True):
+        problem = Problem(**{**item, "severity": Severity(item["severity"])})
+        problems.append(problem)
+        if path is not None:
+            places[problem] = tuple(path)
+    return bool(stored["parsed"]), problems, places
+
+
 def _title(data: Any, fallback: str) -> str:
     exercise = data.get("exercise") if isinstance(data, dict) else None
     title = exercise.get("title") if isinstance(exercise, dict) else None
@@ -155,21 +182,41 @@ class Drafts:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def _view(self, draft: DraftRow, row: VersionRow, checked: _Checked) -> DraftVersion:
+    def _view(
+        self, draft: DraftRow, row: VersionRow, text: str, checked: _Checked | None = None
+    ) -> DraftVersion:
+        key = (draft.id, row.version)
+        if checked is None:
+            with self._lock:
+                checked = self._cache.get(key)
+        if checked is None and row.checks is None:
+            checked = self._checked(draft.id, row.version, text, row.documents)
+        if checked is not None:
+            found = checked
+            parsed, problems, places = found.package is not None, found.problems, found.places
+            load: Callable[[], Package | None] = lambda: found.package  # noqa: E731
+        else:
+            assert row.checks is not None
+            parsed, problems, places = _stored_checks(row.checks)
+
+            def load() -> Package | None:
+                return self._checked(draft.id, row.version, text, row.documents).package
+
         return DraftVersion(
             draft_id=draft.id,
             version=row.version,
             author=row.author,
             at=_moment(row.at_ms),
             summary=row.summary,
-            text=checked.doc.text,
+            text=text,
             documents=self.store.documents(row.documents),
-            package=checked.package,
-            problems=checked.problems,
-            problem_paths=checked.places,
+            problems=problems,
+            problem_paths=places,
             base=row.base,
             head=draft.head,
             changes=row.changes,
+            parsed=parsed,
+            load_package=load,
         )
 
     def list(self) -> list[DraftSummary]:
@@ -192,7 +239,7 @@ class Drafts:
         """A version (the newest by default) with its problems."""
         draft = self._draft(draft_id)
         row, text = self._version(draft_id, version or draft.head)
-        return self._view(draft, row, self._checked(draft_id, row.version, text, row.documents))
+        return self._view(draft, row, text)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -214,8 +261,15 @@ class Drafts:
             updated_by=author,
             updated_ms=at,
         )
-        self.store.create(draft, started.text, started.documents, summary=started.summary)
-        self._remember((draft.id, 1), validate(doc, started.documents.keys()))
+        checked = validate(doc, started.documents.keys())
+        self.store.create(
+            draft,
+            started.text,
+            started.documents,
+            summary=started.summary,
+            checks=_checks_json(checked),
+        )
+        self._remember((draft.id, 1), checked)
         return self.get(draft.id, 1)
 
     def check(self, draft_id: str, base_version: int, edits: Sequence[Edit]) -> CheckResult:
@@ -292,6 +346,7 @@ class Drafts:
                     documents=added,
                     refs=refs,
                     title=_title(doc.data, draft.name)[:300],
+                    checks=_checks_json(checked),
                 )
             except StaleHead:
                 continue  # another save landed meanwhile: look again from the new head
@@ -356,6 +411,7 @@ class Drafts:
                     documents={},
                     refs=old_row.documents,
                     title=_title(old.doc.data, draft.name)[:300],
+                    checks=_checks_json(old),
                 )
             except StaleHead:
                 continue

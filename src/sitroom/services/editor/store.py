@@ -18,7 +18,7 @@ from sitroom.auth.sqldatabase import Database, PostgresDatabase, Row, SqliteData
 from sitroom.package.sourcemap import Path_
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
-_VERSION_COLUMNS = "version, base, author, at_ms, summary, changes, documents"
+_VERSION_COLUMNS = "version, base, author, at_ms, summary, changes, documents, checks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,8 @@ class VersionRow:
     changes: tuple[Path_, ...]
     documents: dict[str, str]
     """Document path → SHA-256 of its bytes."""
+    checks: str | None = None
+    """What validation said of the version (JSON), when it was saved."""
 
 
 class StaleHead(Exception):
@@ -70,6 +72,7 @@ def _version(row: Row) -> VersionRow:
         summary=row[4],
         changes=_paths(row[5]),
         documents=dict(json.loads(row[6])),
+        checks=row[7],
     )
 
 
@@ -105,6 +108,7 @@ class DraftStore:
         documents: Mapping[str, bytes],
         *,
         summary: str,
+        checks: str | None = None,
     ) -> None:
         """Store a new draft and its version 1."""
         refs = self._put_documents(documents)
@@ -121,7 +125,17 @@ class DraftStore:
                 },
             )
             self._insert_version(
-                cur, draft.id, 1, None, draft.created_by, draft.created_ms, summary, text, (), refs
+                cur,
+                draft.id,
+                1,
+                None,
+                draft.created_by,
+                draft.created_ms,
+                summary,
+                text,
+                (),
+                refs,
+                checks,
             )
 
     def _put_documents(self, documents: Mapping[str, bytes]) -> dict[str, str]:
@@ -151,11 +165,12 @@ class DraftStore:
         text: str,
         changes: tuple[Path_, ...],
         refs: Mapping[str, str],
+        checks: str | None,
     ) -> None:
         cur.count(
             "INSERT INTO draft_versions (draft_id, version, base, author, at_ms, summary, text,"
-            " changes, documents) VALUES (:draft, :version, :base, :author, :at, :summary,"
-            " :text, :changes, :documents)",
+            " changes, documents, checks) VALUES (:draft, :version, :base, :author, :at,"
+            " :summary, :text, :changes, :documents, :checks)",
             {
                 "draft": draft_id,
                 "version": version,
@@ -166,6 +181,7 @@ class DraftStore:
                 "text": text,
                 "changes": json.dumps([list(p) for p in changes], ensure_ascii=False),
                 "documents": json.dumps(dict(sorted(refs.items())), ensure_ascii=False),
+                "checks": checks,
             },
         )
 
@@ -183,6 +199,7 @@ class DraftStore:
         documents: Mapping[str, bytes],
         refs: Mapping[str, str],
         title: str | None = None,
+        checks: str | None = None,
     ) -> int:
         """Add version ``head + 1`` if the draft's head is still ``head``; else `StaleHead`.
 
@@ -206,7 +223,17 @@ class DraftStore:
             if moved != 1:
                 raise StaleHead(draft_id)
             self._insert_version(
-                cur, draft_id, version, base, author, at_ms, summary, text, changes, all_refs
+                cur,
+                draft_id,
+                version,
+                base,
+                author,
+                at_ms,
+                summary,
+                text,
+                changes,
+                all_refs,
+                checks,
             )
         return version
 
@@ -229,7 +256,7 @@ class DraftStore:
                 " WHERE draft_id = :id AND version = :v",
                 {"id": draft_id, "v": version},
             )
-        return (_version(rows[0]), str(rows[0][7])) if rows else None
+        return (_version(rows[0]), str(rows[0][8])) if rows else None
 
     def versions(self, draft_id: str, after: int = 0) -> list[VersionRow]:
         """The draft's versions after ``after``, oldest first (without their texts)."""

@@ -3,6 +3,7 @@ result of a check, and the conflict a save can run into."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,9 +14,17 @@ from sitroom.package.sourcemap import Path_
 from sitroom.services.editor.changes import Change
 
 
+def _no_package() -> Package | None:
+    return None
+
+
 @dataclass(frozen=True)
 class DraftVersion:
-    """One version of a draft: its YAML text, documents, and what validation says of it."""
+    """One version of a draft: its YAML text, documents, and what validation says of it.
+
+    The problems were found when the version was saved; ``package`` is built when first
+    asked for (and then kept), so opening a large draft to show it costs no parsing.
+    """
 
     draft_id: str
     version: int
@@ -24,7 +33,6 @@ class DraftVersion:
     summary: str
     text: str
     documents: dict[str, bytes]
-    package: Package | None
     problems: list[Problem]
     problem_paths: dict[Problem, Path_]
     """Each problem's place in the YAML document, where it can be told."""
@@ -32,6 +40,16 @@ class DraftVersion:
     head: int = 0
     """The draft's newest version when this one was read."""
     changes: tuple[Path_, ...] = ()
+    parsed: bool = True
+    """Whether the YAML reads as a package (its problems may still hold errors)."""
+    load_package: Callable[[], Package | None] = field(
+        default=_no_package, repr=False, compare=False
+    )
+
+    @property
+    def package(self) -> Package | None:
+        """The typed package (None when the YAML does not read as one)."""
+        return self.load_package() if self.parsed else None
 
     @property
     def errors(self) -> list[Problem]:
@@ -40,7 +58,7 @@ class DraftVersion:
     @property
     def ok(self) -> bool:
         """Whether a run can be made of this version (it parsed and has no errors)."""
-        return self.package is not None and not self.errors
+        return self.parsed and not self.errors
 
 
 @dataclass(frozen=True)

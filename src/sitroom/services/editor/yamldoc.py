@@ -61,6 +61,10 @@ class Document:
         return isinstance(self.data, dict) and () in self.spans
 
 
+_new = tuple.__new__
+"""Makes a `Span` without the named tuple's Python-level constructor (many thousand per read)."""
+
+
 class _Unusual(Exception):
     """The text uses a YAML feature the one-pass reader leaves to the package loader."""
 
@@ -155,16 +159,19 @@ class _Reader:
             end = end_mark.index
             if style in ("|", ">"):
                 end = self._block_end(start.index, end)
-            self.spans[path] = Span(
-                start.index,
-                end,
-                start.line,
-                start.column,
-                "scalar",
-                style,
-                key_start,
-                key_end,
-                key_column,
+            self.spans[path] = _new(
+                Span,
+                (
+                    start.index,
+                    end,
+                    start.line,
+                    start.column,
+                    "scalar",
+                    style,
+                    key_start,
+                    key_end,
+                    key_column,
+                ),
             )
             if not self.fast:
                 return None
@@ -200,16 +207,19 @@ class _Reader:
             self.pos += 1
             flow = bool(event.flow_style)
             end = end_event.end_mark.index if flow else last_end
-            self.spans[path] = Span(
-                start.index,
-                end,
-                start.line,
-                start.column,
-                "map",
-                "flow" if flow else "block",
-                key_start,
-                key_end,
-                key_column,
+            self.spans[path] = _new(
+                Span,
+                (
+                    start.index,
+                    end,
+                    start.line,
+                    start.column,
+                    "map",
+                    "flow" if flow else "block",
+                    key_start,
+                    key_end,
+                    key_column,
+                ),
             )
             self.children[path] = keys
             return result
@@ -227,16 +237,19 @@ class _Reader:
             self.pos += 1
             flow = bool(event.flow_style)
             end = end_event.end_mark.index if flow else last_end
-            self.spans[path] = Span(
-                start.index,
-                end,
-                start.line,
-                start.column,
-                "seq",
-                "flow" if flow else "block",
-                key_start,
-                key_end,
-                key_column,
+            self.spans[path] = _new(
+                Span,
+                (
+                    start.index,
+                    end,
+                    start.line,
+                    start.column,
+                    "seq",
+                    "flow" if flow else "block",
+                    key_start,
+                    key_end,
+                    key_column,
+                ),
             )
             self.children[path] = list(range(len(items)))
             return items
@@ -244,16 +257,19 @@ class _Reader:
             if self.fast:
                 raise _Unusual
             alias_end: Any = event.end_mark
-            self.spans[path] = Span(
-                start.index,
-                alias_end.index,
-                start.line,
-                start.column,
-                "alias",
-                "",
-                key_start,
-                key_end,
-                key_column,
+            self.spans[path] = _new(
+                Span,
+                (
+                    start.index,
+                    alias_end.index,
+                    start.line,
+                    start.column,
+                    "alias",
+                    "",
+                    key_start,
+                    key_end,
+                    key_column,
+                ),
             )
             return None
         raise _Unusual  # pragma: no cover - a document holds only the three kinds and aliases
