@@ -8,6 +8,8 @@ The rules (versions, conflicts, validation, the round-trip YAML) are the editor 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,9 +63,44 @@ def languages_of(document: Any) -> tuple[str, ...]:
     return ("en",)
 
 
+_PARSED: OrderedDict[tuple[str, int], Any] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
+PARSED_KEPT = 8
+"""Versions never change, so the document of one is read once per process and kept (a few):
+a 2,000-inject YAML takes about a second to read, and every page of a draft needs it."""
+
+
+def _read_by_the_service(svc: Services, key: tuple[str, int]) -> Any:
+    """The document as the drafts service read it, when it still holds that version (it has
+    just saved it, or shown it): the same data ``parse_yaml`` gives, without reading again.
+
+    An adapter until the service hands the data out itself; None when it does not hold it."""
+    cache = getattr(svc.drafts, "_cache", None)
+    checked = cache.get(key) if isinstance(cache, dict) else None
+    doc = getattr(checked, "doc", None)
+    data = getattr(doc, "data", None)
+    return data if isinstance(data, dict) else None
+
+
+def _document(svc: Services, found: Any) -> Any:
+    key = (str(found.draft_id), int(found.version))
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    document = _read_by_the_service(svc, key)
+    if document is None:
+        document = parse_document(found.text)
+    with _PARSED_LOCK:
+        _PARSED[key] = document
+        while len(_PARSED) > PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    return document
+
+
 def _open(svc: Services, draft_id: str, version: int | None) -> Opened:
     found = svc.drafts.get(draft_id, version)
-    document = parse_document(found.text)
+    document = _document(svc, found)
     return Opened(found, document, languages_of(document))
 
 
