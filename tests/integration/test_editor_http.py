@@ -5,6 +5,7 @@ planners' text shown escaped."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import zipfile
@@ -358,3 +359,22 @@ def test_documents_are_uploaded_replaced_and_removed_as_versions(server: Server)
         files={"file": ("x.txt", b"x", "text/plain")},
     )
     assert outside.status_code == 422 and "documents/" in outside.text
+
+
+def test_a_package_of_megabytes_starts_a_draft_through_the_api(server: Server) -> None:
+    padding = "# " + "x" * 98 + "\n"
+    text = padding * 15_000 + TWO_PARTIES  # 1.5 MB: more than a plain JSON body may be
+    made = server.admin.post(
+        "/api/drafts",
+        json={
+            "from": "yaml",
+            "file_name": "big.yaml",
+            "content_base64": base64.b64encode(text.encode()).decode(),
+        },
+    )
+    assert made.status_code == 201, made.text[:300]
+    assert made.json()["text"].startswith(padding)
+    unreadable = server.admin.post(
+        "/api/drafts", json={"from": "yaml", "file_name": "x.yaml", "content_base64": "%%%"}
+    )
+    assert unreadable.status_code == 422 and "base64" in unreadable.text

@@ -8,21 +8,24 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.package.examples import example_names
+from sitroom.package.load import MAX_FILE_BYTES
 from sitroom.services.editor import Conflict, Edit, EditorError
 from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY, errors
-from sitroom.web.deps import ApiError
+from sitroom.web.deps import ApiError, json_body
+from sitroom.web.limits import accepts_upload, json_schema_body
 from sitroom.web.pages.editor_versions import DOWNLOADS
 from sitroom.web.pages.series_access import Staff, Svc
 
 router = APIRouter(prefix="/api/drafts", tags=["drafts"])
 
-MAX_UPLOAD_CHARS = 14_000_000
+MAX_UPLOAD_CHARS = MAX_FILE_BYTES * 4 // 3 + 4
+"""A package file as base64 (the design page's upload limit)."""
 
 
 class EditBody(BaseModel):
@@ -123,8 +126,16 @@ async def list_drafts(who: Staff, svc: Svc) -> list[dict[str, Any]]:
     return [_jsonable(d) for d in found]
 
 
-@router.post("", summary="Start a draft", responses=WRITE_WITH_BODY, status_code=201)
-async def create_draft(body: NewDraft, who: Staff, svc: Svc) -> dict[str, Any]:
+@router.post(
+    "",
+    summary="Start a draft (a file may be megabytes: the body is read once you may)",
+    responses=WRITE_WITH_BODY,
+    status_code=201,
+    openapi_extra=json_schema_body(NewDraft),
+)
+@accepts_upload
+async def create_draft(request: Request, who: Staff, svc: Svc) -> dict[str, Any]:
+    body = await json_body(request, NewDraft)
     source: tuple[Any, ...]
     if body.start_from == "example":
         if body.example not in example_names():
