@@ -152,6 +152,9 @@ def test_a_planner_writes_a_two_party_two_language_package(
     assert loaded.package.exercise.title == {"en": "Duo tabletop exercise", "ko": "듀오 도상훈련"}
     text = yaml_file.read_text(encoding="utf-8")
     assert "# A starter exercise package." in text  # the starter's comments are kept
+    with site.admin() as admin:  # the downloaded file itself runs
+        made = admin.post("/api/runs", json={"package_yaml": text, "run_id": "duo-file"})
+        assert made.status_code == 201, made.text
     page.get_by_label("Run id (optional)").fill("duo-run")
     page.get_by_role("button", name="Create a run from this version").click()
     page.wait_for_url("**/design/runs/duo-run/invitations*")

@@ -378,3 +378,24 @@ def test_a_package_of_megabytes_starts_a_draft_through_the_api(server: Server) -
         "/api/drafts", json={"from": "yaml", "file_name": "x.yaml", "content_base64": "%%%"}
     )
     assert unreadable.status_code == 422 and "base64" in unreadable.text
+
+
+def test_a_teams_preview_shows_only_what_the_team_may_see(server: Server) -> None:
+    draft_id = new_draft(server)["draft_id"]
+    page = server.admin.get(
+        f"/editor/{draft_id}/preview", params={"team": "ald-nss", "module": "day1", "lang": "en"}
+    )
+    assert page.status_code == 200
+    view = page.text.split('class="panel team-view"', 1)[1]
+    assert "Velmora State News Agency announces a missile test" in view
+    # Brenland's own crisis-centre assessment is addressed to Brenland's teams only.
+    assert "Brenland crisis centre — initial assessment" not in view
+    # Controller notes and expected actions never reach a team's view.
+    assert "Start the Module 1 clock" not in page.text
+    assert "opens a crisis log" not in page.text
+    assert (
+        server.admin.get(
+            f"/editor/{draft_id}/preview", params={"team": "excon", "module": "day1"}
+        ).status_code
+        == 404
+    )
