@@ -24,6 +24,7 @@ from sitroom.web.limits import accepts_upload
 from sitroom.web.pages import editor_documents, editor_grid, editor_versions
 from sitroom.web.pages.design_access import Planner, Svc, planner, render
 from sitroom.web.pages.editor_access import (
+    as_shown,
     crumbs,
     edits_from_json,
     opened,
@@ -119,7 +120,7 @@ async def create(request: Request, svc: Svc) -> Response:
     try:
         made = await run_in_threadpool(lambda: svc.drafts.create(source, author=author, name=name))
     except EditorError as error:
-        return await _start(request, who, svc, 422, str(error))
+        return await _start(request, who, svc, 422, as_shown(error))
     draft_id = made.draft_id
     return RedirectResponse(f"/editor/{draft_id}", status_code=303)
 

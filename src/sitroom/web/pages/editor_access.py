@@ -112,6 +112,12 @@ async def opened(svc: Services, draft_id: str, version: int | None = None) -> Op
         raise PageError(404, N_("There is no such draft here.")) from None
 
 
+def as_shown(error: Exception) -> str:
+    """A refusal of the service for a page that passes messages through the UI catalog
+    (``_(message)`` formats with ``%``): its own ``%`` kept as written."""
+    return str(error).replace("%", "%%")
+
+
 def parse_path(raw: str) -> Path:
     """``modules.0.injects.3`` as a path; empty for the whole document."""
     parts: list[str | int] = []

@@ -17,7 +17,7 @@ from sitroom.services.editor import Conflict, EditorError
 from sitroom.web.forms import posted, text
 from sitroom.web.limits import accepts_upload
 from sitroom.web.pages.design_access import Planner, Svc, planner, render
-from sitroom.web.pages.editor_access import opened, with_saved
+from sitroom.web.pages.editor_access import as_shown, opened, with_saved
 from sitroom.web.pages.home import PageError
 from sitroom.web.render import N_
 
@@ -107,6 +107,6 @@ async def change_documents(draft_id: str, request: Request, svc: Svc) -> Respons
             N_("Someone changed this document meanwhile: look at the list again and retry."),
         )
     except EditorError as error:
-        return _page(request, who, current, 422, str(error))
+        return _page(request, who, current, 422, as_shown(error))
     back = with_saved(f"/editor/{draft_id}/documents", saved.version)
     return RedirectResponse(back, status_code=303)

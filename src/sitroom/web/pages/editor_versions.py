@@ -26,7 +26,7 @@ from sitroom.reports.documents import DocumentKind, render_document
 from sitroom.services.editor import EditorError
 from sitroom.web.forms import posted, text
 from sitroom.web.pages.design_access import Planner, Svc, planner, render
-from sitroom.web.pages.editor_access import download_name, opened
+from sitroom.web.pages.editor_access import as_shown, download_name, opened
 from sitroom.web.pages.home import PageError
 from sitroom.web.render import N_, ui_language
 
@@ -235,7 +235,7 @@ async def download(draft_id: str, fmt: str, request: Request, who: Planner, svc:
     try:
         body = await run_in_threadpool(getattr(svc.drafts, method), draft_id, current.number)
     except EditorError as error:
-        raise PageError(409, str(error)) from None
+        raise PageError(409, as_shown(error)) from None
     name = download_name(current, suffix)
     return Response(
         body,
@@ -271,7 +271,7 @@ async def create_run(draft_id: str, request: Request, svc: Svc) -> Response:
         try:
             package = await run_in_threadpool(svc.drafts.package_for_run, draft_id, current.number)
         except EditorError as refused:
-            error = str(refused)
+            error = as_shown(refused)
     if error is not None or package is None:
         return render(
             request,
