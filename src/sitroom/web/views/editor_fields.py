@@ -154,10 +154,10 @@ def fields_of(
             "description": info.description or "",
         }
         item = _item_type(annotation)
-        if _is_local_text(info.annotation, info):
-            found.append(Field(kind="texts", **common))
-        elif item is not None and _is_local_text(item):
+        if item is not None and _is_local_text(item):
             found.append(Field(kind="list-texts", **common))
+        elif item is None and _is_local_text(info.annotation, info):
+            found.append(Field(kind="texts", **common))
         elif item is not None and key in PICKED and not _is_model(_unwrap(item)[0]):
             found.append(Field(kind="pick", choices=choices.get(PICKED[key], []), **common))
         elif item is not None and _unwrap(item)[0] in (str, int):
