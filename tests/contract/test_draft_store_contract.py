@@ -146,7 +146,10 @@ def test_a_structural_change_conflicts_with_an_edit_inside_the_same_list(drafts:
     drafts.save(draft, 1, [Edit("move", (*INJECTS, 0), to=2)], author="ana")
     with pytest.raises(Conflict) as caught:
         drafts.save(draft, 1, [Edit("set", (*INJECTS, 0, "title", "en"), "x")], author="bo")
-    assert caught.value.theirs[0].path == INJECTS
+    # Told item by item: the moved inject left its place and came back further down.
+    theirs = caught.value.theirs
+    assert theirs and all(c.path[:3] == INJECTS and c.author == "ana" for c in theirs)
+    assert any(c.before and c.before.get("number") == "1.1" for c in theirs)
 
 
 def test_racing_saves_from_one_version_never_lose_one(backend_url: str) -> None:
@@ -350,3 +353,51 @@ def test_a_version_opened_by_another_process_has_the_same_problems(
         )
     finally:
         other.close()
+
+
+def test_versions_and_checks_as_json(drafts: Drafts) -> None:
+    import json
+
+    draft = drafts.create(("example", "allied-consultation"), author="ana").draft_id
+    shown = drafts.get(draft).as_dict(text=False)
+    assert shown["version"] == 1 and shown["ok"] and "text" not in shown
+    assert shown["documents"]["vsna-statement.md"] > 0
+    result = drafts.check(draft, 1, [Edit("set", (*INJECTS, 0, "objectives"), ["nope"])])
+    [entry] = [e for e in result.as_dict()["problems"] if e["severity"] == "error"]
+    assert entry["path"] == [*INJECTS, 0, "objectives", 0] and entry["code"] == "unknown-reference"
+    assert json.loads(json.dumps(shown)) == shown and json.dumps(result.as_dict())
+
+
+def test_an_insert_above_an_edit_merges_and_the_edit_follows_its_inject(drafts: Drafts) -> None:
+    draft = drafts.create(("example", "allied-consultation"), author="ana").draft_id
+    number = drafts.package_for_run(draft).modules[0].injects[3].number
+    inject = {"number": "0.9", "title": "Early warning", "content": "Text.", "offset": "0m"}
+    drafts.save(draft, 1, [Edit("insert", (*INJECTS, 0), inject)], author="ana")
+    merged = drafts.save(draft, 1, [Edit("set", (*INJECTS, 3, "title", "en"), "Bo's")], author="bo")
+    assert merged.version == 3 and merged.changes == ((*INJECTS, 4, "title", "en"),)
+    package = drafts.package_for_run(draft)
+    edited = next(i for i in package.injects() if i.title["en"] == "Bo's")
+    assert edited.number == number and package.modules[0].injects[0].number == "0.9"
+
+
+def test_a_conflict_carries_the_edits_moved_onto_the_newest_version(drafts: Drafts) -> None:
+    draft = drafts.create(("example", "allied-consultation"), author="ana").draft_id
+    inject = {"number": "0.9", "title": "Early warning", "content": "Text.", "offset": "0m"}
+    drafts.save(draft, 1, [Edit("insert", (*INJECTS, 0), inject)], author="ana")
+    drafts.save(draft, 2, [Edit("set", (*INJECTS, 4, "title", "en"), "Ana's")], author="ana")
+    with pytest.raises(Conflict) as caught:
+        drafts.save(draft, 1, [Edit("set", (*INJECTS, 3, "title", "en"), "Bo's")], author="bo")
+    conflict = caught.value
+    assert any(c.after == "Ana's" and c.author == "ana" for c in conflict.theirs)
+    assert conflict.rebased == [Edit("set", (*INJECTS, 4, "title", "en"), "Bo's")]
+    drafts.save(draft, conflict.head_version, conflict.rebased, author="bo")
+    assert title(drafts, draft, 4) == "Bo's"
+
+
+def test_an_edit_of_a_removed_inject_cannot_be_moved_onto_the_newest(drafts: Drafts) -> None:
+    draft = drafts.create(("example", "allied-consultation"), author="ana").draft_id
+    drafts.save(draft, 1, [Edit("remove", (*INJECTS, 2))], author="ana")
+    with pytest.raises(Conflict) as caught:
+        drafts.save(draft, 1, [Edit("set", (*INJECTS, 2, "title", "en"), "x")], author="bo")
+    assert caught.value.rebased is None
+    assert caught.value.as_dict()["rebased"] is None

@@ -277,3 +277,85 @@ def test_a_quick_edit_gives_the_document_a_full_read_gives(
     assert doc.source.positions == full.source.positions
     assert doc.spans == full.spans
     assert doc.children == full.children
+
+
+def test_a_key_under_a_missing_mapping_is_written_with_its_parent() -> None:
+    doc = edited(ALLIED, Edit("set", (*INJECTS, 1, "marking", "tlp"), "AMBER"))
+    assert doc.data["modules"][0]["injects"][1]["marking"]["tlp"] == "AMBER"
+    assert comments(doc.text) == comments(ALLIED)
+
+
+def test_removing_the_first_key_of_a_list_item_keeps_the_dash() -> None:
+    doc = apply_edits(ALLIED_DOC, [Edit("remove", (*INJECTS, 0, "number"))])
+    first = doc.data["modules"][0]["injects"][0]
+    assert "number" not in first and first["title"]["en"].startswith("Velmora")
+    assert changed_lines(ALLIED, doc.text) == [
+        '-      - number: "1.1"',
+        "-        title:",
+        "+      - title:",
+    ]
+
+
+def test_inserting_into_a_bracketed_list_keeps_the_brackets() -> None:
+    doc = edited(ALLIED, Edit("insert", (*INJECTS, 0, "objectives", 0), "share-assessments"))
+    assert changed_lines(ALLIED, doc.text) == [
+        "-        objectives: [notify-and-consult]",
+        "+        objectives: [share-assessments, notify-and-consult]",
+    ]
+
+
+def test_an_empty_value_is_filled_after_its_colon() -> None:
+    text = "exercise:\n  id: a\n  venue:\n  title: T\n"
+    doc = apply_edits(read(text), [Edit("set", ("exercise", "venue"), "Hall B")])
+    assert doc.text == "exercise:\n  id: a\n  venue: Hall B\n  title: T\n"
+    assert doc.data == read(doc.text).data
+
+
+def test_a_file_with_windows_line_ends_keeps_them() -> None:
+    text = "exercise:\r\n  id: a\r\n  title: T\r\nlist:\r\n  - a\r\n"
+    doc = apply_edits(
+        read(text),
+        [
+            Edit("insert", ("list", 1), {"b": "two\nlines"}),
+            Edit("set", ("exercise", "scope"), "Line 1\nLine 2\n"),
+        ],
+    )
+    assert "\n" not in doc.text.replace("\r\n", "")
+    assert doc.data["list"][1] == {"b": "two\nlines"}
+
+
+BLOCK_LISTS = [
+    path
+    for path, span in ALLIED_DOC.spans.items()
+    if span.kind == "seq" and span.style == "block" and len(ALLIED_DOC.children[path]) > 1
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(BLOCK_LISTS), st.data())
+def test_list_edits_give_the_list_python_would(path: tuple[str | int, ...], draw: Any) -> None:
+    node: Any = ALLIED_DOC.data
+    for part in path:
+        node = node[part]
+    items = list(node)
+    op = draw.draw(st.sampled_from(["insert", "remove", "move"]))
+    index = draw.draw(st.integers(0, len(items) - 1))
+    if op == "insert":
+        value = items[draw.draw(st.integers(0, len(items) - 1))]
+        edit = Edit("insert", (*path, index), value)
+        items.insert(index, value)
+    elif op == "remove":
+        edit = Edit("remove", (*path, index))
+        del items[index]
+    else:
+        to = draw.draw(st.integers(0, len(items) - 1))
+        edit = Edit("move", (*path, index), to=to)
+        items.insert(to, items.pop(index))
+    doc = apply_edits(ALLIED_DOC, [edit])
+    expected = copy.deepcopy(ALLIED_DOC.data)
+    target: Any = expected
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = items
+    assert doc.data == expected
+    assert sorted(comments(doc.text)) == sorted(comments(ALLIED)) or op == "remove"

@@ -146,3 +146,51 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def _identity(item: Any) -> str | None:
+    if isinstance(item, dict):
+        for name in ("number", "id"):
+            if isinstance(item.get(name), str | int):
+                return f"{name}={item[name]}"
+    return None
+
+
+def _find(items: list[Any], item: Any) -> int | None:
+    """The index in ``items`` of the item that is ``item`` (by number or id, else equal)."""
+    identity = _identity(item)
+    found = [
+        i
+        for i, other in enumerate(items)
+        if (_identity(other) == identity if identity is not None else other == item)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def translate(path: Path_, before: Any, after: Any, *, slot: bool = False) -> Path_ | None:
+    """``path`` in ``before`` as the same place in ``after``: each list index follows its
+    item (found by inject number or id) to where it is now. None when an item on the way is
+    gone or cannot be told apart. ``slot``: the last index is a position between items (an
+    insert), which follows the item that was there."""
+    out: list[str | int] = []
+    node_a, node_b = before, after
+    for depth, part in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(part, int):
+            if not isinstance(node_a, list) or not isinstance(node_b, list):
+                return None
+            if slot and last and part >= len(node_a):
+                out.append(len(node_b))
+                break
+            if not 0 <= part < len(node_a):
+                return None
+            index = _find(node_b, node_a[part])
+            if index is None:
+                return None
+            out.append(index)
+            node_a, node_b = node_a[part], node_b[index]
+        else:
+            out.append(part)
+            node_a = node_a.get(part) if isinstance(node_a, dict) else None
+            node_b = node_b.get(part) if isinstance(node_b, dict) else None
+    return tuple(out)

@@ -116,12 +116,19 @@ class _Editor:
     def plan(self, edit: Edit) -> list[_Splice]:
         check_edit(edit)
         if edit.op == "set":
-            return self.set(edit.path, edit.value)
-        if edit.op == "remove":
-            return self.remove(edit.path)
-        if edit.op == "insert":
-            return self.insert(edit.path, edit.value)
-        return self.move(edit.path, edit.to if edit.to is not None else 0)
+            splices = self.set(edit.path, edit.value)
+        elif edit.op == "remove":
+            splices = self.remove(edit.path)
+        elif edit.op == "insert":
+            splices = self.insert(edit.path, edit.value)
+        else:
+            splices = self.move(edit.path, edit.to if edit.to is not None else 0)
+        if "\r\n" in self.text:  # a file written with Windows line ends keeps them
+            splices = [
+                _Splice(s.start, s.end, s.text.replace("\r\n", "\n").replace("\n", "\r\n"))
+                for s in splices
+            ]
+        return splices
 
     # -- set ------------------------------------------------------------------------------
 
@@ -135,7 +142,7 @@ class _Editor:
             raise EditorError(
                 f"{show(path)} is written as an alias (*name); edit the anchored value", path=path
             )
-        if span.kind == "scalar" or span.style == "flow":
+        if (span.kind == "scalar" and span.end > span.start) or span.style == "flow":
             parent = self.span(path[:-1])
             in_flow = parent is not None and parent.style == "flow"
             new_inline = self._inline(path, span, value, in_flow=in_flow)

@@ -73,6 +73,11 @@ def patched(doc: Document, paths: Sequence[Path_], splices: Sequence[Splice]) ->
         span = doc.spans.get(path)
         if span is None or span.start != splice.start or span.end != splice.end:
             return None
+        if span.end == span.start:  # an empty value: what follows the colon is rewritten
+            return None
+        parent = doc.spans.get(path[:-1])
+        if parent is not None and parent.style == "flow":
+            return None  # read in brackets, a value follows other rules than on its own line
         if span.kind == "alias" or (span.kind != "scalar" and span.style != "flow"):
             return None
         if "\n" in splice.text or "\n" in text[splice.start : splice.end]:

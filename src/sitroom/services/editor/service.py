@@ -41,6 +41,7 @@ from sitroom.services.editor.changes import (
     outermost,
     overlaps,
     text_diff,
+    translate,
     tree_diff,
 )
 from sitroom.services.editor.edits import Edit, EditorError, apply_edits
@@ -304,8 +305,11 @@ class Drafts:
         ``documents`` adds or replaces documents by path (None removes one). Raises
         `Conflict` when a newer version changed a place the edits touch.
         """
-        mine = outermost([e.touches() for e in edits] + [("documents", p) for p in documents or {}])
+        docs = tuple(("documents", p) for p in documents or {})
+        asked = list(edits)
         for _ in range(SAVE_TRIES):
+            edits = asked
+            mine = outermost([e.touches() for e in edits] + list(docs))
             draft = self._draft(draft_id)
             if not 1 <= base_version <= draft.head:
                 raise EditorError(
@@ -319,7 +323,12 @@ class Drafts:
                     (v, p) for v in newer for p in v.changes if any(overlaps(p, m) for m in mine)
                 ]
                 if clash:
-                    raise self._conflict(draft_id, base_version, target, clash, mine)
+                    conflict = self._conflict(draft_id, base_version, target, clash, mine, edits)
+                    if not _merges(conflict):
+                        raise conflict
+                    assert conflict.rebased is not None
+                    edits = conflict.rebased  # their inserts or moves only shifted mine
+                    mine = outermost([e.touches() for e in edits] + list(docs))
             row, text = self._version(draft_id, target)
             base = self._checked(draft_id, target, text, row.documents)
             doc = apply_edits(base.doc, edits)
@@ -361,6 +370,7 @@ class Drafts:
         head: int,
         clash: builtins.list[tuple[VersionRow, Path_]],
         mine: tuple[Path_, ...],
+        edits: Sequence[Edit] = (),
     ) -> Conflict:
         base_row, base_text = self._version(draft_id, base_version)
         head_row, head_text = self._version(draft_id, head)
@@ -369,20 +379,22 @@ class Drafts:
         theirs = []
         seen: set[Path_] = set()
         for version, path in clash:
-            if path in seen:
-                continue
-            seen.add(path)
-            theirs.append(
-                Change(
-                    path,
-                    jsonable(lookup(before, path)),
-                    jsonable(lookup(after, path)),
-                    version.version,
-                    version.author,
-                    _moment(version.at_ms),
+            # A changed list is told item by item (an inserted inject, not the whole list).
+            for change in tree_diff(lookup(before, path), lookup(after, path), path):
+                if change.path in seen:
+                    continue
+                seen.add(change.path)
+                theirs.append(
+                    Change(
+                        change.path,
+                        jsonable(change.before),
+                        jsonable(change.after),
+                        version.version,
+                        version.author,
+                        _moment(version.at_ms),
+                    )
                 )
-            )
-        return Conflict(draft_id, base_version, head, theirs, mine)
+        return Conflict(draft_id, base_version, head, theirs, mine, rebase(edits, before, after))
 
     def restore(self, draft_id: str, version: int, *, author: str) -> DraftVersion:
         """A new version equal to ``version`` (text and documents)."""
@@ -505,6 +517,41 @@ class Drafts:
                 path=found.problem_paths.get(first) if first else None,
             )
         return found.package
+
+
+def _merges(conflict: Conflict) -> bool:
+    """Whether the edits, moved onto the newest version, touch nothing changed since their
+    version: then the clash was only their list items moving (an inject inserted, removed or
+    moved elsewhere in the list) and the edits are applied on top."""
+    if conflict.rebased is None:
+        return False
+    # A removed list item is told at its old index, which the newest version does not have
+    # (an edit of the removed item itself cannot be moved, so it never gets here).
+    places = [
+        c.path
+        for c in conflict.theirs
+        if c.after is not None or not (c.path and isinstance(c.path[-1], int))
+    ]
+    return not any(overlaps(e.touches(), place) for e in conflict.rebased for place in places)
+
+
+def rebase(edits: Sequence[Edit], before: Any, after: Any) -> builtins.list[Edit] | None:
+    """``edits`` made on ``before`` with their paths moved onto ``after`` (None: an item
+    they touch is gone)."""
+    moved = []
+    for edit in edits:
+        slot = edit.op == "insert"
+        path = translate(edit.path, before, after, slot=slot)
+        if path is None:
+            return None
+        to = edit.to
+        if edit.op == "move" and edit.to is not None:
+            target = translate((*edit.path[:-1], edit.to), before, after)
+            if target is None:
+                return None
+            to = int(target[-1])
+        moved.append(Edit(edit.op, path, edit.value, to))
+    return moved
 
 
 def _document_path(path: str) -> str:

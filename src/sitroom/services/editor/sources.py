@@ -160,7 +160,7 @@ def _msel(raw: bytes, file_name: str, name: str | None) -> Started:
         path.write_bytes(raw)
         report = import_msel(path, title=Path(file_name).stem or None)
     errors = [_renamed(p, str(path), file_name) for p in report.problems if p.is_error]
-    if report.package is None or (errors and report.package is None):
+    if report.package is None:
         first = errors[0] if errors else None
         detail = str(first) if first else "no injects could be read"
         raise EditorError(f"{file_name}: {detail}", line=first.row if first else None)

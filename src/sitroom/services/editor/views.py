@@ -12,10 +12,16 @@ from sitroom.package.model import Package
 from sitroom.package.problems import Problem
 from sitroom.package.sourcemap import Path_
 from sitroom.services.editor.changes import Change
+from sitroom.services.editor.edits import Edit
 
 
 def _no_package() -> Package | None:
     return None
+
+
+def problem_entries(problems: list[Problem], places: dict[Problem, Path_]) -> list[dict[str, Any]]:
+    """Problems as JSON-ready mappings, each with the YAML path of its field (or None)."""
+    return [{**p.as_dict(), "path": list(places[p]) if p in places else None} for p in problems]
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,25 @@ class DraftVersion:
     def ok(self) -> bool:
         """Whether a run can be made of this version (it parsed and has no errors)."""
         return self.parsed and not self.errors
+
+    def as_dict(self, *, text: bool = True) -> dict[str, Any]:
+        """The version for the JSON API (documents by path and size, not their bytes)."""
+        found: dict[str, Any] = {
+            "draft_id": self.draft_id,
+            "version": self.version,
+            "head": self.head,
+            "base": self.base,
+            "author": self.author,
+            "at": self.at.isoformat(),
+            "summary": self.summary,
+            "documents": {path: len(content) for path, content in self.documents.items()},
+            "problems": problem_entries(self.problems, self.problem_paths),
+            "ok": self.ok,
+            "changes": [list(p) for p in self.changes],
+        }
+        if text:
+            found["text"] = self.text
+        return found
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,15 @@ class CheckResult:
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.is_error]
 
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome for the JSON API (without the text)."""
+        return {
+            "draft_id": self.draft_id,
+            "base_version": self.base_version,
+            "problems": problem_entries(self.problems, self.problem_paths),
+            "changed": [list(p) for p in self.changed],
+        }
+
 
 class DraftNotFound(LookupError):
     """There is no draft (or no such version of it)."""
@@ -115,8 +149,12 @@ class Conflict(Exception):
     """A save from an older version touches places changed since: nothing was saved.
 
     ``theirs`` lists each such place with the value at the caller's version (``before``),
-    the value now (``after``), and who changed it when. Saving the same edits again with
-    ``head_version`` as the base applies them on top (the caller has then seen the change).
+    the value now (``after``), and who changed it when. ``rebased`` are the caller's edits
+    with their paths moved onto ``head_version`` (an inject inserted above the edited one
+    shifts its index; list items are followed by inject number or id), or None when an item
+    they touch is gone: saving ``rebased`` with ``head_version`` as the base applies them on
+    top (the caller has then seen the change). Re-saving the original edits on the newest
+    version could change another item than the one the planner edited.
     """
 
     draft_id: str
@@ -124,6 +162,7 @@ class Conflict(Exception):
     head_version: int
     theirs: list[Change] = field(default_factory=list)
     mine: tuple[Path_, ...] = ()
+    rebased: list[Edit] | None = None
 
     def __str__(self) -> str:
         return (
@@ -138,4 +177,10 @@ class Conflict(Exception):
             "head_version": self.head_version,
             "theirs": [c.as_dict() for c in self.theirs],
             "mine": [list(p) for p in self.mine],
+            "rebased": None
+            if self.rebased is None
+            else [
+                {"op": e.op, "path": list(e.path), "value": e.value, "to": e.to}
+                for e in self.rebased
+            ],
         }
