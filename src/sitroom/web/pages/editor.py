@@ -25,6 +25,7 @@ from sitroom.web.pages import editor_documents, editor_grid, editor_versions
 from sitroom.web.pages.design_access import Planner, Svc, planner, render
 from sitroom.web.pages.editor_access import (
     as_shown,
+    audit_upload,
     crumbs,
     edits_from_json,
     opened,
@@ -120,8 +121,10 @@ async def create(request: Request, svc: Svc) -> Response:
     try:
         made = await run_in_threadpool(lambda: svc.drafts.create(source, author=author, name=name))
     except EditorError as error:
+        audit_upload(who, source, None)
         return await _start(request, who, svc, 422, as_shown(error))
     draft_id = made.draft_id
+    audit_upload(who, source, draft_id)
     return RedirectResponse(f"/editor/{draft_id}", status_code=303)
 
 

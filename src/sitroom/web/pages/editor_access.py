@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.services.editor import Conflict, Edit, EditorError
 from sitroom.web.deps import Viewer
@@ -110,6 +111,20 @@ async def opened(svc: Services, draft_id: str, version: int | None = None) -> Op
         return await run_in_threadpool(_open, svc, draft_id, version)
     except (EditorError, KeyError, LookupError):
         raise PageError(404, N_("There is no such draft here.")) from None
+
+
+def audit_upload(who: Viewer, source: tuple[Any, ...], draft_id: str | None) -> None:
+    """A file brought into the editor is a package upload for the audit trail (as on the
+    design page): who, which file, and whether it became a draft."""
+    if source[0] not in ("yaml", "zip", "msel"):
+        return
+    audit.record(
+        "msel-imported" if source[0] == "msel" else "package-uploaded",
+        actor=who,
+        outcome="success" if draft_id else "failure",
+        file=str(source[2])[:200],
+        draft_id=draft_id,
+    )
 
 
 def as_shown(error: Exception) -> str:

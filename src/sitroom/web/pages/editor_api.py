@@ -19,6 +19,7 @@ from sitroom.services.editor import Conflict, Edit, EditorError
 from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY, errors
 from sitroom.web.deps import ApiError, json_body
 from sitroom.web.limits import accepts_upload, json_schema_body
+from sitroom.web.pages.editor_access import audit_upload
 from sitroom.web.pages.editor_versions import DOWNLOADS
 from sitroom.web.pages.series_access import Staff, Svc
 
@@ -161,7 +162,9 @@ async def create_draft(request: Request, who: Staff, svc: Svc) -> dict[str, Any]
             lambda: svc.drafts.create(source, author=author, name=body.name)
         )
     except EditorError as error:
+        audit_upload(who, source, None)
         raise ApiError(422, str(error)) from None
+    audit_upload(who, source, made.draft_id)
     return _version(made)
 
 
