@@ -45,6 +45,7 @@ from sitroom.web.views.editor_fields import (
     fields_of,
     label_of,
     model_at,
+    short,
     skeleton,
     value_at,
 )
@@ -140,6 +141,7 @@ async def overview(draft_id: str, request: Request, who: Planner, svc: Svc) -> R
         who,
         "editor/draft.html",
         current=current,
+        title=short(value_at(current.document, ("exercise", "title")), 200),
         problems=problems_of(current.version),
         sections=_sections(current.document),
         missing=_missing(current.version),
