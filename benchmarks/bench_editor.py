@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -76,22 +77,17 @@ def main() -> None:
 
             measure("sitroom validate (baseline)", validate)
             cold = Drafts(open_draft_store(url))
-            measure("open (cold)", lambda cold=cold: cold.get(draft_id).problems)
+            measure("open (cold)", partial(lambda d: d.get(draft_id).problems, cold))
             cold.close()
             cold = Drafts(open_draft_store(url))
-            measure("open (cold) + package", lambda cold=cold: cold.get(draft_id).package)
+            measure("open (cold) + package", partial(lambda d: d.get(draft_id).package, cold))
             cold.close()
             head = drafts.get(draft_id).version
             measure("open (warm)", lambda: drafts.get(draft_id).problems)
             path = ("modules", i % 10, "injects", (7 * i) % per_module, "title", "en")
             edit = [Edit("set", path, f"Renamed in round {i}")]
-            measure(
-                "check one edit", lambda edit=edit, head=head: drafts.check(draft_id, head, edit)
-            )
-            measure(
-                "save one edit",
-                lambda edit=edit, head=head: drafts.save(draft_id, head, edit, author="bench"),
-            )
+            measure("check one edit", partial(drafts.check, draft_id, head, edit))
+            measure("save one edit", partial(drafts.save, draft_id, head, edit, author="bench"))
             head = drafts.get(draft_id).version
             inject = {
                 "number": f"new.{i}",
@@ -99,10 +95,7 @@ def main() -> None:
                 "content": {"en": "Text.", "ko": "내용."},
             }
             insert = [Edit("insert", ("modules", 0, "injects", 0), inject)]
-            measure(
-                "save (insert)",
-                lambda insert=insert, head=head: drafts.save(draft_id, head, insert, author="b"),
-            )
+            measure("save (insert)", partial(drafts.save, draft_id, head, insert, author="b"))
         final = drafts.download_yaml(draft_id).decode("utf-8")
         assert final.startswith("# A generated exercise"), "the comment was lost"
         assert not load_text(final).errors

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sitroom.package.load import DOCUMENTS_DIR, PACKAGE_FILE, to_package
-from sitroom.package.model import Package
+from sitroom.package.model import Package, canonical_json
 from sitroom.package.msel import export_msel
 from sitroom.package.problems import Problem, Severity
 from sitroom.package.sourcemap import Path_
@@ -46,7 +47,13 @@ from sitroom.services.editor.changes import (
 )
 from sitroom.services.editor.edits import Edit, EditorError, apply_edits
 from sitroom.services.editor.places import attachment_problems, problem_paths
-from sitroom.services.editor.store import DraftRow, DraftStore, StaleHead, VersionRow
+from sitroom.services.editor.store import (
+    Documents,
+    DraftRow,
+    DraftStore,
+    StaleHead,
+    VersionRow,
+)
 from sitroom.services.editor.views import (
     CheckResult,
     Conflict,
@@ -115,6 +122,17 @@ def _checks_json(checked: _Checked) -> str:
     )
 
 
+def _packed(checked: _Checked) -> bytes | None:
+    """The version's package as stored beside it: canonical JSON, compressed."""
+    if checked.package is None:
+        return None
+    return zlib.compress(canonical_json(checked.package).encode("utf-8"), 6)
+
+
+def _unpacked(raw: bytes) -> Package:
+    return Package.model_validate_json(zlib.decompress(raw), context={"default_language": "en"})
+
+
 def _stored_checks(raw: str) -> tuple[bool, list[Problem], dict[Problem, Path_]]:
     stored = json.loads(raw)
     problems = []
@@ -142,6 +160,8 @@ class Drafts:
         self.store = store
         self._clock = clock
         self._cache: OrderedDict[tuple[str, int], _Checked] = OrderedDict()
+        self._packages: OrderedDict[tuple[str, int], Package] = OrderedDict()
+        """Packages of versions this process has not read (built from their stored JSON)."""
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -201,7 +221,19 @@ class Drafts:
             parsed, problems, places = _stored_checks(row.checks)
 
             def load() -> Package | None:
-                return self._checked(draft.id, row.version, text, row.documents).package
+                with self._lock:
+                    kept = self._packages.get(key)
+                if kept is not None:
+                    return kept
+                stored = self.store.package(draft.id, row.version)
+                if stored is None:
+                    return self._checked(draft.id, row.version, text, row.documents).package
+                package = _unpacked(stored)
+                with self._lock:
+                    self._packages[key] = package
+                    while len(self._packages) > self._cache_size:
+                        self._packages.popitem(last=False)
+                return package
 
         return DraftVersion(
             draft_id=draft.id,
@@ -210,7 +242,7 @@ class Drafts:
             at=_moment(row.at_ms),
             summary=row.summary,
             text=text,
-            documents=self.store.documents(row.documents),
+            documents=Documents(self.store, row.documents),
             problems=problems,
             problem_paths=places,
             base=row.base,
@@ -269,6 +301,7 @@ class Drafts:
             started.documents,
             summary=started.summary,
             checks=_checks_json(checked),
+            package=_packed(checked),
         )
         self._remember((draft.id, 1), checked)
         return self.get(draft.id, 1)
@@ -356,6 +389,7 @@ class Drafts:
                     refs=refs,
                     title=_title(doc.data, draft.name)[:300],
                     checks=_checks_json(checked),
+                    package=_packed(checked),
                 )
             except StaleHead:
                 continue  # another save landed meanwhile: look again from the new head
@@ -424,6 +458,7 @@ class Drafts:
                     refs=old_row.documents,
                     title=_title(old.doc.data, draft.name)[:300],
                     checks=_checks_json(old),
+                    package=_packed(old),
                 )
             except StaleHead:
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,8 +109,10 @@ class DraftStore:
         *,
         summary: str,
         checks: str | None = None,
+        package: bytes | None = None,
     ) -> None:
-        """Store a new draft and its version 1."""
+        """Store a new draft and its version 1 (``checks``: validation's outcome, JSON;
+        ``package``: the compressed canonical JSON of its package, if it makes one)."""
         refs = self._put_documents(documents)
         with self._db.transaction(write=True) as cur:
             cur.count(
@@ -136,6 +138,7 @@ class DraftStore:
                 (),
                 refs,
                 checks,
+                package,
             )
 
     def _put_documents(self, documents: Mapping[str, bytes]) -> dict[str, str]:
@@ -166,11 +169,12 @@ class DraftStore:
         changes: tuple[Path_, ...],
         refs: Mapping[str, str],
         checks: str | None,
+        package: bytes | None = None,
     ) -> None:
         cur.count(
             "INSERT INTO draft_versions (draft_id, version, base, author, at_ms, summary, text,"
-            " changes, documents, checks) VALUES (:draft, :version, :base, :author, :at,"
-            " :summary, :text, :changes, :documents, :checks)",
+            " changes, documents, checks, package) VALUES (:draft, :version, :base, :author,"
+            " :at, :summary, :text, :changes, :documents, :checks, :package)",
             {
                 "draft": draft_id,
                 "version": version,
@@ -182,6 +186,7 @@ class DraftStore:
                 "changes": json.dumps([list(p) for p in changes], ensure_ascii=False),
                 "documents": json.dumps(dict(sorted(refs.items())), ensure_ascii=False),
                 "checks": checks,
+                "package": package,
             },
         )
 
@@ -200,6 +205,7 @@ class DraftStore:
         refs: Mapping[str, str],
         title: str | None = None,
         checks: str | None = None,
+        package: bytes | None = None,
     ) -> int:
         """Add version ``head + 1`` if the draft's head is still ``head``; else `StaleHead`.
 
@@ -234,6 +240,7 @@ class DraftStore:
                 changes,
                 all_refs,
                 checks,
+                package,
             )
         return version
 
@@ -258,6 +265,15 @@ class DraftStore:
             )
         return (_version(rows[0]), str(rows[0][8])) if rows else None
 
+    def package(self, draft_id: str, version: int) -> bytes | None:
+        """The stored package of a version (compressed canonical JSON), if it has one."""
+        with self._db.transaction(write=False) as cur:
+            rows = cur.rows(
+                "SELECT package FROM draft_versions WHERE draft_id = :id AND version = :v",
+                {"id": draft_id, "v": version},
+            )
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
+
     def versions(self, draft_id: str, after: int = 0) -> list[VersionRow]:
         """The draft's versions after ``after``, oldest first (without their texts)."""
         with self._db.transaction(write=False) as cur:
@@ -267,6 +283,17 @@ class DraftStore:
                 {"id": draft_id, "after": after},
             )
         return [_version(r) for r in rows]
+
+    def sizes(self, digests: Iterable[str]) -> dict[str, int]:
+        """The size in bytes of each stored document, by digest."""
+        wanted = sorted(set(digests))
+        found: dict[str, int] = {}
+        with self._db.transaction(write=False) as cur:
+            for key in wanted:
+                rows = cur.rows("SELECT size FROM draft_documents WHERE digest = :d", {"d": key})
+                if rows:
+                    found[key] = int(rows[0][0])
+        return found
 
     def documents(self, refs: Mapping[str, str]) -> dict[str, bytes]:
         """The bytes of documents by path, from their digests."""
@@ -279,6 +306,36 @@ class DraftStore:
                 if rows:
                     found[key] = bytes(rows[0][0])
         return {path: found[key] for path, key in refs.items() if key in found}
+
+
+class Documents(Mapping[str, bytes]):
+    """A version's documents by path; each one's bytes are read when first asked for, so
+    opening a version with large documents reads none of them."""
+
+    def __init__(self, store: DraftStore, refs: Mapping[str, str]) -> None:
+        self._store = store
+        self.refs = dict(refs)
+        """Path → SHA-256 of the bytes."""
+        self._read: dict[str, bytes] = {}
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self._read:
+            found = self._store.documents({path: self.refs[path]})
+            if path not in found:
+                raise KeyError(path)
+            self._read[path] = found[path]
+        return self._read[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.refs))
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def sizes(self) -> dict[str, int]:
+        """Each document's size in bytes, without reading them."""
+        known = self._store.sizes(self.refs.values())
+        return {path: known.get(key, 0) for path, key in sorted(self.refs.items())}
 
 
 def open_draft_store(url: str) -> DraftStore:

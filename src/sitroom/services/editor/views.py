@@ -3,7 +3,7 @@ result of a check, and the conflict a save can run into."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,13 @@ from sitroom.package.problems import Problem
 from sitroom.package.sourcemap import Path_
 from sitroom.services.editor.changes import Change
 from sitroom.services.editor.edits import Edit
+
+
+def _sizes(documents: Mapping[str, bytes]) -> dict[str, int]:
+    sizes = getattr(documents, "sizes", None)
+    if callable(sizes):
+        return dict(sizes())
+    return {path: len(content) for path, content in documents.items()}
 
 
 def _no_package() -> Package | None:
@@ -29,7 +36,8 @@ class DraftVersion:
     """One version of a draft: its YAML text, documents, and what validation says of it.
 
     The problems were found when the version was saved; ``package`` is built when first
-    asked for (and then kept), so opening a large draft to show it costs no parsing.
+    asked for (from the JSON stored with the version), so opening a large draft costs no
+    parsing.
     """
 
     draft_id: str
@@ -38,7 +46,8 @@ class DraftVersion:
     at: datetime
     summary: str
     text: str
-    documents: dict[str, bytes]
+    documents: Mapping[str, bytes]
+    """Path under ``documents/`` → bytes (read when first asked for)."""
     problems: list[Problem]
     problem_paths: dict[Problem, Path_]
     """Each problem's place in the YAML document, where it can be told."""
@@ -76,7 +85,7 @@ class DraftVersion:
             "author": self.author,
             "at": self.at.isoformat(),
             "summary": self.summary,
-            "documents": {path: len(content) for path, content in self.documents.items()},
+            "documents": _sizes(self.documents),
             "problems": problem_entries(self.problems, self.problem_paths),
             "ok": self.ok,
             "changes": [list(p) for p in self.changes],

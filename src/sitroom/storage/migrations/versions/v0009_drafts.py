@@ -10,7 +10,8 @@ made from the same version without looking (optimistic concurrency).
 ``draft_versions`` keeps the YAML text of every version as the planner will download it,
 who saved it, when (milliseconds since the epoch), the version it was made from, the paths
 it changed (JSON), which documents it has (JSON: path → SHA-256) and what validation said of
-it (``checks``, JSON: its problems and their places), so opening a version needs no parsing.
+it (``checks``, JSON: its problems and their places) with the typed package it makes
+(``package``: its canonical JSON, zlib-compressed), so opening a version needs no parsing.
 ``draft_documents`` holds each document's bytes once, by their SHA-256, however many
 versions and drafts use them.
 """
@@ -51,6 +52,7 @@ def upgrade() -> None:
         sa.Column("changes", sa.Text(), nullable=False, server_default="[]"),
         sa.Column("documents", sa.Text(), nullable=False, server_default="{}"),
         sa.Column("checks", sa.Text(), nullable=True),
+        sa.Column("package", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("draft_id", "version", name="draft_versions_pk"),
     )
     op.create_table(
