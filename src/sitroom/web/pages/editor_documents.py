@@ -48,7 +48,11 @@ def _page(
 ) -> Response:
     files = getattr(current.version, "documents", {}) or {}
     attached = _attached(current.document)
-    rows = [(path, len(files[path]), attached.get(path, [])) for path in sorted(files)]
+    sizes = getattr(files, "sizes", None)  # known without reading the files, where kept
+    size: dict[str, int] = (
+        dict(sizes()) if callable(sizes) else {path: len(files[path]) for path in files}
+    )
+    rows = [(path, size.get(path, 0), attached.get(path, [])) for path in sorted(files)]
     missing = sorted(p for p in attached if p not in files)
     return render(
         request,
