@@ -151,9 +151,13 @@ def inline_svg(svg: bytes, prefix: str, label_id: str) -> Markup:
 
 
 @cache
-def _stylesheet() -> Markup:
-    # Our own file, not user input; cached because every report needs it.
-    return Markup((TEMPLATES / "aar.css").read_text(encoding="utf-8"))
+def _stylesheet(for_print: bool = False) -> Markup:
+    # Our own files, not user input; cached because every report needs them. The PDF adds
+    # its own rules (aar-print.css: fixed table layouts) after the shared ones.
+    text = (TEMPLATES / "aar.css").read_text(encoding="utf-8")
+    if for_print:
+        text += "\n" + (TEMPLATES / "aar-print.css").read_text(encoding="utf-8")
+    return Markup(text)
 
 
 def png_image(png: bytes, alt: str, label_id: str) -> Markup:
@@ -396,6 +400,6 @@ def render_html(report: Report, lang: str, *, for_print: bool = False) -> str:
         "concurrence_status": CONCURRENCE_STATUS,
         "retest_outcomes": RETEST_OUTCOMES,
         "team_kinds": TEAM_KINDS,
-        "stylesheet": _stylesheet(),
+        "stylesheet": _stylesheet(for_print),
     }
     return _environment(lang).get_template("aar.html").render(context)
