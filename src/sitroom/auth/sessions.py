@@ -200,8 +200,10 @@ class SessionManager:
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             return None
         token_hash = token_digest(token)
+        endings = self._store.endings.count  # before the read: an ending after it drops the hold
         found = self._store.get_session(token_hash)
         if found is None:
+            self._forget(token_hash)
             return None
         session = found.session
         now = self._clock()
@@ -218,11 +220,18 @@ class SessionManager:
                 or subject.run_id != session.run_id
             )
         if session.expires_at <= now or idle or gone or subject is None:
+            self._forget(token_hash)
             self._store.delete_session(token_hash)
             return None
+        with self._lock:  # what `still_live` answers from until ``recheck`` has passed
+            self._held[token_hash] = (now, session.expires_at, endings)
         if now - session.last_seen >= self._touch_interval:
             self._touch(token_hash, now)
         return signed_in_as(subject, "session", session.expires_at)
+
+    def _forget(self, token_hash: str) -> None:
+        with self._lock:
+            self._held.pop(token_hash, None)
 
     def _touch(self, token_hash: str, now: datetime) -> None:
         """Note that the session was seen at ``now``; write every noted touch once an interval.
@@ -246,8 +255,9 @@ class SessionManager:
     def still_live(self, token: str | None) -> bool:
         """Whether a session is still live, asked by an open event stream at each heartbeat.
 
-        The store's answer is held for ``recheck``: a stream's heartbeats in between are
-        answered from memory (no database read, no write). A held answer counts only while
+        The store's last answer (this or any request's `identify`: the one that opened the
+        stream, too) is held for ``recheck``: a stream's heartbeats in between are answered
+        from memory (no database read, no write). A held answer counts only while
         nothing in this process has ended a session since it was taken (`Endings`: signing
         out, revoking an invitation, disabling an account, password changes), so in this
         process an ending reaches every stream at its next heartbeat. An ending made by
@@ -256,25 +266,17 @@ class SessionManager:
         """
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             return False
-        token_hash = token_digest(token)
         now = self._clock()
-        endings = self._store.endings.count
         with self._lock:
-            held = self._held.get(token_hash)
+            held = self._held.get(token_digest(token))
         if (
             held is not None
             and now - held[0] < self._recheck
             and now < held[1]
-            and held[2] == endings
+            and held[2] == self._store.endings.count
         ):
             return True
-        found = self.identify(token)
-        with self._lock:
-            if found is None or found.expires_at is None:
-                self._held.pop(token_hash, None)
-            else:
-                self._held[token_hash] = (now, found.expires_at, endings)
-        return found is not None
+        return self.identify(token) is not None
 
     def end(self, token: str) -> bool:
         """End the session (sign out); return whether there was one."""

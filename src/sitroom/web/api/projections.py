@@ -360,7 +360,11 @@ async def events(
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return CountedStream(
-        metrics.counted(stream), release=release, media_type="text/event-stream", headers=headers
+        stream,
+        release=release,
+        media_type="text/event-stream",
+        headers=headers,
+        open_streams=metrics.streams_open,
     )
 
 

@@ -88,5 +88,10 @@ async def series_events(
         drain=request.app.state.drain,
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    counted = request.app.state.metrics.counted(stream)
-    return CountedStream(counted, release=release, media_type="text/event-stream", headers=headers)
+    return CountedStream(
+        stream,
+        release=release,
+        media_type="text/event-stream",
+        headers=headers,
+        open_streams=request.app.state.metrics.streams_open,
+    )
