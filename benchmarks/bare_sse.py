@@ -65,14 +65,17 @@ app = Starlette(
 
 
 @contextmanager
-def running(port: int) -> Iterator[str]:
+def running(port: int, pids: list[int] | None = None) -> Iterator[str]:
     """This broadcaster in a process of its own on ``port``, up before it yields its base URL;
-    stopped afterwards (killed when too busy to stop in time)."""
+    stopped afterwards (killed when too busy to stop in time). Its process id is appended to
+    ``pids``, if given."""
     server = subprocess.Popen(
         [sys.executable, str(Path(__file__)), str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    if pids is not None:
+        pids.append(server.pid)
     try:
         base = f"http://127.0.0.1:{port}"
         limit = time.monotonic() + 20

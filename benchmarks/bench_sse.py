@@ -108,12 +108,15 @@ class Result:
     size: float
     in_order: int = 0
     duplicates: int = 0
+    cpu: float = float("nan")
+    """The server processes' CPU seconds (user + system) from the first release to the last
+    delivery: unlike the times, it hardly moves with the machine's other work."""
 
     def line(self) -> str:
         return (
             f"| {self.name} | {self.clients:,} | {self.deliveries:,} | {self.missing} | "
             f"{self.duplicates} | {self.in_order:,} | {self.p50:.0f} | {self.p99:.0f} | "
-            f"{self.max:.0f} |"
+            f"{self.max:.0f} | {self.cpu:.2f} |"
         )
 
 
@@ -125,20 +128,24 @@ def measure(
     procs: int,
     deadline: float,
     on_ready: Callable[[], None] = lambda: None,
+    pids: tuple[int, ...] = (),
 ) -> Result:
     """Connect every client, release ``rounds`` injects one after another (each once every
     client has it, or after ``deadline`` seconds), and time each delivery from its release.
-    ``on_ready`` is called once every client is connected (to start a profiler then)."""
+    ``on_ready`` is called once every client is connected (to start a profiler then); the CPU
+    time of the server processes ``pids`` is taken over the releases."""
     with Fleet(specs, procs) as fleet:
         fleet.wait_ready(timeout=300)
         fleet.idle(1.0)
         on_ready()
+        cpu_before = cpu_seconds(pids)
         started: dict[str, float] = {}
         for n in range(1, rounds + 1):
             started[str(n)] = time.monotonic()
             release(n)
             fleet.wait_for(str(n), len(specs), deadline)
             fleet.idle(0.3)
+        cpu = cpu_seconds(pids) - cpu_before
         fleet.idle(1.0)
         seen: Seen = fleet.stop()
     if seen.refused or seen.errors:
@@ -159,7 +166,18 @@ def measure(
         statistics.median(seen.sizes) if seen.sizes else 0.0,
         good,
         duplicates,
+        cpu if pids else float("nan"),
     )
+
+
+def cpu_seconds(pids: tuple[int, ...]) -> float:
+    """User + system CPU seconds the processes ``pids`` have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def seat_players(database_url: str, data: Path, clients: int) -> list[str]:
@@ -295,7 +313,8 @@ def run_sitroom(
                 if workers == 1 and not database_url
                 else f"sitroom, {workers} PG+Redis worker(s)"
             )
-            return measure(label, specs, release, rounds, procs, deadline, on_ready)
+            pids = tuple(server.pid for server in servers)
+            return measure(label, specs, release, rounds, procs, deadline, on_ready, pids)
         finally:
             for spy in spies:
                 spy.send_signal(2)
@@ -330,7 +349,8 @@ def py_spy(path: str, pid: int, output: str) -> subprocess.Popen[bytes]:
 def run_bare(clients: int, rounds: int, size: int, procs: int, deadline: float) -> Result:
     """The baseline, sending data lines of ``size`` bytes (what sitroom sent) to everyone."""
     port = free_port()
-    with bare_sse.running(port) as base:
+    pids: list[int] = []
+    with bare_sse.running(port, pids) as base:
         http = httpx.Client(base_url=base, timeout=120)
 
         def release(n: int) -> None:
@@ -338,7 +358,13 @@ def run_bare(clients: int, rounds: int, size: int, procs: int, deadline: float) 
 
         specs = [Spec(port, "/events")] * clients
         return measure(
-            f"bare broadcaster, {size} B frames", specs, release, rounds, procs, deadline
+            f"bare broadcaster, {size} B frames",
+            specs,
+            release,
+            rounds,
+            procs,
+            deadline,
+            pids=tuple(pids),
         )
 
 
@@ -426,16 +452,19 @@ def main() -> None:
     )
     print(
         "| server | clients | deliveries | missing | twice | clients all in order "
-        "| p50 | p99 | max |"
+        "| p50 | p99 | max | server CPU s |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(row.line())
     for clients in counts:
         bare = next(r for r in rows if r.clients == clients and r.name.startswith("bare"))
         for r in rows:
             if r.clients == clients and r is not bare:
-                print(f"{clients:,} clients, {r.name}: p99 / bare p99 = {r.p99 / bare.p99:.2f}")
+                print(
+                    f"{clients:,} clients, {r.name}: p99 / bare p99 = {r.p99 / bare.p99:.2f}, "
+                    f"server CPU / bare = {r.cpu / bare.cpu:.2f}"
+                )
 
 
 if __name__ == "__main__":

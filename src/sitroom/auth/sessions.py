@@ -264,19 +264,22 @@ class SessionManager:
         another process (another worker, the CLI) reaches a stream here once the held answer
         runs out: within ``recheck`` plus one heartbeat.
         """
+        return self.held(token) or self.identify(token) is not None
+
+    def held(self, token: str | None) -> bool:
+        """Whether `still_live` can say yes from memory alone (cheap enough for the event
+        loop; when it is False, ask `still_live` in a thread)."""
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             return False
         now = self._clock()
         with self._lock:
             held = self._held.get(token_digest(token))
-        if (
+        return (
             held is not None
             and now - held[0] < self._recheck
             and now < held[1]
             and held[2] == self._store.endings.count
-        ):
-            return True
-        return self.identify(token) is not None
+        )
 
     def end(self, token: str) -> bool:
         """End the session (sign out); return whether there was one."""

@@ -329,6 +329,9 @@ async def events(
         return await feed.clock(run_id, audience)
 
     async def still_allowed() -> bool:
+        # Mostly answered from memory, in the loop; the database only once a recheck is due.
+        if svc.identity.still_valid_in_memory(who):
+            return True
         return await run_in_threadpool(svc.identity.still_valid, who)
 
     try:

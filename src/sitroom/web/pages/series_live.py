@@ -67,6 +67,9 @@ async def series_events(
         return await run_in_threadpool(svc.series.version, names)
 
     async def still_allowed() -> bool:
+        # Mostly answered from memory, in the loop; the database only once a recheck is due.
+        if svc.identity.still_valid_in_memory(who):
+            return True
         return await run_in_threadpool(svc.identity.still_valid, who)
 
     try:
