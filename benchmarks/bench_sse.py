@@ -138,14 +138,14 @@ def measure(
         fleet.wait_ready(timeout=300)
         fleet.idle(1.0)
         on_ready()
-        cpu_before = cpu_seconds(pids)
+        cpu_before = bare_sse.cpu_seconds(pids)
         started: dict[str, float] = {}
         for n in range(1, rounds + 1):
             started[str(n)] = time.monotonic()
             release(n)
             fleet.wait_for(str(n), len(specs), deadline)
             fleet.idle(0.3)
-        cpu = cpu_seconds(pids) - cpu_before
+        cpu = bare_sse.cpu_seconds(pids) - cpu_before
         fleet.idle(1.0)
         seen: Seen = fleet.stop()
     if seen.refused or seen.errors:
@@ -168,16 +168,6 @@ def measure(
         duplicates,
         cpu if pids else float("nan"),
     )
-
-
-def cpu_seconds(pids: tuple[int, ...]) -> float:
-    """User + system CPU seconds the processes ``pids`` have used so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
 
 
 def seat_players(database_url: str, data: Path, clients: int) -> list[str]:
