@@ -435,6 +435,13 @@ def main() -> None:
                 "≤ 2× bare",
                 rows[1].p99 <= 2 * bare.p99 and rows[1].missing == 0,
             )
+            summary.record(
+                f"what players see, {clients:,} pages: server CPU over the releases",
+                f"{tally.server_cpu:.2f} s",
+                f"bare {bare_cpu:.2f} s",
+                "",
+                None,
+            )
     print(
         f"\nrun of {events:,} events, {args.rounds} releases per row; times in ms from the release"
     )

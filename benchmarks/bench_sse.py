@@ -430,6 +430,13 @@ def main() -> None:
                 met,
             )
             summary.record(
+                f"SSE {clients:,} clients, server CPU over the releases, {result.name}",
+                f"{result.cpu:.2f} s",
+                f"bare {bare.cpu:.2f} s",
+                "",
+                None,
+            )
+            summary.record(
                 f"SSE {clients:,} clients: saw every inject once, in order ({result.name})",
                 f"{result.in_order:,} / {result.clients:,}",
                 f"bare {bare.in_order:,} / {bare.clients:,}",
