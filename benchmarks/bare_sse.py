@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -64,15 +65,28 @@ app = Starlette(
 )
 
 
+def cpu_seconds(pids: tuple[int, ...]) -> float:
+    """User + system CPU seconds the processes ``pids`` have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @contextmanager
-def running(port: int) -> Iterator[str]:
+def running(port: int, pids: list[int] | None = None) -> Iterator[str]:
     """This broadcaster in a process of its own on ``port``, up before it yields its base URL;
-    stopped afterwards (killed when too busy to stop in time)."""
+    stopped afterwards (killed when too busy to stop in time). Its process id is appended to
+    ``pids``, if given."""
     server = subprocess.Popen(
         [sys.executable, str(Path(__file__)), str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    if pids is not None:
+        pids.append(server.pid)
     try:
         base = f"http://127.0.0.1:{port}"
         limit = time.monotonic() + 20

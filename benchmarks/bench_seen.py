@@ -156,8 +156,10 @@ async def measure(
     release: Releaser,
     rounds: int,
     deadline: float,
+    pids: tuple[int, ...] = (),
 ) -> tuple[list[Round], Tally]:
-    """Connect every browser, then release ``rounds`` injects one after another."""
+    """Connect every browser, then release ``rounds`` injects one after another; the CPU
+    seconds the server processes ``pids`` use over the releases go into the tally."""
     await release.open()
     tally = Tally()
     browsers = [Browser(i, port, c, t, w) for i, (c, t, w) in enumerate(people)]
@@ -167,6 +169,7 @@ async def measure(
     ]
     await asyncio.wait_for(opened.wait(), timeout=300)
     await settle(tally, 2.0)
+    cpu_before = bare_sse.cpu_seconds(pids)
     done: list[Round] = []
     for n in range(1, rounds + 1):
         current = Round(title_of(n), time.perf_counter())
@@ -181,6 +184,7 @@ async def measure(
             await asyncio.sleep(0.005)
         done.append(current)
         await settle(tally, 1.0)
+    tally.server_cpu = bare_sse.cpu_seconds(pids) - cpu_before
     for b in browsers:
         for task in list(b.tasks):
             task.cancel()
@@ -294,7 +298,9 @@ def run_sitroom(
                 )
 
             release = Releaser(base, lambda n: f"/api/runs/{RUN}/injects/{HELD}{n}/release", admin)
-            done, tally = asyncio.run(measure(port, browsers, release, rounds, deadline))
+            done, tally = asyncio.run(
+                measure(port, browsers, release, rounds, deadline, (server.pid,))
+            )
         finally:
             if spy is not None:
                 spy.send_signal(2)
@@ -345,16 +351,18 @@ def seat_players(data: Path, clients: int) -> list[tuple[str, str, str]]:
         identity.close()
 
 
-def run_bare(clients: int, rounds: int, size: int, deadline: float) -> Row:
+def run_bare(clients: int, rounds: int, size: int, deadline: float) -> tuple[Row, float]:
     """The bare broadcaster: frames of ``size`` bytes, each counted as seen on arrival."""
     port = free_port()
-    with bare_sse.running(port) as base:
+    pids: list[int] = []
+    with bare_sse.running(port, pids) as base:
         wiring = Wiring(sse_url="/events", swaps={"inject-released"})
 
         release = Releaser(base, lambda n: f"/release/{quote(title_of(n))}?size={size}")
         people: list[tuple[str | None, str | None, Wiring]] = [(None, None, wiring)] * clients
-        done, _ = asyncio.run(measure(port, people, release, rounds, deadline))
-        return rows_of(f"bare SSE broadcaster, {size} B frames", done, clients, "seen")
+        done, tally = asyncio.run(measure(port, people, release, rounds, deadline, tuple(pids)))
+        row = rows_of(f"bare SSE broadcaster, {size} B frames", done, clients, "seen")
+        return row, tally.server_cpu
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
@@ -408,7 +416,7 @@ def main() -> None:
                 not args.no_receipts,
                 dict(item.split("=", 1) for item in args.env),
             )
-            bare = run_bare(clients, args.rounds, size, args.deadline)
+            bare, bare_cpu = run_bare(clients, args.rounds, size, args.deadline)
             table += [bare, *rows]
             ratio = rows[1].p99 / bare.p99 if bare.p99 else float("nan")
             notes.append(
@@ -416,7 +424,8 @@ def main() -> None:
                 f"{tally.receipts:,} receipts, {tally.polls:,} timed polls; "
                 f"{tally.failures} failed, {tally.streams_lost} streams lost, "
                 f"{tally.releases_late} releases answered after the deadline; "
-                f"seen p99 / bare p99 = {ratio:.1f}"
+                f"seen p99 / bare p99 = {ratio:.1f}; server CPU over the releases "
+                f"{tally.server_cpu:.2f} s (bare {bare_cpu:.2f} s)"
             )
             print(notes[-1], flush=True)
             summary.record(
@@ -425,6 +434,13 @@ def main() -> None:
                 f"bare {summary.ms(bare.p99)}",
                 "≤ 2× bare",
                 rows[1].p99 <= 2 * bare.p99 and rows[1].missing == 0,
+            )
+            summary.record(
+                f"what players see, {clients:,} pages: server CPU over the releases",
+                f"{tally.server_cpu:.2f} s",
+                f"bare {bare_cpu:.2f} s",
+                "",
+                None,
             )
     print(
         f"\nrun of {events:,} events, {args.rounds} releases per row; times in ms from the release"

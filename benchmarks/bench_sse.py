@@ -108,12 +108,15 @@ class Result:
     size: float
     in_order: int = 0
     duplicates: int = 0
+    cpu: float = float("nan")
+    """The server processes' CPU seconds (user + system) from the first release to the last
+    delivery: unlike the times, it hardly moves with the machine's other work."""
 
     def line(self) -> str:
         return (
             f"| {self.name} | {self.clients:,} | {self.deliveries:,} | {self.missing} | "
             f"{self.duplicates} | {self.in_order:,} | {self.p50:.0f} | {self.p99:.0f} | "
-            f"{self.max:.0f} |"
+            f"{self.max:.0f} | {self.cpu:.2f} |"
         )
 
 
@@ -125,20 +128,24 @@ def measure(
     procs: int,
     deadline: float,
     on_ready: Callable[[], None] = lambda: None,
+    pids: tuple[int, ...] = (),
 ) -> Result:
     """Connect every client, release ``rounds`` injects one after another (each once every
     client has it, or after ``deadline`` seconds), and time each delivery from its release.
-    ``on_ready`` is called once every client is connected (to start a profiler then)."""
+    ``on_ready`` is called once every client is connected (to start a profiler then); the CPU
+    time of the server processes ``pids`` is taken over the releases."""
     with Fleet(specs, procs) as fleet:
         fleet.wait_ready(timeout=300)
         fleet.idle(1.0)
         on_ready()
+        cpu_before = bare_sse.cpu_seconds(pids)
         started: dict[str, float] = {}
         for n in range(1, rounds + 1):
             started[str(n)] = time.monotonic()
             release(n)
             fleet.wait_for(str(n), len(specs), deadline)
             fleet.idle(0.3)
+        cpu = bare_sse.cpu_seconds(pids) - cpu_before
         fleet.idle(1.0)
         seen: Seen = fleet.stop()
     if seen.refused or seen.errors:
@@ -159,6 +166,7 @@ def measure(
         statistics.median(seen.sizes) if seen.sizes else 0.0,
         good,
         duplicates,
+        cpu if pids else float("nan"),
     )
 
 
@@ -295,7 +303,8 @@ def run_sitroom(
                 if workers == 1 and not database_url
                 else f"sitroom, {workers} PG+Redis worker(s)"
             )
-            return measure(label, specs, release, rounds, procs, deadline, on_ready)
+            pids = tuple(server.pid for server in servers)
+            return measure(label, specs, release, rounds, procs, deadline, on_ready, pids)
         finally:
             for spy in spies:
                 spy.send_signal(2)
@@ -330,7 +339,8 @@ def py_spy(path: str, pid: int, output: str) -> subprocess.Popen[bytes]:
 def run_bare(clients: int, rounds: int, size: int, procs: int, deadline: float) -> Result:
     """The baseline, sending data lines of ``size`` bytes (what sitroom sent) to everyone."""
     port = free_port()
-    with bare_sse.running(port) as base:
+    pids: list[int] = []
+    with bare_sse.running(port, pids) as base:
         http = httpx.Client(base_url=base, timeout=120)
 
         def release(n: int) -> None:
@@ -338,7 +348,13 @@ def run_bare(clients: int, rounds: int, size: int, procs: int, deadline: float) 
 
         specs = [Spec(port, "/events")] * clients
         return measure(
-            f"bare broadcaster, {size} B frames", specs, release, rounds, procs, deadline
+            f"bare broadcaster, {size} B frames",
+            specs,
+            release,
+            rounds,
+            procs,
+            deadline,
+            pids=tuple(pids),
         )
 
 
@@ -414,6 +430,13 @@ def main() -> None:
                 met,
             )
             summary.record(
+                f"SSE {clients:,} clients, server CPU over the releases, {result.name}",
+                f"{result.cpu:.2f} s",
+                f"bare {bare.cpu:.2f} s",
+                "",
+                None,
+            )
+            summary.record(
                 f"SSE {clients:,} clients: saw every inject once, in order ({result.name})",
                 f"{result.in_order:,} / {result.clients:,}",
                 f"bare {bare.in_order:,} / {bare.clients:,}",
@@ -426,16 +449,19 @@ def main() -> None:
     )
     print(
         "| server | clients | deliveries | missing | twice | clients all in order "
-        "| p50 | p99 | max |"
+        "| p50 | p99 | max | server CPU s |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(row.line())
     for clients in counts:
         bare = next(r for r in rows if r.clients == clients and r.name.startswith("bare"))
         for r in rows:
             if r.clients == clients and r is not bare:
-                print(f"{clients:,} clients, {r.name}: p99 / bare p99 = {r.p99 / bare.p99:.2f}")
+                print(
+                    f"{clients:,} clients, {r.name}: p99 / bare p99 = {r.p99 / bare.p99:.2f}, "
+                    f"server CPU / bare = {r.cpu / bare.cpu:.2f}"
+                )
 
 
 if __name__ == "__main__":

@@ -107,6 +107,8 @@ class Tally:
     streams_lost: int = 0
     polls: int = 0
     releases_late: int = 0
+    server_cpu: float = 0.0
+    """CPU seconds of the server over the releases (set by the benchmark)."""
 
 
 class Http:

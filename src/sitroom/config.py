@@ -24,6 +24,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     secure_cookies: bool = False
     heartbeat_seconds: float = 15.0
+    session_recheck_seconds: float = 30.0
+    """How long an open stream's check of its session is held in memory between heartbeats."""
     follower_seconds: float = 1.0
     followers: tuple[str, ...] = ("scheduler", "triggers")
     follower_imports: tuple[str, ...] = ()
@@ -131,6 +133,10 @@ ENV_VARS = {
     "sign-in and join forms are accepted from (default http://127.0.0.1:8000).",
     "SITROOM_SECURE_COOKIES": "1 behind https: session cookies get the Secure flag.",
     "SITROOM_HEARTBEAT": "Seconds between SSE heartbeats (default 15).",
+    "SITROOM_SESSION_RECHECK": "Seconds an open live stream trusts its last look at its "
+    "session in the database (default 30; 0 looks at every heartbeat). Signing out or a "
+    "revocation in the same process ends the stream at its next heartbeat; one made by "
+    "another worker or the CLI within this plus one heartbeat.",
     "SITROOM_INVITATION_DAYS": "Days an invitation stays valid (default 7).",
     "SITROOM_TRUSTED_PROXIES": "Comma-separated addresses of reverse proxies whose "
     "X-Forwarded-For is believed (default: none; '*' trusts every peer).",
@@ -250,6 +256,16 @@ def _positive(name: str, value: str) -> int:
     return number
 
 
+def _not_negative(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0:  # NaN as well
+        raise ValueError(f"{name}: expected a number of seconds, 0 or more, got {value!r}")
+    return number
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from ``env`` (default: the process environment); creates the data folder."""
     env = dict(os.environ if env is None else env)
@@ -282,6 +298,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         base_url=env.get("SITROOM_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         secure_cookies=env.get("SITROOM_SECURE_COOKIES", "") in ("1", "true", "yes"),
         heartbeat_seconds=float(env.get("SITROOM_HEARTBEAT", "15")),
+        session_recheck_seconds=_not_negative(
+            "SITROOM_SESSION_RECHECK", env.get("SITROOM_SESSION_RECHECK", "30")
+        ),
         invitation_days=int(env.get("SITROOM_INVITATION_DAYS", "7")),
         trusted_proxies=_proxies(env.get("SITROOM_TRUSTED_PROXIES", "")),
         hash_concurrency=_positive(

@@ -176,3 +176,50 @@ def test_cookie_settings_keep_the_cookie_from_scripts_and_other_sites() -> None:
     behind_https = cookie_settings(True, max_age=Desk().sessions.max_age)
     assert behind_https["secure"] is True
     assert behind_https["max_age"] == 3 * 24 * 3600
+
+
+def test_the_touches_of_all_sessions_are_written_together_once_a_minute() -> None:
+    desk = Desk()
+    account = desk.account()
+    first, second = desk.sessions.create(account), desk.sessions.create(account)
+    start = desk.clock.now
+
+    def last_seen(token: str) -> object:
+        found = desk.store.get_session(token_digest(token))
+        assert found is not None
+        return found.session.last_seen
+
+    desk.clock.advance(seconds=61)
+    desk.sessions.resolve(first)  # a minute since the last write: written at once
+    assert last_seen(first) == desk.clock.now
+    desk.clock.advance(seconds=30)
+    seen_second = desk.clock.now
+    desk.sessions.resolve(second)  # noted, and waits for the next write
+    assert last_seen(second) == start
+    desk.clock.advance(seconds=30)
+    desk.sessions.resolve(first)  # a minute on: both touches in one write
+    assert (last_seen(first), last_seen(second)) == (desk.clock.now, seen_second)
+
+
+def test_a_streams_held_check_ends_with_the_session_in_this_process() -> None:
+    desk = Desk()
+    account = desk.account()
+    tokens = [desk.sessions.create(account) for _ in range(3)]
+    assert all(desk.sessions.still_live(token) for token in tokens)
+    assert desk.sessions.end(tokens[0])
+    assert not desk.sessions.still_live(tokens[0])
+    assert desk.sessions.still_live(tokens[1])
+    desk.accounts.set_disabled(account.id, True)
+    assert not desk.sessions.still_live(tokens[1])
+    assert not desk.sessions.still_live(tokens[2])
+    assert not desk.sessions.still_live(None)
+    assert not desk.sessions.still_live("x" * 300)
+
+
+def test_a_held_check_does_not_outlive_the_sessions_lifetime() -> None:
+    desk = Desk(idle_timeout=None)
+    token = desk.sessions.create(desk.account())
+    desk.clock.advance(days=3, seconds=-10)
+    assert desk.sessions.still_live(token)
+    desk.clock.advance(seconds=10)  # within the held 30 s, but the session has expired
+    assert not desk.sessions.still_live(token)

@@ -20,6 +20,7 @@ from sitroom.package.marking import EXERCISE_MARK
 from sitroom.reports.build import build_report
 from sitroom.reports.html import (
     EVIDENCE_CAP,
+    PRINT_EVIDENCE,
     PRINT_ROWS,
     css_string,
     key_events,
@@ -260,6 +261,11 @@ def test_long_evidence_lists_are_capped(reports: Reports) -> None:
     assert "… and 7 more" in html
     evidence_rows = Page(html).tables["evidence"]
     assert sum(1 for row in evidence_rows if row[-1:] == ["note"]) == EVIDENCE_CAP
+    # The PDF lists as many as the Word document, and counts the rest.
+    printed = render_html(report, "en", for_print=True)
+    assert f"… and {EVIDENCE_CAP + 7 - PRINT_EVIDENCE} more" in printed
+    printed_rows = Page(printed).tables["evidence"]
+    assert sum(1 for row in printed_rows if row[-1:] == ["note"]) == PRINT_EVIDENCE
 
 
 def test_scope_names_the_parties(reports: Reports) -> None:

@@ -11,6 +11,7 @@ from sitroom.auth.errors import AuthError
 from sitroom.auth.store import (
     Account,
     ApiTokenRecord,
+    Endings,
     Invitation,
     LinkedIdentity,
     PendingSignIn,
@@ -40,6 +41,7 @@ class MemoryAuthStore:
     def __init__(self) -> None:
         """Start empty."""
         self._lock = threading.Lock()
+        self.endings = Endings()
         self._accounts: dict[str, Account] = {}
         self._hashes: dict[str, str] = {}
         self._invitations: dict[str, Invitation] = {}
@@ -98,7 +100,8 @@ class MemoryAuthStore:
             if account is None:
                 return False
             self._accounts[account_id] = replace(account, disabled=disabled)
-            return True
+        self.endings.note()
+        return True
 
     def add_invitation(self, invitation: Invitation, code_hash: str) -> bool:
         """Record an invitation; return False (and record nothing) if the code hash is taken."""
@@ -152,7 +155,9 @@ class MemoryAuthStore:
                     if child.created_by == f"invite:{current}" and child.id not in seen:
                         seen.add(child.id)
                         pending.append(child.id)
-            return self._invitations[invitation_id]
+            revoked = self._invitations[invitation_id]
+        self.endings.note()
+        return revoked
 
     def claim_invitation(self, invitation_id: str, at: datetime, device_hash: str | None) -> bool:
         """Record one use of an active invitation, if its rules allow it, at once."""
@@ -194,20 +199,29 @@ class MemoryAuthStore:
 
     def touch_session(self, token_hash: str, at: datetime) -> None:
         """Move the session's ``last_seen`` forward to ``at``."""
+        self.touch_sessions([(token_hash, at)])
+
+    def touch_sessions(self, touches: list[tuple[str, datetime]]) -> None:
+        """Move each session's ``last_seen`` forward, all in one write (hash, moment)."""
         with self._lock:
-            record = self._sessions.get(token_hash)
-            if record is not None and record.last_seen < at:
-                self._sessions[token_hash] = replace(record, last_seen=at.astimezone(UTC))
+            for token_hash, at in touches:
+                record = self._sessions.get(token_hash)
+                if record is not None and record.last_seen < at:
+                    self._sessions[token_hash] = replace(record, last_seen=at.astimezone(UTC))
 
     def delete_session(self, token_hash: str) -> bool:
         """End one session; return whether it existed."""
         with self._lock:
-            return self._sessions.pop(token_hash, None) is not None
+            ended = self._sessions.pop(token_hash, None) is not None
+        self.endings.note()
+        return ended
 
     def delete_sessions(self, kind: SessionKind, subject_id: str) -> int:
         """End every session of an account or an invitation; return how many."""
         with self._lock:
-            return self._drop_sessions(kind, subject_id)
+            ended = self._drop_sessions(kind, subject_id)
+        self.endings.note()
+        return ended
 
     def purge_sessions(self, now: datetime, idle_before: datetime | None = None) -> int:
         """Delete sessions expired at ``now`` or not seen since ``idle_before``."""
@@ -219,7 +233,8 @@ class MemoryAuthStore:
             ]
             for token_hash in stale:
                 del self._sessions[token_hash]
-            return len(stale)
+        self.endings.note()
+        return len(stale)
 
     def add_api_token(self, record: ApiTokenRecord, token_hash: str) -> None:
         """Record a new API token."""

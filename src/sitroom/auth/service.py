@@ -14,6 +14,7 @@ from sitroom.auth.limiter import RateLimiter
 from sitroom.auth.passwords import Passwords
 from sitroom.auth.sessions import (
     DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_RECHECK,
     DEFAULT_SESSION_TTL,
     SessionManager,
     SignedIn,
@@ -85,6 +86,7 @@ def build_auth(
     invitation_ttl: timedelta = DEFAULT_INVITATION_TTL,
     session_ttl: timedelta = DEFAULT_SESSION_TTL,
     idle_timeout: timedelta | None = DEFAULT_IDLE_TIMEOUT,
+    session_recheck: timedelta = DEFAULT_RECHECK,
     join_limiter: RateLimiter | None = None,
     login_limiter: RateLimiter | None = None,
     account_limiter: RateLimiter | None = None,
@@ -96,7 +98,13 @@ def build_auth(
         invitations=Invitations(
             store, secret, clock=clock, ttl=invitation_ttl, limiter=join_limiter
         ),
-        sessions=SessionManager(store, clock=clock, ttl=session_ttl, idle_timeout=idle_timeout),
+        sessions=SessionManager(
+            store,
+            clock=clock,
+            ttl=session_ttl,
+            idle_timeout=idle_timeout,
+            recheck=session_recheck,
+        ),
         tokens=ApiTokens(store, clock=clock),
         csrf=CsrfGuard(secret),
         login_limiter=login_limiter or RateLimiter(clock=clock),

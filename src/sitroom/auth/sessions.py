@@ -10,6 +10,7 @@ lifetime, and only revoking the invitation ends it early.
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NotRequired, TypedDict
@@ -36,7 +37,10 @@ DEFAULT_SESSION_TTL = timedelta(days=7)
 DEFAULT_IDLE_TIMEOUT = timedelta(hours=24)
 """Long enough to stay signed in overnight between two days of an exercise."""
 DEFAULT_TOUCH_INTERVAL = timedelta(minutes=1)
-"""``last_seen`` is written at most this often, so reading a session rarely writes."""
+"""``last_seen`` is written at most this often, so reading a session rarely writes; the
+touches of all sessions are written together, one write per interval."""
+DEFAULT_RECHECK = timedelta(seconds=30)
+"""How long an open stream's check of its session is held in memory (`still_live`)."""
 _TOKEN_BYTES = 32
 _MAX_TOKEN_LENGTH = 256
 
@@ -117,8 +121,12 @@ class SessionManager:
         ttl: timedelta = DEFAULT_SESSION_TTL,
         idle_timeout: timedelta | None = DEFAULT_IDLE_TIMEOUT,
         touch_interval: timedelta = DEFAULT_TOUCH_INTERVAL,
+        recheck: timedelta = DEFAULT_RECHECK,
     ) -> None:
-        """Keep sessions in ``store``; each lives ``ttl`` at most, or until idle too long."""
+        """Keep sessions in ``store``; each lives ``ttl`` at most, or until idle too long.
+
+        ``recheck``: how long `still_live` trusts its last look at a session in the store.
+        """
         if ttl <= timedelta(0):
             raise ValueError("the session lifetime must be positive")
         if idle_timeout is not None and idle_timeout <= touch_interval:
@@ -128,6 +136,13 @@ class SessionManager:
         self._ttl = ttl
         self._idle_timeout = idle_timeout
         self._touch_interval = touch_interval
+        self._recheck = recheck
+        self._lock = threading.Lock()
+        self._held: dict[str, tuple[datetime, datetime, int]] = {}
+        """Token hash → when the store last said it was live, its expiry, `Endings` then."""
+        self._touches: dict[str, datetime] = {}
+        """Token hash → the ``last_seen`` to write with the next batch."""
+        self._touched_at = clock()
 
     @property
     def max_age(self) -> int:
@@ -185,8 +200,10 @@ class SessionManager:
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             return None
         token_hash = token_digest(token)
+        endings = self._store.endings.count  # before the read: an ending after it drops the hold
         found = self._store.get_session(token_hash)
         if found is None:
+            self._forget(token_hash)
             return None
         session = found.session
         now = self._clock()
@@ -203,11 +220,66 @@ class SessionManager:
                 or subject.run_id != session.run_id
             )
         if session.expires_at <= now or idle or gone or subject is None:
+            self._forget(token_hash)
             self._store.delete_session(token_hash)
             return None
+        with self._lock:  # what `still_live` answers from until ``recheck`` has passed
+            self._held[token_hash] = (now, session.expires_at, endings)
         if now - session.last_seen >= self._touch_interval:
-            self._store.touch_session(token_hash, now)
+            self._touch(token_hash, now)
         return signed_in_as(subject, "session", session.expires_at)
+
+    def _forget(self, token_hash: str) -> None:
+        with self._lock:
+            self._held.pop(token_hash, None)
+
+    def _touch(self, token_hash: str, now: datetime) -> None:
+        """Note that the session was seen at ``now``; write every noted touch once an interval.
+
+        At a heartbeat every open stream re-checks its session: one write per session and per
+        heartbeat would be thousands of writes a minute in a full room. The touches wait here
+        instead, and are written together, once per ``touch_interval``. What waits is lost if
+        the process stops, which moves ``last_seen`` back by at most one interval (against an
+        idle timeout of hours).
+        """
+        with self._lock:
+            self._touches[token_hash] = now
+            if now - self._touched_at < self._touch_interval:
+                return
+            touches, self._touches = list(self._touches.items()), {}
+            self._touched_at = now
+            # Held checks of sessions that no stream asked about lately are dropped with it.
+            self._held = {h: v for h, v in self._held.items() if now - v[0] < self._recheck}
+        self._store.touch_sessions(touches)
+
+    def still_live(self, token: str | None) -> bool:
+        """Whether a session is still live, asked by an open event stream at each heartbeat.
+
+        The store's last answer (this or any request's `identify`: the one that opened the
+        stream, too) is held for ``recheck``: a stream's heartbeats in between are answered
+        from memory (no database read, no write). A held answer counts only while
+        nothing in this process has ended a session since it was taken (`Endings`: signing
+        out, revoking an invitation, disabling an account, password changes), so in this
+        process an ending reaches every stream at its next heartbeat. An ending made by
+        another process (another worker, the CLI) reaches a stream here once the held answer
+        runs out: within ``recheck`` plus one heartbeat.
+        """
+        return self.held(token) or self.identify(token) is not None
+
+    def held(self, token: str | None) -> bool:
+        """Whether `still_live` can say yes from memory alone (cheap enough for the event
+        loop; when it is False, ask `still_live` in a thread)."""
+        if not token or len(token) > _MAX_TOKEN_LENGTH:
+            return False
+        now = self._clock()
+        with self._lock:
+            held = self._held.get(token_digest(token))
+        return (
+            held is not None
+            and now - held[0] < self._recheck
+            and now < held[1]
+            and held[2] == self._store.endings.count
+        )
 
     def end(self, token: str) -> bool:
         """End the session (sign out); return whether there was one."""

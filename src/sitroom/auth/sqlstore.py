@@ -30,6 +30,7 @@ from sitroom.auth.store import (
     Account,
     ApiTokenRecord,
     AuthStore,
+    Endings,
     Invitation,
     SessionKind,
     SessionRecord,
@@ -50,6 +51,11 @@ _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 class SqlAuthStore(SqlSignOn):
     """The auth store on a SQL database; build it with `open_auth_store` or a subclass."""
+
+    def __init__(self, database: Database) -> None:
+        """Keep everything in ``database``."""
+        super().__init__(database)
+        self.endings = Endings()
 
     @property
     def database(self) -> Database:
@@ -119,6 +125,7 @@ class SqlAuthStore(SqlSignOn):
             "UPDATE accounts SET disabled = :disabled WHERE id = :id",
             {"disabled": disabled, "id": account_id},
         )
+        self.endings.note()
         return changed > 0
 
     # -- invitations ------------------------------------------------------------------
@@ -220,6 +227,7 @@ class SqlAuthStore(SqlSignOn):
                 f"SELECT {INVITATION} FROM invitations AS i WHERE i.id = :id",
                 {"id": invitation_id},
             )
+        self.endings.note()
         return self._invitation(rows[0])
 
     def claim_invitation(self, invitation_id: str, at: datetime, device_hash: str | None) -> bool:
@@ -278,31 +286,44 @@ class SqlAuthStore(SqlSignOn):
 
     def touch_session(self, token_hash: str, at: datetime) -> None:
         """Move the session's ``last_seen`` forward to ``at``."""
-        self._write(
-            "UPDATE sessions SET last_seen = :at WHERE token_hash = :hash AND last_seen < :at",
-            {"at": self._db.stamp(at), "hash": token_hash},
-        )
+        self.touch_sessions([(token_hash, at)])
+
+    def touch_sessions(self, touches: list[tuple[str, datetime]]) -> None:
+        """Move each session's ``last_seen`` forward, all in one write (hash, moment)."""
+        if not touches:
+            return
+        with self._db.transaction(write=True) as cursor:
+            for token_hash, at in touches:
+                cursor.count(
+                    "UPDATE sessions SET last_seen = :at"
+                    " WHERE token_hash = :hash AND last_seen < :at",
+                    {"at": self._db.stamp(at), "hash": token_hash},
+                )
 
     def delete_session(self, token_hash: str) -> bool:
         """End one session; return whether it existed."""
-        return (
-            self._write("DELETE FROM sessions WHERE token_hash = :hash", {"hash": token_hash}) > 0
-        )
+        ended = self._write("DELETE FROM sessions WHERE token_hash = :hash", {"hash": token_hash})
+        self.endings.note()
+        return ended > 0
 
     def delete_sessions(self, kind: SessionKind, subject_id: str) -> int:
         """End every session of an account or an invitation; return how many."""
-        return self._write(
+        ended = self._write(
             "DELETE FROM sessions WHERE kind = :kind AND subject_id = :id",
             {"kind": kind.value, "id": subject_id},
         )
+        self.endings.note()
+        return ended
 
     def purge_sessions(self, now: datetime, idle_before: datetime | None = None) -> int:
         """Delete sessions expired at ``now`` or not seen since ``idle_before``."""
         idle = "" if idle_before is None else " OR last_seen <= :idle"
-        return self._write(
+        purged = self._write(
             f"DELETE FROM sessions WHERE expires_at <= :now{idle}",
             {"now": self._db.stamp(now), "idle": self._optional_stamp(idle_before)},
         )
+        self.endings.note()
+        return purged
 
     # -- API tokens -------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ that use it (`accounts`, `invitations`, `sessions`, `tokens`).
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -216,9 +217,40 @@ class PendingSignIn:
     created_at: datetime
 
 
+class Endings:
+    """How often this process changed a store in a way that can end sessions.
+
+    Revoking an invitation, disabling an account, ending one or all of a subject's sessions
+    and purging move it forward. An open event stream's check of its session is held in
+    memory between heartbeats (`SessionManager.still_live`); a held check counts only while
+    this number has not moved since it was made, so every ending in this process is seen by
+    the next heartbeat of every stream. Endings in other processes (another worker, the CLI)
+    are seen when the held check runs out.
+    """
+
+    __slots__ = ("_count", "_lock")
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    @property
+    def count(self) -> int:
+        """How many endings so far; compare two readings, never the value itself."""
+        return self._count
+
+    def note(self) -> None:
+        """Count one ending (after it is written)."""
+        with self._lock:
+            self._count += 1
+
+
 @runtime_checkable
 class AuthStore(Protocol):
     """Where accounts, invitations, sessions and API tokens are kept. Safe across threads."""
+
+    endings: Endings
+    """What this process did that can end sessions (see `Endings`)."""
 
     def add_account(self, account: Account, password_hash: str) -> None:
         """Record a new account; raise `AuthError` on ``username`` if the name is taken."""
@@ -298,6 +330,10 @@ class AuthStore(Protocol):
 
     def touch_session(self, token_hash: str, at: datetime) -> None:
         """Move the session's ``last_seen`` forward to ``at``."""
+        ...
+
+    def touch_sessions(self, touches: list[tuple[str, datetime]]) -> None:
+        """Move each session's ``last_seen`` forward, all in one write (hash, moment)."""
         ...
 
     def delete_session(self, token_hash: str) -> bool:

@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +60,15 @@ from sitroom.reports.model import (
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EVIDENCE_CAP = 50
 """Most evidence items listed under one finding; the rest are counted ("… and N more")."""
-PRINT_ROWS = 120
-"""Most rows of the key-event and concurrence tables in print: WeasyPrint lays out a page in
-about a tenth of a second, and a long run's 1,000 timeline rows would add 50 pages."""
+PRINT_ROWS = 60
+"""Most rows of the key-event and concurrence tables in print (the PDF): WeasyPrint lays out
+a page in about a tenth of a second, and a long run's 1,000 timeline rows would add 50 pages.
+These tables are supporting detail, not parts of the AAR/IP (its overview, Table 1, findings,
+improvement plan and participants are printed whole); the PDF says how many more rows the HTML
+report lists."""
+PRINT_EVIDENCE = 20
+"""Most evidence items under one finding in the PDF, as in the Word document (the HTML report
+lists ``EVIDENCE_CAP``); the rest are counted ("… and N more")."""
 ESSENTIAL_EVENTS = frozenset(
     {"startex", "pause", "resume", "endex", "inject", "poll", "milestone", "branch"}
 )
@@ -151,9 +157,13 @@ def inline_svg(svg: bytes, prefix: str, label_id: str) -> Markup:
 
 
 @cache
-def _stylesheet() -> Markup:
-    # Our own file, not user input; cached because every report needs it.
-    return Markup((TEMPLATES / "aar.css").read_text(encoding="utf-8"))
+def _stylesheet(for_print: bool = False) -> Markup:
+    # Our own files, not user input; cached because every report needs them. The PDF adds
+    # its own rules (aar-print.css: fixed table layouts) after the shared ones.
+    text = (TEMPLATES / "aar.css").read_text(encoding="utf-8")
+    if for_print:
+        text += "\n" + (TEMPLATES / "aar-print.css").read_text(encoding="utf-8")
+    return Markup(text)
 
 
 def png_image(png: bytes, alt: str, label_id: str) -> Markup:
@@ -198,9 +208,11 @@ def latency_by_team(model: ReportModel, lang: str) -> list[TeamLatency]:
     return sorted(result, key=lambda r: r.name)
 
 
-def capped(evidence: Sequence[EvidenceItem]) -> tuple[Sequence[EvidenceItem], int]:
+def capped(
+    evidence: Sequence[EvidenceItem], cap: int = EVIDENCE_CAP
+) -> tuple[Sequence[EvidenceItem], int]:
     """The evidence to list under a finding, and how many more there are."""
-    return evidence[:EVIDENCE_CAP], max(0, len(evidence) - EVIDENCE_CAP)
+    return evidence[:cap], max(0, len(evidence) - cap)
 
 
 def key_events(
@@ -382,7 +394,7 @@ def render_html(report: Report, lang: str, *, for_print: bool = False) -> str:
             model.concurrence[:cap] if cap else model.concurrence,
             max(0, len(model.concurrence) - cap) if cap else 0,
         ),
-        "capped": capped,
+        "capped": partial(capped, cap=PRINT_EVIDENCE) if for_print else capped,
         "ratings": RATINGS,
         "rating_names": RATING_NAMES,
         "rating_definitions": RATING_DEFINITIONS,
@@ -396,6 +408,6 @@ def render_html(report: Report, lang: str, *, for_print: bool = False) -> str:
         "concurrence_status": CONCURRENCE_STATUS,
         "retest_outcomes": RETEST_OUTCOMES,
         "team_kinds": TEAM_KINDS,
-        "stylesheet": _stylesheet(),
+        "stylesheet": _stylesheet(for_print),
     }
     return _environment(lang).get_template("aar.html").render(context)

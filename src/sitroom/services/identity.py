@@ -88,7 +88,13 @@ class Identity(SignOnSteps):
         store = open_auth_store(url)
         ttl = timedelta(days=settings.invitation_days)
         passwords = Passwords(max_concurrent=settings.hash_concurrency)
-        auth = build_auth(store, settings.secret_key, invitation_ttl=ttl, passwords=passwords)
+        auth = build_auth(
+            store,
+            settings.secret_key,
+            invitation_ttl=ttl,
+            passwords=passwords,
+            session_recheck=timedelta(seconds=settings.session_recheck_seconds),
+        )
         mail = SqlMailStore(store.database) if isinstance(store, SqlAuthStore) else None
         if not settings.oidc_issuer:
             return cls(auth, settings, mail)
@@ -162,10 +168,19 @@ class Identity(SignOnSteps):
         return self.auth.csrf.csrf_token(session)
 
     def still_valid(self, viewer: Viewer) -> bool:
-        """Re-checked on every SSE heartbeat: a revoked invitation ends the stream."""
+        """Re-checked on every SSE heartbeat: a revoked invitation ends the stream.
+
+        The database is asked once per ``SITROOM_SESSION_RECHECK`` per session, the
+        heartbeats in between from memory (`SessionManager.still_live`).
+        """
         if viewer.session is None:
             return True
-        return self.auth.identify(viewer.session, None) is not None
+        return self.auth.sessions.still_live(viewer.session)
+
+    def still_valid_in_memory(self, viewer: Viewer) -> bool:
+        """`still_valid` answered without the database, when it can be (else False: ask
+        `still_valid`). Cheap: the event loop asks this before it hands a check to a thread."""
+        return viewer.session is None or self.auth.sessions.held(viewer.session)
 
     # -- accounts -----------------------------------------------------------------------
 

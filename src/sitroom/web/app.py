@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sitroom import __version__
 from sitroom.conduct.run import Rejected
@@ -26,7 +26,7 @@ from sitroom.web.auditing import AuditSource
 from sitroom.web.deps import ApiError
 from sitroom.web.headers import SecurityHeaders
 from sitroom.web.limits import RequestLimits, route_kinds
-from sitroom.web.streams import StreamSlots
+from sitroom.web.streams import SERVER_SEND, StreamSlots
 
 log = logging.getLogger("sitroom.web")
 STATIC = Path(__file__).parent / "static"
@@ -46,6 +46,11 @@ class SitroomApp(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack(), self.form_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":  # for the event streams' chunks (`web.streams`)
+            scope[SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

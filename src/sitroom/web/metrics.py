@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -136,15 +136,6 @@ class Metrics:
         self.registry.register(self.deliveries)
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
-
-    async def counted(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        """``stream``, counted in ``sitroom_sse_streams_open`` while it is open."""
-        self.streams_open.inc()
-        try:
-            async for chunk in stream:
-                yield chunk
-        finally:
-            self.streams_open.dec()
 
 
 def route_template(scope: Scope) -> str:

@@ -329,6 +329,9 @@ async def events(
         return await feed.clock(run_id, audience)
 
     async def still_allowed() -> bool:
+        # Mostly answered from memory, in the loop; the database only once a recheck is due.
+        if svc.identity.still_valid_in_memory(who):
+            return True
         return await run_in_threadpool(svc.identity.still_valid, who)
 
     try:
@@ -360,7 +363,11 @@ async def events(
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return CountedStream(
-        metrics.counted(stream), release=release, media_type="text/event-stream", headers=headers
+        stream,
+        release=release,
+        media_type="text/event-stream",
+        headers=headers,
+        open_streams=metrics.streams_open,
     )
 
 

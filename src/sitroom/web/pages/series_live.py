@@ -67,6 +67,9 @@ async def series_events(
         return await run_in_threadpool(svc.series.version, names)
 
     async def still_allowed() -> bool:
+        # Mostly answered from memory, in the loop; the database only once a recheck is due.
+        if svc.identity.still_valid_in_memory(who):
+            return True
         return await run_in_threadpool(svc.identity.still_valid, who)
 
     try:
@@ -88,5 +91,10 @@ async def series_events(
         drain=request.app.state.drain,
     )
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    counted = request.app.state.metrics.counted(stream)
-    return CountedStream(counted, release=release, media_type="text/event-stream", headers=headers)
+    return CountedStream(
+        stream,
+        release=release,
+        media_type="text/event-stream",
+        headers=headers,
+        open_streams=request.app.state.metrics.streams_open,
+    )
