@@ -25,6 +25,7 @@ from sitroom.conduct.handlers import (
     mail,
     polls,
     report,
+    threads,
 )
 from sitroom.conduct.handlers.branches import due_triggers
 from sitroom.conduct.handlers.checks import (
@@ -113,6 +114,11 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.AnswerTrigger: branches.answer_trigger,
     cmd.ReachMilestone: branches.reach_milestone,
     cmd.MakeChoice: branches.make_choice,
+    # the SimCell inbox
+    cmd.WriteToOrganisation: threads.write_to_organisation,
+    cmd.PostInThread: threads.post_in_thread,
+    cmd.ForwardThread: threads.forward_thread,
+    cmd.MarkThreadRead: threads.mark_thread_read,
 }
 """Every command a run accepts, and the one function that decides it."""
 

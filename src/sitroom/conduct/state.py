@@ -24,6 +24,7 @@ from sitroom.conduct.records import Finalised as Finalised
 from sitroom.conduct.records import Finding as Finding
 from sitroom.conduct.records import HotWashItem as HotWashItem
 from sitroom.conduct.records import Rating as Rating
+from sitroom.conduct.threads import Inbox, advance_inbox
 from sitroom.package.model import Module, Package
 
 
@@ -208,6 +209,7 @@ class RunState:
     cell_modes: dict[str, str] = field(default_factory=dict)  # team -> control's last word
     cell_held: dict[str, ev.CellActionHeld] = field(default_factory=dict)  # held cell actions
     branches: Branches = field(default_factory=Branches)  # immutable: triggers, milestones
+    inbox: Inbox = field(default_factory=Inbox)  # immutable: SimCell threads, teams' reading
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -505,6 +507,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
         case _:
             fold_cells(state.cell_modes, state.cell_held, event)
     state.branches = advance(state.branches, state.package, event, seq, at)
+    state.inbox = advance_inbox(state.inbox, event, seq, at)
     return state
 
 

@@ -31,6 +31,7 @@ from sitroom.conduct.state import (
     PollState,
     RunState,
 )
+from sitroom.conduct.threads import INJECT_PREFIX, Thread
 from sitroom.package.model import (
     DiscussionQuestion,
     Inject,
@@ -199,6 +200,26 @@ def can_see_decision(
         and principal.party is not None
         and (principal.party == party or principal.party in joint_with)
     )
+
+
+def can_see_thread(
+    principal: Principal,
+    team: str,
+    organisation: str,
+    teams: tuple[str, ...] = (),
+    parties: tuple[str, ...] = (),
+) -> bool:
+    """A SimCell thread: its team, teams and parties control forwarded it to, the simulated
+    cell that plays its organisation (``cell:org:<id>``), control and evaluators."""
+    if principal.sees_control_material:
+        return True
+    if principal.id == f"cell:org:{organisation}":
+        return True
+    if principal.role not in (Role.PLAYER, Role.OBSERVER) or principal.team is None:
+        return False
+    if principal.team == team or principal.team in teams:
+        return True
+    return principal.party is not None and principal.party in parties
 
 
 # --- what a viewer sees of package content --------------------------------------------------
@@ -372,6 +393,22 @@ def view_event(
             | ev.CellActionDiscarded()
         ):
             return base if principal.is_control else None  # traces and held actions: control's
+        case ev.ThreadOpened() | ev.ThreadMessagePosted() | ev.ThreadForwarded():
+            thread = context or {}
+            if control:
+                return base
+            if "team" not in thread:
+                return None
+            shown = can_see_thread(
+                principal,
+                thread["team"],
+                thread["organisation"],
+                tuple(thread.get("teams", ())),
+                tuple(thread.get("parties", ())),
+            )
+            return base if shown else None
+        case ev.ThreadRead(team=team):
+            return base if control or principal.team == team else None
         case ev.FeedbackSubmitted(anonymous=anonymous):
             own = actor is not None and actor == principal.id
             if not (control or own):
@@ -477,6 +514,41 @@ def visible_mail(principal: Principal, state: RunState, number: str) -> list[Mai
 def visible_hot_wash(principal: Principal, state: RunState) -> list[HotWashItem]:
     """Hot-wash items said about the whole exercise, or about the viewer's team or party."""
     return [i for i in list(state.hot_wash) if can_see_hot_wash_item(principal, i.team, i.party)]
+
+
+def visible_threads(principal: Principal, state: RunState) -> list[Thread]:
+    """SimCell threads the viewer may read, newest activity first."""
+    threads = [
+        t
+        for t in list(state.inbox.threads.values())
+        if can_see_thread(principal, t.team, t.organisation, t.teams, t.parties)
+    ]
+    return sorted(threads, key=lambda t: t.last_at, reverse=True)
+
+
+def visible_org_injects(principal: Principal, state: RunState) -> list[tuple[Inject, InjectState]]:
+    """Released injects delivered as an e-mail from an organisation that the viewer may read
+    (their inbox shows them beside the threads; ``inject:<number>`` is their thread id)."""
+    return [
+        (inject, inject_state)
+        for inject, inject_state in visible_injects(principal, state)
+        if inject.from_organisation is not None and inject_state.status != InjectStatus.PLANNED
+    ]
+
+
+def thread_context(state: RunState, thread_id: str) -> dict[str, Any] | None:
+    """What the gate needs to know of a thread to decide on its events (None: unknown)."""
+    if thread_id.startswith(INJECT_PREFIX):
+        return None
+    thread = state.inbox.threads.get(thread_id)
+    if thread is None:
+        return None
+    return {
+        "team": thread.team,
+        "organisation": thread.organisation,
+        "teams": thread.teams,
+        "parties": thread.parties,
+    }
 
 
 # --- releasability to parties (one AAR per party, joint AARs) --------------------------------

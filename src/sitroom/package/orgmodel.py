@@ -1,0 +1,39 @@
+"""The package's simulated organisations: who the SimCell plays (press, a regulator, a
+ministry not in the room, the adversary's embassy), each with the control staff that play it.
+
+Players write to them from the player page; control staff answer as them from the SimCell
+view; an inject may be delivered as an e-mail from one (``Inject.from_organisation``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from sitroom.package.basics import Id, LocalText, Model
+
+
+class OrganisationKind(StrEnum):
+    PRESS = "press"
+    REGULATOR = "regulator"
+    MINISTRY = "ministry"
+    EMBASSY = "embassy"
+    HEADQUARTERS = "headquarters"
+    AGENCY = "agency"
+    OTHER = "other"
+
+
+class Organisation(Model):
+    """A simulated organisation: players write to it, the SimCell answers in its voice."""
+
+    id: Id
+    name: LocalText
+    kind: OrganisationKind = OrganisationKind.OTHER
+    description: LocalText | None = Field(
+        default=None, description="What players may know of it (shown on the player page)."
+    )
+    played_by: tuple[str, ...] = Field(
+        default=(),
+        description="The control staff (names or roles of the SimCell) who answer as it.",
+    )
