@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reset,
         series_live,
         signon,
+        simcell,
     )
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console.router,
         console_cells.router,
         console_hooks.router,
+        simcell.router,
         evaluate.router,
         design.router,
         feedback.router,
