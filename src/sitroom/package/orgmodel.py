@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from sitroom.package.basics import Id, LocalText, Model
+from sitroom.package.basics import CONTROL, Id, LocalText, Model
 
 
 class OrganisationKind(StrEnum):
@@ -35,5 +35,6 @@ class Organisation(Model):
     )
     played_by: tuple[str, ...] = Field(
         default=(),
+        json_schema_extra=CONTROL,
         description="The control staff (names or roles of the SimCell) who answer as it.",
     )

@@ -15,7 +15,7 @@ from typing import Any
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.state import RunState
 from sitroom.conduct.threads import INJECT_PREFIX, ORGANISATION, Message, Thread
-from sitroom.conduct.visibility import visible_org_injects, visible_threads
+from sitroom.conduct.visibility import is_staff, visible_org_injects, visible_threads
 from sitroom.package.marking import exercise_banner
 from sitroom.package.model import Marking, Package, text_in
 from sitroom.web.views import play as pv
@@ -62,8 +62,9 @@ class OrganisationView:
     played_by: tuple[str, ...]
 
 
-def organisations(package: Package, lang: str) -> list[OrganisationView]:
-    """The package's simulated organisations, in the viewer's language."""
+def organisations(package: Package, lang: str, staff: bool = False) -> list[OrganisationView]:
+    """The package's simulated organisations, in the viewer's language; who plays each is
+    control material (``staff``: the viewer holds it)."""
     languages = package.exercise.languages
     return [
         OrganisationView(
@@ -71,7 +72,7 @@ def organisations(package: Package, lang: str) -> list[OrganisationView]:
             text_in(o.name, lang, languages),
             str(o.kind),
             text_in(o.description, lang, languages) if o.description else "",
-            tuple(o.played_by),
+            tuple(o.played_by) if staff else (),
         )
         for o in package.organisations
     ]
@@ -212,7 +213,7 @@ def inbox(
     dated.sort(key=lambda pair: pair[0], reverse=True)
     threads = [view for _, view in dated]
     return {
-        "organisations": organisations(state.package, lang),
+        "organisations": organisations(state.package, lang, is_staff(viewer)),
         "threads": threads,
         "unread": sum(t.unread for t in threads),
     }
@@ -225,7 +226,7 @@ def simcell(
     first), then the rest by latest activity."""
     threads = visible_threads(viewer, state)
     groups = []
-    for org in organisations(state.package, lang):
+    for org in organisations(state.package, lang, is_staff(viewer)):
         mine = [t for t in threads if t.organisation == org.id]
         waiting = sorted((t for t in mine if t.waiting_since), key=lambda t: t.waiting_since)  # type: ignore[arg-type, return-value]
         answered = sorted(
