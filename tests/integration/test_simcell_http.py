@@ -96,7 +96,7 @@ def test_a_team_writes_the_simcell_answers_and_only_that_team_reads_it(server: S
     simcell_page = server.admin.get(f"/runs/{RUN}/simcell", params={"lang": "en"})
     assert simcell_page.status_code == 200
     assert "ZZQUESTION &lt;b&gt;x&lt;/b&gt;" in simcell_page.text  # escaped
-    assert "Waiting 0 minutes" in simcell_page.text
+    assert "Waiting for 0 min" in simcell_page.text
     answered = server.admin.post(
         f"/runs/{RUN}/simcell/threads/{thread}/answer",
         data={"body": "ZZANSWER", "classification": "RESTRICTED", "tlp": ""},
@@ -107,7 +107,7 @@ def test_a_team_writes_the_simcell_answers_and_only_that_team_reads_it(server: S
 
     # The answer reaches Aldoria's page in its stream, with its marking and unread count.
     pushed = stream(server.ald, before, answer_seq)
-    assert "ZZANSWER" in pushed and "RESTRICTED" in pushed and "1 new" in pushed
+    assert "ZZANSWER" in pushed and "RESTRICTED" in pushed and "New: 1" in pushed
     inbox = server.ald.get(f"/api/runs/{RUN}/inbox").json()
     assert inbox["unread"] == 1
     assert [m["side"] for m in inbox["threads"][0]["messages"]] == ["team", "organisation"]
