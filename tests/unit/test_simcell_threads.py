@@ -4,7 +4,7 @@ unread counts per team, and the package checks of organisations."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,6 +16,8 @@ from sitroom.conduct.visibility import visible_org_injects, visible_threads
 from sitroom.package.load import load_text
 from sitroom.package.problems import Problem
 from sitroom.package.validate import check_package
+from sitroom.reports.html import render_html
+from sitroom.reports.model import model_data
 from sitroom.services.runs import Engine
 from sitroom.storage.memory import MemoryRecorder
 from tests.support.packages import TWO_PARTIES, simcell
@@ -231,3 +233,26 @@ def test_an_inject_from_an_unknown_organisation_is_an_error() -> None:
     found = [p for p in _checked(text) if p.code == "unknown-reference"]
     assert found and found[0].field == "modules.1.injects.0.from_organisation"
     assert "did you mean 'ministry'" in found[0].hint
+
+
+def test_the_complete_aar_counts_time_to_first_answer_per_organisation(engine: Engine) -> None:
+    clock = engine.clock
+    assert isinstance(clock, Clock)
+    run_id = started(engine)
+    first = write(engine, run_id)
+    clock.now += timedelta(minutes=4)
+    engine.handle(run_id, cmd.PostInThread(first, "answer"), FAC)
+    second = write(engine, run_id, BRN)
+    clock.now += timedelta(minutes=10)
+    engine.handle(run_id, cmd.PostInThread(second, "answer"), FAC)
+    engine.handle(run_id, cmd.PostInThread(second, "again"), FAC)  # only the first counts
+    write(engine, run_id, org="press")  # never answered
+    rows = {r.organisation: r for r in engine.report(run_id).model.answer_times}
+    ministry, press = rows["ministry"], rows["press"]
+    assert (ministry.threads, ministry.answered) == (2, 2)
+    assert (ministry.median_minutes, ministry.max_minutes) == (7.0, 10.0)
+    assert (press.threads, press.answered, press.median_minutes) == (1, 0, None)
+    party = engine.report(run_id, ("ald",)).model
+    assert "answer_times" not in model_data(party)  # exercise staff's, like milestones
+    html = render_html(engine.report(run_id), lang="ko")
+    assert "모의 기관(SimCell) 답변 시간" in html and "벨모라 외교부" in html
