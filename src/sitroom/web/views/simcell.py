@@ -96,7 +96,7 @@ def _message(
     else:
         author = names.get(m.author, m.author)
     marking = (
-        Marking(classification=m.classification, tlp=m.tlp)  # type: ignore[arg-type]
+        Marking(classification=m.classification, tlp=m.tlp)
         if m.classification or m.tlp
         else package.exercise.default_marking
     )
@@ -228,7 +228,9 @@ def simcell(
     groups = []
     for org in organisations(state.package, lang, is_staff(viewer)):
         mine = [t for t in threads if t.organisation == org.id]
-        waiting = sorted((t for t in mine if t.waiting_since), key=lambda t: t.waiting_since)  # type: ignore[arg-type, return-value]
+        waiting = sorted(
+            (t for t in mine if t.waiting_since), key=lambda t: t.waiting_since or t.at
+        )
         answered = sorted(
             (t for t in mine if not t.waiting_since), key=lambda t: t.last_at, reverse=True
         )
