@@ -5,6 +5,7 @@ unread counts per team, and the package checks of organisations."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,9 @@ from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.state import fold
 from sitroom.conduct.visibility import visible_org_injects, visible_threads
-from sitroom.package.load import load_text
+from sitroom.package.examples import example_path
+from sitroom.package.load import load_package, load_text
+from sitroom.package.msel import export_msel, import_msel
 from sitroom.package.problems import Problem
 from sitroom.package.validate import check_package
 from sitroom.reports.html import render_html
@@ -256,3 +259,13 @@ def test_the_complete_aar_counts_time_to_first_answer_per_organisation(engine: E
     assert "answer_times" not in model_data(party)  # exercise staff's, like milestones
     html = render_html(engine.report(run_id), lang="ko")
     assert "모의 기관(SimCell) 답변 시간" in html and "벨모라 외교부" in html
+
+
+def test_organisations_and_injects_from_them_round_trip_through_the_msel(tmp_path: Path) -> None:
+    package = load_package(example_path("allied-consultation")).package
+    assert package is not None and package.organisations
+    report = import_msel(export_msel(package, tmp_path / "msel.xlsx"))
+    assert report.package is not None and not report.errors
+    assert report.package.organisations == package.organisations
+    inject = report.package.inject("2.6")
+    assert inject is not None and inject.from_organisation == "meridian-press"

@@ -38,6 +38,7 @@ FIELDS: dict[str, str] = {
     "storyline": "the storyline or thread the inject belongs to (kept in notes)",
     "condition": "the condition that releases the inject (docs/package-format.md#triggers)",
     "trigger": "what a met condition does: 'proposes' (the default) or 'fires'",
+    "from_organisation": "the simulated organisation whose e-mail the inject is (its id)",
     "notes": "controller notes",
     "ignore": "a column to leave out",
 }
@@ -159,6 +160,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "trigger": (
         "Trigger", "Trigger Mode", "On Condition",
+    ),
+    "from_organisation": (
+        "From Organisation", "From Organization", "Sent As", "Simulated Organisation",
     ),
     "marking": (
         "Marking", "Classification", "TLP", "Releasability", "Security Classification",
