@@ -202,6 +202,16 @@ def can_see_decision(
     )
 
 
+ORGANISATION_CELL = "cell:org:"
+"""The principal id prefix of a scripted cell that plays a simulated organisation."""
+THREAD_EVENTS = (ev.ThreadOpened, ev.ThreadMessagePosted, ev.ThreadForwarded)
+
+
+def is_organisation_cell(principal: Principal) -> bool:
+    """A scripted cell playing a simulated organisation (``cell:org:<id>``)."""
+    return principal.id.startswith(ORGANISATION_CELL) and not principal.sees_control_material
+
+
 def can_see_thread(
     principal: Principal,
     team: str,
@@ -213,7 +223,7 @@ def can_see_thread(
     cell that plays its organisation (``cell:org:<id>``), control and evaluators."""
     if principal.sees_control_material:
         return True
-    if principal.id == f"cell:org:{organisation}":
+    if principal.id == f"{ORGANISATION_CELL}{organisation}":
         return True
     if principal.role not in (Role.PLAYER, Role.OBSERVER) or principal.team is None:
         return False
@@ -300,6 +310,8 @@ def view_event(
     control sees it, and a feedback form's submitter is recognised by it.
     """
     control = principal.sees_control_material
+    if is_organisation_cell(principal) and not isinstance(event, THREAD_EVENTS):
+        return None  # a simulated organisation reads its threads, nothing else of the run
     base = ev.Event.payload(event)
     if control and actor is not None:
         base["actor"] = actor

@@ -24,6 +24,25 @@ class OrganisationKind(StrEnum):
     OTHER = "other"
 
 
+class CannedAnswer(Model):
+    """One prepared answer of a scripted organisation."""
+
+    keywords: tuple[str, ...] = Field(
+        default=(),
+        description="Answer with it when the team's message holds one of these words (any"
+        " case); empty: any message.",
+    )
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class OrganisationScript(Model):
+    """What the scripted cell ``simcell-<id>`` answers as the organisation: the first canned
+    answer whose keywords the team's message holds."""
+
+    answers: tuple[CannedAnswer, ...] = Field(min_length=1)
+    classification: str | None = Field(default=None, description="The answers' marking.")
+
+
 class Organisation(Model):
     """A simulated organisation: players write to it, the SimCell answers in its voice."""
 
@@ -37,4 +56,9 @@ class Organisation(Model):
         default=(),
         json_schema_extra=CONTROL,
         description="The control staff (names or roles of the SimCell) who answer as it.",
+    )
+    script: OrganisationScript | None = Field(
+        default=None,
+        json_schema_extra=CONTROL,
+        description="Canned answers for the scripted cell that plays it (docs/simcell.md).",
     )

@@ -66,6 +66,7 @@ from sitroom.reports.document_view import (
     QuestionView,
     ReferenceView,
     RoleView,
+    SimulatedOrganisation,
     TargetView,
     TaskView,
     TeamView,
@@ -222,6 +223,7 @@ class _Builder:
                 sorted(((a.term, self.t(a.expansion)) for a in package.acronyms), key=_casefold)
             ),
             milestones=self._milestones() if handbook else (),
+            organisations=self._organisations() if handbook else (),
         )
 
     def trigger_text(self, trigger: Trigger | None) -> str:
@@ -230,6 +232,17 @@ class _Builder:
             return ""
         mode = self._("fires") if trigger.mode == TriggerMode.FIRES else self._("proposes")
         return f"{format_condition(trigger.when)} ({mode})"
+
+    def _organisations(self) -> tuple[SimulatedOrganisation, ...]:
+        return tuple(
+            SimulatedOrganisation(
+                self.t(o.name),
+                str(o.kind),
+                self.t(o.description) if o.description else "",
+                tuple(o.played_by),
+            )
+            for o in self.package.organisations
+        )
 
     def _milestones(self) -> tuple[MilestoneView, ...]:
         return tuple(
