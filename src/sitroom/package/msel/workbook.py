@@ -260,7 +260,7 @@ def read_organisation(record: dict[str, str], languages: Sequence[str]) -> Organ
     return Organisation(
         id=record.get("Organisation ID", ""),
         name=_names(record, "Name", languages),
-        kind=record.get("Kind") or "other",  # type: ignore[arg-type]
+        kind=record.get("Kind") or "other",
         description=_names(record, "Description", languages) or None,
         played_by=tuple(p.strip() for p in played.split(";") if p.strip()),
     )
