@@ -11,6 +11,7 @@ import pytest
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal, Role
+from sitroom.conduct.releasability import releasable_log
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.state import fold
 from sitroom.conduct.visibility import visible_org_injects, visible_threads
@@ -269,3 +270,20 @@ def test_organisations_and_injects_from_them_round_trip_through_the_msel(tmp_pat
     assert report.package.organisations == package.organisations
     inject = report.package.inject("2.6")
     assert inject is not None and inject.from_organisation == "meridian-press"
+
+
+def test_a_thread_is_in_its_teams_partys_aar_alone_until_forwarded(engine: Engine) -> None:
+    run_id = started(engine)
+    thread_id = write(engine, run_id)
+    engine.handle(run_id, cmd.PostInThread(thread_id, "answer"), FAC)
+    log = engine.log(run_id)
+    threads = [r for r in log if r.event.TYPE.startswith("thread-")]
+    kept, _ = releasable_log(simcell(), log, ("brn",))
+    assert not [r for r in kept if r.event.TYPE.startswith("thread-")]
+    kept, _ = releasable_log(simcell(), log, ("ald",))
+    assert [r.seq for r in kept if r.event.TYPE.startswith("thread-")] == [r.seq for r in threads]
+    engine.handle(run_id, cmd.ForwardThread(thread_id, parties=("brn",)), FAC)
+    kept, _ = releasable_log(simcell(), engine.log(run_id), ("brn",))
+    assert [r.event.TYPE for r in kept if r.event.TYPE.startswith("thread-")] == [
+        "thread-forwarded"
+    ]
