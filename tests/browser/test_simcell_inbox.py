@@ -35,6 +35,12 @@ def test_a_team_writes_to_the_ministry_and_only_that_team_gets_the_answer(
     aldoria = open_play(new_page, site.invite(RUN, name="Noa Aldor", role="player", team="ald-nss"))
     brenland = open_play(new_page, site.invite(RUN, name="Bo Bren", role="player", team="brn-nss"))
 
+    simcell = new_page()
+    sign_in_admin(simcell, site.base)
+    simcell.goto(f"{site.base}/runs/{RUN}/simcell")
+    expect(simcell.locator("#simcell-summary")).to_have_text("none waiting")
+    wait_live(simcell)
+
     inbox = aldoria.locator("#panel-inbox")
     expect(inbox).to_contain_text("No messages yet.")
     # With the keyboard: the labelled fields in order, then Enter on the button.
@@ -48,9 +54,9 @@ def test_a_team_writes_to_the_ministry_and_only_that_team_gets_the_answer(
     expect(thread).to_contain_text("Will Velmora keep the northern crossing open?")
     assert aldoria.locator("#write-subject").input_value() == ""  # a fresh form
 
-    simcell = new_page()
-    sign_in_admin(simcell, site.base)
-    simcell.goto(f"{site.base}/runs/{RUN}/simcell")
+    # The SimCell page, open before the message came, says so live; its link shows it.
+    expect(simcell.locator("#simcell-summary")).to_contain_text("New messages: show them")
+    simcell.locator("#simcell-summary").get_by_role("link").click()
     ministry = simcell.locator("section.simcell-org", has_text=MINISTRY)
     expect(ministry).to_contain_text("Waiting for an answer: 1")
     expect(ministry).to_contain_text("Transit of evacuees")

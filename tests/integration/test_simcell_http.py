@@ -97,6 +97,9 @@ def test_a_team_writes_the_simcell_answers_and_only_that_team_reads_it(server: S
     assert simcell_page.status_code == 200
     assert "ZZQUESTION &lt;b&gt;x&lt;/b&gt;" in simcell_page.text  # escaped
     assert "Waiting for 0 min" in simcell_page.text
+    summary = server.admin.get(f"/runs/{RUN}/simcell/summary", params={"since": before})
+    assert "Waiting for an answer: 1" in summary.text and "New messages" in summary.text
+    assert server.brn.get(f"/runs/{RUN}/simcell/summary").status_code == 403
     answered = server.admin.post(
         f"/runs/{RUN}/simcell/threads/{thread}/answer",
         data={"body": "ZZANSWER", "classification": "RESTRICTED", "tlp": ""},

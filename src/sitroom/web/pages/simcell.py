@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
-from sitroom.conduct.visibility import CONTROL_ROLES, is_control
+from sitroom.conduct.visibility import CONTROL_ROLES, is_control, visible_threads
 from sitroom.package.model import TLP, text_in
 from sitroom.package.schemes import get_scheme
 from sitroom.web.deps import services
@@ -57,6 +57,7 @@ async def _page(
             account=ctx.viewer.run_id is None,
             acts=is_control(ctx.viewer.principal) and state.is_live(),
             groups=groups,
+            waiting_total=sum(g["waiting"] for g in groups),
             form=form or FormState(),
             form_thread=thread,
             classifications=scheme.names(),
@@ -74,6 +75,23 @@ async def simcell_page(run_id: str, request: Request) -> Response:
     """Every thread by organisation, unanswered first, with answer and forward forms."""
     ctx = await run_page(request, run_id, *READERS)
     return await _page(request, ctx)
+
+
+@router.get("/runs/{run_id}/simcell/summary")
+async def summary(run_id: str, request: Request, since: int = 0) -> Response:
+    """How many threads wait for an answer, and whether any message came after ``since``
+    (the page's live status line)."""
+    ctx = await run_page(request, run_id, *READERS)
+    state = ctx.state
+    threads = visible_threads(ctx.viewer.principal, state)
+    changed = any(m.seq > since for t in threads for m in t.messages)
+    waiting = sum(1 for t in threads if t.waiting_since is not None)
+    return await render(
+        request,
+        "console/_simcell_summary.html",
+        ctx.lang,
+        **ctx.context(waiting=waiting, changed=changed),
+    )
 
 
 async def _act(
