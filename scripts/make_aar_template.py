@@ -474,6 +474,22 @@ def analytics(doc: DocumentObject) -> None:
         [80, 20, 50, 20],
     )
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if milestone_rows %}")
+    para(doc, "{{ labels.milestones }}", "Heading 3")
+    loop_table(
+        doc,
+        [
+            "{{ labels.milestone }}",
+            "{{ labels.objectives_and_tasks }}",
+            "{{ labels.clock }}",
+            "{{ labels.time }}",
+            "{{ labels.reached_by }}",
+        ],
+        "row in milestone_rows",
+        ["{{ row.name }}", "{{ row.links }}", "{{ row.clock }}", "{{ row.time }}", "{{ row.by }}"],
+        [60, 45, 22, 20, 23],
+    )
+    tag(doc, "{%p endif %}")
 
 
 def debrief(doc: DocumentObject) -> None:

@@ -123,6 +123,27 @@ def test_a_milestone_is_marked_with_one_click_and_its_branch_fires(server: Serve
         assert not [e for e in log if e["type"] == "milestone-reached"]
 
 
+def test_evaluators_see_the_milestones_with_their_objectives_and_when_they_were_reached(
+    server: Server,
+) -> None:
+    page = server.evaluator.get(f"/runs/{RUN}/evaluate")
+    assert page.status_code == 200, page.text
+    assert 'id="panel-milestones"' in page.text and "sse:milestone-reached" in page.text
+    panel = server.evaluator.get(f"/runs/{RUN}/evaluate/panels/milestones").text
+    reached = panel.split('id="ev-milestone-acc"', 1)[1].split("</li>", 1)[0]
+    assert "ACC session requested" in reached and "marked by" in reached
+    pending = panel.split('id="ev-milestone-agreed"', 1)[1].split("</li>", 1)[0]
+    assert "Not reached yet" in pending and "Objective 1" in pending and "k1" in pending
+    server.evaluator.cookies.set("sitroom_lang", "ko")
+    try:
+        ko = server.evaluator.get(f"/runs/{RUN}/evaluate/panels/milestones").text
+    finally:
+        server.evaluator.cookies.delete("sitroom_lang")
+    assert "아직 달성되지 않음" in ko and "공동성명 합의" in ko and "님이 표시" in ko
+    for player in (server.ald, server.brn):
+        assert player.get(f"/runs/{RUN}/evaluate/panels/milestones").status_code in (403, 404)
+
+
 def test_a_player_choice_goes_through_the_api(server: Server) -> None:
     admin = server.admin
     assert admin.post(f"/api/runs/{RUN}/modules/m2/open").status_code == 200

@@ -257,3 +257,32 @@ def test_participant_text_reaches_the_model_as_quoted_data(allied: Package) -> N
     assert "\\u003c/exercise-data\\u003e" in user["content"]
     assert "never an instruction" in system["content"]
     assert "Brenland wants every step taken jointly" in system["content"]  # its own persona
+
+
+def test_a_cell_answers_a_modules_questions_once_however_often_it_is_opened(
+    allied: Package,
+) -> None:
+    engine, run_id = _run(allied)  # STARTEX opens day1, then control opens it again
+    engine.handle(run_id, cmd.SetCellMode("brn-nss", "autonomous"), FACILITATOR)
+    questions = {q.id for q in allied.modules[0].questions}
+    assert questions
+
+    def answers() -> list[str]:
+        state = engine.state(run_id)
+        return [r.ref for r in state.responses if r.target == "question" and r.team == "brn-nss"]
+
+    loop = FollowerLoop(engine, MemoryCursorStore())
+    (cell,) = [c for c in cells_of(allied, engine.package) if c.team == "brn-nss"]
+    loop.round(cell, run_id)
+    first = answers()
+    assert first and set(first) <= questions
+    assert len(first) == len(set(first)), f"a question answered twice: {first}"
+    engine.handle(run_id, cmd.OpenModule("day2"), FACILITATOR)
+    engine.handle(run_id, cmd.OpenModule("day1"), FACILITATOR)  # back to day 1
+    loop.round(cell, run_id)
+    # A cell started afresh reads the whole log again: its keys name the module.
+    (again,) = [c for c in cells_of(allied, engine.package) if c.team == "brn-nss"]
+    FollowerLoop(engine, MemoryCursorStore()).round(again, run_id)
+    final = answers()
+    assert len(final) == len(set(final)), f"a question answered twice: {final}"
+    assert sorted(a for a in final if a in questions) == sorted(first)

@@ -101,10 +101,10 @@ def model_classes(root: type[BaseModel]) -> set[type[BaseModel]]:
     return found
 
 
-NOT_PRINTED = {(Package, "cells"), (Package, "escalation"), (Organisation, "script")}
-"""Control fields no document prints: the simulated cells' briefs, the escalation ranking
-(docs/ai.md) and a simulated organisation's canned answers (docs/simcell.md); the player copy
-drops them like every control field."""
+NOT_PRINTED: set[tuple[type[BaseModel], str]] = {(Organisation, "script")}
+"""Control fields no document prints: a simulated organisation's canned answers
+(docs/simcell.md), its scripted cell's brief; the handbook prints the simulated cells, the
+escalation rankings and who plays each organisation."""
 
 
 def with_organisation(data: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +132,12 @@ class ControlMarker:
         )
         adapter: TypeAdapter[Any] = TypeAdapter(annotation)
         # A condition or a milestone cannot be plain text: put the marker where one may go.
-        shaped = (f"milestone({marker})", [{"id": marker, "name": marker}])
+        shaped = (
+            f"milestone({marker})",
+            [{"id": marker, "name": marker}],
+            [{"team": marker, "persona": {"positions": [marker], "style": marker}}],
+            [{"poll": marker, "order": [marker, f"{marker}-2"]}],
+        )
         for candidate in (marker, [marker], *shaped):
             try:
                 value = adapter.validate_python(candidate)

@@ -420,3 +420,53 @@ def test_the_default_template_prints_the_acronyms_as_an_appendix(reports: Report
         table = table_with_header(document, "Acronym" if lang == "en" else "약어")
         rows = {row.cells[0].text: row.cells[1].text for row in table.rows[1:]}
         assert rows["ACC"] == meaning
+
+
+def test_the_complete_report_tables_the_milestones_and_a_party_report_does_not(
+    reports: Reports,
+) -> None:
+    milestones = reports.draft.model.milestones
+    assert milestones, "the allied example declares milestones"
+    for lang, first, not_reached in (
+        ("en", "Milestone", "Not reached"),
+        ("ko", "이정표", "미달성"),
+    ):
+        document = open_docx(render_docx(reports.draft, lang))
+        table = table_with_header(document, first)
+        rows = [[cell.text for cell in row.cells] for row in table.rows[1:]]
+        assert len(rows) == len(milestones)
+        for row, milestone in zip(rows, milestones, strict=True):
+            assert row[0] == milestone.name[lang]
+            assert row[1] == ", ".join((*milestone.objectives, *milestone.tasks))
+            if milestone.seq is None:
+                assert row[2] == not_reached and row[3] == ""
+            else:
+                assert row[3] == milestone.at[11:19]  # type: ignore[index]
+    for party in (reports.ald, reports.brn):
+        assert not party.model.milestones
+        document = open_docx(render_docx(party, "en"))
+        assert not [t for t in document.tables if t.rows[0].cells[0].text.strip() == "Milestone"]
+
+
+def test_a_milestone_marked_by_control_shows_its_clock_time_and_who_reached_it() -> None:
+    from sitroom.conduct.principal import Principal, Role
+    from sitroom.services.runs import Engine
+    from sitroom.storage.memory import MemoryRecorder
+    from tests.support.packages import branching
+
+    control = Principal("account:fac", Role.FACILITATOR, "Fac")
+    engine = Engine(MemoryRecorder())
+    run_id = engine.create_run(branching(), run_id="docx-milestones").id
+    engine.handle(run_id, cmd.StartRun(), control)
+    engine.handle(run_id, cmd.ReachMilestone("acc"), control)
+    report = build_report(
+        engine.state(run_id).package, [to_recorded(s) for s in engine.read(run_id)], run_id=run_id
+    )
+    reached = next(m for m in report.model.milestones if m.id == "acc")
+    assert reached.seq is not None and reached.at is not None
+    table = table_with_header(open_docx(render_docx(report, "ko")), "이정표")
+    rows = {row.cells[0].text: [c.text for c in row.cells] for row in table.rows[1:]}
+    assert rows["ACC 회의 요청"][2].startswith("0:00:")
+    assert rows["ACC 회의 요청"][3] == reached.at[11:19]
+    assert rows["ACC 회의 요청"][4] == "통제관"
+    assert rows["공동성명 합의"][2] == "미달성"

@@ -10,7 +10,7 @@ import pytest
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.branching import TriggerStatus
-from sitroom.conduct.conditions import became, deadline, holds
+from sitroom.conduct.conditions import became, deadline, holds, scenario_deadline
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.package.conditions import (
@@ -89,6 +89,8 @@ def met(engine: Engine, run_id: str) -> list[str]:
         "not-concurred(by=brn, with=ald, within=1h30m, after=module:day2)",
         "poll(p1, confidence-below=2.5)",
         "choice(2.4, is=joint-only)",
+        "not-answered(2.3, before=2027-03-04T09:30Z)",
+        "not-concurred(with=ald, before=041000ZMAR27)",
     ],
 )
 def test_condition_text_round_trips(text: str) -> None:
@@ -101,7 +103,10 @@ def test_condition_text_round_trips(text: str) -> None:
     [
         ("", "empty"),
         ("relased(1)", "unknown fact 'relased'"),
-        ("not-answered(1)", "needs within="),
+        ("not-answered(1)", "needs a deadline: within="),
+        ("not-answered(1, within=1h, before=2027-03-04T10:00Z)", "give one deadline"),
+        ("not-answered(1, before=tomorrow)", "not a scenario time"),
+        ("concurred(with=ald, before=041000ZMAR)", "before=041000ZMAR"),
         ("not-answered(1, within=soon)", "not a duration"),
         ("answered(1, who=x)", "unknown argument 'who'"),
         ("concurred(with=ald, within=1h)", "go together"),
@@ -207,6 +212,85 @@ def test_a_missed_deadline_is_a_refusal_and_a_late_concurrence_does_not_undo_it(
     assert holds(refusal, state, clock.now)  # type: ignore[arg-type]
     assert not holds(in_time, state, clock.now)  # type: ignore[arg-type]
     assert holds(cond("concurred(with=ald)"), state, clock.now)  # type: ignore[arg-type]
+
+
+# --- deadlines in scenario time -------------------------------------------------------------
+
+
+def test_a_scenario_time_deadline_passes_when_the_scenario_clock_reaches_it(
+    engine: Engine, clock: Clock
+) -> None:
+    run_id = started(engine)  # m1's scenario starts at 09:00 when it opens at 09:00
+    engine.handle(run_id, cmd.ReleaseInject("1"), FAC)
+    condition = cond("not-answered(1, before=2027-03-04T09:30Z)")
+    clock.advance(10)
+    engine.handle(run_id, cmd.PauseRun(), FAC)
+    clock.advance(60)  # a pause stops the scenario clock too
+    engine.handle(run_id, cmd.ResumeRun(), FAC)
+    clock.advance(19)
+    assert not holds(condition, engine.state(run_id), clock.now)  # type: ignore[arg-type]
+    clock.advance(2)
+    moment = became(condition, engine.state(run_id), clock.now)  # type: ignore[arg-type]
+    assert moment is not None and moment.event_seq is None
+    assert moment.at == datetime(2027, 3, 4, 10, 30, tzinfo=UTC)  # 09:30 scenario + the pause
+    assert scenario_deadline(engine.state(run_id), datetime(2027, 3, 4, 9, 30)) == moment.at
+
+
+def test_compression_brings_a_scenario_deadline_nearer(clock: Clock) -> None:
+    engine = Engine(MemoryRecorder(clock=clock), clock=clock)
+    run_id = engine.create_run(branching(), run_id="fast").id
+    engine.handle(run_id, cmd.StartRun(compression=4.0), FAC)
+    engine.handle(run_id, cmd.OpenModule("m1"), FAC)
+    engine.handle(run_id, cmd.ReleaseInject("1"), FAC)
+    clock.advance(16)  # 64 scenario minutes
+    moment = became(
+        cond("not-acknowledged(1, before=041000ZMAR27)"), engine.state(run_id), clock.now
+    )  # type: ignore[arg-type]
+    assert moment is not None and moment.at == datetime(2027, 3, 4, 9, 15, tzinfo=UTC)
+
+
+def test_opening_a_later_module_jumps_the_scenario_clock_past_the_deadline(
+    engine: Engine, clock: Clock
+) -> None:
+    run_id = started(engine)
+    engine.handle(run_id, cmd.ReleaseInject("1"), FAC)
+    clock.advance(5)
+    condition = cond("not-answered(1, before=2027-03-04T18:00Z)")
+    assert not holds(condition, engine.state(run_id), clock.now)  # type: ignore[arg-type]
+    engine.handle(run_id, cmd.OpenModule("m2"), FAC)  # m2 begins the next day
+    moment = became(condition, engine.state(run_id), clock.now)  # type: ignore[arg-type]
+    assert moment is not None and moment.at == clock.now
+    engine.handle(run_id, cmd.OpenModule("m1"), FAC)  # going back does not undo it
+    assert became(condition, engine.state(run_id), clock.now + timedelta(hours=1)) == moment  # type: ignore[arg-type]
+
+
+def test_concurrence_by_a_scenario_deadline(engine: Engine, clock: Clock) -> None:
+    run_id = started(engine)
+    decision = propose(engine, run_id)
+    in_time = cond("concurred(with=ald, before=2027-03-04T09:30Z)")
+    refusal = cond("not-concurred(with=ald, before=2027-03-04T09:30Z)")
+    clock.advance(20)
+    engine.handle(run_id, cmd.AnswerDecision(decision, concur=True), ALD)
+    state = engine.state(run_id)
+    assert became(in_time, state, clock.now).event_seq == state.seq  # type: ignore[arg-type,union-attr]
+    clock.advance(60)
+    assert not holds(refusal, engine.state(run_id), clock.now)  # type: ignore[arg-type]
+
+
+def test_no_concurrence_by_a_scenario_deadline_is_a_refusal(engine: Engine, clock: Clock) -> None:
+    run_id = started(engine)
+    decision = propose(engine, run_id)
+    refusal = cond("not-concurred(with=ald, before=2027-03-04T09:30Z)")
+    clock.advance(29)
+    assert not holds(refusal, engine.state(run_id), clock.now)  # type: ignore[arg-type]
+    clock.advance(2)
+    assert became(refusal, engine.state(run_id), clock.now).at == datetime(
+        2027, 3, 4, 9, 30, tzinfo=UTC
+    )  # type: ignore[arg-type,union-attr]
+    engine.handle(run_id, cmd.AnswerDecision(decision, concur=True), ALD)  # too late
+    state = engine.state(run_id)
+    assert holds(refusal, state, clock.now)  # type: ignore[arg-type]
+    assert not holds(cond("concurred(with=ald, before=2027-03-04T09:30Z)"), state, clock.now)  # type: ignore[arg-type]
 
 
 def test_poll_milestone_module_and_combinations(engine: Engine, clock: Clock) -> None:

@@ -12,11 +12,11 @@ the run's state and the time in, a ``Moment`` or None out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sitroom.conduct.state import DecisionState, InjectStatus, RunState
 from sitroom.package.conditions import Condition
-from sitroom.package.timeforms import parse_duration
+from sitroom.package.timeforms import parse_duration, parse_scenario_time
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -67,6 +67,38 @@ def deadline(state: RunState, start: datetime, within: timedelta) -> datetime | 
     return end
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def scenario_deadline(state: RunState, when: datetime) -> datetime | None:
+    """The wall time when the scenario clock reached ``when``, or None while it has not (yet).
+
+    The scenario clock runs from each module's ``start`` while that module is open (times the
+    run's compression, pauses excluded), and jumps to the next module's start when it opens;
+    a jump past ``when`` reaches it at the opening. Each module counts from its first opening,
+    so going back to a module never moves a deadline already passed.
+    """
+    target = _aware(when)
+    starts = {m.id: m.start for m in state.package.modules}
+    opened = sorted(
+        (at, key.removeprefix("module:"))
+        for key, (_, at) in state.branches.firsts.items()
+        if key.startswith("module:")
+    )
+    for i, (at, module) in enumerate(opened):
+        start = starts.get(module)
+        if start is None:
+            continue
+        until = opened[i + 1][0] if i + 1 < len(opened) else None
+        if _aware(start) >= target:
+            return at
+        end = deadline(state, at, (target - _aware(start)) / state.compression)
+        if end is not None and (until is None or end <= until):
+            return end
+    return None
+
+
 def _due(state: RunState, start: Moment | None, within: str | None, now: datetime) -> Moment | None:
     """The deadline ``within`` after ``start``, once it has passed at ``now``."""
     if start is None or within is None:
@@ -95,8 +127,27 @@ def _answered(c: Condition, state: RunState, now: datetime) -> Moment | None:
     return None
 
 
+def _due_before(state: RunState, c: Condition, now: datetime) -> Moment | None:
+    """The scenario-time deadline ``before=`` once it has passed at ``now``."""
+    before = c.arg("before")
+    if before is None:
+        return None
+    end = scenario_deadline(state, parse_scenario_time(before))
+    return Moment(end) if end is not None and end <= now else None
+
+
 def _not_within(done: Moment | None, c: Condition, state: RunState, now: datetime) -> Moment | None:
-    due = _due(state, _released(c, state, now), c.arg("within"), now)
+    released = _released(c, state, now)
+    if c.arg("before") is None:
+        due = _due(state, released, c.arg("within"), now)
+    elif released is None:
+        due = None
+    else:
+        # Released after the scenario deadline: nobody could answer in time, so it is due
+        # at once (at the release).
+        due = _due_before(state, c, now)
+        if due is not None and due.at < released.at:
+            due = Moment(released.at)
     if due is None or (done is not None and done.at < due.at):
         return None  # done in time: before the deadline (at the deadline is too late)
     return due
@@ -144,13 +195,20 @@ def _anchor(c: Condition, state: RunState, now: datetime) -> Moment | None:
 
 def _concurred(c: Condition, state: RunState, now: datetime) -> Moment | None:
     found = [m for d in _decisions(c, state) if (m := _concurrence(d, c.arg("with")))]
-    if c.arg("within") is not None:
+    if c.arg("within") is not None or c.arg("before") is not None:
         due = _deadline_of(c, state)
-        found = [m for m in found if due is not None and m.at < due]
+        # An exercise-time deadline not known yet (its anchor not reached) admits nothing; a
+        # scenario time not reached yet is still ahead, so a concurrence now is in time.
+        ahead = due is None and c.arg("before") is not None
+        found = [m for m in found if ahead or (due is not None and m.at < due)]
     return min(found) if found else None
 
 
 def _deadline_of(c: Condition, state: RunState) -> datetime | None:
+    """When the deadline of ``c`` passes, or None while it has not (or cannot be known)."""
+    before = c.arg("before")
+    if before is not None:
+        return scenario_deadline(state, parse_scenario_time(before))
     start = _anchor(c, state, datetime.max)
     within = c.arg("within")
     if start is None or within is None:
@@ -166,8 +224,11 @@ def _not_concurred(c: Condition, state: RunState, now: datetime) -> Moment | Non
         for party, a in d.answers.items()
         if not a.concur and (with_ is None or party == with_)
     ]
-    if c.arg("within") is not None:
-        due = _due(state, _anchor(c, state, now), c.arg("within"), now)
+    if c.arg("within") is not None or c.arg("before") is not None:
+        if c.arg("before") is not None:
+            due = _due_before(state, c, now)
+        else:
+            due = _due(state, _anchor(c, state, now), c.arg("within"), now)
         if due is not None:
             made = [m for d in _decisions(c, state) if (m := _concurrence(d, with_))]
             if not any(m.at < due.at for m in made):

@@ -8,11 +8,13 @@ triggers that wait for each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sitroom.package.conditions import Condition, format_condition
 from sitroom.package.model import Package, Trigger
+from sitroom.package.timeforms import parse_scenario_time
 
 P = tuple[str | int, ...]
 INJECT_FACTS = (
@@ -162,6 +164,9 @@ def _check_fact(c: Reporter, package: Package, trigger_id: str, path: P, fact: C
         c.unknown(path, "milestone", subject, [m.id for m in package.milestones], where)
     elif fact.op == "module" and not any(m.id == subject for m in package.modules):
         c.unknown(path, "module", subject, [m.id for m in package.modules], where)
+    before = fact.arg("before")
+    if before:
+        _check_scenario_deadline(package, fact, parse_scenario_time(before), never)
     after = fact.arg("after")
     if after:
         kind, _, ref = after.partition(":")
@@ -172,6 +177,27 @@ def _check_fact(c: Reporter, package: Package, trigger_id: str, path: P, fact: C
         }[kind]
         if ref not in known:
             c.unknown(path, kind, ref, known, where)
+
+
+def _check_scenario_deadline(
+    package: Package, fact: Condition, when: datetime, never: Callable[[str, str], None]
+) -> None:
+    """A scenario-time deadline needs a scenario clock: a module with a ``start``."""
+    starts = [m.start for m in package.modules if m.start is not None]
+    if not starts:
+        never(
+            "no module has a scenario 'start', so scenario time never reaches the deadline",
+            "give the modules a start, or write within= (exercise time)",
+        )
+    elif fact.op == "concurred" and all(_utc(s) > _utc(when) for s in starts):
+        never(
+            f"every module starts after {fact.arg('before')} in scenario time",
+            "name a scenario time inside a module's span",
+        )
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _possible(condition: Condition, can: set[str], triggered: set[str]) -> bool:

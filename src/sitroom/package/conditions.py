@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sitroom.package.timeforms import parse_duration
+from sitroom.package.timeforms import parse_duration, parse_scenario_time
 
 COMBINATIONS = ("all", "any")
 
@@ -37,17 +37,19 @@ FACTS: dict[str, Fact] = {
     "acknowledged": Fact("inject", (), ("by",), "a player (of team `by`) acknowledged it"),
     "answered": Fact("inject", (), ("by",), "a team (`by`) answered it"),
     "not-acknowledged": Fact(
-        "inject", ("within",), ("by",), "released, and no acknowledgement within the time"
+        "inject", (), ("within", "before", "by"), "released, and no acknowledgement in time"
     ),
-    "not-answered": Fact("inject", ("within",), ("by",), "released, and no answer within the time"),
+    "not-answered": Fact(
+        "inject", (), ("within", "before", "by"), "released, and no answer in time"
+    ),
     "proposed": Fact(None, (), ("by", "with"), "a decision (of party/team `by`, asking `with`)"),
     "concurred": Fact(
-        None, (), ("by", "with", "within", "after"), "a joint decision was concurred"
+        None, (), ("by", "with", "within", "after", "before"), "a joint decision was concurred"
     ),
     "not-concurred": Fact(
         None,
         (),
-        ("by", "with", "within", "after"),
+        ("by", "with", "within", "after", "before"),
         "a party refused to concur, or (with `within`) had not concurred by the deadline",
     ),
     "poll": Fact(
@@ -210,6 +212,21 @@ def _check_arguments(condition: Condition, fact: Fact) -> None:
             ) from None
     if op in ("concurred", "not-concurred") and (within is None) != (after is None):
         raise ConditionSyntaxError(f"{op}: within= and after= go together (a deadline)")
+    before = condition.arg("before")
+    if before is not None:
+        if within is not None:
+            raise ConditionSyntaxError(
+                f"{op}: give one deadline, within= (exercise time) or before= (scenario time)"
+            )
+        try:
+            parse_scenario_time(before)
+        except ValueError as error:
+            raise ConditionSyntaxError(f"{op}: before={before}: {error}") from None
+    if op in ("not-acknowledged", "not-answered") and within is None and before is None:
+        raise ConditionSyntaxError(
+            f"{op}(...) needs a deadline: within=30m (exercise time after the release) "
+            "or before=<scenario time>"
+        )
     if after is not None:
         kind, _, ref = after.partition(":")
         if kind not in ANCHORS or not ref:

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from markupsafe import Markup
 
+from sitroom.reports.document_cells import CellView, RankingView
+
 
 class DocumentKind(StrEnum):
     """The documents that can be rendered from a package."""
@@ -245,6 +247,8 @@ class DocumentView:
         return "D" if self.references else "C"
 
     milestones: tuple[MilestoneView, ...] = field(default=())
+    cells: tuple[CellView, ...] = field(default=())
+    escalation: tuple[RankingView, ...] = field(default=())
     organisations: tuple[SimulatedOrganisation, ...] = field(default=())
     label: str = ""
     """The document's confidentiality label as JSON (``package.marking``), beside its banner."""

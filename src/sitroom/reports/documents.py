@@ -21,6 +21,7 @@ import contextlib
 import re
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -50,6 +51,7 @@ from sitroom.reports.catalogs import (
     load_domain,
     load_translations,
 )
+from sitroom.reports.document_cells import cell_views
 from sitroom.reports.document_view import (
     ClauseView,
     DocumentKind,
@@ -223,6 +225,7 @@ class _Builder:
                 sorted(((a.term, self.t(a.expansion)) for a in package.acronyms), key=_casefold)
             ),
             milestones=self._milestones() if handbook else (),
+            **self._cells(handbook),
             organisations=self._organisations() if handbook else (),
         )
 
@@ -243,6 +246,12 @@ class _Builder:
             )
             for o in self.package.organisations
         )
+
+    def _cells(self, handbook: bool) -> dict[str, Any]:
+        if not handbook:
+            return {}
+        cells, escalation = cell_views(self.package, self.lang, self._)
+        return {"cells": cells, "escalation": escalation}
 
     def _milestones(self) -> tuple[MilestoneView, ...]:
         return tuple(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from docxtpl import DocxTemplate, InlineImage
@@ -265,6 +266,18 @@ def _analytics(model: ReportModel, words: Words) -> dict[str, Any]:
                 "share": f"{row.share:.0%}",
             }
             for row in model.participation
+        ],
+        "milestone_rows": [
+            {
+                "name": words.pick(row.name),
+                "links": ", ".join((*row.objectives, *row.tasks)),
+                "clock": duration(row.clock) if row.seq is not None else words("Not reached"),
+                "time": datetime.fromisoformat(row.at).strftime("%H:%M:%S") if row.at else "",
+                "by": (words("a trigger") if row.trigger else words("control"))
+                if row.seq is not None
+                else "",
+            }
+            for row in model.milestones
         ],
         "poll_rows": [
             {

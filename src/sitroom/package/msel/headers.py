@@ -38,6 +38,7 @@ FIELDS: dict[str, str] = {
     "storyline": "the storyline or thread the inject belongs to (kept in notes)",
     "condition": "the condition that releases the inject (docs/package-format.md#triggers)",
     "trigger": "what a met condition does: 'proposes' (the default) or 'fires'",
+    "choice": "the options the inject offers its teams ('Choice: prompt', then '- id: text')",
     "from_organisation": "the simulated organisation whose e-mail the inject is (its id)",
     "notes": "controller notes",
     "ignore": "a column to leave out",
@@ -59,7 +60,7 @@ MULTI_COLUMN_FIELDS = frozenset(
 )
 """Fields several columns may map to at once; the others take the first matching column."""
 
-TEXT_FIELDS = frozenset({"title", "content", "expected", "notes", "from"})
+TEXT_FIELDS = frozenset({"title", "content", "expected", "notes", "from", "choice"})
 """Fields that can come in several languages: 'Description (ko)'."""
 
 # fmt: off
@@ -160,6 +161,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "trigger": (
         "Trigger", "Trigger Mode", "On Condition",
+    ),
+    "choice": (
+        "Choice", "Choices", "Player Choice", "Branch Choice", "Decision Options",
     ),
     "from_organisation": (
         "From Organisation", "From Organization", "Sent As", "Simulated Organisation",

@@ -32,6 +32,8 @@ from sitroom.package.msel.cells import (
     next_free_number,
     ref_list,
 )
+from sitroom.package.msel.choices import FORM as CHOICE_FORM
+from sitroom.package.msel.choices import ChoiceCellError, parse_choice
 from sitroom.package.msel.headers import Column, normalize_header
 from sitroom.package.msel.sections import (
     Merge,
@@ -49,7 +51,7 @@ from sitroom.package.timeforms import parse_duration
 
 _TIME_ROLES = (("time", "time"), ("date", "date"), ("day", "day"))
 _SKIPPED_FIELDS = frozenset(
-    {"title", "content", "number", "ignore", "phase", "notes", "condition", "trigger"}
+    {"title", "content", "number", "ignore", "phase", "notes", "condition", "trigger", "choice"}
 )
 
 
@@ -234,6 +236,7 @@ class _Converter:
             data["offset"] = row_time.offset
         lines = self.fill(row, data, time_notes)
         self.read_trigger(number, row, data, lines)
+        self.read_choice(number, row, data, lines)
         notes = self.texts(row, "notes")
         main = "\n".join(part for part in (notes.get(self.lang, ""), *lines) if part)
         notes = {**notes, self.lang: main}
@@ -271,6 +274,26 @@ class _Converter:
             )  # fmt: skip
             return
         data["trigger"] = {"when": condition.strip(), "mode": (mode or "proposes").strip().lower()}
+
+    def read_choice(
+        self, number: int, row: list[Any], data: dict[str, Any], lines: list[str]
+    ) -> None:
+        """The Choice columns; a choice that does not read goes to the notes (with a warning
+        naming the row, the language and the line), never away."""
+        texts = self.texts(row, "choice")
+        if not texts:
+            return
+        try:
+            data["choice"] = parse_choice(
+                texts, self.lang if self.lang in texts else next(iter(texts))
+            )
+        except ChoiceCellError as error:
+            column = next((c for c, v in self.values(row, "choice") if cell_text(v)), None)
+            lines.extend(f"Choice ({lang}): {text}" for lang, text in texts.items())
+            self.problem(
+                number, "choice-not-read", f"row {number}: the choice was kept in the notes: "
+                f"{error}", column, f"write {CHOICE_FORM}",
+            )  # fmt: skip
 
     def other_text(self, row: list[Any]) -> tuple[Column, str] | None:
         """For an inject row (numbered or timed) without a title or description: the first text

@@ -41,6 +41,7 @@ from sitroom.package.model import (
     TeamKind,
     text_in,
 )
+from sitroom.package.msel.choices import format_choice
 from sitroom.package.timeforms import format_duration
 
 EXERCISE_SHEET = "Exercise"
@@ -54,8 +55,8 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("To", 24), ("Delivery Method", 13), ("Inject Type", 12), ("Subject", 30),
     ("Description/Script", 60), ("Expected Player Action", 42), ("Objectives", 14),
     ("Core Capabilities/Tasks", 20), ("Guideline Clauses", 16), ("Attachments", 18),
-    ("Contingency For", 11), ("Trigger", 10), ("Condition", 36), ("From Organisation", 16),
-    ("Controller", 16),
+    ("Contingency For", 11), ("Trigger", 10), ("Condition", 36), ("Choice", 30),
+    ("From Organisation", 16), ("Controller", 16),
     ("Marking", 20), ("Notes", 36),
 )
 # fmt: on
@@ -67,7 +68,14 @@ MILESTONE_COLUMNS = ("Milestone ID", "Trigger", "Condition", "Objectives", "Task
 ORGANISATION_COLUMNS = ("Organisation ID", "Kind", "Played By")
 
 TRANSLATED = frozenset(
-    {"Subject", "From (Simulated)", "Description/Script", "Expected Player Action", "Notes"}
+    {
+        "Subject",
+        "From (Simulated)",
+        "Description/Script",
+        "Expected Player Action",
+        "Choice",
+        "Notes",
+    }
 )
 """Columns repeated for each further language of the exercise."""
 
@@ -161,6 +169,7 @@ def _inject_row(package: Package, module_label: str, inject: Inject) -> list[Any
         "Description/Script": inject.content.get,
         "Expected Player Action": lambda lang: _lines(inject.expected_actions, lang),
         "Notes": (inject.notes or {}).get,
+        "Choice": lambda lang: format_choice(inject.choice, lang) if inject.choice else None,
     }
     row: list[Any] = []
     for name, _ in COLUMNS:

@@ -43,6 +43,9 @@ class CellFollower(BaseFollower):
         self.always = always
         self._packages = packages
         self._contexts: dict[str, CellContext | None] = {}
+        self._answered: set[tuple[str, str]] = set()
+        """(run, module) whose questions this cell has answered: a module opened again (or
+        opened by STARTEX and then by hand) is not answered twice."""
 
     def principal_in(self, run_id: str) -> Principal:
         """The cell's principal in ``run_id``: a player of its team, of the team's party in
@@ -74,11 +77,22 @@ class CellFollower(BaseFollower):
         situation = situation_of(seen, me.package, me.party)
         if situation is None:
             return []
+        key = seen.key
+        if situation.kind == "questions":
+            # Keyed by the module, not the event: after a restart, an answer already sent
+            # for this module is recognised by its key.
+            if (run.run_id, situation.ref) in self._answered:
+                return []
+            self._answered.add((run.run_id, situation.ref))
+
+            def key(suffix: str = "") -> str:
+                return f"questions:{situation.ref}:{suffix}"
+
         choice = self.mind.choose(me, situation)
         if not choice.commands:
-            return [Act(cmd.CellAct(None, choice.trace, choice.note), key=seen.key("none"))]
+            return [Act(cmd.CellAct(None, choice.trace, choice.note), key=key("none"))]
         return [
-            Act(cmd.CellAct(command, choice.trace, choice.note), key=seen.key(str(i)))
+            Act(cmd.CellAct(command, choice.trace, choice.note), key=key(str(i)))
             for i, command in enumerate(choice.commands)
         ]
 

@@ -60,6 +60,7 @@ EVALUATE_EVENTS: dict[str, tuple[str, ...]] = {
         "response-submitted",
     ),
     "heading": ("run-started", "run-paused", "run-resumed", "run-ended", "module-opened"),
+    "milestones": ("milestone-reached",),
 }
 """Which run events make each live panel of the evaluator view re-render."""
 
@@ -166,6 +167,19 @@ class ObservationRow:
     text: str
     tags: list[tuple[str, str]]
     rating: str | None
+
+
+@dataclass
+class MilestoneView:
+    """A milestone as evaluators see it: reached when and how, and what it shows progress on."""
+
+    id: str
+    name: str
+    reached_at: str
+    by: str
+    how: str  # "trigger" (its condition held) or "control" (marked by hand); "" when not yet
+    objectives: list[tuple[str, str]]  # (number or id, text)
+    tasks: list[str]
 
 
 @dataclass
@@ -425,6 +439,44 @@ class EvaluationView:
         return [(t.id, self.t(t.name)) for t in self.package.player_teams()]
 
     # -- observations ----------------------------------------------------------------------
+
+    # -- milestones --------------------------------------------------------------------------
+
+    def milestones(self) -> list[MilestoneView]:
+        """The package's milestones, reached or not, for evaluators and control (the gate shows
+        a reached milestone only to them; nobody else gets the panel)."""
+        if not is_staff(self.principal):
+            return []
+        numbers = {o.id: (n, o) for n, o in enumerate(self.package.objectives, 1)}
+        rows = []
+        for milestone in self.package.milestones:
+            record = self.state.branches.milestones.get(milestone.id)
+            seen = record is not None and (
+                view_event(
+                    self.principal,
+                    self.package,
+                    ev.MilestoneReached(
+                        milestone=milestone.id, author=record.author, trigger=record.trigger
+                    ),
+                )
+                is not None
+            )
+            objectives = [
+                (str(numbers[o][0]), self.t(numbers[o][1].text)) if o in numbers else (o, "")
+                for o in milestone.objectives
+            ]
+            rows.append(
+                MilestoneView(
+                    milestone.id,
+                    self.t(milestone.name),
+                    wall_time(record.at, self.tz) if seen and record else "",
+                    self.name(record.author) if seen and record else "",
+                    ("trigger" if record.trigger else "control") if seen and record else "",
+                    objectives,
+                    list(milestone.tasks),
+                )
+            )
+        return rows
 
     def observation_rows(self) -> list[ObservationRow]:
         rows = []
