@@ -27,6 +27,7 @@ from sitroom.services.identity import Identity
 from sitroom.services.injectmail import InjectMail
 from sitroom.services.leader import open_leases
 from sitroom.services.mailer import Security, SmtpMailer, SmtpSettings
+from sitroom.services.orgcell import OrganisationCell
 from sitroom.services.outbox import Outbox
 from sitroom.services.runs import Engine
 from sitroom.services.scheduler import Scheduler
@@ -142,6 +143,9 @@ def build_services(settings: Settings) -> Services:
     identity = Identity.open(url, settings)
     followers = build_followers(settings, identity)
     followers.register_family("cell-", lambda team: _cell(settings, engine, team))
+    followers.register_family(
+        "simcell-", lambda organisation: OrganisationCell(organisation, engine.package)
+    )
     outbox = None
     if identity.mail is not None:
         outbox = Outbox(

@@ -37,6 +37,7 @@ from sitroom.conduct.visibility import (
     visible_observations,
     visible_polls,
     visible_responses,
+    visible_threads,
 )
 from sitroom.config import load_settings
 from sitroom.services.runs import Engine
@@ -69,6 +70,11 @@ milestones:
   - id: ZZMILESTONE-ID
     name: {en: ZZMILESTONE-NAME, ko: ZZMILESTONE-NAME}
     objectives: [o1]
+organisations:
+  - id: ministry
+    name: {en: Velmora ministry, ko: 벨모라 외교부}
+    kind: ministry
+    played_by: [ZZPLAYED-BY]
 """
 )
 # An inject that a trigger proposes once the milestone is reached, and that control never
@@ -136,6 +142,14 @@ AUDIENCE: dict[str, frozenset[str]] = {
     # Assistants' proposals: the asking evaluator's (and control's); a follow-up, control's.
     "ZZASSIST-WHY": STAFF,
     "ZZASSIST-FOLLOW-UP": CONTROL,
+    # SimCell threads: the team that wrote, control and evaluators; a forwarded thread also
+    # the party it went to. Who plays an organisation is control material.
+    "ZZALD-THREAD-SUBJECT": STAFF | ALD,
+    "ZZALD-THREAD-BODY": STAFF | ALD,
+    "ZZSIMCELL-ANSWER": STAFF | ALD,
+    "ZZBRN-THREAD-BODY": STAFF | BRN,
+    "ZZFORWARDED-THREAD": STAFF | ALD | BRN,
+    "ZZPLAYED-BY": STAFF,
 }
 SHOWN_TO_NOBODY = frozenset({"ZZM2-QUESTION"})
 """Markers no run route shows even to control: the console and the API list the questions of
@@ -336,6 +350,7 @@ def _what_the_gate_allows(engine: Engine, p: Principal) -> str:
     shown += [(d.title, d.text) for d in visible_decisions(p, state)]
     shown += [b.text for b in visible_broadcasts(p, state)]
     shown += [i.text for i in visible_hot_wash(p, state)]
+    shown += [(t.subject, [m.body for m in t.messages]) for t in visible_threads(p, state)]
     return json.dumps(shown, ensure_ascii=False)
 
 
@@ -391,6 +406,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
         )
         act("player:brn-nsc", "/notes", {"text": "ZZBRN-NOTE"})
         act("evaluator", "/observations", {"text": "ZZOBSERVATION", "rating": "S"})
+        _write_threads(clients, act)
         act("facilitator", "/milestones/ZZMILESTONE-ID/reach", {})
         for _ in range(300):  # the server's triggers follower proposes inject P1
             branches = admin.get(f"/api/runs/{RUN}/branches").json()
@@ -424,6 +440,24 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
         for client in clients.values():
             client.close()
     return Played(replies, allowed)
+
+
+def _write_threads(clients: dict[str, httpx.Client], act: Any) -> None:
+    """Aldoria and Brenland each write to the ministry; control answers Aldoria's and
+    forwards a second Aldoria thread to Brenland's party."""
+    body = {"organisation": "ministry", "subject": "ZZALD-THREAD-SUBJECT"}
+    act("player:ald-nsc", "/threads", {**body, "body": "ZZALD-THREAD-BODY"})
+    act("player:ald-nsc", "/threads", {**body, "subject": "Shared", "body": "ZZFORWARDED-THREAD"})
+    act("player:brn-nsc", "/threads", {**body, "subject": "Ours", "body": "ZZBRN-THREAD-BODY"})
+    threads = clients["player:ald-nsc"].get(f"/api/runs/{RUN}/inbox").json()["threads"]
+    ids = {t["subject"]: t["id"] for t in threads}
+    act(
+        "facilitator",
+        f"/threads/{ids['ZZALD-THREAD-SUBJECT']}/messages",
+        {"body": "ZZSIMCELL-ANSWER"},
+    )
+    act("facilitator", f"/threads/{ids['Shared']}/forward", {"parties": ["brn"]})
+    act("player:ald-nsc", f"/threads/{ids['ZZALD-THREAD-SUBJECT']}/read", {})
 
 
 def _record_evaluation(engine: Engine, who: dict[str, Principal]) -> None:

@@ -164,3 +164,43 @@ def branching() -> Package:
     result = load_text(text, "branches.yaml")
     assert result.package is not None, [str(p) for p in result.problems]
     return result.package
+
+
+ORGANISATIONS = [
+    {
+        "id": "ministry",
+        "name": {"en": "Ministry of Foreign Affairs of Velmora", "ko": "벨모라 외교부"},
+        "kind": "ministry",
+        "played_by": ["White Cell"],
+    },
+    {
+        "id": "press",
+        "name": {"en": "Meridian Press Agency", "ko": "메리디안 통신"},
+        "kind": "press",
+        "played_by": ["White Cell"],
+    },
+]
+
+
+def simcell() -> Package:
+    """The two-party package with two simulated organisations (a ministry, a press agency)
+    and inject 10, an e-mail from the ministry to Aldoria's team."""
+    import yaml
+
+    from sitroom.package.dump import _Dumper, to_data
+
+    data = to_data(two_parties())
+    data["organisations"] = ORGANISATIONS
+    data["modules"][0]["injects"].append(
+        {
+            "number": "10",
+            "title": {"en": "Note verbale", "ko": "구상서"},
+            "content": {"en": "ZZMINISTRY-NOTE", "ko": "ZZMINISTRY-NOTE"},
+            "to": ["ald-nsc"],
+            "from_organisation": "ministry",
+        }
+    )
+    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+    result = load_text(text, "simcell.yaml")
+    assert result.package is not None, [str(p) for p in result.problems]
+    return result.package

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sitroom.package.marking import EXERCISE_MARK, exercise_banner
-from sitroom.package.model import Marking, Package
+from sitroom.package.model import Marking, Organisation, Package
 from sitroom.package.redact import is_control_field, player_safe
 from sitroom.reports import documents
 from sitroom.reports.documents import (
@@ -101,9 +101,16 @@ def model_classes(root: type[BaseModel]) -> set[type[BaseModel]]:
     return found
 
 
-NOT_PRINTED: set[tuple[type[BaseModel], str]] = set()
-"""Control fields no document prints (none: the handbook prints the simulated cells and the
-escalation rankings too)."""
+NOT_PRINTED: set[tuple[type[BaseModel], str]] = {(Organisation, "script")}
+"""Control fields no document prints: a simulated organisation's canned answers
+(docs/simcell.md), its scripted cell's brief; the handbook prints the simulated cells, the
+escalation rankings and who plays each organisation."""
+
+
+def with_organisation(data: dict[str, Any]) -> dict[str, Any]:
+    """The package with a simulated organisation (who plays it is control material)."""
+    organisation = {"id": "ministry", "name": {"en": "Ministry"}, "played_by": ["White Cell"]}
+    return {**data, "organisations": [organisation]}
 
 
 class ControlMarker:
@@ -195,7 +202,7 @@ def poison(value: Any, field: str = "") -> Any:
 
 def test_every_control_field_reaches_the_handbook_and_never_the_sitman() -> None:
     marker = ControlMarker()
-    package = marker.mark(make_package(with_contingency(package_data())))
+    package = marker.mark(make_package(with_organisation(with_contingency(package_data()))))
 
     marked_models = {
         cls

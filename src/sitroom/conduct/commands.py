@@ -347,6 +347,38 @@ class RecordProposal(Command):
     note: str = ""
 
 
+# --- the SimCell inbox -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WriteToOrganisation(Command):
+    """A player writes to a simulated organisation: a new thread of the team's."""
+
+    organisation: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostInThread(Command):
+    """A reply in a thread: by its team, or by control staff as the organisation (marked)."""
+
+    thread: str
+    body: str
+    classification: str | None = None
+    tlp: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardThread(Command):
+    """Control shows a thread to more teams or parties (they read it, they do not reply)."""
+
+    thread: str
+    teams: tuple[str, ...] = ()
+    parties: tuple[str, ...] = ()
+    note: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerProposal(Command):
     """Accept (with ``edit`` applied: the fields the person changed) or discard one item."""
@@ -356,3 +388,10 @@ class AnswerProposal(Command):
     accept: bool
     edit: dict[str, Any] | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkThreadRead(Command):
+    """A player has read a thread (or an inject from an organisation: ``inject:<number>``)."""
+
+    thread: str

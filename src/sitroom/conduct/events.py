@@ -10,25 +10,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Base of all events; ``TYPE`` is the wire name stored in the log."""
-
-    TYPE: ClassVar[str] = ""
-
-    def payload(self) -> dict[str, Any]:
-        """The event's fields as JSON-ready data."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
+from sitroom.conduct.eventbase import Event as Event
+from sitroom.conduct.threadevents import ThreadForwarded as ThreadForwarded
+from sitroom.conduct.threadevents import ThreadMessagePosted as ThreadMessagePosted
+from sitroom.conduct.threadevents import ThreadOpened as ThreadOpened
+from sitroom.conduct.threadevents import ThreadRead as ThreadRead
 
 # --- lifecycle -----------------------------------------------------------------------------
 
@@ -567,6 +553,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ChoiceMade,
         AssistProposed,
         AssistAnswered,
+        ThreadOpened,
+        ThreadMessagePosted,
+        ThreadForwarded,
+        ThreadRead,
     )
 }
 

@@ -34,6 +34,7 @@ class Releasability:
         self.all = frozenset(p.id for p in package.parties)
         self.by_seq: dict[int, frozenset[str]] = {}
         self._decisions: dict[str, frozenset[str]] = {}
+        self._threads: dict[str, frozenset[str]] = {}  # SimCell thread -> its parties
         self._team_party = {t.id: t.party for t in package.teams}
 
     def _team(self, team: str | None) -> frozenset[str]:
@@ -47,6 +48,22 @@ class Releasability:
     def _audience(self, teams: Iterable[str], parties: Iterable[str]) -> frozenset[str]:
         named = {p for t in teams for p in self._team(t)} | set(parties)
         return frozenset(named) if (teams or parties) else self.all
+
+    def _thread(self, event: ev.Event) -> frozenset[str]:
+        """A SimCell thread: its team's party, and the parties control forwarded it to."""
+        match event:
+            case ev.ThreadOpened(id=thread, team=team):
+                self._threads[thread] = self._team(team)
+                return self._threads[thread]
+            case ev.ThreadForwarded(thread=thread, teams=teams, parties=parties):
+                widened = self._threads.get(thread, frozenset()) | self._audience(teams, parties)
+                self._threads[thread] = widened
+                return widened
+            case ev.ThreadRead(thread=thread) if thread.startswith("inject:"):
+                return self._inject(thread.partition(":")[2])
+            case ev.ThreadMessagePosted(thread=thread) | ev.ThreadRead(thread=thread):
+                return self._threads.get(thread, frozenset())
+        return frozenset()
 
     def evidence(self, seqs: Iterable[int]) -> frozenset[str]:
         """The parties every one of these events is releasable to (all, for no evidence)."""
@@ -124,6 +141,13 @@ class Releasability:
                 return frozenset()  # control's record of its cells and assistants: no party's
             case ev.ChoiceMade(inject=number):
                 return self._inject(number)
+            case (
+                ev.ThreadOpened()
+                | ev.ThreadMessagePosted()
+                | ev.ThreadForwarded()
+                | ev.ThreadRead()
+            ):
+                return self._thread(event)
             case (
                 ev.TriggerMet(trigger=t)
                 | ev.TriggerAccepted(trigger=t)

@@ -26,6 +26,7 @@ from sitroom.conduct.handlers import (
     mail,
     polls,
     report,
+    threads,
 )
 from sitroom.conduct.handlers.branches import due_triggers
 from sitroom.conduct.handlers.checks import (
@@ -117,6 +118,11 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     # assistants: proposals a person accepts, edits or discards
     cmd.RecordProposal: assist.record_proposal,
     cmd.AnswerProposal: assist.answer_proposal,
+    # the SimCell inbox
+    cmd.WriteToOrganisation: threads.write_to_organisation,
+    cmd.PostInThread: threads.post_in_thread,
+    cmd.ForwardThread: threads.forward_thread,
+    cmd.MarkThreadRead: threads.mark_thread_read,
 }
 """Every command a run accepts, and the one function that decides it."""
 

@@ -25,6 +25,7 @@ from sitroom.conduct.records import Finalised as Finalised
 from sitroom.conduct.records import Finding as Finding
 from sitroom.conduct.records import HotWashItem as HotWashItem
 from sitroom.conduct.records import Rating as Rating
+from sitroom.conduct.threads import Inbox, advance_inbox
 from sitroom.package.model import Module, Package
 
 
@@ -211,6 +212,7 @@ class RunState:
     proposals: dict[str, ev.AssistProposed] = field(default_factory=dict)  # assistants'
     proposal_answers: dict[str, str] = field(default_factory=dict)  # proposal/item -> outcome
     branches: Branches = field(default_factory=Branches)  # immutable: triggers, milestones
+    inbox: Inbox = field(default_factory=Inbox)  # immutable: SimCell threads, teams' reading
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -509,6 +511,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             fold_cells(state.cell_modes, state.cell_held, event)
             fold_proposals(state.proposals, state.proposal_answers, event)
     state.branches = advance(state.branches, state.package, event, seq, at)
+    state.inbox = advance_inbox(state.inbox, event, seq, at)
     return state
 
 

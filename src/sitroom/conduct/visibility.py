@@ -31,6 +31,7 @@ from sitroom.conduct.state import (
     PollState,
     RunState,
 )
+from sitroom.conduct.threads import INJECT_PREFIX, Thread
 from sitroom.package.model import (
     DiscussionQuestion,
     Inject,
@@ -201,6 +202,36 @@ def can_see_decision(
     )
 
 
+ORGANISATION_CELL = "cell:org:"
+"""The principal id prefix of a scripted cell that plays a simulated organisation."""
+THREAD_EVENTS = (ev.ThreadOpened, ev.ThreadMessagePosted, ev.ThreadForwarded)
+
+
+def is_organisation_cell(principal: Principal) -> bool:
+    """A scripted cell playing a simulated organisation (``cell:org:<id>``)."""
+    return principal.id.startswith(ORGANISATION_CELL) and not principal.sees_control_material
+
+
+def can_see_thread(
+    principal: Principal,
+    team: str,
+    organisation: str,
+    teams: tuple[str, ...] = (),
+    parties: tuple[str, ...] = (),
+) -> bool:
+    """A SimCell thread: its team, teams and parties control forwarded it to, the simulated
+    cell that plays its organisation (``cell:org:<id>``), control and evaluators."""
+    if principal.sees_control_material:
+        return True
+    if principal.id == f"{ORGANISATION_CELL}{organisation}":
+        return True
+    if principal.role not in (Role.PLAYER, Role.OBSERVER) or principal.team is None:
+        return False
+    if principal.team == team or principal.team in teams:
+        return True
+    return principal.party is not None and principal.party in parties
+
+
 # --- what a viewer sees of package content --------------------------------------------------
 
 
@@ -279,6 +310,8 @@ def view_event(
     control sees it, and a feedback form's submitter is recognised by it.
     """
     control = principal.sees_control_material
+    if is_organisation_cell(principal) and not isinstance(event, THREAD_EVENTS):
+        return None  # a simulated organisation reads its threads, nothing else of the run
     base = ev.Event.payload(event)
     if control and actor is not None:
         base["actor"] = actor
@@ -381,6 +414,22 @@ def view_event(
                 return base
             own = kind != "facilitator" and who == principal.id
             return base if own and principal.role == Role.EVALUATOR else None
+        case ev.ThreadOpened() | ev.ThreadMessagePosted() | ev.ThreadForwarded():
+            thread = context or {}
+            if control:
+                return base
+            if "team" not in thread:
+                return None
+            shown = can_see_thread(
+                principal,
+                thread["team"],
+                thread["organisation"],
+                tuple(thread.get("teams", ())),
+                tuple(thread.get("parties", ())),
+            )
+            return base if shown else None
+        case ev.ThreadRead(team=team):
+            return base if control or principal.team == team else None
         case ev.FeedbackSubmitted(anonymous=anonymous):
             own = actor is not None and actor == principal.id
             if not (control or own):
@@ -486,6 +535,41 @@ def visible_mail(principal: Principal, state: RunState, number: str) -> list[Mai
 def visible_hot_wash(principal: Principal, state: RunState) -> list[HotWashItem]:
     """Hot-wash items said about the whole exercise, or about the viewer's team or party."""
     return [i for i in list(state.hot_wash) if can_see_hot_wash_item(principal, i.team, i.party)]
+
+
+def visible_threads(principal: Principal, state: RunState) -> list[Thread]:
+    """SimCell threads the viewer may read, newest activity first."""
+    threads = [
+        t
+        for t in list(state.inbox.threads.values())
+        if can_see_thread(principal, t.team, t.organisation, t.teams, t.parties)
+    ]
+    return sorted(threads, key=lambda t: t.last_at, reverse=True)
+
+
+def visible_org_injects(principal: Principal, state: RunState) -> list[tuple[Inject, InjectState]]:
+    """Released injects delivered as an e-mail from an organisation that the viewer may read
+    (their inbox shows them beside the threads; ``inject:<number>`` is their thread id)."""
+    return [
+        (inject, inject_state)
+        for inject, inject_state in visible_injects(principal, state)
+        if inject.from_organisation is not None and inject_state.status != InjectStatus.PLANNED
+    ]
+
+
+def thread_context(state: RunState, thread_id: str) -> dict[str, Any] | None:
+    """What the gate needs to know of a thread to decide on its events (None: unknown)."""
+    if thread_id.startswith(INJECT_PREFIX):
+        return None
+    thread = state.inbox.threads.get(thread_id)
+    if thread is None:
+        return None
+    return {
+        "team": thread.team,
+        "organisation": thread.organisation,
+        "teams": thread.teams,
+        "parties": thread.parties,
+    }
 
 
 # --- releasability to parties (one AAR per party, joint AARs) --------------------------------

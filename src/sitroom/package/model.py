@@ -45,6 +45,7 @@ from sitroom.package.cellmodel import Cell as Cell
 from sitroom.package.cellmodel import CellMode as CellMode
 from sitroom.package.cellmodel import Ranking as Ranking
 from sitroom.package.conditions import Condition, condition_from, format_condition
+from sitroom.package.orgmodel import Organisation as Organisation
 
 
 class ExerciseType(StrEnum):
@@ -386,6 +387,11 @@ class Inject(Model):
     )
     to: tuple[Id, ...] = Field(default=(), description="Team ids; empty = every player team.")
     delivery: DeliveryMethod = DeliveryMethod.SITROOM
+    from_organisation: Id | None = Field(
+        default=None,
+        description="Delivered as an e-mail from this simulated organisation: it also shows in"
+        " the addressed teams' inboxes.",
+    )
     type: InjectType = InjectType.STANDARD
     content: LocalText
     attachments: tuple[Attachment, ...] = ()
@@ -449,6 +455,9 @@ class Package(Model):
     )
     escalation: tuple[Ranking, ...] = Field(default=(), json_schema_extra=CONTROL)
     milestones: tuple[Milestone, ...] = Field(default=(), json_schema_extra=CONTROL)
+    organisations: tuple[Organisation, ...] = Field(
+        default=(), description="Simulated organisations the SimCell plays (docs/simcell.md)."
+    )
 
     @field_validator("format")
     @classmethod
@@ -505,6 +514,9 @@ class Package(Model):
                 return next((c for c in reference.clauses if c.id == clause_id), None)
         return None
 
+    def organisation(self, organisation_id: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.id == organisation_id), None)
+
     def cell(self, team_id: str) -> Cell | None:
         return next((c for c in self.cells if c.team == team_id), None)
 
@@ -532,7 +544,8 @@ class Package(Model):
 def canonical_json(package: Package) -> str:
     """The package as JSON with sorted keys and no whitespace (the hashed form)."""
     data = package.model_dump(mode="json", by_alias=True)
-    for optional in ("cells", "escalation"):  # a package without them hashes as it always did
+    # a package without them hashes as it always did
+    for optional in ("cells", "escalation", "organisations"):
         if not data[optional]:
             del data[optional]
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

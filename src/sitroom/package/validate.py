@@ -18,6 +18,7 @@ from sitroom.package.capabilities import library_names, load_library
 from sitroom.package.cellcheck import check_cells
 from sitroom.package.crossref import check_acronyms, check_attachment, check_question_citations
 from sitroom.package.model import Inject, Marking, Package, TeamKind
+from sitroom.package.orgcheck import check_organisations
 from sitroom.package.problems import Problem, Severity
 from sitroom.package.schemes import all_schemes
 from sitroom.package.sourcemap import SourceMap
@@ -459,6 +460,7 @@ def check_package(
             )
 
     check_branches(c, package)
+    check_organisations(c, package)
 
     # --- translations
     for path, text in _local_texts(package, ()):
@@ -541,6 +543,7 @@ _ITEM = {
     "assumptions": "assumption",
     "artificialities": "artificiality",
     "acronyms": "acronym",
+    "organisations": "organisation",
 }
 
 

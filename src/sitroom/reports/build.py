@@ -20,6 +20,7 @@ from sitroom.evaluation.findings import Draft, draft_findings
 from sitroom.package.capabilities import load_library
 from sitroom.package.marking import Label, highest, package_label, render_banner
 from sitroom.package.model import Capability, Marking, Package
+from sitroom.reports.answertimes import answer_times
 from sitroom.reports.draft_text import drafting_languages, word_draft
 from sitroom.reports.model import (
     ActionRow,
@@ -512,6 +513,7 @@ class _Builder:
             observations=len(self.state.observations),
             retests=self.retests(capabilities),
             milestones=self.milestones() if not self.parties else (),
+            answer_times=answer_times(self.state) if not self.parties else (),
         )
 
     def milestones(self) -> tuple[MilestoneRow, ...]:

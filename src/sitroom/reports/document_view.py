@@ -192,6 +192,16 @@ class TeamView:
 
 
 @dataclass(frozen=True)
+class SimulatedOrganisation:
+    """A simulated organisation (handbook only): whom the SimCell plays, and who plays it."""
+
+    name: str
+    kind: str
+    description: str
+    played_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MilestoneView:
     """A milestone of the run (handbook only): its name, links and how it is reached."""
 
@@ -239,6 +249,7 @@ class DocumentView:
     milestones: tuple[MilestoneView, ...] = field(default=())
     cells: tuple[CellView, ...] = field(default=())
     escalation: tuple[RankingView, ...] = field(default=())
+    organisations: tuple[SimulatedOrganisation, ...] = field(default=())
     label: str = ""
     """The document's confidentiality label as JSON (``package.marking``), beside its banner."""
 

@@ -68,6 +68,7 @@ from sitroom.reports.document_view import (
     QuestionView,
     ReferenceView,
     RoleView,
+    SimulatedOrganisation,
     TargetView,
     TaskView,
     TeamView,
@@ -225,6 +226,7 @@ class _Builder:
             ),
             milestones=self._milestones() if handbook else (),
             **self._cells(handbook),
+            organisations=self._organisations() if handbook else (),
         )
 
     def trigger_text(self, trigger: Trigger | None) -> str:
@@ -233,6 +235,17 @@ class _Builder:
             return ""
         mode = self._("fires") if trigger.mode == TriggerMode.FIRES else self._("proposes")
         return f"{format_condition(trigger.when)} ({mode})"
+
+    def _organisations(self) -> tuple[SimulatedOrganisation, ...]:
+        return tuple(
+            SimulatedOrganisation(
+                self.t(o.name),
+                str(o.kind),
+                self.t(o.description) if o.description else "",
+                tuple(o.played_by),
+            )
+            for o in self.package.organisations
+        )
 
     def _cells(self, handbook: bool) -> dict[str, Any]:
         if not handbook:

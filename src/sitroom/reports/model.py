@@ -196,6 +196,19 @@ class MilestoneRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerTimeRow:
+    """A simulated organisation: threads teams opened with it, how many it answered, and the
+    median and longest time to its first answer (minutes; None when it answered none)."""
+
+    organisation: str
+    name: Text
+    threads: int
+    answered: int
+    median_minutes: float | None
+    max_minutes: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyRow:
     inject: str
     inject_title: Text
@@ -352,6 +365,7 @@ class ReportModel:
     observations: int
     retests: tuple[RetestRow, ...] = ()  # corrective actions carried from earlier editions
     milestones: tuple[MilestoneRow, ...] = ()  # the complete report only
+    answer_times: tuple[AnswerTimeRow, ...] = ()  # the complete report only (SimCell)
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +409,8 @@ def model_data(model: ReportModel) -> dict[str, Any]:
     data: dict[str, Any] = _plain(model)
     if not data["milestones"]:
         del data["milestones"]  # a package without milestones hashes as it did before them
+    if not data["answer_times"]:
+        del data["answer_times"]  # nor one without simulated organisations
     return data
 
 

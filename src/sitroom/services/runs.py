@@ -27,7 +27,7 @@ from sitroom.conduct import events as ev
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Context, Rejected, decide
 from sitroom.conduct.state import Recorded, RunState, apply
-from sitroom.conduct.visibility import view_event
+from sitroom.conduct.visibility import thread_context, view_event
 from sitroom.conduct.wording import lazy
 from sitroom.package.model import Package, canonical_json
 from sitroom.reports.build import build_report
@@ -412,6 +412,10 @@ class Engine:
                     "party": decision.party,
                     "joint_with": decision.joint_with,
                 }
+        elif isinstance(event, ev.ThreadOpened):
+            context = thread_context(self.state(run_id), event.id)
+        elif isinstance(event, ev.ThreadMessagePosted | ev.ThreadForwarded):
+            context = thread_context(self.state(run_id), event.thread)
         actor = stored.actor
         anonymous = actor is not None and actor.startswith("anonymous:")
         if anonymous and actor == self.pseudonym(run_id, principal.id):

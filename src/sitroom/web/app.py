@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reset,
         series_live,
         signon,
+        simcell,
     )
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
@@ -231,6 +232,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console_cells.router,
         console_hooks.router,
         assist.router,
+        simcell.router,
         evaluate.router,
         design.router,
         editor.router,

@@ -39,6 +39,7 @@ FIELDS: dict[str, str] = {
     "condition": "the condition that releases the inject (docs/package-format.md#triggers)",
     "trigger": "what a met condition does: 'proposes' (the default) or 'fires'",
     "choice": "the options the inject offers its teams ('Choice: prompt', then '- id: text')",
+    "from_organisation": "the simulated organisation whose e-mail the inject is (its id)",
     "notes": "controller notes",
     "ignore": "a column to leave out",
 }
@@ -163,6 +164,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "choice": (
         "Choice", "Choices", "Player Choice", "Branch Choice", "Decision Options",
+    ),
+    "from_organisation": (
+        "From Organisation", "From Organization", "Sent As", "Simulated Organisation",
     ),
     "marking": (
         "Marking", "Classification", "TLP", "Releasability", "Security Classification",

@@ -462,6 +462,7 @@ class _Import:
                 teams=tuple(recipients.teams()),
                 modules=tuple(modules),
                 milestones=tuple(info.milestones) if info else (),
+                organisations=tuple(info.organisations) if info else (),
             )
         except ValidationError as exc:
             self.problem("invalid-package", f"no package can be made: {exc.errors()[0]['msg']}")

@@ -405,6 +405,8 @@ class _Converter:
                 data["attachments"] = tuple({"path": path} for path in paths)
             elif name == "contingency_for" and info and id_list(text)[:1] == (text.strip(),):
                 data["contingency_for"] = text.strip()
+            elif name == "from_organisation" and info and id_list(text)[:1] == (text.strip(),):
+                data["from_organisation"] = text.strip()
             elif name not in ("time", "date", "day", "offset"):
                 lines.append(f"{column.header}: {text}")
         if expected:

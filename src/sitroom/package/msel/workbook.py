@@ -34,6 +34,7 @@ from sitroom.package.model import (
     Marking,
     Milestone,
     Module,
+    Organisation,
     Package,
     Party,
     Team,
@@ -54,15 +55,17 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("To", 24), ("Delivery Method", 13), ("Inject Type", 12), ("Subject", 30),
     ("Description/Script", 60), ("Expected Player Action", 42), ("Objectives", 14),
     ("Core Capabilities/Tasks", 20), ("Guideline Clauses", 16), ("Attachments", 18),
-    ("Contingency For", 11), ("Trigger", 10), ("Condition", 36), ("Choice", 30), ("Controller", 16),
+    ("Contingency For", 11), ("Trigger", 10), ("Condition", 36), ("Choice", 30),
+    ("From Organisation", 16), ("Controller", 16),
     ("Marking", 20), ("Notes", 36),
 )
 # fmt: on
 """The MSEL sheet's columns and their widths."""
 
-SECTIONS = ("Parties", "Teams", "Modules", "Milestones")
+SECTIONS = ("Parties", "Teams", "Modules", "Milestones", "Organisations")
 """The sections of the Exercise sheet, each a title row, a header row and its rows."""
 MILESTONE_COLUMNS = ("Milestone ID", "Trigger", "Condition", "Objectives", "Tasks")
+ORGANISATION_COLUMNS = ("Organisation ID", "Kind", "Played By")
 
 TRANSLATED = frozenset(
     {
@@ -88,6 +91,7 @@ class ExerciseInfo:
     teams: list[Team] = field(default_factory=list)
     modules: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     milestones: list[Milestone] = field(default_factory=list)
+    organisations: list[Organisation] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -155,6 +159,7 @@ def _inject_row(package: Package, module_label: str, inject: Inject) -> list[Any
         "Contingency For": inject.contingency_for,
         "Trigger": inject.trigger.mode.value if inject.trigger else None,
         "Condition": format_condition(inject.trigger.when) if inject.trigger else None,
+        "From Organisation": inject.from_organisation,
         "Controller": inject.controller,
         "Marking": banner(inject.marking, codes) if inject.marking else None,
     }
@@ -233,6 +238,43 @@ def write_msel(package: Package, path: Path) -> Path:
     return path
 
 
+def organisation_rows(package: Package, others: list[str]) -> list[list[Any]]:
+    """The Organisations section of the Exercise sheet (none when the package has none)."""
+    if not package.organisations:
+        return []
+    languages = package.exercise.languages
+    names = [f"Name {o}" for o in others]
+    descriptions = [f"Description {o}" for o in others]
+    rows: list[list[Any]] = [
+        [],
+        ["Organisations"],
+        [*ORGANISATION_COLUMNS, "Name", *names, "Description", *descriptions],
+    ]
+    rows.extend(
+        [
+            o.id,
+            o.kind.value,
+            "; ".join(o.played_by) or None,
+            *(o.name.get(lang) for lang in languages),
+            *((o.description or {}).get(lang) for lang in languages),
+        ]
+        for o in package.organisations
+    )
+    return rows
+
+
+def read_organisation(record: dict[str, str], languages: Sequence[str]) -> Organisation:
+    """An organisation from its row of the Exercise sheet's Organisations section."""
+    played = record.get("Played By", "")
+    return Organisation(
+        id=record.get("Organisation ID", ""),
+        name=_names(record, "Name", languages),
+        kind=record.get("Kind") or "other",
+        description=_names(record, "Description", languages) or None,
+        played_by=tuple(p.strip() for p in played.split(";") if p.strip()),
+    )
+
+
 def _write_exercise_sheet(sheet: Any, package: Package) -> None:
     from openpyxl.styles import Font
 
@@ -266,6 +308,7 @@ def _write_exercise_sheet(sheet: Any, package: Package) -> None:
             ]
             for m in package.milestones
         )
+    rows += organisation_rows(package, others)
     for row in rows:
         sheet.append([_clean(v) if isinstance(v, str) else v for v in row])
     for row in sheet.iter_rows():
@@ -361,6 +404,8 @@ def _read_entry(info: ExerciseInfo, section: str, record: dict[str, str]) -> Non
                 name=_names(record, "Name", languages),
             )
         )
+    elif section == "Organisations":
+        info.organisations.append(read_organisation(record, languages))
     elif section == "Milestones":
         condition = record.get("Condition", "")
         mode = record.get("Trigger") or "proposes"

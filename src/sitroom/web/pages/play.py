@@ -23,7 +23,7 @@ from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
 from sitroom.conduct.visibility import can_see_inject_now, visible_injects
 from sitroom.web.deps import services
-from sitroom.web.pages import play_forms
+from sitroom.web.pages import play_forms, play_inbox
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
 from sitroom.web.pages.play_feed import FEED_EVENT
 from sitroom.web.pages.play_panels import (
@@ -165,3 +165,4 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
 
 # The forms of the page (``play_forms``) are served by this module's router too.
 router.include_router(play_forms.router)
+router.include_router(play_inbox.router)

@@ -76,9 +76,15 @@ AUTHORED = frozenset(
         "decision-proposed",
         "decision-concurred",
         "decision-non-concurred",
+        "thread-opened",
+        "thread-message-posted",
     }
 )
 """Events whose HTML names their author."""
+
+THREAD_EVENTS = ("thread-opened", "thread-message-posted", "thread-forwarded", "thread-read")
+"""The SimCell inbox's events: each renders the audience's inbox panel again (the team's
+unread counts are the team's, so the panel is the same for everyone of the audience)."""
 
 LIFECYCLE = ("run-started", "run-paused", "run-resumed", "run-ended")
 LIVE_PANELS = ("status", "injects", "questions", "decisions", "polls", "notes")
@@ -181,7 +187,13 @@ def parts_of(stored: StoredEvent, reading: Reading) -> list[Part]:
         responses = [] if kind == "inject-released" else reading.responses("inject", number)
         reading.values["inject_responses"] = {number: responses}
         where = "new-inject" if kind == "inject-released" else "inject"
-        return [Part(where, item=card) for card in cards]
+        parts = [Part(where, item=card) for card in cards]
+        inject = ctx.package.inject(number)
+        if cards and inject is not None and inject.from_organisation is not None:
+            parts.append(reading.panel("inbox"))  # an e-mail from an organisation: the inbox
+        return parts
+    if kind in THREAD_EVENTS:
+        return [reading.panel("inbox")]
     if kind == "update-broadcast":
         broadcasts = [b for b in visible_broadcasts(p, state) if b.id == data["id"]]
         languages = ctx.package.exercise.languages
@@ -226,6 +238,7 @@ PUSHED = frozenset(
         "decision-proposed",
         "decision-concurred",
         "decision-non-concurred",
+        *THREAD_EVENTS,
     }
 )
 """The event types ``parts_of`` makes HTML of."""

@@ -32,6 +32,7 @@ from sitroom.web.pagecache import Filler, Hole
 from sitroom.web.pages.home import PageError, RunPage, run_page
 from sitroom.web.render import N_, html
 from sitroom.web.views import play as pv
+from sitroom.web.views import simcell as simcell_view
 
 PANELS: dict[str, str] = {
     "status": "refresh",  # the clock comes in the stream at every heartbeat
@@ -44,6 +45,7 @@ PANELS: dict[str, str] = {
     # streams: for those the panel is fetched again.
     "polls": "refresh, sse:poll-closed, sse:poll-vote-cast, play-polls from:body",
     "notes": "refresh, play-notes from:body",
+    "inbox": "refresh, play-inbox from:body",
 }
 """Each panel and what makes the page fetch it again: ``refresh`` (sent after every reconnect),
 the viewer's own posts (``play-* from:body``) and the few events whose HTML differs for each
@@ -294,7 +296,7 @@ def panel_values(
     the run's documents folder (``documents_of``) in a tuple, if read already."""
     p, state, package, lang = ctx.viewer.principal, ctx.state, ctx.package, ctx.lang
     names = known if known is not None else {}
-    if known is None and name in ("injects", "questions", "decisions", "notes"):
+    if known is None and name in ("injects", "questions", "decisions", "notes", "inbox"):
         names = names_of(svc, ctx.run_id)
     if name == "status":
         return {"clock": pv.clock(state, svc.engine.clock(), lang)}
@@ -337,6 +339,8 @@ def panel_values(
     if name == "notes":
         notes = [entry_view(e, names, ctx) for e in reversed(visible_notes(p, state))]
         return {"notes": notes}
+    if name == "inbox":
+        return simcell_view.inbox(p, state, lang, names, svc.engine.clock())
     raise ValueError(f"no panel {name!r}")
 
 
