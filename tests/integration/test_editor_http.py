@@ -149,6 +149,18 @@ def test_players_cannot_use_the_editor(server: Server) -> None:
     assert server.player.get(f"/editor/{draft_id}/download/yaml").status_code == 403
     anonymous = httpx.get(server.base + "/editor", follow_redirects=False)
     assert anonymous.status_code in (302, 303)
+    # Every GET route of the editor and its API, with every parameter filled: refused.
+    from tests.integration.test_leak import _get_routes
+
+    values = {"draft_id": draft_id, "kind": "handbook", "fmt": "yaml"}
+    routes = [r for r in _get_routes() if r.startswith(("/editor", "/api/drafts"))]
+    assert len(routes) >= 10
+    for route in routes:
+        path = route.format(**values)
+        for query in ("", "?version=1&a=1&b=1&team=ald-nsc&module=m1&part=modules"):
+            reply = server.player.get(path + query, follow_redirects=False)
+            assert reply.status_code == 403, (path, reply.status_code)
+            assert "ZZ" not in reply.text
 
 
 class _FormReader(HTMLParser):
