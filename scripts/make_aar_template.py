@@ -474,6 +474,29 @@ def analytics(doc: DocumentObject) -> None:
         [80, 20, 50, 20],
     )
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if answer_time_rows %}")
+    para(doc, "{{ labels.answer_times }}", "Heading 3")
+    para(doc, "{{ labels.answer_times_caption }}", "Caption")
+    loop_table(
+        doc,
+        [
+            "{{ labels.organisation }}",
+            "{{ labels.threads }}",
+            "{{ labels.answered }}",
+            "{{ labels.median }}",
+            "{{ labels.longest }}",
+        ],
+        "row in answer_time_rows",
+        [
+            "{{ row.name }}",
+            "{{ row.threads }}",
+            "{{ row.answered }}",
+            "{{ row.median }}",
+            "{{ row.longest }}",
+        ],
+        [70, 25, 25, 25, 25],
+    )
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if milestone_rows %}")
     para(doc, "{{ labels.milestones }}", "Heading 3")
     loop_table(

@@ -470,3 +470,32 @@ def test_a_milestone_marked_by_control_shows_its_clock_time_and_who_reached_it()
     assert rows["ACC 회의 요청"][3] == reached.at[11:19]
     assert rows["ACC 회의 요청"][4] == "통제관"
     assert rows["공동성명 합의"][2] == "미달성"
+
+
+def test_the_complete_report_tables_the_simcell_answer_times() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sitroom.conduct.principal import Principal, Role
+    from sitroom.services.runs import Engine
+    from sitroom.storage.memory import MemoryRecorder
+    from tests.support.packages import simcell
+
+    now = [datetime(2027, 3, 4, 9, 0, tzinfo=UTC)]
+    engine = Engine(MemoryRecorder(clock=lambda: now[0]), clock=lambda: now[0])
+    control = Principal("account:fac", Role.FACILITATOR, "Fac")
+    player = Principal("invite:ald1", Role.PLAYER, "Ald", team="ald-nsc", party="ald")
+    run_id = engine.create_run(simcell(), run_id="docx-simcell").id
+    engine.handle(run_id, cmd.StartRun(), control)
+    wrote = engine.handle(run_id, cmd.WriteToOrganisation("ministry", "Transit", "Ask"), player)
+    now[0] += timedelta(minutes=12)
+    engine.handle(run_id, cmd.PostInThread(str(wrote.events[0].payload["id"]), "Answer"), control)
+    log = [to_recorded(s) for s in engine.read(run_id)]
+    report = build_report(engine.state(run_id).package, log, run_id=run_id)
+    (row,) = [r for r in report.model.answer_times if r.organisation == "ministry"]
+    for lang, first in (("en", "Organisation"), ("ko", "기관")):
+        table = table_with_header(open_docx(render_docx(report, lang)), first)
+        cells = {r.cells[0].text: [c.text for c in r.cells] for r in table.rows[1:]}
+        name = row.name.get(lang) or row.name["en"]
+        assert cells[name][1:] == ["1", "1", "12.0", "12.0"], cells
+    party = build_report(engine.state(run_id).package, log, run_id=run_id, parties=("ald",))
+    assert not party.model.answer_times

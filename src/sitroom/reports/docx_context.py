@@ -267,6 +267,16 @@ def _analytics(model: ReportModel, words: Words) -> dict[str, Any]:
             }
             for row in model.participation
         ],
+        "answer_time_rows": [
+            {
+                "name": words.pick(row.name),
+                "threads": row.threads,
+                "answered": row.answered,
+                "median": "—" if row.median_minutes is None else row.median_minutes,
+                "longest": "—" if row.max_minutes is None else row.max_minutes,
+            }
+            for row in model.answer_times
+        ],
         "milestone_rows": [
             {
                 "name": words.pick(row.name),

@@ -105,6 +105,15 @@ LABELS: dict[str, str] = {
     "clock": N_("Clock"),
     "time": N_("Time"),
     "reached_by": N_("Reached by"),
+    "answer_times": N_("SimCell answer times"),
+    "answer_times_caption": N_(
+        "Time from a team's first message to the simulated organisation's first answer (minutes)"
+    ),
+    "organisation": N_("Organisation"),
+    "threads": N_("Threads"),
+    "answered": N_("Answered"),
+    "median": N_("Median"),
+    "longest": N_("Longest"),
     "question": N_("Question"),
     "voters": N_("Voters"),
     "top_option": N_("Top option"),
