@@ -45,6 +45,7 @@ from sitroom.package.cellmodel import Cell as Cell
 from sitroom.package.cellmodel import CellMode as CellMode
 from sitroom.package.cellmodel import Ranking as Ranking
 from sitroom.package.conditions import Condition, condition_from, format_condition
+from sitroom.package.gamemodel import Game
 
 
 class ExerciseType(StrEnum):
@@ -449,6 +450,9 @@ class Package(Model):
     )
     escalation: tuple[Ranking, ...] = Field(default=(), json_schema_extra=CONTROL)
     milestones: tuple[Milestone, ...] = Field(default=(), json_schema_extra=CONTROL)
+    game: Game | None = Field(
+        default=None, description="Matrix-game turns (exercise type 'game'; docs/matrix-games.md)."
+    )
 
     @field_validator("format")
     @classmethod
@@ -532,7 +536,7 @@ class Package(Model):
 def canonical_json(package: Package) -> str:
     """The package as JSON with sorted keys and no whitespace (the hashed form)."""
     data = package.model_dump(mode="json", by_alias=True)
-    for optional in ("cells", "escalation"):  # a package without them hashes as it always did
+    for optional in ("cells", "escalation", "game"):  # without them it hashes as it always did
         if not data[optional]:
             del data[optional]
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
