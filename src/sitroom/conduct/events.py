@@ -10,25 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Base of all events; ``TYPE`` is the wire name stored in the log."""
-
-    TYPE: ClassVar[str] = ""
-
-    def payload(self) -> dict[str, Any]:
-        """The event's fields as JSON-ready data."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
+from sitroom.conduct.eventbase import Event as Event
+from sitroom.conduct.gameevents import GAME_EVENTS
 
 # --- lifecycle -----------------------------------------------------------------------------
 
@@ -531,6 +514,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TriggerDismissed,
         MilestoneReached,
         ChoiceMade,
+        *GAME_EVENTS,
     )
 }
 

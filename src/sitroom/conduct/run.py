@@ -14,12 +14,14 @@ from typing import Any
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
+from sitroom.conduct import gamecommands as gcmd
 from sitroom.conduct.handlers import (
     branches,
     cells,
     decisions,
     discussion,
     evaluation,
+    game,
     injects,
     lifecycle,
     mail,
@@ -113,6 +115,15 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.AnswerTrigger: branches.answer_trigger,
     cmd.ReachMilestone: branches.reach_milestone,
     cmd.MakeChoice: branches.make_choice,
+    # a matrix game's turns
+    gcmd.OpenTurn: game.open_turn,
+    gcmd.CloseTurn: game.close_turn,
+    gcmd.SubmitArgument: game.submit_argument,
+    gcmd.CounterArgue: game.counter_argue,
+    gcmd.GiveEstimate: game.give_estimate,
+    gcmd.Adjudicate: game.adjudicate,
+    gcmd.ReleaseOutcome: game.release_outcome,
+    gcmd.RevealArgument: game.reveal_argument,
 }
 """Every command a run accepts, and the one function that decides it."""
 

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sitroom.conduct import events as ev
 from sitroom.conduct.branching import Branches, advance
 from sitroom.conduct.cellbook import fold_cells
+from sitroom.conduct.game import GameState, advance_game
 from sitroom.conduct.mailstate import MailRecord, apply_mail
 from sitroom.conduct.records import ClauseRecord as ClauseRecord
 from sitroom.conduct.records import Feedback as Feedback
@@ -208,6 +209,7 @@ class RunState:
     cell_modes: dict[str, str] = field(default_factory=dict)  # team -> control's last word
     cell_held: dict[str, ev.CellActionHeld] = field(default_factory=dict)  # held cell actions
     branches: Branches = field(default_factory=Branches)  # immutable: triggers, milestones
+    game: GameState = field(default_factory=GameState)  # immutable: a matrix game's turns
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -505,6 +507,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
         case _:
             fold_cells(state.cell_modes, state.cell_held, event)
     state.branches = advance(state.branches, state.package, event, seq, at)
+    state.game = advance_game(state.game, event, seq, at)
     return state
 
 

@@ -31,8 +31,7 @@ def check_game(package: Package, unknown: Unknown, report: Report) -> None:
         report(
             ("game",),
             "game-not-a-game",
-            f"the package has a 'game:' section but the exercise type is "
-            f"'{package.exercise.type}'",
+            f"the package has a 'game:' section but the exercise type is '{package.exercise.type}'",
             "set exercise.type: game, or remove the game: section",
         )
     players = {t.id for t in package.teams if t.kind == TeamKind.PLAYERS}

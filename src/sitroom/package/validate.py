@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from sitroom.package.branches import check_branches
 from sitroom.package.capabilities import library_names, load_library
 from sitroom.package.cellcheck import check_cells
-from sitroom.package.gamecheck import check_game
 from sitroom.package.crossref import check_acronyms, check_attachment, check_question_citations
+from sitroom.package.gamecheck import check_game
 from sitroom.package.model import Inject, Marking, Package, TeamKind
 from sitroom.package.problems import Problem, Severity
 from sitroom.package.schemes import all_schemes
