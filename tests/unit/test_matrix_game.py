@@ -42,7 +42,9 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def package() -> Package:
-    return load_package(example_path("strait-matrix")).package
+    loaded = load_package(example_path("strait-matrix")).package
+    assert loaded is not None
+    return loaded
 
 
 @pytest.fixture
@@ -68,6 +70,7 @@ def argue(engine: Engine, run_id: str, who: Principal, **kw: object) -> str:
 def test_the_bundled_matrix_game_validates_without_warnings() -> None:
     loaded = load_package(example_path("strait-matrix"))
     assert loaded.problems == []
+    assert loaded.package is not None
     game = loaded.package.game
     assert game is not None
     assert [a.id for a in game.actors] == ["aldoria", "brenland", "corvania"]

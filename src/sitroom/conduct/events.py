@@ -514,9 +514,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TriggerDismissed,
         MilestoneReached,
         ChoiceMade,
-        *GAME_EVENTS,
     )
 }
+EVENT_TYPES.update({cls.TYPE: cls for cls in GAME_EVENTS})  # a matrix game's: gameevents.py
 
 
 class UnknownEvent(ValueError):

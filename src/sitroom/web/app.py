@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         series_live,
         signon,
     )
+    from sitroom.web.pages import game as game_pages
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
     from sitroom.web.pages.play_feed import PlayFeed
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console.router,
         console_cells.router,
         console_hooks.router,
+        game_pages.router,
         evaluate.router,
         design.router,
         feedback.router,

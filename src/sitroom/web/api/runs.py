@@ -17,7 +17,7 @@ from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.visibility import can_plan
-from sitroom.web.api import branches, cells, projections
+from sitroom.web.api import branches, cells, game, projections
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import SIGNED_IN, WRITE, WRITE_WITH_BODY, errors
 from sitroom.web.api.handling import handle as _handle
@@ -147,6 +147,7 @@ async def create_run(
 router.include_router(projections.router)
 router.include_router(cells.router)
 router.include_router(branches.router)
+router.include_router(game.router)
 
 
 # --- control commands -----------------------------------------------------------------------

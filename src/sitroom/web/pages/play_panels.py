@@ -16,6 +16,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
+from sitroom.conduct.gameevents import GAME_EVENTS
 from sitroom.conduct.principal import Role
 from sitroom.conduct.state import DecisionState, Entry
 from sitroom.conduct.visibility import (
@@ -32,6 +33,9 @@ from sitroom.web.pagecache import Filler, Hole
 from sitroom.web.pages.home import PageError, RunPage, run_page
 from sitroom.web.render import N_, html
 from sitroom.web.views import play as pv
+from sitroom.web.views.game import board_values as game_board_values
+
+GAME_EVENT_TYPES = tuple(cls.TYPE for cls in GAME_EVENTS)
 
 PANELS: dict[str, str] = {
     "status": "refresh",  # the clock comes in the stream at every heartbeat
@@ -44,6 +48,9 @@ PANELS: dict[str, str] = {
     # streams: for those the panel is fetched again.
     "polls": "refresh, sse:poll-closed, sse:poll-vote-cast, play-polls from:body",
     "notes": "refresh, play-notes from:body",
+    # A matrix game's board is each viewer's own (their estimates, their forms): fetched again
+    # on every game event the gate lets the viewer's stream carry.
+    "game": "refresh, game-board from:body, " + ", ".join(f"sse:{t}" for t in GAME_EVENT_TYPES),
 }
 """Each panel and what makes the page fetch it again: ``refresh`` (sent after every reconnect),
 the viewer's own posts (``play-* from:body``) and the few events whose HTML differs for each
@@ -337,6 +344,8 @@ def panel_values(
     if name == "notes":
         notes = [entry_view(e, names, ctx) for e in reversed(visible_notes(p, state))]
         return {"notes": notes}
+    if name == "game":
+        return game_board_values(p, state, lang, previewing=ctx.viewer.preview is not None)
     raise ValueError(f"no panel {name!r}")
 
 
@@ -369,7 +378,7 @@ NOT_SHOWN = frozenset(
 acknowledgements and votes show only in each viewer's own parts, and the rest is evaluation.
 The shared page is kept across them (the most frequent events of a room)."""
 
-OWN_PANELS = ("status", "polls")
+OWN_PANELS = ("status", "polls", "game")
 """Panels that are each viewer's own: the clock of this second, the viewer's votes. They are
 rendered for every request; the rest of the page is shared by the viewer's audience."""
 
