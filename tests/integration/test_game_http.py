@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from sitroom.package.examples import example_path
+from sitroom.web.render import LANG_COOKIE
 from tests.support.server import create_admin, invite_and_join, running_server, sign_in
 
 PASSWORD = "game-http-password"
@@ -163,9 +164,7 @@ def test_the_pages_forms_state_an_argument_and_refuse_bad_input_by_name(table: T
             "key": "brn-arg-1",
         },
     )
-    assert stated.status_code == 303 and stated.headers["location"].startswith(
-        f"/runs/{RUN}/play"
-    )
+    assert stated.status_code == 303 and stated.headers["location"].startswith(f"/runs/{RUN}/play")
     board = table.cor.get(f"/runs/{RUN}/game/board").text
     assert "Brenland &lt;b&gt;sends&lt;/b&gt; an envoy" in board  # escaped
     assert "sends</b>" not in board
@@ -182,7 +181,8 @@ def test_the_umpire_panel_is_for_the_run_and_korean_reads(table: Table) -> None:
     panel = table.admin.get(f"/runs/{RUN}/game")
     assert panel.status_code == 200 and "Umpire panel" in panel.text
     assert "sse-connect" in panel.text and "sse:game-argument-submitted" in panel.text
-    korean = table.admin.get(f"/runs/{RUN}/game", headers={"Accept-Language": "ko"})
-    assert "심판" in korean.text
+    cookies = {**dict(table.admin.cookies), LANG_COOKIE: "ko"}
+    with httpx.Client(base_url=table.admin.base_url, cookies=cookies) as korean:
+        assert "심판 패널" in korean.get(f"/runs/{RUN}/game").text
     evaluator = table.evaluator.get(f"/runs/{RUN}/game").text
     assert "MARK-SECRET-ARG-77" in evaluator and "Adjudicate" not in evaluator

@@ -46,6 +46,7 @@ from sitroom.web.pages import display as display_pages
 from sitroom.web.pages import play as play_pages
 from sitroom.web.views.console import PANEL_EVENTS
 from sitroom.web.views.evaluate import EVALUATE_EVENTS
+from sitroom.web.views.game import game_view
 from tests.support.packages import TWO_PARTIES
 from tests.support.server import create_admin, join, running_server, sign_in
 
@@ -84,6 +85,20 @@ PACKAGE = PACKAGE.replace(
       - number: 3
 """,
     1,
+)
+# A matrix game on the same teams: Aldoria's secret argument (never revealed), the umpire's
+# counter-argument and ruling on it, Brenland's argument addressed to itself alone, and an
+# outcome told to Aldoria alone.
+PACKAGE = PACKAGE.replace("  default_marking:", "  type: game\n  default_marking:", 1) + (
+    """game:
+  adjudication: umpire
+  actors:
+    - {id: aldoria, name: {en: Aldoria, ko: 알도리아}, team: ald-nsc}
+    - {id: brenland, name: {en: Brenland, ko: 브렌란드}, team: brn-nsc}
+  turns:
+    - {number: 1, title: {en: First move, ko: 첫 수}}
+    - {number: 2, title: {en: ZZGAME-TURN-TO-COME, ko: ZZGAME-TURN-TO-COME}}
+"""
 )
 
 STAFF = frozenset({"admin", "facilitator", "evaluator"})
@@ -130,6 +145,14 @@ AUDIENCE: dict[str, frozenset[str]] = {
     "ZZCLAUSE-RECORD": STAFF,
     # Said to the whole room.
     "ZZROOM-HOT-WASH": SIGNED_IN,
+    # A matrix game: a secret argument is its team's and control's until revealed; an
+    # argument or outcome addressed to one actor reaches that actor's team alone.
+    "ZZALD-SECRET-ARG": STAFF | ALD,
+    "ZZUMPIRE-COUNTER": STAFF | ALD,
+    "ZZSECRET-RULING": STAFF | ALD,
+    "ZZBRN-OWN-ARG": STAFF | BRN,
+    "ZZALD-OUTCOME": STAFF | ALD,
+    "ZZGAME-TURN-TO-COME": STAFF,  # a turn not opened: control's, like a module to come
     # An inject's e-mail to a player and the SMTP server's answer: control's (EXCON) alone.
     "ZZMAIL-ERROR": CONTROL,
     "ZZMAIL-ID": CONTROL,
@@ -332,6 +355,7 @@ def _what_the_gate_allows(engine: Engine, p: Principal) -> str:
     shown += [(d.title, d.text) for d in visible_decisions(p, state)]
     shown += [b.text for b in visible_broadcasts(p, state)]
     shown += [i.text for i in visible_hot_wash(p, state)]
+    shown += [game_view(p, state, "en")]
     return json.dumps(shown, ensure_ascii=False)
 
 
@@ -388,6 +412,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
         act("player:brn-nsc", "/notes", {"text": "ZZBRN-NOTE"})
         act("evaluator", "/observations", {"text": "ZZOBSERVATION", "rating": "S"})
         act("facilitator", "/milestones/ZZMILESTONE-ID/reach", {})
+        _play_a_game_turn(act, admin)
         for _ in range(300):  # the server's triggers follower proposes inject P1
             branches = admin.get(f"/api/runs/{RUN}/branches").json()
             if any(t["status"] == "proposed" for t in branches["triggers"]):
@@ -420,6 +445,25 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
         for client in clients.values():
             client.close()
     return Played(replies, allowed)
+
+
+def _play_a_game_turn(act: Any, admin: httpx.Client) -> None:
+    """A matrix-game turn: a secret argument the umpire counters and rules on, unrevealed."""
+    act("facilitator", "/game/turns/1/open", {})
+    secret = {"action": "ZZALD-SECRET-ARG", "result": "r", "reasons": "w", "secret": True}
+    act("player:ald-nsc", "/game/arguments", secret)
+    own = {"action": "ZZBRN-OWN-ARG", "result": "r", "reasons": "w", "audience": ["brenland"]}
+    act("player:brn-nsc", "/game/arguments", own)
+    [ald_arg] = [
+        a["id"]
+        for a in admin.get(f"/api/runs/{RUN}/game").json()["turns"][0]["arguments"]
+        if a["actor"] == "aldoria"
+    ]
+    act("facilitator", f"/game/arguments/{ald_arg}/counter", {"reasons": "ZZUMPIRE-COUNTER"})
+    ruling = {"method": "umpire", "success": True, "ruling": "ZZSECRET-RULING"}
+    act("facilitator", f"/game/arguments/{ald_arg}/adjudicate", ruling)
+    outcome = {"text": "ZZALD-OUTCOME", "audience": ["aldoria"]}
+    act("facilitator", "/game/turns/1/outcomes", outcome)
 
 
 def _record_evaluation(engine: Engine, who: dict[str, Principal]) -> None:

@@ -51,6 +51,8 @@ NOT_ON_THE_PLAYER_PAGE = {
     "trigger-dismissed": "control's branches panel",
     "milestone-reached": "control's and the evaluators' record",
 }
+# A matrix game's events are LISTENED: the game panel (each viewer's own) is fetched again on
+# each one the gate lets the viewer's stream carry (play_panels.PANELS["game"]).
 
 
 @dataclass

@@ -261,3 +261,37 @@ def test_a_package_without_a_game_refuses_turns(engine: Engine) -> None:
     engine.handle(run_id, cmd.StartRun(), FAC)
     with pytest.raises(Rejected, match="no matrix-game turns"):
         engine.handle(run_id, gcmd.OpenTurn(1), FAC)
+
+
+def test_the_complete_aar_tells_each_turn_with_its_roll_and_seed(
+    engine: Engine, package: Package
+) -> None:
+    from sitroom.reports.html import render_html
+    from sitroom.reports.model import model_data
+
+    run_id = started(engine, package)
+    arg = argue(engine, run_id, ALD, action="Call for talks at the forum")
+    engine.handle(run_id, gcmd.CounterArgue(arg, "Corvania stays away"), COR)
+    for who, p in ((BRN, 60), (COR, 20)):
+        engine.handle(run_id, gcmd.GiveEstimate(arg, p), who)
+    engine.handle(run_id, gcmd.Adjudicate(arg, "estimative"), FAC)
+    secret = argue(engine, run_id, COR, action="ZZ-SECRET-IN-AAR", secret=True)
+    engine.handle(run_id, gcmd.Adjudicate(secret, "umpire", success=False, ruling="No"), FAC)
+    engine.handle(run_id, gcmd.ReleaseOutcome(1, "Talks are announced.", argument=arg), FAC)
+    report = engine.report(run_id)
+    [turn, *later] = report.model.game_turns
+    assert [t.opened_at for t in later] == [None, None]
+    row = next(a for a in turn.arguments if a.id == arg)
+    j = engine.state(run_id).game.arguments[arg].adjudication
+    assert j is not None
+    assert (row.method, row.probability, row.seed, row.roll) == ("estimative", 40, j.seed, j.roll)
+    assert row.counters == ("corvania: Corvania stays away",)
+    assert turn.outcomes == ("Talks are announced.",)
+    html = render_html(report, lang="en")
+    assert "Matrix-game turns" in html and str(j.seed) in html
+    assert "secret, never revealed" in html and "ZZ-SECRET-IN-AAR" in html
+    for party in ("ald", "brn", "cor"):
+        party_report = engine.report(run_id, (party,))
+        assert "game_turns" not in model_data(party_report.model)
+        assert "ZZ-SECRET-IN-AAR" not in render_html(party_report, lang="en")
+    assert "매트릭스 게임 턴" in render_html(report, lang="ko")

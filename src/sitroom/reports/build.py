@@ -38,6 +38,7 @@ from sitroom.reports.model import (
     Text,
     report_hash,
 )
+from sitroom.reports.gamerows import game_turns
 from sitroom.reports.tables import RecordTables
 
 MAX_SUMMARY = 500
@@ -512,6 +513,7 @@ class _Builder:
             observations=len(self.state.observations),
             retests=self.retests(capabilities),
             milestones=self.milestones() if not self.parties else (),
+            game_turns=game_turns(self.state) if not self.parties else (),
         )
 
     def milestones(self) -> tuple[MilestoneRow, ...]:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sitroom.reports.gamerows import GameTurnRow
+
 OMIT_IF_DEFAULT = {"omit_if_default": True}
 """A field added later: left out of the hashed data while it has its default, so a report
 finalised before the field existed keeps its hash."""
@@ -352,6 +354,7 @@ class ReportModel:
     observations: int
     retests: tuple[RetestRow, ...] = ()  # corrective actions carried from earlier editions
     milestones: tuple[MilestoneRow, ...] = ()  # the complete report only
+    game_turns: tuple[GameTurnRow, ...] = ()  # a matrix game's turns: the complete report only
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +398,8 @@ def model_data(model: ReportModel) -> dict[str, Any]:
     data: dict[str, Any] = _plain(model)
     if not data["milestones"]:
         del data["milestones"]  # a package without milestones hashes as it did before them
+    if not data["game_turns"]:
+        del data["game_turns"]  # nor one without a matrix game
     return data
 
 

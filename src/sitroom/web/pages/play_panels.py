@@ -373,7 +373,7 @@ NOT_SHOWN = frozenset(
         "cell-action-discarded",
         "cell-mode-set",
     }
-)
+) | frozenset(GAME_EVENT_TYPES)  # the game panel is each viewer's own (OWN_PANELS)
 """Events that change nothing of what a team's page shares with its audience: receipts,
 acknowledgements and votes show only in each viewer's own parts, and the rest is evaluation.
 The shared page is kept across them (the most frequent events of a room)."""

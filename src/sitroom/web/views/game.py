@@ -173,7 +173,7 @@ def board_values(
     return {
         "g": game_view(principal, state, lang),
         "tr": translator(lang),
-        "acts": principal.role in (Role.PLAYER, *STAFF_ROLES) and not previewing,
+        "game_acts": principal.role in (Role.PLAYER, *STAFF_ROLES) and not previewing,
         "preserve": preserve,
     }
 
