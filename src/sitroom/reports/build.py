@@ -21,6 +21,7 @@ from sitroom.package.capabilities import load_library
 from sitroom.package.marking import Label, highest, package_label, render_banner
 from sitroom.package.model import Capability, Marking, Package
 from sitroom.reports.draft_text import drafting_languages, word_draft
+from sitroom.reports.gamerows import game_turns
 from sitroom.reports.model import (
     ActionRow,
     CapabilityResult,
@@ -38,7 +39,6 @@ from sitroom.reports.model import (
     Text,
     report_hash,
 )
-from sitroom.reports.gamerows import game_turns
 from sitroom.reports.tables import RecordTables
 
 MAX_SUMMARY = 500
