@@ -180,6 +180,8 @@ def test_the_pages_forms_state_an_argument_and_refuse_bad_input_by_name(table: T
 def test_the_umpire_panel_is_for_the_run_and_korean_reads(table: Table) -> None:
     panel = table.admin.get(f"/runs/{RUN}/game")
     assert panel.status_code == 200 and "Umpire panel" in panel.text
+    assert "Ana Aldor" in panel.text  # control sees who argued, by name
+    assert "Ana Aldor" not in table.brn.get(f"/runs/{RUN}/game/board").text
     assert "sse-connect" in panel.text and "sse:game-argument-submitted" in panel.text
     cookies = {**dict(table.admin.cookies), LANG_COOKIE: "ko"}
     with httpx.Client(base_url=table.admin.base_url, cookies=cookies) as korean:

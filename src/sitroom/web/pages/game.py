@@ -11,6 +11,7 @@ event.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,13 +19,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from sitroom.bootstrap import Services
 from sitroom.conduct import gamecommands as gcmd
 from sitroom.conduct.commands import Command
 from sitroom.conduct.gameevents import GAME_EVENTS
 from sitroom.conduct.principal import STAFF_ROLES, Role
 from sitroom.conduct.run import Rejected
 from sitroom.web.deps import ApiError, services, viewer
-from sitroom.web.forms import choices, is_htmx, text
+from sitroom.web.forms import choices, is_htmx, principal_names, text
 from sitroom.web.pages.home import PageError, RunPage, run_page
 from sitroom.web.render import N_, page, translator
 from sitroom.web.views.game import board_values
@@ -38,14 +40,17 @@ STALE = N_("This page is out of date or you were signed out. Reload the page and
 NOT_A_NUMBER = N_("Give a whole number from 0 to 100.")
 
 
-def _values(ctx: RunPage, *, preserve: bool = True) -> dict[str, Any]:
-    """What the board template needs, for the viewer of ``ctx``."""
+def _values(ctx: RunPage, svc: Services, *, preserve: bool = True) -> dict[str, Any]:
+    """What the board template needs, for the viewer of ``ctx`` (reads the people's names:
+    call it off the event loop)."""
+    staff = ctx.viewer.principal.sees_control_material
     return board_values(
         ctx.viewer.principal,
         ctx.state,
         ctx.lang,
         previewing=ctx.viewer.preview is not None,
         preserve=preserve,
+        names=principal_names(svc, ctx.run_id) if staff else None,
     )
 
 
@@ -59,23 +64,19 @@ async def _game_page(request: Request, run_id: str) -> RunPage:
     return ctx
 
 
-def _board(
+async def _board(
     request: Request, ctx: RunPage, error: dict[str, Any] | None = None, *, posted: bool = False
 ) -> Response:
-    response = page(
-        request,
-        "game/_board.html",
-        ctx.lang,
-        **ctx.context(**_values(ctx, preserve=error is None and not posted), error=error),
-    )
-    return response
+    keep = error is None and not posted
+    values = await run_in_threadpool(partial(_values, ctx, services(request), preserve=keep))
+    return page(request, "game/_board.html", ctx.lang, **ctx.context(**values, error=error))
 
 
 @router.get("/runs/{run_id}/game")
 async def game_page(run_id: str, request: Request) -> Response:
     """The umpire panel (control), or the game board (players, observers, evaluators)."""
     ctx = await _game_page(request, run_id)
-    values = await run_in_threadpool(_values, ctx)
+    values = await run_in_threadpool(_values, ctx, services(request))
     return page(
         request,
         "game/page.html",
@@ -88,7 +89,7 @@ async def game_page(run_id: str, request: Request) -> Response:
 async def board(run_id: str, request: Request) -> Response:
     """The board alone, re-rendered (the page asks on each game event of its stream)."""
     ctx = await _game_page(request, run_id)
-    return _board(request, ctx)
+    return await _board(request, ctx)
 
 
 async def _act(
@@ -118,7 +119,7 @@ async def _act(
             error = {"message": message, "field": exc.field, "form": anchor, "typed": dict(form)}
     if is_htmx(request):
         fresh = await run_page(request, run_id)
-        response = _board(request, fresh, error, posted=True)
+        response = await _board(request, fresh, error, posted=True)
         if error is None:
             response.headers["HX-Trigger"] = "game-board"
         return response
@@ -126,12 +127,13 @@ async def _act(
         back = "play" if ctx.viewer.principal.role == Role.PLAYER else "game"
         return RedirectResponse(f"/runs/{run_id}/{back}#{anchor}", status_code=303)
     fresh = await run_page(request, run_id)
+    values = await run_in_threadpool(partial(_values, fresh, services(request), preserve=False))
     return page(
         request,
         "game/page.html",
         fresh.lang,
         status_code=422,
-        **fresh.context(**_values(fresh, preserve=False), error=error, board_trigger=BOARD_TRIGGER),
+        **fresh.context(**values, error=error, board_trigger=BOARD_TRIGGER),
     )
 
 

@@ -165,13 +165,19 @@ def game_view(
 
 
 def board_values(
-    principal: Principal, state: RunState, lang: str, *, previewing: bool, preserve: bool = True
+    principal: Principal,
+    state: RunState,
+    lang: str,
+    *,
+    previewing: bool,
+    preserve: bool = True,
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the board template needs: the game view, the translator, whether the viewer acts
     (not while control previews someone's page), and whether forms keep what is typed in
     them across a refresh (not when the board answers the form's own post)."""
     return {
-        "g": game_view(principal, state, lang),
+        "g": game_view(principal, state, lang, names),
         "tr": translator(lang),
         "game_acts": principal.role in (Role.PLAYER, *STAFF_ROLES) and not previewing,
         "preserve": preserve,
