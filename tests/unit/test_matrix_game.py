@@ -182,6 +182,9 @@ def test_rules_of_who_may_do_what(engine: Engine, package: Package) -> None:
     engine.handle(run_id, gcmd.OpenTurn(2), FAC)  # closes turn 1 on the way
     game = engine.state(run_id).game
     assert game.current == 2 and game.turns[1].closed_seq is not None
+    assert engine.state(run_id).module == "m1"  # opened with turn 1, the turns' module
+    opened = [e.type for e in engine.read(run_id) if e.type == "module-opened"]
+    assert opened == ["module-opened"]  # once: turn 2 is played in the module already open
     with pytest.raises(Rejected, match="opened before"):
         engine.handle(run_id, gcmd.OpenTurn(1), FAC)
 

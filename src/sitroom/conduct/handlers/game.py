@@ -9,6 +9,7 @@ the same command in the same state gives the same event.
 
 from __future__ import annotations
 
+from sitroom.conduct import events as ev
 from sitroom.conduct import gamecommands as gcmd
 from sitroom.conduct import gameevents as gev
 from sitroom.conduct.eventbase import Event
@@ -66,7 +67,8 @@ def open_turn(
     check_control(principal)
     check_live(state)
     game = _game(state)
-    if game.turn(command.turn) is None:
+    turn = game.turn(command.turn)
+    if turn is None:
         numbers = ", ".join(str(t.number) for t in game.turns)
         raise Rejected(f"no turn {command.turn}; the turns are {numbers}", field="turn")
     if command.turn in state.game.turns:
@@ -74,6 +76,8 @@ def open_turn(
     events: list[Event] = []
     if state.game.current is not None:
         events.append(gev.GameTurnClosed(turn=state.game.current, author=principal.id))
+    if turn.module is not None and state.module != turn.module:
+        events.append(ev.ModuleOpened(module=turn.module))  # the turn is played in its module
     events.append(gev.GameTurnOpened(turn=command.turn, author=principal.id))
     return events
 
