@@ -75,6 +75,7 @@ def test_a_matrix_turn_goes_from_arguments_to_a_released_outcome(site: Site, new
     )
     on_brenland.get_by_role("button", name=re.compile("^Add counter-argument")).click()
     on_brenland = brenland.locator("#panel-game article.argument", has_text=TALKS)
+    expect(on_brenland).to_contain_text("Corvania will not sit at a table it did not set")
     on_brenland.get_by_label("Chance of success (%)").fill("60")
     on_brenland.get_by_label("Chance of success (%)").press("Enter")  # the keyboard suffices
     expect(brenland.locator("#panel-game")).to_contain_text("Your estimate: 60%")
