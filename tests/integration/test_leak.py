@@ -47,6 +47,7 @@ from sitroom.web.pages import display as display_pages
 from sitroom.web.pages import play as play_pages
 from sitroom.web.views.console import PANEL_EVENTS
 from sitroom.web.views.evaluate import EVALUATE_EVENTS
+from sitroom.web.views.game import game_view
 from tests.support.packages import TWO_PARTIES
 from tests.support.server import create_admin, join, running_server, sign_in
 
@@ -90,6 +91,20 @@ PACKAGE = PACKAGE.replace(
       - number: 3
 """,
     1,
+)
+# A matrix game on the same teams: Aldoria's secret argument (never revealed), the umpire's
+# counter-argument and ruling on it, Brenland's argument addressed to itself alone, and an
+# outcome told to Aldoria alone.
+PACKAGE = PACKAGE.replace("  default_marking:", "  type: game\n  default_marking:", 1) + (
+    """game:
+  adjudication: umpire
+  actors:
+    - {id: aldoria, name: {en: Aldoria, ko: 알도리아}, team: ald-nsc}
+    - {id: brenland, name: {en: Brenland, ko: 브렌란드}, team: brn-nsc}
+  turns:
+    - {number: 1, title: {en: First move, ko: 첫 수}}
+    - {number: 2, title: {en: ZZGAME-TURN-TO-COME, ko: ZZGAME-TURN-TO-COME}}
+"""
 )
 
 STAFF = frozenset({"admin", "facilitator", "evaluator"})
@@ -136,6 +151,14 @@ AUDIENCE: dict[str, frozenset[str]] = {
     "ZZCLAUSE-RECORD": STAFF,
     # Said to the whole room.
     "ZZROOM-HOT-WASH": SIGNED_IN,
+    # A matrix game: a secret argument is its team's and control's until revealed; an
+    # argument or outcome addressed to one actor reaches that actor's team alone.
+    "ZZALD-SECRET-ARG": STAFF | ALD,
+    "ZZUMPIRE-COUNTER": STAFF | ALD,
+    "ZZSECRET-RULING": STAFF | ALD,
+    "ZZBRN-OWN-ARG": STAFF | BRN,
+    "ZZALD-OUTCOME": STAFF | ALD,
+    "ZZGAME-TURN-TO-COME": STAFF,  # a turn not opened: control's, like a module to come
     # An inject's e-mail to a player and the SMTP server's answer: control's (EXCON) alone.
     "ZZMAIL-ERROR": CONTROL,
     "ZZMAIL-ID": CONTROL,
@@ -373,6 +396,7 @@ def _what_the_gate_allows(engine: Engine, p: Principal) -> str:
     shown += [b.text for b in visible_broadcasts(p, state)]
     shown += [i.text for i in visible_hot_wash(p, state)]
     shown += [(t.subject, [m.body for m in t.messages]) for t in visible_threads(p, state)]
+    shown += [game_view(p, state, "en")]
     return json.dumps(shown, ensure_ascii=False)
 
 
@@ -430,6 +454,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
         act("evaluator", "/observations", {"text": "ZZOBSERVATION", "rating": "S"})
         _write_threads(clients, act)
         act("facilitator", "/milestones/ZZMILESTONE-ID/reach", {})
+        _play_a_game_turn(act, admin)
         for _ in range(300):  # the server's triggers follower proposes inject P1
             branches = admin.get(f"/api/runs/{RUN}/branches").json()
             if any(t["status"] == "proposed" for t in branches["triggers"]):
@@ -480,6 +505,25 @@ def _write_threads(clients: dict[str, httpx.Client], act: Any) -> None:
     )
     act("facilitator", f"/threads/{ids['Shared']}/forward", {"parties": ["brn"]})
     act("player:ald-nsc", f"/threads/{ids['ZZALD-THREAD-SUBJECT']}/read", {})
+
+
+def _play_a_game_turn(act: Any, admin: httpx.Client) -> None:
+    """A matrix-game turn: a secret argument the umpire counters and rules on, unrevealed."""
+    act("facilitator", "/game/turns/1/open", {})
+    secret = {"action": "ZZALD-SECRET-ARG", "result": "r", "reasons": "w", "secret": True}
+    act("player:ald-nsc", "/game/arguments", secret)
+    own = {"action": "ZZBRN-OWN-ARG", "result": "r", "reasons": "w", "audience": ["brenland"]}
+    act("player:brn-nsc", "/game/arguments", own)
+    [ald_arg] = [
+        a["id"]
+        for a in admin.get(f"/api/runs/{RUN}/game").json()["turns"][0]["arguments"]
+        if a["actor"] == "aldoria"
+    ]
+    act("facilitator", f"/game/arguments/{ald_arg}/counter", {"reasons": "ZZUMPIRE-COUNTER"})
+    ruling = {"method": "umpire", "success": True, "ruling": "ZZSECRET-RULING"}
+    act("facilitator", f"/game/arguments/{ald_arg}/adjudicate", ruling)
+    outcome = {"text": "ZZALD-OUTCOME", "audience": ["aldoria"]}
+    act("facilitator", "/game/turns/1/outcomes", outcome)
 
 
 def _record_evaluation(engine: Engine, who: dict[str, Principal]) -> None:

@@ -53,6 +53,8 @@ NOT_ON_THE_PLAYER_PAGE = {
     "assist-proposed": "an assistant's proposal: its asker's (evaluator) or control's",
     "assist-answered": "its asker's record; what an acceptance records is pushed as itself",
 }
+# A matrix game's events are LISTENED: the game panel (each viewer's own) is fetched again on
+# each one the gate lets the viewer's stream carry (play_panels.PANELS["game"]).
 
 
 @dataclass

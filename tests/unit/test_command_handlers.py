@@ -10,6 +10,7 @@ import pytest
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
+from sitroom.conduct import gamecommands as gcmd
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import HANDLERS, Context, Rejected, decide
 from sitroom.conduct.state import RunState
@@ -20,13 +21,15 @@ CTX = Context(datetime(2027, 3, 4, 9, 0, tzinfo=UTC), "id-1")
 
 
 def _command_classes() -> set[type[cmd.Command]]:
-    """Every concrete command defined in ``conduct/commands.py`` (the base class excluded)."""
+    """Every concrete command defined in ``conduct/commands.py`` and ``gamecommands.py``
+    (the base class excluded)."""
     return {
         value
-        for _, value in inspect.getmembers(cmd, inspect.isclass)
+        for module in (cmd, gcmd)
+        for _, value in inspect.getmembers(module, inspect.isclass)
         if issubclass(value, cmd.Command)
         and value is not cmd.Command
-        and value.__module__ == cmd.__name__
+        and value.__module__ == module.__name__
     }
 
 

@@ -1,4 +1,5 @@
-"""The base of every event (``conduct.events`` lists them all and re-exports this one)."""
+"""The base of every event (``conduct.events`` re-exports it): a frozen dataclass with a wire
+name, kept in its own module so that events of a feature can live in a module of their own."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from sitroom.conduct.eventbase import Event as Event
+from sitroom.conduct.gameevents import GAME_EVENTS
 from sitroom.conduct.threadevents import ThreadForwarded as ThreadForwarded
 from sitroom.conduct.threadevents import ThreadMessagePosted as ThreadMessagePosted
 from sitroom.conduct.threadevents import ThreadOpened as ThreadOpened
@@ -559,6 +560,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ThreadRead,
     )
 }
+EVENT_TYPES.update({cls.TYPE: cls for cls in GAME_EVENTS})  # a matrix game's: gameevents.py
 
 
 class UnknownEvent(ValueError):

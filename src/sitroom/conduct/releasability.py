@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.gameevents import GAME_EVENTS
 from sitroom.conduct.principal import CONTROL_ROLES as CONTROL_ROLES
 from sitroom.conduct.principal import STAFF_ROLES as STAFF_ROLES
 from sitroom.conduct.state import (
@@ -154,6 +155,8 @@ class Releasability:
                 | ev.TriggerDismissed(trigger=t)
             ) if t.startswith("inject:"):
                 return self._inject(t.partition(":")[2])
+        if isinstance(event, GAME_EVENTS):
+            return frozenset()  # a matrix game's record: the complete AAR's turns section only
         # The run's lifecycle, modules opened, findings removed: every party's record.
         return self.all
 

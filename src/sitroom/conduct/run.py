@@ -14,6 +14,7 @@ from typing import Any
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
+from sitroom.conduct import gamecommands as gcmd
 from sitroom.conduct.handlers import (
     assist,
     branches,
@@ -21,6 +22,7 @@ from sitroom.conduct.handlers import (
     decisions,
     discussion,
     evaluation,
+    game,
     injects,
     lifecycle,
     mail,
@@ -123,6 +125,15 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.PostInThread: threads.post_in_thread,
     cmd.ForwardThread: threads.forward_thread,
     cmd.MarkThreadRead: threads.mark_thread_read,
+    # a matrix game's turns
+    gcmd.OpenTurn: game.open_turn,
+    gcmd.CloseTurn: game.close_turn,
+    gcmd.SubmitArgument: game.submit_argument,
+    gcmd.CounterArgue: game.counter_argue,
+    gcmd.GiveEstimate: game.give_estimate,
+    gcmd.Adjudicate: game.adjudicate,
+    gcmd.ReleaseOutcome: game.release_outcome,
+    gcmd.RevealArgument: game.reveal_argument,
 }
 """Every command a run accepts, and the one function that decides it."""
 

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sitroom.conduct import events as ev
 from sitroom.conduct.branching import Branches, advance
 from sitroom.conduct.cellbook import fold_cells
+from sitroom.conduct.game import GameState, advance_game
 from sitroom.conduct.mailstate import MailRecord, apply_mail
 from sitroom.conduct.proposals import fold_proposals
 from sitroom.conduct.records import ClauseRecord as ClauseRecord
@@ -213,6 +214,7 @@ class RunState:
     proposal_answers: dict[str, str] = field(default_factory=dict)  # proposal/item -> outcome
     branches: Branches = field(default_factory=Branches)  # immutable: triggers, milestones
     inbox: Inbox = field(default_factory=Inbox)  # immutable: SimCell threads, teams' reading
+    game: GameState = field(default_factory=GameState)  # immutable: a matrix game's turns
 
     @classmethod
     def initial(cls, run_id: str, package: Package) -> RunState:
@@ -512,6 +514,7 @@ def apply(state: RunState, recorded: Recorded) -> RunState:
             fold_proposals(state.proposals, state.proposal_answers, event)
     state.branches = advance(state.branches, state.package, event, seq, at)
     state.inbox = advance_inbox(state.inbox, event, seq, at)
+    state.game = advance_game(state.game, event, seq, at)
     return state
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from sitroom.conduct import events as ev
+from sitroom.conduct.gameevents import GAME_EVENTS
+from sitroom.conduct.gamegate import view_game_event
 from sitroom.conduct.mailstate import MailRecord
 from sitroom.conduct.principal import CONTROL_ROLES as CONTROL_ROLES
 from sitroom.conduct.principal import STAFF_ROLES as STAFF_ROLES
@@ -437,6 +439,8 @@ def view_event(
             if anonymous:
                 base.pop("actor", None)  # an anonymous form names nobody, not even to control
             return base
+    if isinstance(event, GAME_EVENTS):  # a matrix game's turns: conduct/gamegate.py
+        return view_game_event(principal, package, event, base)
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from sitroom.package.cellmodel import ScriptedArgument
 from sitroom.package.model import Package, TeamKind
 
 P = tuple[str | int, ...]
@@ -64,6 +65,7 @@ def check_cells(package: Package, unknown: Unknown, report: Report) -> None:
             for option in options:
                 if option not in polls[poll]:
                     unknown(vp, "option", option, polls[poll], f"{where}, poll '{poll}'")
+        _check_arguments(package, script.arguments, path, where, unknown)
         if not script.concur and not script.reasons.strip():
             report(
                 path + ("script", "reasons"),
@@ -86,3 +88,23 @@ def check_cells(package: Package, unknown: Unknown, report: Report) -> None:
             )
         if ranking.ceiling is not None and ranking.ceiling not in choices:
             unknown(path + ("ceiling",), "option", ranking.ceiling, choices, "escalation")
+
+
+def _check_arguments(
+    package: Package,
+    arguments: tuple[ScriptedArgument, ...],
+    path: P,
+    where: str,
+    unknown: Unknown,
+) -> None:
+    """A scripted cell's matrix-game arguments name turns and actors the game has."""
+    game = package.game
+    turns = {str(t.number) for t in game.turns} if game else set()
+    actors = {a.id for a in game.actors} if game else set()
+    for ai, argument in enumerate(arguments):
+        ap = path + ("script", "arguments", ai)
+        if str(argument.turn) not in turns:
+            unknown(ap + ("turn",), "game turn", str(argument.turn), turns, where)
+        for actor in argument.audience:
+            if actor not in actors:
+                unknown(ap + ("audience",), "actor", actor, actors, where)

@@ -35,6 +35,17 @@ class ScriptedDecision(Model):
     clauses: tuple[str, ...] = Field(default=(), description="'reference-id/clause-id' each.")
 
 
+class ScriptedArgument(Model):
+    """The argument a scripted cell states when a matrix game's turn opens."""
+
+    turn: int = Field(ge=1, description="The turn it is stated in.")
+    action: str = Field(min_length=1, max_length=2000)
+    result: str = Field(min_length=1, max_length=2000)
+    reasons: str = Field(min_length=1, max_length=2000)
+    audience: tuple[Id, ...] = Field(default=(), description="Actor ids; empty: every actor.")
+    secret: bool = False
+
+
 class CellScript(Model):
     """Canned answers and positions: what a cell does with no language model (deterministic)."""
 
@@ -47,6 +58,9 @@ class CellScript(Model):
     clauses: tuple[str, ...] = Field(default=(), description="Clauses its answers cite.")
     votes: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="Poll id -> the option ids it votes for."
+    )
+    arguments: tuple[ScriptedArgument, ...] = Field(
+        default=(), description="Its matrix-game arguments, by turn (docs/matrix-games.md)."
     )
 
 

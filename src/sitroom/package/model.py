@@ -45,6 +45,7 @@ from sitroom.package.cellmodel import Cell as Cell
 from sitroom.package.cellmodel import CellMode as CellMode
 from sitroom.package.cellmodel import Ranking as Ranking
 from sitroom.package.conditions import Condition, condition_from, format_condition
+from sitroom.package.gamemodel import Game
 from sitroom.package.orgmodel import Organisation as Organisation
 
 
@@ -458,6 +459,9 @@ class Package(Model):
     organisations: tuple[Organisation, ...] = Field(
         default=(), description="Simulated organisations the SimCell plays (docs/simcell.md)."
     )
+    game: Game | None = Field(
+        default=None, description="Matrix-game turns (exercise type 'game'; docs/matrix-games.md)."
+    )
 
     @field_validator("format")
     @classmethod
@@ -545,7 +549,7 @@ def canonical_json(package: Package) -> str:
     """The package as JSON with sorted keys and no whitespace (the hashed form)."""
     data = package.model_dump(mode="json", by_alias=True)
     # a package without them hashes as it always did
-    for optional in ("cells", "escalation", "organisations"):
+    for optional in ("cells", "escalation", "organisations", "game"):
         if not data[optional]:
             del data[optional]
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -17,6 +17,7 @@ from sitroom.package.branches import check_branches
 from sitroom.package.capabilities import library_names, load_library
 from sitroom.package.cellcheck import check_cells
 from sitroom.package.crossref import check_acronyms, check_attachment, check_question_citations
+from sitroom.package.gamecheck import check_game
 from sitroom.package.model import Inject, Marking, Package, TeamKind
 from sitroom.package.orgcheck import check_organisations
 from sitroom.package.problems import Problem, Severity
@@ -461,6 +462,7 @@ def check_package(
 
     check_branches(c, package)
     check_organisations(c, package)
+    check_game(package, c.unknown, c.report)
 
     # --- translations
     for path, text in _local_texts(package, ()):

@@ -22,6 +22,7 @@ from sitroom.package.marking import Label, highest, package_label, render_banner
 from sitroom.package.model import Capability, Marking, Package
 from sitroom.reports.answertimes import answer_times
 from sitroom.reports.draft_text import drafting_languages, word_draft
+from sitroom.reports.gamerows import game_turns
 from sitroom.reports.model import (
     ActionRow,
     CapabilityResult,
@@ -514,6 +515,7 @@ class _Builder:
             retests=self.retests(capabilities),
             milestones=self.milestones() if not self.parties else (),
             answer_times=answer_times(self.state) if not self.parties else (),
+            game_turns=game_turns(self.state) if not self.parties else (),
         )
 
     def milestones(self) -> tuple[MilestoneRow, ...]:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sitroom.reports.gamerows import GameTurnRow
+
 OMIT_IF_DEFAULT = {"omit_if_default": True}
 """A field added later: left out of the hashed data while it has its default, so a report
 finalised before the field existed keeps its hash."""
@@ -366,6 +368,7 @@ class ReportModel:
     retests: tuple[RetestRow, ...] = ()  # corrective actions carried from earlier editions
     milestones: tuple[MilestoneRow, ...] = ()  # the complete report only
     answer_times: tuple[AnswerTimeRow, ...] = ()  # the complete report only (SimCell)
+    game_turns: tuple[GameTurnRow, ...] = ()  # a matrix game's turns: the complete report only
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +414,8 @@ def model_data(model: ReportModel) -> dict[str, Any]:
         del data["milestones"]  # a package without milestones hashes as it did before them
     if not data["answer_times"]:
         del data["answer_times"]  # nor one without simulated organisations
+    if not data["game_turns"]:
+        del data["game_turns"]  # nor one without a matrix game
     return data
 
 

@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signon,
         simcell,
     )
+    from sitroom.web.pages import game as game_pages
     from sitroom.web.pages import series as series_pages
     from sitroom.web.pages.home import NotSignedIn, PageError
     from sitroom.web.pages.play_feed import PlayFeed
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console_hooks.router,
         assist.router,
         simcell.router,
+        game_pages.router,
         evaluate.router,
         design.router,
         editor.router,

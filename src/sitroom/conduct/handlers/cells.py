@@ -20,7 +20,8 @@ from typing import Any
 
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
-from sitroom.conduct.handlers import decisions, discussion, injects, polls
+from sitroom.conduct import gamecommands as gcmd
+from sitroom.conduct.handlers import decisions, discussion, game, injects, polls
 from sitroom.conduct.handlers.checks import (
     MAX_SHORT,
     Context,
@@ -41,10 +42,16 @@ ACTIONS: dict[str, type[cmd.Command]] = {
     "propose-decision": cmd.ProposeDecision,
     "answer-decision": cmd.AnswerDecision,
     "cast-vote": cmd.CastVote,
+    "submit-argument": gcmd.SubmitArgument,  # a matrix game's turn
 }
 """What a cell may do, by wire name."""
 NAMES = {kind: name for name, kind in ACTIONS.items()}
-EDITABLE = {"submit-response": "text", "propose-decision": "text", "answer-decision": "reasons"}
+EDITABLE = {
+    "submit-response": "text",
+    "propose-decision": "text",
+    "answer-decision": "reasons",
+    "submit-argument": "action",
+}
 """The text control may edit before releasing a held action."""
 MAX_TRACE = 4_000
 
@@ -92,6 +99,7 @@ INNER: dict[type[cmd.Command], Any] = {
     cmd.ProposeDecision: decisions.propose_decision,
     cmd.AnswerDecision: decisions.answer_decision,
     cmd.CastVote: polls.cast_vote,
+    gcmd.SubmitArgument: game.submit_argument,
 }
 """The handler of each command a cell may send: the same as for a person."""
 

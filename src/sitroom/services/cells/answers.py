@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sitroom.conduct import commands as cmd
+from sitroom.conduct import gamecommands as gcmd
 from sitroom.services.cells.situation import Situation
 
 MAX = 4_000
@@ -55,11 +56,20 @@ class DecisionAnswer(Strict):
     clauses: list[str]
 
 
+class ArgumentAnswer(Strict):
+    action: str = Field(min_length=1, max_length=MAX)
+    result: str = Field(min_length=1, max_length=MAX)
+    reasons: str = Field(min_length=1, max_length=MAX)
+    audience: list[str]
+    secret: bool
+
+
 MODELS: dict[str, type[Strict]] = {
     "inject": InjectAnswer,
     "questions": QuestionsAnswer,
     "poll": PollAnswer,
     "decision": DecisionAnswer,
+    "argument": ArgumentAnswer,
 }
 
 
@@ -124,6 +134,17 @@ def commands(
             return [
                 cmd.AnswerDecision(
                     situation.ref, answer.concur, answer.reasons, tuple(answer.clauses)
+                )
+            ]
+        case ArgumentAnswer():
+            _check(situation, "actor", answer.audience)
+            return [
+                gcmd.SubmitArgument(
+                    answer.action,
+                    answer.result,
+                    answer.reasons,
+                    audience=tuple(answer.audience),
+                    secret=answer.secret,
                 )
             ]
     raise InvalidAnswer(f"no commands for a {type(answer).__name__}")

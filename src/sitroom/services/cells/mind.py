@@ -100,6 +100,8 @@ class ScriptedMind:
                     for q in situation.facts["questions"]
                 ]
             )
+        elif situation.kind == "argument":
+            answer = _scripted_argument(me, situation, position)
         elif situation.kind == "poll":
             options = [o["id"] for o in situation.facts["options"]]
             chosen = list(script.votes.get(situation.ref, ())) or [rng.choice(options)]
@@ -115,6 +117,27 @@ class ScriptedMind:
         return Choice(found, {**trace, "prompt_hash": _hash(answer.model_dump())})
 
 
+def _scripted_argument(me: CellContext, situation: Situation, position: str) -> answers.Strict:
+    """The script's argument for the turn; else the cell's first position, held."""
+    turn = int(situation.ref)
+    scripted = next((a for a in me.cell.script.arguments if a.turn == turn), None)
+    if scripted is not None:
+        return answers.ArgumentAnswer(
+            action=scripted.action,
+            result=scripted.result,
+            reasons=scripted.reasons,
+            audience=list(scripted.audience),
+            secret=scripted.secret,
+        )
+    return answers.ArgumentAnswer(
+        action=position or f"{me.team_name} holds its present course.",
+        result="Its position is kept.",
+        reasons=me.cell.persona.style or "Nothing in the turn calls for a change of course.",
+        audience=[],
+        secret=False,
+    )
+
+
 def _hash(value: Any) -> str:
     canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -128,6 +151,9 @@ TASKS = {
     "those your team would answer (an empty text skips one).",
     "poll": "The facilitator opened a poll. Choose the option(s) your government would take "
     "and your confidence from 1 to 5.",
+    "argument": "A matrix-game turn has opened. State your actor's argument: the action your "
+    "government takes, the result it should bring, the reasons it would work, the actors who "
+    "hear of it (an empty list: every actor) and whether it is secret.",
     "decision": "Another party proposes a joint decision and asks your party to concur. "
     "Concur or not; give reasons (required when you do not concur) and the clauses you cite.",
 }

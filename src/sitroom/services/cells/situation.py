@@ -78,6 +78,20 @@ def situation_of(seen: Seen, package: Package, party: str | None) -> Situation |
             {"option": frozenset(o["id"] for o in options)},
             multiple=bool(poll.get("multiple")),
         )
+    if seen.type == "game-turn-opened" and package.game is not None:
+        turn = package.game.turn(int(data["turn"]))
+        actors = [{"id": a.id, "name": text(a.name)} for a in package.game.actors]
+        return Situation(
+            "argument",
+            str(data["turn"]),
+            {
+                "turn": data["turn"],
+                "title": text(turn.title) if turn else "",
+                "narrative": text(turn.narrative) if turn else "",
+                "actors": actors,
+            },
+            {"actor": frozenset(a.id for a in package.game.actors)},
+        )
     if seen.type == "decision-proposed":
         joint = tuple(data.get("joint_with") or ())
         if party is None or party not in joint or data.get("party") == party:

@@ -17,7 +17,7 @@ from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.visibility import can_plan
-from sitroom.web.api import assist, branches, cells, projections, simcell
+from sitroom.web.api import assist, branches, cells, game, projections, simcell
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import SIGNED_IN, WRITE, WRITE_WITH_BODY, errors
 from sitroom.web.api.handling import handle as _handle
@@ -149,6 +149,7 @@ router.include_router(cells.router)
 router.include_router(branches.router)
 router.include_router(assist.router)
 router.include_router(simcell.router)
+router.include_router(game.router)
 
 
 # --- control commands -----------------------------------------------------------------------

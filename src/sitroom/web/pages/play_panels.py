@@ -16,6 +16,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
+from sitroom.conduct.gameevents import GAME_EVENTS
 from sitroom.conduct.principal import Role
 from sitroom.conduct.state import DecisionState, Entry
 from sitroom.conduct.visibility import (
@@ -33,6 +34,9 @@ from sitroom.web.pages.home import PageError, RunPage, run_page
 from sitroom.web.render import N_, html
 from sitroom.web.views import play as pv
 from sitroom.web.views import simcell as simcell_view
+from sitroom.web.views.game import board_values as game_board_values
+
+GAME_EVENT_TYPES = tuple(cls.TYPE for cls in GAME_EVENTS)
 
 PANELS: dict[str, str] = {
     "status": "refresh",  # the clock comes in the stream at every heartbeat
@@ -46,6 +50,9 @@ PANELS: dict[str, str] = {
     "polls": "refresh, sse:poll-closed, sse:poll-vote-cast, play-polls from:body",
     "notes": "refresh, play-notes from:body",
     "inbox": "refresh, play-inbox from:body",
+    # A matrix game's board is each viewer's own (their estimates, their forms): fetched again
+    # on every game event the gate lets the viewer's stream carry.
+    "game": "refresh, game-board from:body, " + ", ".join(f"sse:{t}" for t in GAME_EVENT_TYPES),
 }
 """Each panel and what makes the page fetch it again: ``refresh`` (sent after every reconnect),
 the viewer's own posts (``play-* from:body``) and the few events whose HTML differs for each
@@ -341,6 +348,8 @@ def panel_values(
         return {"notes": notes}
     if name == "inbox":
         return simcell_view.inbox(p, state, lang, names, svc.engine.clock())
+    if name == "game":
+        return game_board_values(p, state, lang, previewing=ctx.viewer.preview is not None)
     raise ValueError(f"no panel {name!r}")
 
 
@@ -370,12 +379,12 @@ NOT_SHOWN = frozenset(
         "assist-proposed",
         "assist-answered",
     }
-)
+) | frozenset(GAME_EVENT_TYPES)  # the game panel is each viewer's own (OWN_PANELS)
 """Events that change nothing of what a team's page shares with its audience: receipts,
 acknowledgements and votes show only in each viewer's own parts, and the rest is evaluation.
 The shared page is kept across them (the most frequent events of a room)."""
 
-OWN_PANELS = ("status", "polls")
+OWN_PANELS = ("status", "polls", "game")
 """Panels that are each viewer's own: the clock of this second, the viewer's votes. They are
 rendered for every request; the rest of the page is shared by the viewer's audience."""
 

@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "propose-decision": N_("Propose decision"),
     "answer-decision": N_("Answer decision"),
     "cast-vote": N_("Vote"),
+    "submit-argument": N_("Matrix-game argument"),
 }
 
 
