@@ -141,3 +141,15 @@ def test_fema_library_has_the_32_core_capabilities_in_english_and_korean() -> No
     assert all(c.name.get("en") and c.name.get("ko") for c in library.values())
     spanning = {c.id for c in library.values() if len(c.mission_areas) == 5}
     assert spanning == {"planning", "public-information-and-warning", "operational-coordination"}
+
+
+def test_an_identifier_written_as_a_number_is_kept_as_written() -> None:
+    from sitroom.package.load import parse_yaml
+
+    text = "modules:\n  - injects:\n      - number: 1.10\n      - {number: 2.0}\n  - id: 007\n"
+    data, _, problems = parse_yaml(text, "ids.yaml")
+    assert not problems
+    assert [i["number"] for i in data["modules"][0]["injects"]] == ["1.10", "2.0"]
+    assert data["modules"][1]["id"] == "007"
+    quoted = parse_yaml('offset: 1:30:00\ncount: 3\nnumber: "4.50"\n', "t.yaml")[0]
+    assert quoted == {"offset": "1:30:00", "count": 3, "number": "4.50"}

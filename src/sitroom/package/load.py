@@ -133,7 +133,7 @@ class _Build:
                 # identifier written '1.10' must not become the number 1.1.
                 if (
                     kind in ("int", "float")
-                    and node.style is None
+                    and not node.style  # plain: None from PyYAML, "" from libyaml
                     and (":" in node.value or (path and path[-1] in _TEXT_KEYS))
                 ):
                     return node.value
