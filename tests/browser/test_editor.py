@@ -70,7 +70,7 @@ def test_a_planner_writes_a_two_party_two_language_package(
     draft = page.url
 
     # Exercise details: a second language, then the Korean title beside the English one.
-    page.get_by_role("link", name="exercise", exact=True).click()
+    page.get_by_role("link", name="Exercise details", exact=True).click()
     page.get_by_label("languages (comma-separated)").fill("en, ko")
     page.get_by_role("button", name="Save").click()
     saved(page)
@@ -82,7 +82,7 @@ def test_a_planner_writes_a_two_party_two_language_package(
 
     # A second party: added with a placeholder code the validator refuses, shown at once.
     page.goto(draft + "/part?at=parties")
-    page.get_by_role("button", name="Add to parties").click()
+    page.get_by_role("button", name="Add to Participating parties").click()
     saved(page)
     page.get_by_role("link", name=re.compile(r"^party-2")).click()
     problems = page.locator("#problems")
@@ -173,7 +173,7 @@ def test_two_planners_saving_at_once_never_overwrite_each_other(
     second.goto(inject)
 
     first.get_by_label("title (en)").fill("Velmora announces a test, first planner")
-    first.get_by_label("controller").fill("White Cell lead, first planner")
+    first.get_by_label("Controller responsible").fill("White Cell lead, first planner")
     first.get_by_role("button", name="Save").click()
     saved(first)
 

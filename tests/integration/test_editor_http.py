@@ -244,6 +244,29 @@ def test_a_part_form_saves_only_what_was_changed(server: Server) -> None:
     assert len(changed) == 1 and "새 제목" in changed[0][1]
 
 
+def test_fields_and_parts_are_named_in_the_planners_language_with_their_yaml_key(
+    server: Server,
+) -> None:
+    draft_id = str(new_draft(server)["draft_id"])
+    inject = f"/editor/{draft_id}/part?at=modules.0.injects.0"
+    english = server.admin.get(inject).text
+    assert 'Expected player actions <code class="yaml-key">expected_actions</code>' in english
+    assert 'Title <code class="yaml-key">title</code>' in english
+    server.admin.cookies.set("sitroom_lang", "ko")
+    try:
+        korean = server.admin.get(inject).text
+        parts = server.admin.get(f"/editor/{draft_id}").text
+    finally:
+        server.admin.cookies.delete("sitroom_lang")
+    assert '<legend>제목 <code class="yaml-key">title</code>' in korean
+    assert '기대 조치 <code class="yaml-key">expected_actions</code>' in korean
+    assert '배포 예정 (경과 시간) <code class="yaml-key">offset</code>' in korean
+    assert 'name="title:ko"' in korean and 'for="f-offset"' in korean  # names and ids kept
+    assert '<a href="/editor/' in korean and ">모듈</a>" in korean  # the way down, by name
+    assert "Expected player actions" not in korean
+    assert '>모듈</a> <code class="yaml-key">modules</code>' in parts
+
+
 def test_a_check_lists_problems_as_the_planner_types(server: Server) -> None:
     draft_id = str(new_draft(server)["draft_id"])
     fields = _form(server, draft_id, "parties.0")

@@ -49,6 +49,7 @@ from sitroom.web.views.editor_fields import (
     skeleton,
     value_at,
 )
+from sitroom.web.views.editor_labels import PART_LABELS, field_label
 
 router = APIRouter(include_in_schema=False)
 
@@ -150,7 +151,8 @@ async def overview(draft_id: str, request: Request, who: Planner, svc: Svc) -> R
 
 
 def _sections(document: Any) -> list[tuple[str, str, int | None]]:
-    """The top-level parts of a package: (key, label, how many items for a list)."""
+    """The top-level parts of a package: (key, label to translate where shown, how many
+    items for a list)."""
     from sitroom.package.model import Package
 
     out = []
@@ -159,7 +161,8 @@ def _sections(document: Any) -> list[tuple[str, str, int | None]]:
         if key == "format":
             continue
         value = document.get(key) if isinstance(document, dict) else None
-        out.append((key, key.replace("_", " "), len(value) if isinstance(value, list) else None))
+        count = len(value) if isinstance(value, list) else None
+        out.append((key, PART_LABELS.get(key) or field_label(key), count))
     return out
 
 

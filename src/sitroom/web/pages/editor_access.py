@@ -25,6 +25,7 @@ from sitroom.web.pages.design_access import render
 from sitroom.web.pages.home import PageError
 from sitroom.web.render import N_
 from sitroom.web.views.editor_fields import Path, as_yaml, label_of, value_at
+from sitroom.web.views.editor_labels import FIELD_LABELS, field_label
 
 MAX_EDITS = 5_000
 
@@ -151,15 +152,17 @@ def path_text(path: Path) -> str:
     return ".".join(str(p) for p in path)
 
 
-def crumbs(document: Any, path: Path) -> list[tuple[str, str]]:
-    """The way down to ``path``: (label, path text) for each part above it."""
-    out: list[tuple[str, str]] = []
+def crumbs(document: Any, path: Path) -> list[tuple[str, str, bool]]:
+    """The way down to ``path``: (label, path text, whether the label is a field's UI string
+    to translate where shown) for each part above it."""
+    out: list[tuple[str, str, bool]] = []
     for end in range(1, len(path) + 1):
         key = path[end - 1]
         if isinstance(key, int):
-            out.append((label_of(value_at(document, path[:end]), key), path_text(path[:end])))
+            item = label_of(value_at(document, path[:end]), key)
+            out.append((item, path_text(path[:end]), False))
         else:
-            out.append((key.replace("_", " "), path_text(path[:end])))
+            out.append((field_label(key), path_text(path[:end]), key in FIELD_LABELS))
     return out
 
 

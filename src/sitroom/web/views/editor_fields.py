@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 from sitroom.package.basics import _to_local_text
 from sitroom.package.model import Package
 from sitroom.package.redact import is_control_field
+from sitroom.web.views.editor_labels import field_label
 
 Path = tuple[str | int, ...]
 
@@ -464,6 +465,7 @@ def lines_in(value: Any, languages: tuple[str, ...]) -> dict[str, str]:
 
 
 HELPERS: dict[str, Any] = {
+    "field_label": field_label,
     "texts_in": texts_in,
     "lines_in": lines_in,
     "as_yaml": as_yaml,
