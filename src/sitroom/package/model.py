@@ -452,7 +452,9 @@ class Package(Model):
         default=(), description="Acronyms used in the exercise, with what each stands for."
     )
     cells: tuple[Cell, ...] = Field(
-        default=(), json_schema_extra=CONTROL, description="Teams (or every team of a party) played by software."
+        default=(),
+        json_schema_extra=CONTROL,
+        description="Teams (or every team of a party) played by software.",
     )
     escalation: tuple[Ranking, ...] = Field(default=(), json_schema_extra=CONTROL)
     milestones: tuple[Milestone, ...] = Field(default=(), json_schema_extra=CONTROL)
