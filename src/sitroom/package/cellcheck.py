@@ -1,15 +1,16 @@
 """Cross-reference checks of the simulated cells and escalation rankings of a package.
 
-A cell names a player team; its script names injects, questions, polls, options, parties
-and guideline clauses; a ranking orders the options of one poll. Every name is checked here,
-so a cell never acts on an id the package does not have.
+A cell names a player team or a party (then it plays each of the party's player teams); its
+script names injects, questions, polls, options, parties and guideline clauses; a ranking
+orders the options of one poll. Every name is checked here, so a cell never acts on an id the
+package does not have.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sitroom.package.cellmodel import ScriptedArgument
+from sitroom.package.cellmodel import Cell, ScriptedArgument
 from sitroom.package.model import Package, TeamKind
 
 P = tuple[str | int, ...]
@@ -19,7 +20,6 @@ Report = Callable[[P, str, str, str], None]
 
 def check_cells(package: Package, unknown: Unknown, report: Report) -> None:
     """Report every cell or ranking that names something the package lacks."""
-    players = {t.id for t in package.teams if t.kind == TeamKind.PLAYERS}
     parties = {p.id for p in package.parties}
     injects = {i.number for i in package.injects()}
     questions = {q.id for m in package.modules for q in m.questions}
@@ -28,12 +28,7 @@ def check_cells(package: Package, unknown: Unknown, report: Report) -> None:
     seen: set[str] = set()
     for ci, cell in enumerate(package.cells):
         path: P = ("cells", ci)
-        where = f"cell '{cell.team}'"
-        if cell.team not in players:
-            unknown(path + ("team",), "player team", cell.team, players, "cells")
-        if cell.team in seen:
-            report(path + ("team",), "duplicate-id", f"team '{cell.team}' has two cells", "")
-        seen.add(cell.team)
+        where = _check_who(package, cell, path, seen, unknown, report)
         script = cell.script
         for ref in script.responses:
             if ref not in injects and ref not in questions:
@@ -88,6 +83,40 @@ def check_cells(package: Package, unknown: Unknown, report: Report) -> None:
             )
         if ranking.ceiling is not None and ranking.ceiling not in choices:
             unknown(path + ("ceiling",), "option", ranking.ceiling, choices, "escalation")
+
+
+def _check_who(
+    package: Package, cell: Cell, path: P, seen: set[str], unknown: Unknown, report: Report
+) -> str:
+    """The team or party a cell plays exists, and no team is played by two cells."""
+    players = {t.id: t for t in package.teams if t.kind == TeamKind.PLAYERS}
+    if cell.team is not None:
+        field, teams = "team", [cell.team]
+        if cell.team not in players:
+            unknown(path + ("team",), "player team", cell.team, players, "cells")
+    else:
+        party = cell.party or ""
+        field, teams = "party", [t.id for t in players.values() if t.party == party]
+        parties = {p.id for p in package.parties}
+        if party not in parties:
+            unknown(path + ("party",), "party", party, parties, "cells")
+        elif not teams:
+            report(
+                path + ("party",),
+                "unknown-reference",
+                f"party '{party}' has no player team for its cell to play",
+                "give the party a player team in 'teams', or remove the cell",
+            )
+    for team in teams:
+        if team in seen:
+            report(
+                path + (field,),
+                "duplicate-id",
+                f"team '{team}' has two cells",
+                "a team is played by its own cell or by its party's cell, not both",
+            )
+        seen.add(team)
+    return f"cell '{cell.team}'" if cell.team else f"cell of party '{cell.party}'"
 
 
 def _check_arguments(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sitroom.package.basics import Id, InjectNumber, Model
 
@@ -73,13 +73,24 @@ class CellProvider(Model):
 
 
 class Cell(Model):
-    """A team played by software: its persona, its script and how control oversees it."""
+    """A team, or every player team of a party, played by software: its persona, its script
+    and how control oversees it. A party cell plays each team of the party as that team."""
 
-    team: Id
+    team: Id | None = Field(default=None, description="The player team it plays.")
+    party: Id | None = Field(default=None, description="Or the party whose teams it plays.")
     mode: CellMode = CellMode.AUTONOMOUS
     persona: Persona = Persona()
     script: CellScript = CellScript()
     provider: CellProvider = CellProvider()
+
+    @model_validator(mode="after")
+    def _team_or_party(self) -> Cell:
+        if (self.team is None) == (self.party is None):
+            raise ValueError(
+                "a cell plays either one team or a whole party: give exactly one of "
+                "'team' (a player team id) or 'party' (a party id)"
+            )
+        return self
 
 
 class Ranking(Model):

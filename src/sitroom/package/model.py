@@ -452,7 +452,9 @@ class Package(Model):
         default=(), description="Acronyms used in the exercise, with what each stands for."
     )
     cells: tuple[Cell, ...] = Field(
-        default=(), json_schema_extra=CONTROL, description="Teams played by software."
+        default=(),
+        json_schema_extra=CONTROL,
+        description="Teams (or every team of a party) played by software.",
     )
     escalation: tuple[Ranking, ...] = Field(default=(), json_schema_extra=CONTROL)
     milestones: tuple[Milestone, ...] = Field(default=(), json_schema_extra=CONTROL)
@@ -522,7 +524,24 @@ class Package(Model):
         return next((o for o in self.organisations if o.id == organisation_id), None)
 
     def cell(self, team_id: str) -> Cell | None:
-        return next((c for c in self.cells if c.team == team_id), None)
+        """The cell that plays a team: its own, or else its party's (a party cell)."""
+        own = next((c for c in self.cells if c.team == team_id), None)
+        if own is not None:
+            return own
+        team = self.team(team_id)
+        if team is None or team.kind != TeamKind.PLAYERS or team.party is None:
+            return None
+        return next((c for c in self.cells if c.party and c.party == team.party), None)
+
+    def cell_teams(self) -> list[str]:
+        """The player teams played by a cell, each once (a party cell: each of its teams)."""
+        teams: list[str] = []
+        for cell in self.cells:
+            if cell.team is not None:
+                teams.append(cell.team)
+            else:
+                teams.extend(t.id for t in self.player_teams() if t.party == cell.party)
+        return list(dict.fromkeys(teams))
 
     def poll(self, poll_id: str) -> Poll | None:
         return next((p for m in self.modules for p in m.polls if p.id == poll_id), None)

@@ -53,11 +53,18 @@ def cell_views(
     }
     cells = []
     for cell in package.cells:
-        team = package.team(cell.team)
+        if cell.team is None:  # a party cell plays every player team of its party
+            party_name = parties.get(cell.party or "", cell.party or "")
+            who = gettext("Party: {name} (all its teams)").format(name=party_name)
+            party = ""
+        else:
+            team = package.team(cell.team)
+            who = t(team.name) if team else cell.team
+            party = parties.get(team.party, team.party) if team and team.party else ""
         cells.append(
             CellView(
-                team=t(team.name) if team else cell.team,
-                party=parties.get(team.party, team.party) if team and team.party else "",
+                team=who,
+                party=party,
                 mode=modes[cell.mode],
                 positions=cell.persona.positions,
                 red_lines=cell.persona.red_lines,

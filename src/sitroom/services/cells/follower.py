@@ -105,10 +105,9 @@ def cells_of(
     seed: int = 0,
     every_team: bool = False,
 ) -> list[CellFollower]:
-    """A follower for each cell of ``package`` (or for each player team, ``every_team``)."""
-    teams = (
-        [t.id for t in package.player_teams()] if every_team else [c.team for c in package.cells]
-    )
+    """A follower for each team a cell of ``package`` plays (a party cell: one per team of the
+    party, each acting as that team), or for each player team (``every_team``)."""
+    teams = [t.id for t in package.player_teams()] if every_team else package.cell_teams()
     found = []
     for team_id in teams:
         team = package.team(team_id)

@@ -77,7 +77,7 @@ def _summary(action: str, data: dict[str, Any]) -> str:
 def cell_rows(state: RunState, lang: str) -> list[CellRow]:
     """Every cell of the run (in the package, or given a mode by control), with its holds."""
     package = state.package
-    teams = list(dict.fromkeys([c.team for c in package.cells] + list(state.cell_modes)))
+    teams = list(dict.fromkeys(package.cell_teams() + list(state.cell_modes)))
     rows = []
     for team_id in teams:
         team = package.team(team_id)
