@@ -12,9 +12,9 @@ of 127.0.0.1 and writes the port to ``DIR/port``. Every request body is appended
 - ``{"raw": "not json"}``: a 200 body that is not a chat completion.
 
 With no entry left, a valid answer for the requested schema is made up from the prompt: an
-acknowledgement, the first option of a poll, a concurrence, an organisation's reply; for the assistants, a rating of the
-first task citing the first event shown, the first planned inject, a finding citing the first
-event.
+acknowledgement, the first option of a poll, a concurrence, an organisation's reply; for the
+assistants, a rating of the first task citing the first event shown, the first planned inject,
+a finding citing the first event.
 """
 
 from __future__ import annotations

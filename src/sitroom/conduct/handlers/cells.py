@@ -32,8 +32,8 @@ from sitroom.conduct.handlers.checks import (
     clean_text,
 )
 from sitroom.conduct.principal import Principal, Role
-from sitroom.conduct.visibility import ORGANISATION_CELL
 from sitroom.conduct.state import RunState
+from sitroom.conduct.visibility import ORGANISATION_CELL
 
 CELL_PREFIX = "cell:"
 """Principal ids of simulated cells: ``cell:<team>``."""
