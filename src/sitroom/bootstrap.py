@@ -144,7 +144,7 @@ def build_services(settings: Settings) -> Services:
     followers = build_followers(settings, identity)
     followers.register_family("cell-", lambda team: _cell(settings, engine, team))
     followers.register_family(
-        "simcell-", lambda organisation: OrganisationCell(organisation, engine.package)
+        "simcell-", lambda organisation: _organisation_cell(settings, engine, organisation)
     )
     outbox = None
     if identity.mail is not None:
@@ -200,6 +200,14 @@ def _cell(settings: Settings, engine: Engine, team: str) -> Follower:
     from sitroom.services.cells.follower import CellFollower
 
     return CellFollower(team, None, engine.package, build_mind(settings))
+
+
+def _organisation_cell(settings: Settings, engine: Engine, organisation: str) -> Follower:
+    """The follower ``simcell-<organisation>``: model-played when an endpoint is configured,
+    else by the organisation's canned answers."""
+    mind = build_mind(settings)
+    client = getattr(mind, "client", None)
+    return OrganisationCell(organisation, engine.package, client)
 
 
 def build_mind(settings: Settings, cells: str = "") -> Mind:

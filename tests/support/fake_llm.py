@@ -12,9 +12,9 @@ of 127.0.0.1 and writes the port to ``DIR/port``. Every request body is appended
 - ``{"raw": "not json"}``: a 200 body that is not a chat completion.
 
 With no entry left, a valid answer for the requested schema is made up from the prompt: an
-acknowledgement, the first option of a poll, a concurrence; for the assistants, a rating of the
-first task citing the first event shown, the first planned inject, a finding citing the first
-event.
+acknowledgement, the first option of a poll, a concurrence, an organisation's reply; for the
+assistants, a rating of the first task citing the first event shown, the first planned inject,
+a finding citing the first event.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def default_answer(body: dict[str, Any]) -> dict[str, Any]:
         return {"options": [facts["options"][0]["id"]], "confidence": 4}
     if name == "DecisionAnswer":
         return {"concur": True, "reasons": "", "clauses": []}
+    if name == "OrganisationAnswer":
+        last = facts["thread"][-1]["text"] if facts.get("thread") else ""
+        return {"text": f"We have your message ({len(last)} characters).", "classification": None}
     if name in ASSISTANT_ANSWERS:
         return ASSISTANT_ANSWERS[name](facts)
     if name == "QuestionsAnswer":

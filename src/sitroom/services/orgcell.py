@@ -5,6 +5,11 @@ answer of the organisation's ``script`` whose keywords the message holds.
 
 Like every follower it acts by commands under keys derived from the event it answers, so a
 restart never answers twice; a message no canned answer fits is left for the SimCell staff.
+
+With a language model configured (``SITROOM_LLM_BASE_URL``), the model plays the organisation
+instead (services/cells/orgmind.py): it is shown the organisation's own threads — what the gate
+showed this cell — and its answer is sent as ``CellAct`` with the trace, or a recorded "no
+action" when the model fails twice.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.visibility import ORGANISATION_CELL
 from sitroom.package.model import Package
 from sitroom.package.orgmodel import CannedAnswer
+from sitroom.services.cells.orgmind import ask_model
+from sitroom.services.cells.provider import ChatClient
 from sitroom.services.followers import Act, BaseFollower, FollowedRun, Seen
 
 PREFIX = "simcell-"
@@ -41,22 +48,43 @@ def canned_answer(answers: Iterable[CannedAnswer], message: str) -> CannedAnswer
 class OrganisationCell(BaseFollower):
     """Answers as ``organisation`` in every followed run whose package scripts it."""
 
-    def __init__(self, organisation: str, packages: Callable[[str], Package]) -> None:
+    def __init__(
+        self,
+        organisation: str,
+        packages: Callable[[str], Package],
+        client: ChatClient | None = None,
+    ) -> None:
         self.name = f"{PREFIX}{organisation}"
         self.organisation = organisation
         self.principal = organisation_principal(organisation)
         self._packages = packages
+        self._client = client
+        self._threads: dict[tuple[str, str], list[dict[str, str]]] = {}
 
     def on_event(self, run: FollowedRun, seen: Seen) -> Iterable[Act]:
-        found = self._packages(run.run_id).organisation(self.organisation)
-        if found is None or found.script is None:
+        package = self._packages(run.run_id)
+        found = package.organisation(self.organisation)
+        if found is None or (found.script is None and self._client is None):
             return []
         data = seen.data
         if seen.type == "thread-opened" and data.get("organisation") == self.organisation:
             thread, message = str(data["id"]), f"{data['subject']}\n{data['body']}"
-        elif seen.type == "thread-message-posted" and data.get("side") == "team":
-            thread, message = str(data["thread"]), str(data["body"])
+            side = "team"
+        elif seen.type == "thread-message-posted":
+            thread, message, side = str(data["thread"]), str(data["body"]), str(data["side"])
         else:
+            return []
+        history = self._threads.setdefault((run.run_id, thread), [])
+        history.append({"from": side, "text": message})
+        if side != "team":
+            return []
+        if self._client is not None:
+            choice = ask_model(self._client, package, found, list(history), seed=seen.seq)
+            if choice.answer is None:
+                return [Act(cmd.CellAct(None, choice.trace, choice.note), key=seen.key("none"))]
+            post = cmd.PostInThread(thread, choice.answer.text, choice.answer.classification)
+            return [Act(cmd.CellAct(post, choice.trace), key=seen.key())]
+        if found.script is None:
             return []
         answer = canned_answer(found.script.answers, message)
         if answer is None:

@@ -21,7 +21,7 @@ from typing import Any
 from sitroom.conduct import commands as cmd
 from sitroom.conduct import events as ev
 from sitroom.conduct import gamecommands as gcmd
-from sitroom.conduct.handlers import decisions, discussion, game, injects, polls
+from sitroom.conduct.handlers import decisions, discussion, game, injects, polls, threads
 from sitroom.conduct.handlers.checks import (
     MAX_SHORT,
     Context,
@@ -33,6 +33,7 @@ from sitroom.conduct.handlers.checks import (
 )
 from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.state import RunState
+from sitroom.conduct.visibility import ORGANISATION_CELL
 
 CELL_PREFIX = "cell:"
 """Principal ids of simulated cells: ``cell:<team>``."""
@@ -142,6 +143,8 @@ def cell_act(
     state: RunState, command: cmd.CellAct, principal: Principal, ctx: Context
 ) -> list[ev.Event]:
     """A cell's action: recorded, held for control, or refused (see the module's docstring)."""
+    if principal.id.startswith(ORGANISATION_CELL):
+        return _organisation_act(state, command, principal, ctx)
     team = check_player(principal)
     if principal.id != f"{CELL_PREFIX}{team}":
         raise Rejected("only a simulated cell acts through CellAct", status=403)
@@ -177,6 +180,25 @@ def cell_act(
             )
         ]
     return [*events, ev.CellActed(principal.id, team, action, trace, note=note)]
+
+
+def _organisation_act(
+    state: RunState, command: cmd.CellAct, principal: Principal, ctx: Context
+) -> list[ev.Event]:
+    """A model-played organisation answers in a thread (or records no action), with its
+    trace; the thread handler checks the thread is the organisation's."""
+    check_live(state)
+    trace = dict(command.trace)
+    if len(repr(trace)) > MAX_TRACE:
+        raise Rejected(f"a trace is at most {MAX_TRACE} characters", field="trace")
+    note = clean_text(command.note, "note", required=False)[:MAX_SHORT]
+    inner = command.command
+    if inner is None:
+        return [ev.CellActed(principal.id, "", "none", trace, note=note)]
+    if not isinstance(inner, cmd.PostInThread):
+        raise Rejected(f"an organisation cannot {type(inner).__name__}", field="command")
+    events = threads.post_in_thread(state, inner, principal, ctx)
+    return [*events, ev.CellActed(principal.id, "", "post-in-thread", trace, note=note)]
 
 
 def set_cell_mode(
