@@ -487,3 +487,64 @@ def test_a_teams_preview_shows_only_what_the_team_may_see(server: Server) -> Non
         ).status_code
         == 404
     )
+
+
+def test_a_run_made_of_a_draft_serves_its_documents_through_the_gate(server: Server) -> None:
+    from sitroom.package.examples import example_path
+    from sitroom.package.load import load_package
+
+    package = load_package(example_path("allied-consultation")).package
+    assert package is not None
+    teams = [t.id for t in package.teams if t.kind == "players"]
+    inject = next(
+        i
+        for i in package.injects()
+        if i.attachments
+        and 0 < len([t for t in package.recipients(i) if t.kind == "players"])
+        and len([t for t in package.recipients(i) if t.kind == "players"]) < len(teams)
+    )
+    to = [t.id for t in package.recipients(inject) if t.kind == "players"]
+    other = next(t for t in teams if t not in to)
+    draft_id = str(new_draft(server)["draft_id"])
+    content = "A changed document of the draft, <b>not</b> the bundled one.\n".encode()
+    uploaded = server.admin.post(
+        f"/editor/{draft_id}/documents",
+        data={"base": "1", "path": inject.attachments[0].path},
+        files={"file": ("doc.md", content, "text/markdown")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    edit = {"op": "set", "path": TITLE, "value": "Retitled in the draft"}
+    saved = server.admin.post(
+        f"/api/drafts/{draft_id}/save", json={"base_version": 2, "edits": [edit]}
+    )
+    assert saved.status_code == 200, saved.text
+    made = server.admin.post(
+        f"/editor/{draft_id}/runs",
+        data={"version": "3", "run_id": "draft-docs"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    server.admin.post("/api/runs/draft-docs/start", json={}).raise_for_status()
+    addressed = invite_and_join(
+        server.admin, server.base, "draft-docs", name="A", role="player", team=to[0]
+    )
+    outsider = invite_and_join(
+        server.admin, server.base, "draft-docs", name="B", role="player", team=other
+    )
+    url = f"/runs/draft-docs/play/attachments/{inject.number}/0"
+    try:
+        assert addressed.get(url).status_code == 404  # not released yet
+        released = server.admin.post(
+            f"/api/runs/draft-docs/injects/{inject.number}/release", json={}
+        )
+        assert released.status_code < 300, released.text
+        assert f'href="{url}"' in addressed.get("/runs/draft-docs/play").text
+        reply = addressed.get(url)
+        assert reply.status_code == 200, reply.text
+        assert reply.content == content
+        assert reply.headers["x-content-type-options"] == "nosniff"
+        assert outsider.get(url).status_code in (403, 404)
+    finally:
+        addressed.close()
+        outsider.close()
