@@ -496,17 +496,17 @@ def test_a_run_made_of_a_draft_serves_its_documents_through_the_gate(server: Ser
     package = load_package(example_path("allied-consultation")).package
     assert package is not None
     teams = [t.id for t in package.teams if t.kind == "players"]
+
+    def players(i: Any) -> list[str]:
+        return [t.id for t in package.recipients(i) if t.kind == "players"]
+
     inject = next(
-        i
-        for i in package.injects()
-        if i.attachments
-        and 0 < len([t for t in package.recipients(i) if t.kind == "players"])
-        and len([t for t in package.recipients(i) if t.kind == "players"]) < len(teams)
+        i for i in package.injects() if i.attachments and 0 < len(players(i)) < len(teams)
     )
     to = [t.id for t in package.recipients(inject) if t.kind == "players"]
     other = next(t for t in teams if t not in to)
     draft_id = str(new_draft(server)["draft_id"])
-    content = "A changed document of the draft, <b>not</b> the bundled one.\n".encode()
+    content = b"A changed document of the draft, <b>not</b> the bundled one.\n"
     uploaded = server.admin.post(
         f"/editor/{draft_id}/documents",
         data={"base": "1", "path": inject.attachments[0].path},
