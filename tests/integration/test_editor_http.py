@@ -314,6 +314,59 @@ def test_the_grid_moves_duplicates_and_bulk_edits_rows(server: Server) -> None:
     assert nothing.status_code == 422 and "Pick one or more rows first." in nothing.text
 
 
+class _RowReader(HTMLParser):
+    """The fields a grid row's form posts: its hidden inputs and the cells tied to it."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.select = form_id, False, None
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        tied = self.inside or a.get("form") == self.form_id
+        if tag == "input" and tied and a.get("name"):
+            self.fields[a["name"]] = a.get("value", "")
+        elif tag == "select" and tied:
+            self.select = a.get("name")
+        elif (
+            tag == "option" and self.select and ("selected" in a or self.select not in self.fields)
+        ):
+            self.fields[self.select] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+
+
+def test_a_grid_row_is_checked_as_the_planner_types(server: Server) -> None:
+    draft_id = str(new_draft(server)["draft_id"])
+    page = server.admin.get(f"/editor/{draft_id}/grid")
+    assert f'hx-post="/editor/{draft_id}/grid/row/check"' in page.text
+    assert 'id="row-0-problems"' in page.text
+    reader = _RowReader("row-0-form")
+    reader.feed(page.text)
+    fields = reader.fields
+    assert fields["row"] == "0" and "number" in fields and "delivery" in fields
+    same = server.admin.post(f"/editor/{draft_id}/grid/row/check", data=fields, headers=HTMX)
+    assert same.status_code == 200, same.text
+    assert 'id="row-0-problems"' in same.text and "<code>" not in same.text
+    pending = {**fields, "scenario_time": "not a time", "offset": "-5"}
+    checked = server.admin.post(f"/editor/{draft_id}/grid/row/check", data=pending, headers=HTMX)
+    assert checked.status_code == 200, checked.text
+    codes = re.findall(r"<code>([^<]+)</code>", checked.text)
+    assert codes and set(codes) == {"invalid-value"}, checked.text
+    assert server.admin.get(f"/api/drafts/{draft_id}").json()["version"] == 1
+    other = server.admin.post(
+        f"/editor/{draft_id}/grid/row/check", data={**fields, "row": "999"}, headers=HTMX
+    )
+    assert other.status_code == 422
+
+
 def test_planners_text_is_shown_escaped(server: Server) -> None:
     draft_id = new_draft(server)["draft_id"]
     edit = {"op": "set", "path": TITLE, "value": "<script>alert(1)</script>"}
@@ -434,3 +487,64 @@ def test_a_teams_preview_shows_only_what_the_team_may_see(server: Server) -> Non
         ).status_code
         == 404
     )
+
+
+def test_a_run_made_of_a_draft_serves_its_documents_through_the_gate(server: Server) -> None:
+    from sitroom.package.examples import example_path
+    from sitroom.package.load import load_package
+
+    package = load_package(example_path("allied-consultation")).package
+    assert package is not None
+    teams = [t.id for t in package.teams if t.kind == "players"]
+
+    def players(i: Any) -> list[str]:
+        return [t.id for t in package.recipients(i) if t.kind == "players"]
+
+    inject = next(
+        i for i in package.injects() if i.attachments and 0 < len(players(i)) < len(teams)
+    )
+    to = [t.id for t in package.recipients(inject) if t.kind == "players"]
+    other = next(t for t in teams if t not in to)
+    draft_id = str(new_draft(server)["draft_id"])
+    content = b"A changed document of the draft, <b>not</b> the bundled one.\n"
+    uploaded = server.admin.post(
+        f"/editor/{draft_id}/documents",
+        data={"base": "1", "path": inject.attachments[0].path},
+        files={"file": ("doc.md", content, "text/markdown")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    edit = {"op": "set", "path": TITLE, "value": "Retitled in the draft"}
+    saved = server.admin.post(
+        f"/api/drafts/{draft_id}/save", json={"base_version": 2, "edits": [edit]}
+    )
+    assert saved.status_code == 200, saved.text
+    made = server.admin.post(
+        f"/editor/{draft_id}/runs",
+        data={"version": "3", "run_id": "draft-docs"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    server.admin.post("/api/runs/draft-docs/start", json={}).raise_for_status()
+    addressed = invite_and_join(
+        server.admin, server.base, "draft-docs", name="A", role="player", team=to[0]
+    )
+    outsider = invite_and_join(
+        server.admin, server.base, "draft-docs", name="B", role="player", team=other
+    )
+    url = f"/runs/draft-docs/play/attachments/{inject.number}/0"
+    try:
+        assert addressed.get(url).status_code == 404  # not released yet
+        released = server.admin.post(
+            f"/api/runs/draft-docs/injects/{inject.number}/release", json={}
+        )
+        assert released.status_code < 300, released.text
+        assert f'href="{url}"' in addressed.get("/runs/draft-docs/play").text
+        reply = addressed.get(url)
+        assert reply.status_code == 200, reply.text
+        assert reply.content == content
+        assert reply.headers["x-content-type-options"] == "nosniff"
+        assert outsider.get(url).status_code in (403, 404)
+    finally:
+        addressed.close()
+        outsider.close()

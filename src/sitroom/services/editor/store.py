@@ -307,6 +307,24 @@ class DraftStore:
                     found[key] = bytes(rows[0][0])
         return {path: found[key] for path, key in refs.items() if key in found}
 
+    def record_run(self, run_id: str, draft_id: str, version: int) -> dict[str, str]:
+        """Keep which documents the version a run was made of has (path → SHA-256)."""
+        found = self.version(draft_id, version)
+        refs = dict(found[0].documents) if found else {}
+        with self._db.transaction(write=True) as cur:
+            cur.count(
+                "INSERT INTO run_documents (run_id, draft_id, version, documents)"
+                " VALUES (:r, :d, :v, :docs) ON CONFLICT (run_id) DO NOTHING",
+                {"r": run_id, "d": draft_id, "v": version, "docs": json.dumps(refs)},
+            )
+        return refs
+
+    def run_documents(self, run_id: str) -> dict[str, str] | None:
+        """The documents of a run made of a draft's version (path → SHA-256), else None."""
+        with self._db.transaction(write=False) as cur:
+            rows = cur.rows("SELECT documents FROM run_documents WHERE run_id = :r", {"r": run_id})
+        return dict(json.loads(rows[0][0])) if rows else None
+
 
 class Documents(Mapping[str, bytes]):
     """A version's documents by path; each one's bytes are read when first asked for, so

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from sitroom.package.model import TLP, DeliveryMethod, Inject, InjectType
 from sitroom.services.editor import Edit
@@ -86,7 +87,7 @@ async def grid(draft_id: str, request: Request, who: Planner, svc: Svc) -> Respo
     kind = request.query_params.get("type", "")[:20]
     injects = _injects(current, module)
     rows = [
-        (index, inject, _row_problems(current, module, index))
+        (index, inject, _row_problems(current.version, module, index))
         for index, inject in enumerate(injects)
         if _matches(inject, q, team, kind)
     ]
@@ -114,12 +115,13 @@ async def grid(draft_id: str, request: Request, who: Planner, svc: Svc) -> Respo
     )
 
 
-def _row_problems(current: Opened, module: int, index: int) -> list[Any]:
-    places = place_map(current.version)
+def _row_problems(version: Any, module: int, index: int) -> list[Any]:
+    """The problems placed in one row (of a saved version, or of a check's result)."""
+    places = place_map(version)
     prefix = _row_paths(module, index)
     return [
         p
-        for p in getattr(current.version, "problems", ()) or ()
+        for p in getattr(version, "problems", ()) or ()
         if isinstance(places.get(p), tuple | list) and tuple(places[p][:4]) == prefix
     ]
 
@@ -141,10 +143,8 @@ async def _posted_grid(request: Request, svc: Any, draft_id: str) -> tuple[Any, 
     return who, form, current, module
 
 
-@router.post("/editor/{draft_id}/grid/row")
-async def save_row(draft_id: str, request: Request, svc: Svc) -> Response:
-    """Save the columns of one row that changed."""
-    who, form, current, module = await _posted_grid(request, svc, draft_id)
+def _row_edits(form: Any, current: Opened, module: int) -> tuple[int, list[Edit]]:
+    """The row a grid form is for and the edits of the columns that changed."""
     injects = _injects(current, module)
     raw = text(form, "row", 10)
     if not raw.isdigit() or int(raw) >= len(injects):
@@ -164,8 +164,34 @@ async def save_row(draft_id: str, request: Request, svc: Svc) -> Response:
         Edit("set", (*path, *key), value) if op == "set" else Edit("remove", (*path, *key))
         for op, key, value in found
     ]
+    return index, edits
+
+
+@router.post("/editor/{draft_id}/grid/row")
+async def save_row(draft_id: str, request: Request, svc: Svc) -> Response:
+    """Save the columns of one row that changed."""
+    who, form, current, module = await _posted_grid(request, svc, draft_id)
+    index, edits = _row_edits(form, current, module)
     back = _back(draft_id, module, form) + f"#row-{index}"
     return await save(request, who, svc, current, edits, back)
+
+
+@router.post("/editor/{draft_id}/grid/row/check")
+async def check_row(draft_id: str, request: Request, svc: Svc) -> Response:
+    """The problems one row would have with its pending values (nothing is saved): the row's
+    form posts here as the planner types (htmx), and the list next to the row is replaced."""
+    who, form, current, module = await _posted_grid(request, svc, draft_id)
+    index, edits = _row_edits(form, current, module)
+    result = await run_in_threadpool(
+        lambda: svc.drafts.check(current.draft_id, current.number, edits)
+    )
+    return render(
+        request,
+        who,
+        "editor/_row_problems.html",
+        index=index,
+        problems=_row_problems(result, module, index),
+    )
 
 
 @router.post("/editor/{draft_id}/grid/act")

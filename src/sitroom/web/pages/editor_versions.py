@@ -283,4 +283,6 @@ async def create_run(draft_id: str, request: Request, svc: Svc) -> Response:
             run_id=run_id,
         )
     record = await run_in_threadpool(svc.engine.create_run, package, run_id or None)
+    # Its players get the version's documents (the store keeps them; later saves change nothing).
+    await run_in_threadpool(svc.drafts.store.record_run, record.id, draft_id, current.number)
     return RedirectResponse(f"/design/runs/{record.id}/invitations?created=1", status_code=303)

@@ -11,7 +11,9 @@ wipes what someone is typing; a post swaps in a fresh form (or the same text wit
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -142,6 +144,8 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
     if documents is None:
         raise missing
     item = inject.attachments[index]
+    if isinstance(documents, dict):
+        return await _stored_attachment(svc, documents, item.path_for(ctx.lang), item)
     path = (documents / item.path_for(ctx.lang)).resolve()
     if not path.is_relative_to(documents.resolve()) or not path.is_file():
         path = (documents / item.path).resolve()
@@ -166,3 +170,35 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
 # The forms of the page (``play_forms``) are served by this module's router too.
 router.include_router(play_forms.router)
 router.include_router(play_inbox.router)
+
+
+_ATTACHMENT_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+async def _stored_attachment(
+    svc: Services, refs: dict[str, str], wanted: str, item: Any
+) -> Response:
+    """An attachment of a run made of a draft's version, from the drafts store."""
+    name = wanted if wanted in refs else item.path
+    if name not in refs:
+        raise PageError(404, N_("There is no such document here."))
+    found = await run_in_threadpool(svc.drafts.store.documents, {name: refs[name]})
+    if name not in found:
+        raise PageError(404, N_("There is no such document here."))
+    base = PurePosixPath(name).name
+    inline = PurePosixPath(name).suffix.lower() in (".md", ".txt")
+    media = (
+        "text/plain; charset=utf-8" if inline else (item.media_type or "application/octet-stream")
+    )
+    kind = "inline" if inline else "attachment"
+    return Response(
+        found[name],
+        media_type=media,
+        headers={
+            **_ATTACHMENT_HEADERS,
+            "Content-Disposition": f"{kind}; filename*=UTF-8''{quote(base)}",
+        },
+    )

@@ -29,7 +29,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -51,6 +50,7 @@ from sitroom.web.pagecache import Hole
 from sitroom.web.pages.home import RunPage
 from sitroom.web.pages.play_panels import (
     EntryView,
+    RunDocuments,
     decision_card,
     documents_of,
     entry_view,
@@ -147,7 +147,7 @@ class Reading:
     ctx: RunPage
     svc: Services
     names: dict[str, str]
-    documents: Path | None
+    documents: RunDocuments
     values: dict[str, Any] = field(default_factory=dict)
 
     def panel(self, name: str) -> Part:
@@ -252,7 +252,7 @@ class _Folded:
     lock: threading.Lock = field(default_factory=threading.Lock)
     names: dict[str, str] | None = None
     names_read: float = 0.0
-    documents: tuple[Path | None] | None = None
+    documents: tuple[RunDocuments] | None = None
 
 
 class PlayFeed:

@@ -273,14 +273,24 @@ def _bundled_documents() -> dict[str, Path]:
     return found
 
 
-def documents_of(svc: Services, run_id: str, package: Package) -> Path | None:
-    """The documents folder of the run's package, when it is a bundled example unchanged."""
+RunDocuments = Path | dict[str, str] | None
+"""Where a run's documents are: a bundled example's folder, or (a run made of a draft's
+version) that version's documents by path → SHA-256 in the drafts store; None: nowhere."""
+
+
+def documents_of(svc: Services, run_id: str, package: Package) -> RunDocuments:
+    """The documents of the run's package: a bundled example's folder when it is one unchanged,
+    else those of the draft's version the run was made of (kept in the database, so every
+    worker finds them), else None."""
     if not any(inject.attachments for inject in package.injects()):
         return None
     record = svc.engine.recorder.get_run(run_id)
     if record is None:
         return None
-    return _bundled_documents().get(record.package_hash)
+    folder = _bundled_documents().get(record.package_hash)
+    if folder is not None:
+        return folder
+    return svc.drafts.store.run_documents(run_id) or None
 
 
 async def panel_data(
@@ -297,7 +307,7 @@ def panel_values(
     ctx: RunPage,
     svc: Services,
     known: dict[str, str] | None = None,
-    documents: tuple[Path | None] | None = None,
+    documents: tuple[RunDocuments] | None = None,
 ) -> dict[str, Any]:
     """``panel_data`` in the calling thread (which may read the database). ``documents``:
     the run's documents folder (``documents_of``) in a tuple, if read already."""
