@@ -21,8 +21,8 @@ from sitroom.web.deps import services
 from sitroom.web.pages.home import PageError, RunPage, run_page
 from sitroom.web.pages.play_panels import GAME_EVENT_TYPES
 from sitroom.web.render import N_, page
-from sitroom.web.views.game import board_values
 from sitroom.web.views import play as pv
+from sitroom.web.views.game import board_values
 
 router = APIRouter(include_in_schema=False)
 
