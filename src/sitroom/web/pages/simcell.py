@@ -120,8 +120,13 @@ async def answer(run_id: str, thread: str, request: Request) -> Response:
     ctx = await run_page(request, run_id, *CONTROL_ROLES)
     _, form = await posted(request)
     values = {k: text(form, k, 20_000) for k in ("body", "classification", "tlp")}
+    attached = tuple(str(p) for p in form.getlist("attachments") if isinstance(p, str) and p)
     command = cmd.PostInThread(
-        thread, values["body"], values["classification"] or None, values["tlp"] or None
+        thread,
+        values["body"],
+        values["classification"] or None,
+        values["tlp"] or None,
+        attached,
     )
     return await _act(request, ctx, thread, command, values, key_of(form))
 
