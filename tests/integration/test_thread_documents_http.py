@@ -55,7 +55,8 @@ def test_the_writing_team_gets_the_attached_document(clients: tuple[httpx.Client
     got = ald.get(url)
     assert got.status_code == 200 and got.text.strip()
     assert url in ald.get(f"/runs/{RUN}/play").text
-    assert url in admin.get(f"/runs/{RUN}/simcell").text
+    simcell = admin.get(f"/runs/{RUN}/simcell").text
+    assert url in simcell and 'name="attachments" value="ald-sitrep-1.md"' in simcell
     assert brn.get(url).status_code == 404
     not_attached = f"/runs/{RUN}/threads/{thread}/documents/vsna-statement.md"
     assert ald.get(not_attached).status_code == 404

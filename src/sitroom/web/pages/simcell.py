@@ -62,6 +62,7 @@ async def _page(
             form_thread=thread,
             classifications=scheme.names(),
             tlps=[t.value for t in TLP],
+            documents=sorted({a.path for i in package.injects() for a in i.attachments}),
             player_teams=[
                 (t.id, text_in(t.name, ctx.lang, languages)) for t in package.player_teams()
             ],
