@@ -128,6 +128,14 @@ def test_a_secret_argument_is_control_s_until_revealed(table: Table) -> None:
         assert "MARK-SECRET-ARG-77" not in client.get(f"/runs/{RUN}/play").text
         assert "MARK-SECRET-ARG-77" not in client.get(f"/runs/{RUN}/play/panels/game").text
     assert "MARK-SECRET-ARG-77" in table.cor.get(f"/api/runs/{RUN}/game").text
+    # the room display (opened by control, it shows the room's view) has the turn's released
+    # outcome and never the secret argument, on the page and in its live-updated game panel
+    for path in (f"/runs/{RUN}/display", f"/runs/{RUN}/display/panels/game"):
+        shown = table.admin.get(path)
+        assert shown.status_code == 200, shown.text
+        assert "The forum announces talks in Velmar." in shown.text
+        assert "MARK-SECRET-ARG-77" not in shown.text
+    assert "sse:game-turn-opened" in table.admin.get(f"/runs/{RUN}/display").text
     umpire = table.admin.get(f"/runs/{RUN}/game").text
     assert "MARK-SECRET-ARG-77" in umpire and "secret — control only" in umpire
     argument = str(argument_of(table.admin, "corvania")["id"])

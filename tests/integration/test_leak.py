@@ -271,6 +271,10 @@ def _values(path: str) -> dict[str, tuple[str, ...]]:
         "number": ("1", "2", "3", "4", "P1"),
         "index": ("0",),
         "assistant": ("evaluator", "facilitator", "report"),
+        # a thread's attached documents: ids are made at run time, so the walk asks for an
+        # unknown one (the HTTP test of thread documents covers a real attachment)
+        "thread": ("no-such-thread",),
+        "path:path": ("briefing.md",),
     }
 
 

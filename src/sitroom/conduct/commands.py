@@ -367,6 +367,7 @@ class PostInThread(Command):
     body: str
     classification: str | None = None
     tlp: str | None = None
+    attachments: tuple[str, ...] = ()  # the package's document paths (organisation's answers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ class ThreadMessagePosted(Event):
     body: str
     classification: str | None = None
     tlp: str | None = None
+    attachments: tuple[str, ...] = ()  # package document paths; older logs have none
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ class Message:
     at: datetime
     classification: str | None = None
     tlp: str | None = None
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ def advance_inbox(inbox: Inbox, event: ev.Event, seq: int, at: datetime) -> Inbo
                 at,
                 event.classification,
                 event.tlp,
+                tuple(event.attachments),
             )
             changed = replace(earlier, messages=(*earlier.messages, message))
             return replace(inbox, threads={**inbox.threads, event.thread: changed})

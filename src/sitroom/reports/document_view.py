@@ -13,6 +13,7 @@ from enum import StrEnum
 from markupsafe import Markup
 
 from sitroom.reports.document_cells import CellView, RankingView
+from sitroom.reports.document_game import GameView
 
 
 class DocumentKind(StrEnum):
@@ -250,6 +251,7 @@ class DocumentView:
     cells: tuple[CellView, ...] = field(default=())
     escalation: tuple[RankingView, ...] = field(default=())
     organisations: tuple[SimulatedOrganisation, ...] = field(default=())
+    game: GameView | None = None
     label: str = ""
     """The document's confidentiality label as JSON (``package.marking``), beside its banner."""
 

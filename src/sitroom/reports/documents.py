@@ -52,6 +52,7 @@ from sitroom.reports.catalogs import (
     load_translations,
 )
 from sitroom.reports.document_cells import cell_views
+from sitroom.reports.document_game import game_view
 from sitroom.reports.document_view import (
     ClauseView,
     DocumentKind,
@@ -227,6 +228,7 @@ class _Builder:
             milestones=self._milestones() if handbook else (),
             **self._cells(handbook),
             organisations=self._organisations() if handbook else (),
+            game=game_view(package, self.lang, self._, handbook=handbook),
         )
 
     def trigger_text(self, trigger: Trigger | None) -> str:

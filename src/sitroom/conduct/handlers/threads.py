@@ -114,6 +114,7 @@ def post_in_thread(
                 "only the organisation's answers carry a marking", field="classification"
             )
         classification, tlp, side = None, None, TEAM
+    attachments = _attachments(state, command, side)
     return [
         ev.ThreadMessagePosted(
             thread=thread.id,
@@ -123,8 +124,25 @@ def post_in_thread(
             body=body,
             classification=classification,
             tlp=tlp,
+            attachments=attachments,
         )
     ]
+
+
+def _attachments(state: RunState, command: cmd.PostInThread, side: str) -> tuple[str, ...]:
+    """The package documents an organisation's answer attaches: declared ones, each once."""
+    if not command.attachments:
+        return ()
+    if side != ORGANISATION:
+        raise Rejected("only the organisation's answers attach documents", field="attachments")
+    known = sorted({a.path for inject in state.package.injects() for a in inject.attachments})
+    for path in command.attachments:
+        if path not in known:
+            raise Rejected(
+                f"no package document '{path}'; accepted: {', '.join(known) or 'none'}",
+                field="attachments",
+            )
+    return tuple(dict.fromkeys(command.attachments))
 
 
 def forward_thread(

@@ -42,6 +42,11 @@ class PostBody(Body):
     tlp: str | None = Field(
         default=None, max_length=20, description="Control's answers only: a TLP 2.0 label."
     )
+    attachments: tuple[str, ...] = Field(
+        default=(),
+        max_length=20,
+        description="Control's answers only: package document paths (those injects attach).",
+    )
 
 
 class ForwardBody(Body):
@@ -109,7 +114,9 @@ async def write(
 async def post(
     run_id: str, thread: str, body: PostBody, svc: Svc, who: InRun, key: IdempotencyKey = None
 ) -> dict[str, Any]:
-    command = cmd.PostInThread(thread, body.body, body.classification, body.tlp)
+    command = cmd.PostInThread(
+        thread, body.body, body.classification, body.tlp, tuple(body.attachments)
+    )
     return await _handle(svc, run_id, who, command, key)
 
 

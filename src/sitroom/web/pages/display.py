@@ -1,7 +1,8 @@
 """The room display: the projector view of a run, in large type.
 
 It shows the exercise and module titles, the clock, the latest inject a display may see and
-the latest poll (its chart once closed). Control staff may open it too: they then see the
+the latest poll (its chart once closed), and in a matrix game the current turn with the
+arguments and outcomes the room may see. Control staff may open it too: they then see the
 room's view, never their own, so the projector cannot show control-only or party-only
 material because of who happens to be signed in.
 """
@@ -18,8 +19,10 @@ from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.visibility import CONTROL_ROLES, is_room_display
 from sitroom.web.deps import services
 from sitroom.web.pages.home import PageError, RunPage, run_page
+from sitroom.web.pages.play_panels import GAME_EVENT_TYPES
 from sitroom.web.render import N_, page
 from sitroom.web.views import play as pv
+from sitroom.web.views.game import board_values
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,6 +37,8 @@ PANELS: dict[str, str] = {
         f"refresh, {LIFECYCLE}, sse:inject-released, sse:inject-corrected, sse:inject-retracted"
     ),
     "poll": "refresh, sse:poll-opened, sse:poll-closed, sse:poll-vote-cast",
+    # a matrix game's current turn and what the room may see of it, through the game gate
+    "game": "refresh, " + ", ".join(f"sse:{t}" for t in GAME_EVENT_TYPES),
 }
 """Each panel and what makes it re-render (``refresh`` is sent after every reconnect)."""
 
@@ -55,6 +60,10 @@ def _panel_data(name: str, ctx: RunPage, now: datetime) -> dict[str, Any]:
     if name == "poll":
         polls = pv.opened_polls(room, ctx.state, ctx.lang, results=False)
         return {"poll": polls[0] if polls else None}
+    if name == "game":
+        if ctx.state.package.game is None:
+            return {"g": None}
+        return board_values(room, ctx.state, ctx.lang, previewing=True, preserve=False)
     raise PageError(404, N_("There is no such part of this page."))
 
 

@@ -11,7 +11,8 @@ wipes what someone is typing; a post swaps in a fresh form (or the same text wit
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Role
 from sitroom.conduct.run import Rejected
-from sitroom.conduct.visibility import can_see_inject_now, visible_injects
+from sitroom.conduct.visibility import can_see_inject_now, can_see_thread, visible_injects
 from sitroom.web.deps import services
 from sitroom.web.pages import play_forms, play_inbox
 from sitroom.web.pages.home import PageError, RunPage, run_page, shared_page
@@ -151,10 +152,45 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
         path = (documents / item.path).resolve()
     if not path.is_relative_to(documents.resolve()) or not path.is_file():
         raise missing
+    return _document_file(path, item.media_type)
+
+
+# The forms of the page (``play_forms``) are served by this module's router too.
+router.include_router(play_forms.router)
+router.include_router(play_inbox.router)
+
+
+@router.get("/runs/{run_id}/threads/{thread}/documents/{path:path}")
+async def thread_document(run_id: str, thread: str, path: str, request: Request) -> Response:
+    """A package document an organisation's answer attached, for those who may see the thread."""
+    svc = services(request)
+    ctx = await run_page(request, run_id)
+    found = ctx.state.inbox.threads.get(thread)
+    missing = PageError(404, N_("There is no such document here."))
+    if found is None or not can_see_thread(
+        ctx.viewer.principal, found.team, found.organisation, found.teams, found.parties
+    ):
+        raise missing
+    if not any(path in message.attachments for message in found.messages):
+        raise missing
+    documents = await run_in_threadpool(documents_of, svc, run_id, ctx.package)
+    if documents is None:
+        raise missing
+    if isinstance(documents, dict):  # a run made of a draft's version: its stored documents
+        if path not in documents:
+            raise missing
+        stored = SimpleNamespace(path=path, media_type=None)
+        return await _stored_attachment(svc, documents, path, stored)
+    file = (documents / path).resolve()
+    if not file.is_relative_to(documents.resolve()) or not file.is_file():
+        raise missing
+    return _document_file(file, None)
+
+
+def _document_file(path: Path, media_type: str | None) -> Response:
+    """A package document as a download (Markdown and text inline), sandboxed."""
     inline = path.suffix.lower() in (".md", ".txt")
-    media = (
-        "text/plain; charset=utf-8" if inline else (item.media_type or "application/octet-stream")
-    )
+    media = "text/plain; charset=utf-8" if inline else (media_type or "application/octet-stream")
     return FileResponse(
         path,
         media_type=media,
@@ -165,11 +201,6 @@ async def attachment(run_id: str, number: str, index: int, request: Request) -> 
             "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )
-
-
-# The forms of the page (``play_forms``) are served by this module's router too.
-router.include_router(play_forms.router)
-router.include_router(play_inbox.router)
 
 
 _ATTACHMENT_HEADERS = {

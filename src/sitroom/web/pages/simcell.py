@@ -62,6 +62,7 @@ async def _page(
             form_thread=thread,
             classifications=scheme.names(),
             tlps=[t.value for t in TLP],
+            documents=sorted({a.path for i in package.injects() for a in i.attachments}),
             player_teams=[
                 (t.id, text_in(t.name, ctx.lang, languages)) for t in package.player_teams()
             ],
@@ -120,8 +121,13 @@ async def answer(run_id: str, thread: str, request: Request) -> Response:
     ctx = await run_page(request, run_id, *CONTROL_ROLES)
     _, form = await posted(request)
     values = {k: text(form, k, 20_000) for k in ("body", "classification", "tlp")}
+    attached = tuple(str(p) for p in form.getlist("attachments") if isinstance(p, str) and p)
     command = cmd.PostInThread(
-        thread, values["body"], values["classification"] or None, values["tlp"] or None
+        thread,
+        values["body"],
+        values["classification"] or None,
+        values["tlp"] or None,
+        attached,
     )
     return await _act(request, ctx, thread, command, values, key_of(form))
 

@@ -32,6 +32,7 @@ class MessageView:
     banner: str
     classification: str | None
     tlp: str | None
+    attachments: tuple[str, ...] = ()  # package document paths (organisation's answers)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _message(
         exercise_banner(marking, package),
         m.classification,
         m.tlp,
+        m.attachments,
     )
 
 
