@@ -9,17 +9,15 @@ and a second invalid answer — like an endpoint that is down — is "no proposa
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sitroom.services.cells.provider import ChatClient, ProviderDown, dumps
+from sitroom.services.cells.provider import ChatClient, ask_valid, dumps
+from sitroom.services.cells.provider import prompt_hash as prompt_hash
 
 log = logging.getLogger("sitroom.assist")
 
@@ -56,11 +54,6 @@ class Asked:
     note: str = ""
 
 
-def prompt_hash(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def messages(system: list[str], task: str, facts: dict[str, Any]) -> list[dict[str, str]]:
     """The prompt: instructions, then the facts as labelled quoted data."""
     text = "\n".join([*system, DATA_RULE, JSON_RULE])
@@ -89,51 +82,28 @@ def ask(
 ) -> Asked:
     """Ask ``client`` as ``user`` (``assist:<name>``); ``check`` turns a parsed answer into
     the result and the count of parts it dropped, or raises ``Invalid``."""
-    trace: dict[str, Any] = {
-        "provider": "openai-compatible",
-        "model": client.endpoint.model,
-        "prompt_hash": prompt_hash(prompt),
-        "temperature": 0.0,
-        "latency_ms": 0,
-        "tokens": {"prompt": 0, "completion": 0},
-        "attempts": 0,
-    }
-    started = time.perf_counter()
-    problem = ""
-    for _ in range(2):
-        try:
-            done = client.complete(
-                prompt, user=user, schema=answer.model_json_schema(), temperature=0.0
-            )
-        except ProviderDown as down:
-            log.error("%s: %s; no proposal", user, down)
-            trace["error"] = str(down)[:300]
-            break
-        trace["model"] = done.model
-        trace["tokens"]["prompt"] += done.prompt_tokens
-        trace["tokens"]["completion"] += done.completion_tokens
-        trace["attempts"] += done.attempts
-        try:
-            parsed = _parse(answer, done.text)
-            result, dropped = check(parsed)
-        except Invalid as invalid:
-            problem = str(invalid)
-            prompt = [
-                *prompt,
-                {"role": "assistant", "content": done.text[:4000]},
-                {
-                    "role": "user",
-                    "content": f"That answer is invalid: {problem}. Answer again with one "
-                    "JSON object that matches the schema, naming only what the data shows.",
-                },
-            ]
-            continue
-        trace["latency_ms"] = round((time.perf_counter() - started) * 1000)
-        return Asked(result, trace, dropped)
-    trace["latency_ms"] = round((time.perf_counter() - started) * 1000)
-    if problem and "error" not in trace:
-        trace["invalid"] = problem[:300]
-    return Asked(None, trace, note="no proposal: " + (trace.get("error") or problem)[:150])
+
+    def read(text: str) -> tuple[R, int]:
+        return check(_parse(answer, text))
+
+    got = ask_valid(
+        client,
+        prompt,
+        read,
+        user=user,
+        schema=answer.model_json_schema(),
+        invalid=(Invalid,),
+        temperature=0.0,
+        again="Answer again with one JSON object that matches the schema, naming only what "
+        "the data shows.",
+        keep=4000,
+    )
+    if got.value is not None:
+        result, dropped = got.value
+        return Asked(result, got.trace, dropped)
+    if "error" in got.trace:
+        log.error("%s: %s; no proposal", user, got.problem)
+    return Asked(None, got.trace, note="no proposal: " + got.problem[:150])
 
 
 def _parse(answer: type[A], text: str) -> A:

@@ -9,17 +9,15 @@ answer, like an endpoint that is down, becomes a recorded "no action".
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from sitroom.conduct import commands as cmd
 from sitroom.package.model import Cell, Package, text_in
 from sitroom.services.cells import answers
-from sitroom.services.cells.provider import ChatClient, ProviderDown, dumps
+from sitroom.services.cells.provider import ChatClient, ask_valid, dumps, prompt_hash
 from sitroom.services.cells.situation import Situation
 
 log = logging.getLogger("sitroom.cells")
@@ -114,7 +112,7 @@ class ScriptedMind:
             )
         trace = {"provider": "scripted", "model": "", "seed": seed, "temperature": 0}
         found = answers.commands(situation, answer, me.parties(), me.party)
-        return Choice(found, {**trace, "prompt_hash": _hash(answer.model_dump())})
+        return Choice(found, {**trace, "prompt_hash": prompt_hash(answer.model_dump())})
 
 
 def _scripted_argument(me: CellContext, situation: Situation, position: str) -> answers.Strict:
@@ -136,11 +134,6 @@ def _scripted_argument(me: CellContext, situation: Situation, position: str) -> 
         audience=[],
         secret=False,
     )
-
-
-def _hash(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 TASKS = {
@@ -205,55 +198,24 @@ class ModelMind:
         provider = me.cell.provider
         client = self.client_for(me)
         model = provider.model or client.endpoint.model
-        seed = _seed(me, situation)
-        trace: dict[str, Any] = {
-            "provider": "openai-compatible",
-            "model": model,
-            "prompt_hash": _hash(prompt),
-            "temperature": provider.temperature,
-            "seed": seed,
-            "latency_ms": 0,
-            "tokens": {"prompt": 0, "completion": 0},
-            "attempts": 0,
-        }
-        started = time.perf_counter()
-        problem = ""
-        for _ in range(2):
-            try:
-                done = client.complete(
-                    prompt,
-                    user=me.user,
-                    schema=answers.schema(situation.kind),
-                    temperature=provider.temperature,
-                    seed=seed,
-                    model=model,
-                )
-            except ProviderDown as down:
-                log.error("cell %s: %s; no action recorded", me.team, down)
-                trace["error"] = str(down)[:300]
-                break
-            trace["model"] = done.model
-            trace["tokens"]["prompt"] += done.prompt_tokens
-            trace["tokens"]["completion"] += done.completion_tokens
-            trace["attempts"] += done.attempts
-            try:
-                answer = answers.parse(situation.kind, done.text)
-                found = answers.commands(situation, answer, me.parties(), me.party)
-            except answers.InvalidAnswer as invalid:
-                problem = str(invalid)
-                prompt = [
-                    *prompt,
-                    {"role": "assistant", "content": done.text[:2000]},
-                    {
-                        "role": "user",
-                        "content": f"That answer is invalid: {problem}. Answer "
-                        "again with one JSON object that matches the schema.",
-                    },
-                ]
-                continue
-            trace["latency_ms"] = round((time.perf_counter() - started) * 1000)
-            return Choice(found, trace)
-        trace["latency_ms"] = round((time.perf_counter() - started) * 1000)
-        if problem and "error" not in trace:
-            trace["invalid"] = problem[:300]
-        return Choice([], trace, note="no action: " + (trace.get("error") or problem)[:150])
+
+        def read(text: str) -> list[Any]:
+            answer = answers.parse(situation.kind, text)
+            return answers.commands(situation, answer, me.parties(), me.party)
+
+        got = ask_valid(
+            client,
+            prompt,
+            read,
+            user=me.user,
+            schema=answers.schema(situation.kind),
+            invalid=(answers.InvalidAnswer,),
+            temperature=provider.temperature,
+            seed=_seed(me, situation),
+            model=model,
+        )
+        if got.value is not None:
+            return Choice(got.value, got.trace)
+        if "error" in got.trace:
+            log.error("cell %s: %s; no action recorded", me.team, got.problem)
+        return Choice([], got.trace, note="no action: " + got.problem[:150])

@@ -9,7 +9,6 @@ answer is asked again once, then, like an endpoint that is down, becomes "no act
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sitroom.package.model import Package, text_in
 from sitroom.package.orgmodel import Organisation
 from sitroom.package.schemes import get_scheme
-from sitroom.services.cells.mind import _hash
-from sitroom.services.cells.provider import ChatClient, ProviderDown, dumps
+from sitroom.services.cells.provider import ChatClient, ask_valid, dumps
 
 log = logging.getLogger("sitroom.cells")
 
@@ -75,58 +73,28 @@ def ask_model(
 ) -> OrgChoice:
     """The model's answer for ``organisation``, checked, with its trace."""
     prompt = org_messages(package, organisation, thread)
-    trace: dict[str, Any] = {
-        "provider": "openai-compatible",
-        "model": client.endpoint.model,
-        "prompt_hash": _hash(prompt),
-        "temperature": 0.2,
-        "seed": seed,
-        "latency_ms": 0,
-        "tokens": {"prompt": 0, "completion": 0},
-        "attempts": 0,
-    }
-    started = time.perf_counter()
-    problem = ""
-    for _ in range(2):
-        try:
-            done = client.complete(
-                prompt,
-                user=f"cell:org:{organisation.id}",
-                schema=OrganisationAnswer.model_json_schema(),
-                seed=seed,
+    scheme = get_scheme(package.exercise.marking_scheme)
+
+    def read(text: str) -> OrganisationAnswer:
+        answer = OrganisationAnswer.model_validate_json(text)
+        if answer.classification is not None and scheme.find(answer.classification) is None:
+            raise ValueError(
+                f"classification '{answer.classification}' is not one of "
+                + ", ".join(scheme.names())
             )
-        except ProviderDown as down:
-            trace["error"] = str(down)[:300]
-            break
-        trace["model"] = done.model
-        trace["tokens"]["prompt"] += done.prompt_tokens
-        trace["tokens"]["completion"] += done.completion_tokens
-        trace["attempts"] += done.attempts
-        try:
-            answer = OrganisationAnswer.model_validate_json(done.text)
-            scheme = get_scheme(package.exercise.marking_scheme)
-            if answer.classification is not None and scheme.find(answer.classification) is None:
-                raise ValueError(
-                    f"classification '{answer.classification}' is not one of "
-                    + ", ".join(scheme.names())
-                )
-        except (ValidationError, ValueError) as invalid:
-            problem = str(invalid)[:500]
-            prompt = [
-                *prompt,
-                {"role": "assistant", "content": done.text[:2000]},
-                {
-                    "role": "user",
-                    "content": f"That answer is invalid: {problem}. Answer again with one "
-                    "JSON object that matches the schema.",
-                },
-            ]
-            continue
-        trace["latency_ms"] = round((time.perf_counter() - started) * 1000)
-        return OrgChoice(answer, trace)
-    trace["latency_ms"] = round((time.perf_counter() - started) * 1000)
-    if problem and "error" not in trace:
-        trace["invalid"] = problem[:300]
-    note = "no action: " + (trace.get("error") or problem)[:150]
+        return answer
+
+    got = ask_valid(
+        client,
+        prompt,
+        read,
+        user=f"cell:org:{organisation.id}",
+        schema=OrganisationAnswer.model_json_schema(),
+        invalid=(ValidationError, ValueError),
+        seed=seed,
+    )
+    if got.value is not None:
+        return OrgChoice(got.value, got.trace)
+    note = "no action: " + got.problem[:150]
     log.warning("organisation cell %s: %s", organisation.id, note)
-    return OrgChoice(None, trace, note)
+    return OrgChoice(None, got.trace, note)

@@ -10,11 +10,12 @@ records "no action" and the run goes on — never a stuck run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -22,6 +23,8 @@ BACKOFF = 0.5
 """Seconds before the first retry; doubled for each next one."""
 MAX_WAIT = 8.0
 """The longest wait between two tries, whatever ``Retry-After`` asks."""
+
+T = TypeVar("T")
 
 
 class ProviderDown(RuntimeError):
@@ -171,3 +174,78 @@ def dumps(value: Any) -> str:
     the block it is quoted in."""
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1)
     return text.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def prompt_hash(value: Any) -> str:
+    """The SHA-256 of a prompt in canonical JSON, as the traces record it."""
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class Answered(Generic[T]):
+    """What :func:`ask_valid` got: a value ``read`` accepted, or None with the reason."""
+
+    value: T | None
+    trace: dict[str, Any]
+    problem: str = ""
+    """Why there is no value: the endpoint's error, or the second invalid answer's fault."""
+
+
+def ask_valid(
+    client: ChatClient,
+    prompt: list[dict[str, str]],
+    read: Callable[[str], T],
+    *,
+    user: str,
+    schema: dict[str, Any],
+    invalid: tuple[type[Exception], ...],
+    temperature: float = 0.2,
+    seed: int | None = None,
+    model: str | None = None,
+    again: str = "Answer again with one JSON object that matches the schema.",
+    keep: int = 2000,
+) -> Answered[T]:
+    """Ask the model as ``user``; an answer ``read`` refuses (raising one of ``invalid``) is
+    asked again once, with what was wrong. The trace records provider, model, prompt hash,
+    temperature, seed, latency, tokens and tries over both questions; ``invalid`` in the trace
+    says why the last answer was refused, ``error`` why the endpoint gave none."""
+    trace: dict[str, Any] = {
+        "provider": "openai-compatible",
+        "model": model or client.endpoint.model,
+        "prompt_hash": prompt_hash(prompt),
+        "temperature": temperature,
+    }
+    if seed is not None:
+        trace["seed"] = seed
+    trace.update({"latency_ms": 0, "tokens": {"prompt": 0, "completion": 0}, "attempts": 0})
+    started = time.perf_counter()
+    problem = ""
+    for _ in range(2):
+        try:
+            done = client.complete(
+                prompt, user=user, schema=schema, temperature=temperature, seed=seed, model=model
+            )
+        except ProviderDown as down:
+            trace["error"] = str(down)[:300]
+            break
+        trace["model"] = done.model
+        trace["tokens"]["prompt"] += done.prompt_tokens
+        trace["tokens"]["completion"] += done.completion_tokens
+        trace["attempts"] += done.attempts
+        try:
+            value = read(done.text)
+        except invalid as refused:
+            problem = str(refused)[:500]
+            prompt = [
+                *prompt,
+                {"role": "assistant", "content": done.text[:keep]},
+                {"role": "user", "content": f"That answer is invalid: {problem}. {again}"},
+            ]
+            continue
+        trace["latency_ms"] = round((time.perf_counter() - started) * 1000)
+        return Answered(value, trace)
+    trace["latency_ms"] = round((time.perf_counter() - started) * 1000)
+    if problem and "error" not in trace:
+        trace["invalid"] = problem[:300]
+    return Answered(None, trace, trace.get("error") or problem)
