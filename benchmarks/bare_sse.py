@@ -4,6 +4,8 @@ Starlette), with no authentication, no filtering and no storage."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import os
 import subprocess
@@ -56,12 +58,23 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    # The same collector settings as `sitroom serve` (sitroom.web.heap.settle), so that the
+    # baseline is the same stack and not one that pays full collections sitroom avoids.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+    yield
+
+
 app = Starlette(
     routes=[
         Route("/events", events),
         Route("/release/{number}", release, methods=["POST"]),
         Route("/health", health),
-    ]
+    ],
+    lifespan=lifespan,
 )
 
 

@@ -324,7 +324,7 @@ def py_spy(path: str, pid: int, output: str) -> subprocess.Popen[bytes]:
             "--pid",
             str(pid),
             "--rate",
-            "50",
+            os.environ.get("PY_SPY_RATE", "50"),
             "--format",
             "raw",
             "--output",

@@ -37,8 +37,10 @@ class Wiring:
     polls: list[tuple[str, float]] = field(default_factory=list)
     """Panels fetched every so many seconds (``every 30s``)."""
     receipts: bool = False
+    receipt_delay: float = 0.0
+    """Seconds the page waits before it sends its receipts (``data-receipt-delay``)."""
     receipt_spread: float = 0.0
-    """Seconds over which the page spreads a receipt (``data-receipt-spread``)."""
+    """Seconds over which the page spreads them after that (``data-receipt-spread``)."""
     run: str = ""
     shown: set[str] = field(default_factory=set)
     """Injects on the page as loaded (``data-number``): the page recorded their receipts."""
@@ -59,6 +61,8 @@ class _PageParser(HTMLParser):
             w.sse_url = found["sse-connect"]
         if found.get("data-receipts") == "on":
             w.receipts = True
+        if found.get("data-receipt-delay", "").isdigit():
+            w.receipt_delay = int(found["data-receipt-delay"]) / 1000
         if found.get("data-receipt-spread", "").isdigit():
             w.receipt_spread = int(found["data-receipt-spread"]) / 1000
         if "data-run" in found:
@@ -118,16 +122,18 @@ class Http:
         self.port, self.cookie, self.csrf = port, cookie, csrf
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
-    async def request(self, method: str, path: str, extra: str = "") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, extra: str = "", body: bytes = b""
+    ) -> tuple[int, bytes]:
         """Send on an idle connection, else a new one; like a browser, send again on a new
         connection when a kept-alive one turns out closed by the server."""
         if self.idle:
             try:
-                return await self._send(self.idle.pop(), method, path, extra)
+                return await self._send(self.idle.pop(), method, path, extra, body)
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 pass
         conn = await asyncio.open_connection("127.0.0.1", self.port)
-        return await self._send(conn, method, path, extra)
+        return await self._send(conn, method, path, extra, body)
 
     async def _send(
         self,
@@ -135,15 +141,16 @@ class Http:
         method: str,
         path: str,
         extra: str,
+        body: bytes = b"",
     ) -> tuple[int, bytes]:
         reader, writer = conn
         head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}"
         if self.cookie:
             head += f"Cookie: sitroom_session={self.cookie}\r\n"
         if method != "GET":
-            head += "Content-Length: 0\r\n"
+            head += f"Content-Length: {len(body)}\r\n"
         try:
-            writer.write((head + "\r\n").encode())
+            writer.write((head + "\r\n").encode() + body)
             status, headers = await read_head(reader)
             if "content-length" in headers:
                 body = await reader.readexactly(int(headers["content-length"]))
@@ -197,6 +204,9 @@ class Browser:
         self.busy: dict[str, bool] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.receipted: set[str] = set()
+        self.pending: list[str] = []
+        """Receipts waiting to be sent together; ``flushing`` while a send is scheduled."""
+        self.flushing = False
 
     def spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
         task = asyncio.create_task(coro)
@@ -275,7 +285,10 @@ class Browser:
         for number in numbers:
             if number and number not in self.receipted and number not in self.wiring.shown:
                 self.receipted.add(number)
-                self.spawn(self.receipt(number, tally))
+                self.pending.append(number)
+        if self.pending and not self.flushing:
+            self.flushing = True
+            self.spawn(self.receipts(tally))
 
     async def fetch(self, url: str, tally: Tally, counted: bool = True) -> None:
         """GET a panel as htmx does: one in flight per element, the last trigger queued.
@@ -309,17 +322,20 @@ class Browser:
             del self.busy[url]
             tally.in_flight -= counted
 
-    async def receipt(self, number: str, tally: Tally) -> None:
+    async def receipts(self, tally: Tally) -> None:
+        """As sitroom.js: wait, then send every receipt that came meanwhile in one request."""
         tally.in_flight += 1
         try:
-            await asyncio.sleep(random.uniform(0, self.wiring.receipt_spread))  # as sitroom.js
-            key = f"receipt-{number}-bench{self.index}"
+            w = self.wiring
+            await asyncio.sleep(w.receipt_delay + random.uniform(0, w.receipt_spread))
+            numbers, self.pending, self.flushing = self.pending, [], False
             status, _ = await self.http.request(
                 "POST",
-                f"/api/runs/{quote(self.wiring.run)}/injects/{quote(number)}/receipt",
-                f"X-CSRF-Token: {self.csrf}\r\nIdempotency-Key: {key}\r\n",
+                f"/api/runs/{quote(w.run)}/receipts",
+                f"X-CSRF-Token: {self.csrf}\r\nContent-Type: application/json\r\n",
+                json.dumps({"numbers": numbers}).encode(),
             )
-            tally.receipts += 1
+            tally.receipts += len(numbers)
             if status >= 400:
                 tally.failures += 1
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):

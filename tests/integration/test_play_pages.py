@@ -147,6 +147,53 @@ def test_opening_the_page_records_delivery_receipts(room: Room) -> None:
     assert me not in receipts["2"]
 
 
+def test_a_page_sends_its_receipts_together_each_recorded_once(room: Room) -> None:
+    """``POST /api/runs/{id}/receipts``: the injects that reached one screen in one request;
+    each recorded once per person; a number the person may not see refuses the whole request,
+    naming its place in the list, and records nothing."""
+    run = "receipts"
+    made = room.admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": run})
+    assert made.status_code == 201, made.text
+    ald = invite_and_join(
+        room.admin, room.base, run, name="Ann Aldor", role="player", team="ald-nsc"
+    )
+    brn = invite_and_join(
+        room.admin, room.base, run, name="Ben Bren", role="player", team="brn-nsc"
+    )
+    try:
+        for path in ("/start", "/injects/1/release", "/injects/2/release"):
+            assert room.admin.post(f"/api/runs/{run}{path}", json={}).status_code == 200
+
+        def receipts() -> dict[str, list[str]]:
+            rows = room.admin.get(f"/api/runs/{run}/injects").json()
+            return {row["number"]: row["receipts"] for row in rows}
+
+        url = f"/api/runs/{run}/receipts"
+        sent = ald.post(url, json={"numbers": ["2", "1", "2"]})
+        assert sent.status_code == 200, sent.text
+        assert [e["type"] for e in sent.json()["recorded"]] == ["inject-received"] * 2
+        again = ald.post(url, json={"numbers": ["1", "2"]})
+        assert again.status_code == 200 and again.json()["recorded"] == []
+        ada = ald.get("/api/me").json()["id"]
+        assert ada in receipts()["1"] and ada in receipts()["2"]
+
+        refused = brn.post(url, json={"numbers": ["1", "2"]})  # 2 is Aldoria's alone
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["errors"][0]["field"] == "numbers.1"
+        ben = brn.get("/api/me").json()["id"]
+        assert ben not in receipts()["1"]  # all or none
+        assert "ZZALD-ONLY-TEXT" not in refused.text
+        for body in ({"numbers": []}, {"numbers": ["1"] * 201}, {"numbers": [""]}):
+            bad = brn.post(url, json=body)
+            assert bad.status_code == 422, bad.text
+            assert bad.json()["errors"][0]["field"].startswith("numbers"), bad.text
+        assert brn.post(url, json={"numbers": ["1"]}).status_code == 200
+        assert ben in receipts()["1"]
+    finally:
+        ald.close()
+        brn.close()
+
+
 def test_a_response_is_recorded_once_and_the_form_comes_back_empty(room: Room) -> None:
     key = form_key(page_of(room.ald), "respond-question-q1")
     body = {"target": "question", "ref": "q1", "text": "We tell Brenland at once.", "key": key}

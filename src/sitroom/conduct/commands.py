@@ -68,6 +68,13 @@ class RecordReceipt(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordReceipts(Command):
+    """Several injects reached one screen: a page's receipts sent together."""
+
+    numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AcknowledgeInject(Command):
     number: str
 

@@ -86,6 +86,7 @@ HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.RetractInject: injects.retract_inject,
     cmd.BroadcastUpdate: injects.broadcast_update,
     cmd.RecordReceipt: injects.record_receipt,
+    cmd.RecordReceipts: injects.record_receipts,
     cmd.AcknowledgeInject: injects.acknowledge_inject,
     cmd.RecordMailDelivery: mail.record_mail_delivery,
     # participants

@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from sitroom.realtime.watermark import wake_every_waiter
+
 log = logging.getLogger("sitroom.realtime")
 
 T = TypeVar("T")
@@ -54,6 +56,9 @@ class Drain:
         now = asyncio.get_running_loop().time()
         for scope in list(self._scopes):
             scope.reschedule(now)
+        # The streams wait on watermarks with no scope of their own (one per wait would cost
+        # a room's thousand streams that much at every release): wake them all.
+        wake_every_waiter()
         for callback in self._callbacks:
             try:
                 callback()

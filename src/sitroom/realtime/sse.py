@@ -201,10 +201,16 @@ async def event_stream(
                 continue
             cursor = event.seq
             rendered = render(event)
-            if inspect.isawaitable(rendered):
-                rendered = await rendered
             if rendered is None:
                 continue
+            if type(rendered) is Frame:  # the common case, paid by every stream of a room
+                if rendered.id == event.seq:
+                    chunks.append(rendered.wire)
+                    continue
+            elif inspect.isawaitable(rendered):
+                rendered = await rendered
+                if rendered is None:
+                    continue
             frames = [rendered] if isinstance(rendered, Frame) else list(rendered)
             for n, frame in enumerate(frames, start=1 - len(frames)):
                 wanted = event.seq if n == 0 else None
@@ -228,16 +234,13 @@ async def event_stream(
         # the next page is read at once. After a read that found nothing, wait beyond what
         # was heard too, so a log that lags its announcements (a replica) cannot make a spin.
         waited_from = cursor if progressed else max(cursor, heard)
-        waiting = broker.wait_beyond(run_id, waited_from, timeout)
-        if drain is None:
-            heard = max(heard, await waiting)
-        else:
-            heard = max(heard, await drain.interruptible(waiting, heard))
-            if drain.draining:
-                # No last read: the client resumes after its Last-Event-ID on another worker,
-                # and a stopping worker should not read the log once for every stream.
-                yield draining_frame()
-                return
+        # Draining wakes every wait on a watermark at once (`Drain.begin`).
+        heard = max(heard, await broker.wait_beyond(run_id, waited_from, timeout))
+        if drain is not None and drain.draining:
+            # No last read: the client resumes after its Last-Event-ID on another worker,
+            # and a stopping worker should not read the log once for every stream.
+            yield draining_frame()
+            return
         before = cursor
         chunk = await read_rendered()
         progressed = cursor > before

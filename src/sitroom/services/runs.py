@@ -152,6 +152,22 @@ class Engine:
             raise RunNotFound(run_id)
         return record
 
+    def known(self, run_id: str) -> bool:
+        """Whether this process has read the run already: an answer from memory, with no
+        database read (runs are never removed from the log)."""
+        return run_id in self._packages
+
+    def exists(self, run_id: str) -> bool:
+        """Whether the run exists: from memory when known, else one small read (the run's
+        last sequence number, not its package)."""
+        if self.known(run_id):
+            return True
+        try:
+            self.recorder.last_seq(run_id)
+        except UnknownRun:
+            return False
+        return True
+
     def package(self, run_id: str) -> Package:
         """The package snapshot the run was created from."""
         cached = self._packages.get(run_id)

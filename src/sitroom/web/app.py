@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     read here, since the request limits in front of the routes need them."""
     from sitroom.bootstrap import build_services
     from sitroom.realtime.drain import Drain
-    from sitroom.web import apidocs, markings
+    from sitroom.web import apidocs, heap, markings
     from sitroom.web import metrics as web_metrics
     from sitroom.web.access_log import redact_access_log
     from sitroom.web.api import probes as api_probes
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if mailing is not None:
             drain.on_begin(mailing.cancel)
         undo_signal = on_stop_signal(drain.begin)
+        heap.settle()  # the start-up heap, never garbage, out of the collector's way
         try:
             yield
         finally:

@@ -149,8 +149,9 @@ async def viewer_in_run(request: Request, run_id: str) -> Viewer:
     svc = services(request)
     if found.run_id is not None and found.run_id != run_id:
         raise ApiError(404, f"no run '{run_id}'", field="run_id")
-    record = await run_in_threadpool(svc.engine.recorder.get_run, run_id)
-    if record is None:
+    # Asked on every request of a run: from memory once the run is known (a room's receipts
+    # after a release are a thousand of them), with no copy of the package read each time.
+    if not svc.engine.known(run_id) and not await run_in_threadpool(svc.engine.exists, run_id):
         raise ApiError(404, f"no run '{run_id}'", field="run_id")
     return found
 

@@ -163,6 +163,34 @@ def record_receipt(
     return [ev.InjectReceived(number=number, principal=principal.id, team=principal.team)]
 
 
+MAX_RECEIPTS = 200
+"""Receipts in one request at most (a page holds far fewer injects)."""
+
+
+def record_receipts(
+    state: RunState, command: cmd.RecordReceipts, principal: Principal, ctx: Context
+) -> list[ev.Event]:
+    """Injects that reached one screen, sent together: each recorded once per person, as
+    `record_receipt` would. All or none: a number the person may not see refuses the batch,
+    naming its place in the list (``numbers.2``)."""
+    if not command.numbers:
+        raise Rejected(lazy("no inject numbers"), field="numbers")
+    if len(command.numbers) > MAX_RECEIPTS:
+        raise Rejected(lazy("at most %(n)s receipts at once", n=MAX_RECEIPTS), field="numbers")
+    events: list[ev.Event] = []
+    done: set[str] = set()
+    for index, number in enumerate(command.numbers):
+        try:
+            _check_seen(state, number, principal)
+        except Rejected as exc:
+            raise Rejected(exc.message, field=f"numbers.{index}", status=exc.status) from None
+        if number in done or principal.id in state.injects[number].receipts:
+            continue
+        done.add(number)
+        events.append(ev.InjectReceived(number=number, principal=principal.id, team=principal.team))
+    return events
+
+
 def acknowledge_inject(
     state: RunState, command: cmd.AcknowledgeInject, principal: Principal, ctx: Context
 ) -> list[ev.Event]:

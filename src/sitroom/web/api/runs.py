@@ -254,6 +254,16 @@ async def receipt(
     return await _handle(svc, run_id, who, cmd.RecordReceipt(number), key)
 
 
+@router.post("/runs/{run_id}/receipts", summary="Delivery receipts", responses=WRITE_WITH_BODY)
+async def receipts(
+    run_id: str, body: s.ReceiptsBody, svc: Svc, who: InRun, key: IdempotencyKey = None
+) -> dict[str, Any]:
+    """Several injects reached the caller's screen: one request for all of them (the player
+    page sends its receipts together). Recorded once per person and inject; a number the
+    caller may not see refuses the whole request (404, naming ``numbers.N``)."""
+    return await _handle(svc, run_id, who, cmd.RecordReceipts(tuple(body.numbers)), key)
+
+
 @router.post(
     "/runs/{run_id}/injects/{number}/acknowledge",
     summary="Acknowledge an inject",

@@ -67,6 +67,13 @@ class BroadcastBody(Body):
     parties: list[str] = Field(default_factory=list, max_length=50)
 
 
+class ReceiptsBody(Body):
+    numbers: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+        min_length=1, max_length=200
+    )
+    """The numbers of the injects that reached the screen (200 at most)."""
+
+
 class ResponseBody(Body):
     target: Literal["inject", "question"]
     ref: str = Field(min_length=1, max_length=80)

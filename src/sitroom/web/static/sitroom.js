@@ -84,6 +84,26 @@
     return document.querySelectorAll("[data-receipts] article.inject[data-number]");
   }
   injectsShown().forEach(function (el) { receipted[el.getAttribute("data-number")] = true; });
+  // The injects that arrived since the last receipts were sent, and the timer that sends them.
+  var pending = [];
+  var flushing = null;
+  function postReceipts(root, numbers, attempt) {
+    var url = "/api/runs/" + encodeURIComponent(root.getAttribute("data-run")) + "/receipts";
+    // A request the server was too busy for (503, 429) or that the network lost is sent again
+    // with a backoff; the server records each receipt once, so a repeat is harmless.
+    var again = function () {
+      if (attempt < 6) {
+        window.setTimeout(function () { postReceipts(root, numbers, attempt + 1); }, 1000 * Math.pow(2, attempt));
+      }
+    };
+    fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"X-CSRF-Token": csrf(), "Content-Type": "application/json"},
+      body: JSON.stringify({numbers: numbers})
+    }).then(function (reply) {
+      if (reply.status >= 500 || reply.status === 429) { again(); }
+    }, again);
+  }
   function sendReceipts() {
     var root = document.querySelector("[data-run]");
     // Control previewing a team's page (data-preview) is not the team: no receipts.
@@ -92,27 +112,20 @@
       var number = el.getAttribute("data-number");
       if (receipted[number]) { return; }
       receipted[number] = true;
-      var url = "/api/runs/" + encodeURIComponent(root.getAttribute("data-run")) + "/injects/" +
-                encodeURIComponent(number) + "/receipt";
-      var key = "receipt-" + number + "-" + root.getAttribute("data-principal");
-      // A receipt the server was too busy for (503, 429) or that the network lost is sent again
-      // with a backoff; the key makes a repeat harmless.
-      var send = function (attempt) {
-        fetch(url, {
-          method: "POST", credentials: "same-origin",
-          headers: {"X-CSRF-Token": csrf(), "Idempotency-Key": key}
-        }).then(function (reply) {
-          if ((reply.status >= 500 || reply.status === 429) && attempt < 6) {
-            window.setTimeout(function () { send(attempt + 1); }, 1000 * Math.pow(2, attempt));
-          }
-        }, function () {
-          if (attempt < 6) { window.setTimeout(function () { send(attempt + 1); }, 1000 * Math.pow(2, attempt)); }
-        });
-      };
-      // Spread over a moment: every screen of the room receives the inject at once.
-      var spread = parseInt(root.getAttribute("data-receipt-spread") || "0", 10) || 0;
-      window.setTimeout(function () { send(0); }, Math.random() * spread);
+      pending.push(number);
     });
+    if (!pending.length || flushing !== null) { return; }
+    // Every screen of the room receives a release at the same instant: the receipts wait until
+    // the release has reached them all (data-receipt-delay), then come back spread over a moment
+    // (data-receipt-spread), all of this page's in one request.
+    var delay = parseInt(root.getAttribute("data-receipt-delay") || "0", 10) || 0;
+    var spread = parseInt(root.getAttribute("data-receipt-spread") || "0", 10) || 0;
+    flushing = window.setTimeout(function () {
+      var numbers = pending;
+      pending = [];
+      flushing = null;
+      postReceipts(root, numbers, 0);
+    }, delay + Math.random() * spread);
   }
   document.addEventListener("htmx:oobAfterSwap", sendReceipts);
   document.addEventListener("htmx:afterSwap", sendReceipts);
