@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -126,20 +127,20 @@ def main() -> None:
             lambda: build_report(package, engine.log("long"), run_id="long", parties=("ald",)),
             args.repeat,
         )
-        rows = [
+        rows: list[tuple[str, float, float, float | None]] = [
             ("read + fold the log (baseline)", floor, floor_cpu, None),
             ("read + build the model (complete)", build, build_cpu, None),
             ("read + build the model (Aldoria's AAR)", build_ald, build_ald_cpu, None),
         ]
         sizes = {}
-        for fmt, target in TARGETS.items():
+        for fmt, limit in TARGETS.items():
             # The PDF once: its first render pays for importing WeasyPrint, as a reader's does.
             rendered, seconds, cpu = timed(
-                lambda fmt=fmt: render(report, fmt, "en"), 1 if fmt == "pdf" else args.repeat
+                partial(render, report, fmt, "en"), 1 if fmt == "pdf" else args.repeat
             )
             sizes[fmt] = len(rendered.content)
             rows.append(
-                (f"{fmt.upper()} (build + render)", build + seconds, build_cpu + cpu, target)
+                (f"{fmt.upper()} (build + render)", build + seconds, build_cpu + cpu, limit)
             )
         print(
             f"| {'stage':<40} | {'seconds':>8} | {'CPU s':>6} | {'× baseline':>10} "
@@ -153,6 +154,7 @@ def main() -> None:
                 f"| {goal:>7} |"
             )
         for name, seconds, cpu, target in rows[3:]:
+            assert target is not None
             summary.record(
                 f"AAR of a {len(log):,}-event run, {name.split()[0]}",
                 f"{seconds:.2f} s (CPU {cpu:.2f} s)",

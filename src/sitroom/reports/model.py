@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from sitroom.reports.gamerows import GameTurnRow
@@ -397,16 +396,22 @@ class Report:
 _SCALARS = (str, int, float, bool, type(None))
 
 
-@cache
+_FIELDS: dict[type, tuple[tuple[str, bool, Any], ...] | None] = {}
+
+
 def _fields(cls: type) -> tuple[tuple[str, bool, Any], ...] | None:
     """A dataclass's fields as (name, omitted when default, default); None for other types.
     Looked up once per class: a long run's model holds tens of thousands of dataclasses."""
-    if not dataclasses.is_dataclass(cls):
-        return None
-    return tuple(
-        (f.name, bool(f.metadata.get("omit_if_default")), f.default)
-        for f in dataclasses.fields(cls)
-    )
+    if cls not in _FIELDS:
+        _FIELDS[cls] = (
+            tuple(
+                (f.name, bool(f.metadata.get("omit_if_default")), f.default)
+                for f in dataclasses.fields(cls)
+            )
+            if dataclasses.is_dataclass(cls)
+            else None
+        )
+    return _FIELDS[cls]
 
 
 def _plain(value: Any) -> Any:
