@@ -6,10 +6,10 @@ when the report has no data for it, so a renderer shows only charts that say som
 
 Figures are made from ``matplotlib.figure.Figure`` directly (never ``pyplot``), and every
 setting is applied in an ``rc_context``, so nothing leaks into other users of matplotlib in
-the process. Korean labels render through a font fallback (DejaVu Sans, then Nanum Gothic) when a
-chart may show Korean (see ``chart_fonts``),
-and SVG text is drawn as paths, so a reader needs no font. SVG output carries no date and a
-fixed hash salt, so the same model draws the same bytes.
+the process. Korean labels render through a font fallback (DejaVu Sans, then Nanum Gothic),
+named only when a chart may show Korean (``chart_fonts``), and SVG text is drawn as paths,
+so a reader needs no font. SVG output carries no date and a fixed hash salt, so the same
+model draws the same bytes.
 """
 
 from __future__ import annotations
