@@ -3,7 +3,9 @@
 built and rendered as HTML, DOCX and PDF.
 
 Baseline, measured in the same run: reading and folding the whole log (the least any report
-must do). Targets: HTML < 2 s, DOCX < 5 s, PDF < 15 s.
+must do). Targets: HTML < 1 s, DOCX < 5 s, PDF < 4 s (each including reading the log and
+building the model). Each row gives the wall time and the process CPU time of the same run
+(the machine may be shared); the load average is printed before and after.
 
     python benchmarks/bench_report.py [--events 20000] [--observations 1500]
 """
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,21 +36,29 @@ from sitroom.storage.factory import open_recorder
 from tests.support.playthrough import StepClock, example_package, play
 
 T = TypeVar("T")
-ISSUE_TARGETS = {"HTML": 1.0, "PDF": 4.0}
-"""The targets of issue 17 (tighter than the table's first targets)."""
+TARGETS = {"html": 1.0, "docx": 5.0, "pdf": 4.0}
+"""Seconds for build + render; HTML and PDF are issue 17's (the table's first were 2 s and
+15 s). The printed table and the ``summary`` lines use the same figures."""
 THREE_DAYS_MINUTES = 3 * 24 * 60
 OBSERVATION_MINUTES = 0.2  # the play-through's clock step for an observation
 
 
-def timed(work: Callable[[], T], repeat: int = 1) -> tuple[T, float]:
-    """The result and the best wall time of ``repeat`` runs."""
-    best, result = math.inf, None
+def timed(work: Callable[[], T], repeat: int = 1) -> tuple[T, float, float]:
+    """The result, the best wall time of ``repeat`` runs and the process CPU time of that run."""
+    best, cpu, result = math.inf, math.inf, None
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = work()
-        best = min(best, time.perf_counter() - started)
+        wall = time.perf_counter() - started
+        if wall < best:
+            best, cpu = wall, time.process_time() - started_cpu
     assert result is not None
-    return result, best
+    return result, best, cpu
+
+
+def load() -> str:
+    """The load average (1, 5, 15 min), to read the times by."""
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def main() -> None:
@@ -87,8 +99,8 @@ def main() -> None:
             + OBSERVATION_MINUTES * args.observations
         )
         pace = THREE_DAYS_MINUTES / planned
-        print(f"playing {rounds} rounds of the allied example…")
-        _, play_seconds = timed(
+        print(f"load average {load()}; playing {rounds} rounds of the allied example…")
+        _, play_seconds, _ = timed(
             lambda: play(
                 engine,
                 package,
@@ -107,42 +119,50 @@ def main() -> None:
             f"(played in {play_seconds:.1f} s)\n"
         )
 
-        _, floor = timed(lambda: fold("long", package, engine.log("long")), args.repeat)
-        report, build = timed(
+        _, floor, floor_cpu = timed(lambda: fold("long", package, engine.log("long")), args.repeat)
+        report, build, build_cpu = timed(
             lambda: build_report(package, engine.log("long"), run_id="long"), args.repeat
         )
-        _, build_ald = timed(
+        _, build_ald, build_ald_cpu = timed(
             lambda: build_report(package, engine.log("long"), run_id="long", parties=("ald",)),
             args.repeat,
         )
-        rows = [
-            ("read + fold the log (baseline)", floor, None),
-            ("read + build the model (complete)", build, None),
-            ("read + build the model (Aldoria's AAR)", build_ald, None),
+        rows: list[tuple[str, float, float, float | None]] = [
+            ("read + fold the log (baseline)", floor, floor_cpu, None),
+            ("read + build the model (complete)", build, build_cpu, None),
+            ("read + build the model (Aldoria's AAR)", build_ald, build_ald_cpu, None),
         ]
         sizes = {}
-        for fmt, target in (("html", 2.0), ("docx", 5.0), ("pdf", 15.0)):
-            rendered, seconds = timed(
-                lambda fmt=fmt: render(report, fmt, "en"), 1 if fmt == "pdf" else args.repeat
+        for fmt, limit in TARGETS.items():
+            # The PDF once: its first render pays for importing WeasyPrint, as a reader's does.
+            rendered, seconds, cpu = timed(
+                partial(render, report, fmt, "en"), 1 if fmt == "pdf" else args.repeat
             )
             sizes[fmt] = len(rendered.content)
-            rows.append((f"{fmt.upper()} (build + render)", build + seconds, target))
-        print(f"| {'stage':<40} | {'seconds':>8} | {'× baseline':>10} | {'target':>7} |")
-        print(f"|{'-' * 42}|{'-' * 10}|{'-' * 12}|{'-' * 9}|")
-        for name, seconds, target in rows:
-            goal = f"< {target:g} s" if target else ""
-            print(f"| {name:<40} | {seconds:8.2f} | {seconds / floor:10.1f} | {goal:>7} |")
-        for name, seconds, _ in rows[3:]:
-            fmt = name.split()[0]
-            goal = ISSUE_TARGETS.get(fmt)
-            summary.record(
-                f"AAR of a {len(log):,}-event run, {fmt}",
-                f"{seconds:.2f} s",
-                f"read + fold {floor:.2f} s",
-                f"< {goal:g} s" if goal else "",
-                seconds < goal if goal else None,
+            rows.append(
+                (f"{fmt.upper()} (build + render)", build + seconds, build_cpu + cpu, limit)
             )
-        print()
+        print(
+            f"| {'stage':<40} | {'seconds':>8} | {'CPU s':>6} | {'× baseline':>10} "
+            f"| {'target':>7} |"
+        )
+        print(f"|{'-' * 42}|{'-' * 10}|{'-' * 8}|{'-' * 12}|{'-' * 9}|")
+        for name, seconds, cpu, target in rows:
+            goal = f"< {target:g} s" if target else ""
+            print(
+                f"| {name:<40} | {seconds:8.2f} | {cpu:6.2f} | {seconds / floor:10.1f} "
+                f"| {goal:>7} |"
+            )
+        for name, seconds, cpu, target in rows[3:]:
+            assert target is not None
+            summary.record(
+                f"AAR of a {len(log):,}-event run, {name.split()[0]}",
+                f"{seconds:.2f} s (CPU {cpu:.2f} s)",
+                f"read + fold {floor:.2f} s",
+                f"< {target:g} s",
+                seconds < target,
+            )
+        print(f"\nload average {load()}")
         print(", ".join(f"{fmt}: {size / 1024:,.0f} KiB" for fmt, size in sizes.items()))
         engine.recorder.close()
 

@@ -4,6 +4,7 @@ page number on every page, Korean text extractable, and the pages rendered to PN
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -19,6 +20,7 @@ from sitroom.package.marking import EXERCISE_MARK
 from sitroom.reports.build import build_report
 from sitroom.reports.model import Report
 from sitroom.reports.pdf import PDF_LABEL_FILE, render_pdf
+from sitroom.reports.render import render_stored
 from sitroom.services.runs import to_recorded
 from tests.support.layout import MIN_CHARACTERS_PER_LINE, lines_of
 from tests.support.playthrough import played_example
@@ -38,6 +40,7 @@ PAGES_DIR = Path(__file__).resolve().parents[2] / "test-results" / "report-pages
 @dataclass
 class Pdfs:
     draft: Report
+    final: Report
     draft_en: bytes
     draft_ko: bytes
     final_en: bytes
@@ -57,7 +60,9 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pdfs]:
         )
         final = build_report(package, [to_recorded(s) for s in engine.read(RUN)], run_id=RUN)
         assert final.final
-        yield Pdfs(draft, render_pdf(draft, "en"), render_pdf(draft, "ko"), render_pdf(final, "en"))
+        yield Pdfs(
+            draft, final, render_pdf(draft, "en"), render_pdf(draft, "ko"), render_pdf(final, "en")
+        )
 
 
 def pages_text(pdf: bytes, folder: Path, mode: str = "-layout") -> list[str]:
@@ -155,3 +160,20 @@ def test_the_label_travels_inside_the_pdf(pdfs: Pdfs, tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(
         json.dumps(dict(pdfs.draft.label))
     )
+
+
+def test_a_stored_pdf_is_served_only_for_the_same_report(pdfs: Pdfs, tmp_path: Path) -> None:
+    first = render_stored(pdfs.draft, "pdf", "en")
+    assert render_stored(pdfs.draft, "pdf", "en") is first  # the stored bytes, not rendered again
+    assert first.content.startswith(b"%PDF")
+    # The same run finalised is another report: its own PDF, which says FINAL.
+    final = render_stored(pdfs.final, "pdf", "en")
+    assert final is not first
+    pages = pages_text(final.content, tmp_path)
+    assert "FINAL" in pages[0] and all("DRAFT" not in page for page in pages)
+    # A log that has moved on gives another hash: never the stored file of the old one.
+    moved = dataclasses.replace(pdfs.draft, hash="sha256:" + "0" * 64)
+    assert render_stored(moved, "pdf", "en") is not first
+    assert render_stored(pdfs.draft, "pdf", "ko") is not first
+    # HTML is rendered each time (it takes well under a second).
+    assert render_stored(pdfs.draft, "html", "en") is not render_stored(pdfs.draft, "html", "en")

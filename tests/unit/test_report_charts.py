@@ -10,7 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from sitroom.reports.build import build_report
-from sitroom.reports.charts import CHART_NAMES, chart_title, render_chart, render_charts
+from sitroom.reports.charts import (
+    CHART_NAMES,
+    LATIN_FAMILY,
+    chart_fonts,
+    chart_title,
+    render_chart,
+    render_charts,
+)
 from sitroom.reports.model import ReportModel
 from sitroom.services.runs import Engine, to_recorded
 from sitroom.storage.factory import open_recorder
@@ -101,3 +108,17 @@ def test_unknown_chart_or_format_is_refused(model: ReportModel) -> None:
         render_chart(model, "pie", "en")
     with pytest.raises(ValueError, match="format"):
         render_chart(model, "ratings", "en", "gif")
+
+
+def test_the_korean_font_is_added_only_where_a_chart_may_show_korean(model: ReportModel) -> None:
+    # The allied example is written in English and Korean: its English charts show no Hangul.
+    assert chart_fonts(model, "en") == LATIN_FAMILY
+    assert "NanumGothic" in chart_fonts(model, "ko")
+    # A team named only in Korean is shown by its Korean name in the English report too.
+    first, *rest = model.latencies
+    named = dataclasses.replace(first, team_name={"ko": "알도리아 국가안보실"})
+    korean_team = dataclasses.replace(model, latencies=(named, *rest))
+    assert "NanumGothic" in chart_fonts(korean_team, "en")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a glyph missing from the fonts would warn
+        assert render_chart(korean_team, "latency", "en", "png") is not None

@@ -393,13 +393,38 @@ class Report:
         return not self.final or self.hash == self.frozen_hash
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+_FIELDS: dict[type, tuple[tuple[str, bool, Any], ...] | None] = {}
+
+
+def _fields(cls: type) -> tuple[tuple[str, bool, Any], ...] | None:
+    """A dataclass's fields as (name, omitted when default, default); None for other types.
+    Looked up once per class: a long run's model holds tens of thousands of dataclasses."""
+    if cls not in _FIELDS:
+        _FIELDS[cls] = (
+            tuple(
+                (f.name, bool(f.metadata.get("omit_if_default")), f.default)
+                for f in dataclasses.fields(cls)
+            )
+            if dataclasses.is_dataclass(cls)
+            else None
+        )
+    return _FIELDS[cls]
+
+
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if not (f.metadata.get("omit_if_default") and getattr(value, f.name) == f.default)
-        }
+    if isinstance(value, _SCALARS):
+        return value
+    fields = _fields(type(value))
+    if fields is not None:
+        data = {}
+        for name, omit, default in fields:
+            item = getattr(value, name)
+            if not (omit and item == default):
+                data[name] = _plain(item)
+        return data
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

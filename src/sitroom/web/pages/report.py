@@ -159,9 +159,9 @@ async def report_api(
     chosen = lang or (who.language if who.language in languages else languages[0])
     if chosen not in languages:
         raise ApiError(422, f"lang is one of {', '.join(languages)}", field="lang")
-    from sitroom.reports.render import render as render_report
+    from sitroom.reports.render import render_stored
 
-    rendered = await run_in_threadpool(render_report, report, fmt, chosen)
+    rendered = await run_in_threadpool(render_stored, report, fmt, chosen)
     audit.record(
         "report-exported",
         actor=who,
