@@ -22,7 +22,9 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +35,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import summary
+from benchmarks.page_client import Http
 
 from sitroom.package.model import Package
 from sitroom.services.runs import Engine
@@ -68,38 +71,51 @@ def rss_mb(pid: int) -> float:
 async def hammer(
     base: str, cookies: httpx.Cookies, path: str, users: int, requests: int
 ) -> tuple[list[float], int]:
-    """``users`` clients each GET ``path`` ``requests`` times; the latencies (ms), failures."""
+    """``users`` browsers each GET ``path`` ``requests`` times; the latencies (ms), failures.
+
+    Each user is a keep-alive HTTP/1.1 connection of its own on raw sockets (as the SSE
+    benchmarks' clients), asking for gzip as a browser does: an HTTP library in the same
+    process as fifty users cost the machine more than the pages did (the server was idle
+    for most of each request's time), and this machine has two cores for both.
+    """
     latencies: list[float] = []
     failures = 0
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    port = int(base.rsplit(":", 1)[1])
+    session = cookies.get("sitroom_session")
+    browsers = [Http(port, session, None) for _ in range(users)]
 
-    # The clients are made before the clock starts: making one (its SSL context, even for
-    # plain HTTP) costs the benchmark's own process some 30 ms, and fifty of them made inside
-    # the measured loop held the first requests of every other user, the baseline's too.
-    clients = [
-        httpx.AsyncClient(base_url=base, cookies=cookies, timeout=180.0, limits=limits)
-        for _ in range(users)
-    ]
-
-    async def user(client: httpx.AsyncClient) -> None:
+    async def user(browser: Http) -> None:
         nonlocal failures
         for _ in range(requests):
             started = time.perf_counter()
             try:
-                reply = await client.get(path)
-                await reply.aread()
-                ok = reply.status_code == 200
-            except httpx.HTTPError:
+                status, _ = await browser.request("GET", path, "Accept-Encoding: gzip\r\n")
+                ok = status == 200
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 ok = False
             latencies.append((time.perf_counter() - started) * 1000)
             failures += 0 if ok else 1
 
     try:
-        await asyncio.gather(*(user(client) for client in clients))
+        await asyncio.gather(*(user(browser) for browser in browsers))
     finally:
-        for client in clients:
-            await client.aclose()
+        for browser in browsers:
+            browser.close()
     return latencies, failures
+
+
+def profiler(path: str | None, pid: int, page: str) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the server ``pid`` into ``profile-PAGE.txt`` (raw format), or None."""
+    if not path:
+        return None
+    spy = subprocess.Popen(
+        [path, "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--nonblocking"]
+        + ["--output", str(Path(f"profile-{page}.txt").resolve())],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # attached before the users start
+    return spy
 
 
 def pct(values: list[float], q: float) -> float:
@@ -140,6 +156,11 @@ def main() -> None:
         "--pages", default="console,player,evaluator,report", help="comma-separated"
     )
     parser.add_argument("--data", type=Path, help="keep (and reuse) the played run here")
+    parser.add_argument(
+        "--py-spy",
+        default=None,
+        help="path of py-spy: profile the server while many users ask, into profile-PAGE.txt",
+    )
     args = parser.parse_args()
     package = example_package("allied-consultation")
     with tempfile.TemporaryDirectory() as folder:
@@ -175,11 +196,15 @@ def main() -> None:
                 rows.append(("baseline /api/health", users, latencies, failures, baseline, cpu))
                 for name in wanted:
                     cookies, path = pages[name]
+                    spy = profiler(args.py_spy, server.pid, name) if users > 1 else None
                     used = cpu_seconds(server.pid)
                     latencies, failures = asyncio.run(
                         hammer(base, cookies, path, users, args.requests)
                     )
                     cpu = (cpu_seconds(server.pid) - used) * 1000 / len(latencies)
+                    if spy is not None:
+                        spy.send_signal(signal.SIGINT)  # py-spy writes its profile and ends
+                        spy.wait(timeout=60)
                     rows.append((name, users, latencies, failures, baseline, cpu))
             memory = rss_mb(server.pid)
         finally:

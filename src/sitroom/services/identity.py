@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from sitroom.services.injectmail import Recipient
 from sitroom.services.mailtext import invitation_letter, reset_letter
 from sitroom.services.naming import invitation_name as invitation_name
 from sitroom.services.outbox import Outbox, delivery_view
+from sitroom.services.people import RunNames
 from sitroom.services.signon_steps import SignOnSteps
 
 if TYPE_CHECKING:
@@ -81,6 +83,15 @@ class Identity(SignOnSteps):
     sso: OpenIdConnect | None = None
     """Single sign-on, when SITROOM_OIDC_ISSUER is set."""
     sso_accounts: SignOnAccounts | None = None
+    people: RunNames = field(init=False, repr=False)
+    """The names of each run's people, read once and held briefly (`names`)."""
+
+    def __post_init__(self) -> None:
+        self.people = RunNames(self.auth.invitations.list_invitations)
+
+    def names(self, run_id: str) -> Mapping[str, str]:
+        """Principal id → display name of the run's invitations (held for a moment)."""
+        return self.people.of(run_id)
 
     @classmethod
     def open(cls, url: str, settings: Settings) -> Identity:
@@ -344,6 +355,7 @@ class Identity(SignOnSteps):
             idp_email=idp_email,
             idp_subject=idp_subject,
         )
+        self.people.changed()
         link = f"{self.settings.base_url}/join/{token}"
         if address is not None:
             self._mail_invitation(invitation, package, address, link)
@@ -495,6 +507,7 @@ class Identity(SignOnSteps):
                 "invitation", f"no invitation '{invitation_id}' in this run", reason="unknown"
             )
         revoked = self.auth.invitations.revoke_invitation(invitation_id)
+        self.people.changed()
         if self.mail is not None:  # a link not mailed yet is never mailed now
             self.mail.cancel(
                 f"invitation:{invitation_id}", datetime.now(UTC), "the invitation was withdrawn"

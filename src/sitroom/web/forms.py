@@ -8,7 +8,6 @@ and the reason next to it. Nothing typed is lost, and a retried post never recor
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from sitroom.conduct import commands as cmd
 from sitroom.conduct.principal import Principal
 from sitroom.conduct.run import Rejected
 from sitroom.web.deps import CSRF_HEADER, Viewer, optional_viewer, services
+from sitroom.web.pagecache import new_form_key
 from sitroom.web.pages.home import NotSignedIn, PageError
 from sitroom.web.render import N_, page, translator, ui_language
 
@@ -33,7 +33,7 @@ MAX_KEY = 200
 
 def new_key() -> str:
     """A fresh idempotency key for one rendering of a form."""
-    return uuid.uuid4().hex
+    return new_form_key()
 
 
 @dataclass
@@ -116,8 +116,9 @@ def principal_names(
 ) -> dict[str, str]:
     """Principal id → the name people know: invitation display names and account names."""
     if invitations is None:
-        invitations = svc.identity.invitations(run_id)
-    names = {str(i["principal"]): str(i["name"] or i["principal"]) for i in invitations}
+        names = {p: n or p for p, n in svc.identity.names(run_id).items()}
+    else:
+        names = {str(i["principal"]): str(i["name"] or i["principal"]) for i in invitations}
     for account in svc.identity.auth.accounts.list_accounts():
         names[f"account:{account.id}"] = account.display_name or account.username
     names.setdefault("system:scheduler", "scheduler")

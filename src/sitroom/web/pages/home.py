@@ -9,7 +9,6 @@ own pages only (`sitroom.web.origin`).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
@@ -38,7 +37,7 @@ from sitroom.web.deps import (
     services,
 )
 from sitroom.web.origin import same_origin
-from sitroom.web.pagecache import Filler, Hole, Holes, PageCache
+from sitroom.web.pagecache import Filler, Hole, Holes, PageCache, new_form_key
 from sitroom.web.pages.signin_form import refused_message, signin_page
 from sitroom.web.render import (
     LANG_COOKIE,
@@ -113,7 +112,7 @@ class RunPage:
 
     def new_key(self) -> str:
         """A fresh idempotency key for a form (a hole when the page is shared)."""
-        return self.holes.key() if self.holes is not None else uuid.uuid4().hex
+        return self.holes.key() if self.holes is not None else new_form_key()
 
     def shared(self, holes: Holes) -> RunPage:
         """This page as the viewer's whole audience sees it: a stand-in viewer of the same
@@ -147,7 +146,7 @@ class RunPage:
         if hole.kind == "csrf":
             return str(escape(self.csrf_token or ""))
         if hole.kind == "key":
-            return uuid.uuid4().hex
+            return new_form_key()
         if hole.kind == "principal":
             return str(escape(p.id))
         if hole.kind == "name":

@@ -137,7 +137,7 @@ class ClauseOption:
 
 def names_of(svc: Services, run_id: str) -> dict[str, str]:
     """Principal id → display name for the people of the run."""
-    return {str(i["principal"]): str(i["name"]) for i in svc.identity.invitations(run_id)}
+    return dict(svc.identity.names(run_id))
 
 
 def clause_options(package: Package, lang: str) -> list[ClauseOption]:
