@@ -70,8 +70,9 @@ def rss_mb(pid: int) -> float:
 
 async def hammer(
     base: str, cookies: httpx.Cookies, path: str, users: int, requests: int
-) -> tuple[list[float], int]:
-    """``users`` browsers each GET ``path`` ``requests`` times; the latencies (ms), failures.
+) -> tuple[list[float], int, int]:
+    """``users`` browsers each GET ``path`` ``requests`` times; the latencies (ms), failures and
+    the size of the page as sent (bytes, gzipped).
 
     Each user is a keep-alive HTTP/1.1 connection of its own on raw sockets (as the SSE
     benchmarks' clients), asking for gzip as a browser does: an HTTP library in the same
@@ -80,6 +81,7 @@ async def hammer(
     """
     latencies: list[float] = []
     failures = 0
+    sizes: list[int] = []
     port = int(base.rsplit(":", 1)[1])
     session = cookies.get("sitroom_session")
     browsers = [Http(port, session, None) for _ in range(users)]
@@ -89,8 +91,9 @@ async def hammer(
         for _ in range(requests):
             started = time.perf_counter()
             try:
-                status, _ = await browser.request("GET", path, "Accept-Encoding: gzip\r\n")
+                status, body = await browser.request("GET", path, "Accept-Encoding: gzip\r\n")
                 ok = status == 200
+                sizes.append(len(body))
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 ok = False
             latencies.append((time.perf_counter() - started) * 1000)
@@ -101,7 +104,7 @@ async def hammer(
     finally:
         for browser in browsers:
             browser.close()
-    return latencies, failures
+    return latencies, failures, max(sizes, default=0)
 
 
 def profiler(path: str | None, pid: int, page: str) -> subprocess.Popen[bytes] | None:
@@ -188,24 +191,26 @@ def main() -> None:
             rows = []
             for users in (1, args.users):
                 used = cpu_seconds(server.pid)
-                latencies, failures = asyncio.run(
+                latencies, failures, size = asyncio.run(
                     hammer(base, admin.cookies, "/api/health", users, args.requests)
                 )
                 cpu = (cpu_seconds(server.pid) - used) * 1000 / len(latencies)
                 baseline = pct(latencies, 95)
-                rows.append(("baseline /api/health", users, latencies, failures, baseline, cpu))
+                rows.append(
+                    ("baseline /api/health", users, latencies, failures, baseline, cpu, size)
+                )
                 for name in wanted:
                     cookies, path = pages[name]
                     spy = profiler(args.py_spy, server.pid, name) if users > 1 else None
                     used = cpu_seconds(server.pid)
-                    latencies, failures = asyncio.run(
+                    latencies, failures, size = asyncio.run(
                         hammer(base, cookies, path, users, args.requests)
                     )
                     cpu = (cpu_seconds(server.pid) - used) * 1000 / len(latencies)
                     if spy is not None:
                         spy.send_signal(signal.SIGINT)  # py-spy writes its profile and ends
                         spy.wait(timeout=60)
-                    rows.append((name, users, latencies, failures, baseline, cpu))
+                    rows.append((name, users, latencies, failures, baseline, cpu, size))
             memory = rss_mb(server.pid)
         finally:
             server.terminate()
@@ -213,16 +218,16 @@ def main() -> None:
     print(f"\nrun of {events:,} events; server RSS after the runs {memory:.0f} MB (target < 300)")
     print(
         "| page | users | requests | failed | p50 ms | p95 ms | max ms | p95 × baseline "
-        "| server CPU ms/request | target |"
+        "| server CPU ms/request | kB sent | target |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, users, latencies, failures, baseline, cpu in rows:
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, users, latencies, failures, baseline, cpu, size in rows:
         p95 = pct(latencies, 95)
         target = f"< {TARGET_P95_MS:.0f}" if users > 1 and not name.startswith("baseline") else ""
         print(
             f"| {name} | {users} | {len(latencies)} | {failures} | "
             f"{statistics.median(latencies):.0f} | {p95:.0f} | {max(latencies):.0f} | "
-            f"{p95 / baseline:.1f} | {cpu:.1f} | {target} |"
+            f"{p95 / baseline:.1f} | {cpu:.1f} | {size / 1024:.0f} | {target} |"
         )
         if users > 1 and not name.startswith("baseline"):
             summary.record(

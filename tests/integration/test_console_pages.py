@@ -157,6 +157,42 @@ def test_observers_read_only_their_own_observations(server: Server) -> None:
     assert 'value="o1" selected' in bad.text
 
 
+def test_the_evaluator_page_lists_the_newest_observations_and_all_on_request(
+    server: Server,
+) -> None:
+    """A long run holds thousands of observations: the page lists the newest 200 with the
+    count and a "Show all" link; with ``observations=all`` the page and its live panel list
+    every one (and the panel keeps asking for all)."""
+    run = "many-notes"
+    made = server.admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": run})
+    assert made.status_code == 201, made.text
+    assert server.admin.post(f"/api/runs/{run}/start", json={}).status_code == 200
+    for n in range(203):
+        reply = server.admin.post(f"/api/runs/{run}/observations", json={"text": f"NOTE-{n:03d}"})
+        assert reply.status_code == 200, reply.text
+    page = server.admin.get(f"/runs/{run}/evaluate").text
+    assert 'class="count">(203)' in page
+    assert "NOTE-202" in page and "NOTE-003" in page and "NOTE-002" not in page
+    assert "The newest 200 of 203 observations." in page
+    assert f"/runs/{run}/evaluate?observations=all#h-observations" in page
+    assert 'hx-include="#observations-all"' in page
+    every = server.admin.get(f"/runs/{run}/evaluate", params={"observations": "all"}).text
+    assert "NOTE-000" in every and "NOTE-202" in every and "The newest" not in every
+    assert 'id="observations-all" name="observations" value="all"' in every
+    panel = server.admin.get(
+        f"/runs/{run}/evaluate/panels/observations", params={"observations": "all"}, headers=HTMX
+    ).text
+    assert "NOTE-000" in panel and 'id="observations-all"' in panel
+    newest = server.admin.get(f"/runs/{run}/evaluate/panels/observations", headers=HTMX).text
+    assert "NOTE-002" not in newest and "NOTE-202" in newest
+    server.admin.cookies.set("sitroom_lang", "ko")
+    try:
+        korean = server.admin.get(f"/runs/{run}/evaluate").text
+    finally:
+        server.admin.cookies.delete("sitroom_lang")
+    assert "관찰 203건 가운데 최근 200건입니다." in korean and "관찰 모두 보기" in korean
+
+
 def test_team_view_never_shows_more_than_the_viewer_may_see(server: Server) -> None:
     post(server.admin, f"/runs/{RUN}/console/injects/2/release", key="r-2")
     evaluator = server.evaluator.get(

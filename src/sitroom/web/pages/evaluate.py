@@ -52,14 +52,22 @@ async def _view(request: Request, ctx: RunPage) -> EvaluationView:
     )
 
 
+OBSERVATIONS_SHOWN = 200
+"""Observations listed on the page, newest first; "Show all" lists every one. A three-day
+run holds thousands, and every evaluator's page (and each refresh of the panel) carried them
+all: four megabytes on a 26,000-event run."""
+
+
 def _context(ctx: RunPage, view: EvaluationView, **extra: Any) -> dict[str, Any]:
     extra.setdefault("forms", {})
     extra.setdefault("team_id", "")
+    extra.setdefault("all_observations", False)
     return ctx.context(
         ev=view,
         ratings=RATINGS,
         status_labels=STATUS_LABELS,
         panel_events=EVALUATE_EVENTS,
+        observations_shown=OBSERVATIONS_SHOWN,
         account=ctx.viewer.run_id is None,
         tr=translator(ctx.lang),
         **extra,
@@ -86,12 +94,13 @@ def _observe_state(request: Request, typed: bool = False) -> FormState:
 async def _shared(
     request: Request, ctx: RunPage, template: str, team_id: str, observe: FormState | None
 ) -> Response:
+    every = request.query_params.get("observations") == "all"
     """A page or panel as every viewer of the same audience sees it at this sequence number
     (``web.pagecache``). Observers read only their own observations: theirs is their own."""
     if not sees_all_observations(ctx.viewer.principal):
         view = await _view(request, ctx)
         forms = {"observe": observe} if observe else {}
-        context = _context(ctx, view, forms=forms, team_id=team_id)
+        context = _context(ctx, view, forms=forms, team_id=team_id, all_observations=every)
         return await render(request, template, ctx.lang, **context)
     names = await names_of(request, ctx.run_id)
     now = services(request).engine.clock()
@@ -101,10 +110,10 @@ async def _shared(
         principal = shared_ctx.viewer.principal
         view = EvaluationView(shared_ctx.state, principal, ctx.lang, names, now)
         forms = {"observe": FormState(values=dict(preset))} if preset is not None else {}
-        context = _context(shared_ctx, view, forms=forms, team_id=team_id)
+        context = _context(shared_ctx, view, forms=forms, team_id=team_id, all_observations=every)
         return html(request, template, ctx.lang, **context)
 
-    slot = ctx.slot(template, tuple(sorted(names.items())), team_id, preset)
+    slot = ctx.slot(template, tuple(sorted(names.items())), team_id, preset, every)
     return await shared_page(request, ctx, slot, build)
 
 

@@ -8,6 +8,7 @@ themselves.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -478,9 +479,16 @@ class EvaluationView:
             )
         return rows
 
-    def observation_rows(self) -> list[ObservationRow]:
+    @property
+    def observation_count(self) -> int:
+        """How many observations the viewer may read (the list may show fewer)."""
+        return len(self.observations)
+
+    def observation_rows(self, limit: int | None = None) -> list[ObservationRow]:
+        """The newest observations first: ``limit`` of them, or all."""
         rows = []
-        for entry in reversed(self.observations):
+        newest = reversed(self.observations)
+        for entry in newest if limit is None else itertools.islice(newest, limit):
             tags: list[tuple[str, str]] = []
             objective = entry.tags.get("objective")
             if objective:
