@@ -141,10 +141,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if mailing is not None:
             drain.on_begin(mailing.cancel)
         undo_signal = on_stop_signal(drain.begin)
-        heap.settle()  # the start-up heap, never garbage, out of the collector's way
+        unsettle = heap.settle()  # the start-up heap, never garbage, out of the collector's way
         try:
             yield
         finally:
+            unsettle()
             undo_signal()
             for task in (following, mailing):
                 if task is not None:

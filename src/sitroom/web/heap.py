@@ -8,20 +8,29 @@ streams and holds every one of them (in ``benchmarks/bench_sse.py`` at 3,000 str
 release in ten took three to four times the others). `settle` runs once the application is
 up: one collection, then everything alive is moved out of the collector's sight
 (`gc.freeze`), and the young generation is collected less often. What is made later is
-collected as before.
+collected as before. When the application stops, both are undone (the process may go on: a
+test process starts and stops many applications, and a frozen heap is never collected).
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 YOUNG_THRESHOLD = 10_000
 """Allocations between two collections of the youngest generation (CPython's default: 700)."""
 
 
-def settle() -> None:
-    """Collect once, freeze what survives, and collect the young generation less often."""
+def settle() -> Callable[[], None]:
+    """Collect once, freeze what survives, and collect the young generation less often;
+    returns what undoes it (call it when the application stops)."""
     gc.collect()
     gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+    before = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, *before[1:])
+
+    def undo() -> None:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+    return undo
