@@ -22,6 +22,11 @@ msel_app = typer.Typer(help="Import and export MSEL spreadsheets.", no_args_is_h
 app.add_typer(msel_app, name="msel")
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 module``, ``3 modules``: a count with its noun in the right number."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="A package .yaml file or folder.")],
@@ -154,8 +159,8 @@ def examples(
                 written.append(page)
         written.append(export_msel(package, target / "msel.xlsx"))
         out.print(
-            f"[green]valid[/] {name}: {len(package.modules)} modules, "
-            f"{len(package.injects())} injects, {package.content_hash()[:19]}…",
+            f"[green]valid[/] {name}: {counted(len(package.modules), 'module')}, "
+            f"{counted(len(package.injects()), 'inject')}, {package.content_hash()[:19]}…",
             highlight=False,
         )
         for path in written:
