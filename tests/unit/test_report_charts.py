@@ -222,7 +222,8 @@ def test_timeline_has_a_dot_per_event_and_a_band_per_module(model: ReportModel) 
     assert svg is not None
     root = ET.fromstring(svg)
     fill = KIND_COLOURS["inject"]
-    dots = [c for g in root.iter(f"{SVG}g") if g.get("fill") == fill for c in g]
+    paths = [p for p in root.iter(f"{SVG}path") if p.get("class") == "dots"]
+    dots = [d for p in paths if p.get("stroke") == fill for d in p.get("d", "").split("M")[1:]]
     # A dot per inject (two at the same moment share one), and one more for the legend.
     assert len(dots) == len({i.clock for i in injects}) + 1
     # Few modules: each band is named in place (a long name wrapped, not dropped).
