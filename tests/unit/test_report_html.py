@@ -335,7 +335,7 @@ def test_print_version_embeds_the_same_svg_charts_with_text(reports: Reports) ->
     assert len(svgs) == 4 and not [t for t, _ in tags if t == "img"]
     for attrs in svgs:
         assert attrs.get("role") == "img"
-        assert attrs.get("aria-labelledby", "").startswith("caption-")
+        assert (attrs.get("aria-labelledby") or "").startswith("caption-")
     assert html.count('<text x="') > 40  # labels are text, not glyph paths
     screen = render_html(reports.draft, "en")
     for name in ("timeline", "latency", "ratings", "coverage"):
