@@ -235,7 +235,7 @@ def test_charts_are_inline_svg_with_a_caption_as_text_alternative(draft_en: str)
         assert attrs.get("role") == "img"
         assert attrs.get("aria-labelledby") in ids
     assert "<?xml" not in draft_en and "<!DOCTYPE svg" not in draft_en
-    # Glyph and clip ids are made unique per chart: none defined twice.
+    # The charts add no ids of their own: none defined twice on the page.
     defined = [attrs["id"] for _, attrs in page.tags if attrs.get("id")]
     assert len(defined) == len(set(defined))
 
@@ -328,14 +328,19 @@ def test_print_version_shortens_long_tables_but_keeps_every_inject(reports: Repo
     assert len(screen.tables["timeline"]) == len(long.timeline) + 1
 
 
-def test_print_version_embeds_charts_as_png(reports: Reports) -> None:
+def test_print_version_embeds_the_same_svg_charts_with_text(reports: Reports) -> None:
     html = render_html(reports.draft, "en", for_print=True)
     tags = Page(html).tags
-    images = [attrs for tag, attrs in tags if tag == "img"]
-    assert len(images) == 4 and not [t for t, _ in tags if t == "svg"]
-    for attrs in images:
-        assert (attrs.get("src") or "").startswith("data:image/png;base64,")
-        assert attrs.get("alt") and attrs.get("aria-describedby", "").startswith("caption-")
+    svgs = [attrs for tag, attrs in tags if tag == "svg"]
+    assert len(svgs) == 4 and not [t for t, _ in tags if t == "img"]
+    for attrs in svgs:
+        assert attrs.get("role") == "img"
+        assert (attrs.get("aria-labelledby") or "").startswith("caption-")
+    assert html.count('<text x="') > 40  # labels are text, not glyph paths
+    screen = render_html(reports.draft, "en")
+    for name in ("timeline", "latency", "ratings", "coverage"):
+        start = f'aria-labelledby="caption-{name}"'
+        assert screen.split(start)[1].split("</svg>")[0] == html.split(start)[1].split("</svg>")[0]
 
 
 def test_retested_corrective_actions_show_their_outcome(reports: Reports) -> None:

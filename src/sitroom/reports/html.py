@@ -14,7 +14,6 @@ HTML given to WeasyPrint.
 
 from __future__ import annotations
 
-import base64
 import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,7 +31,7 @@ from markupsafe import Markup
 from sitroom.package.markdown import render_markdown
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.package.model import text_in
-from sitroom.reports.charts import chart_title, render_charts
+from sitroom.reports.chartdata import CHART_NAMES, chart_data, chart_title
 from sitroom.reports.i18n import (
     CONCURRENCE_STATUS,
     EVIDENCE_KINDS,
@@ -56,6 +55,7 @@ from sitroom.reports.model import (
     Text,
     TimelineItem,
 )
+from sitroom.reports.svgchart import chart_svg
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EVIDENCE_CAP = 50
@@ -81,8 +81,6 @@ TEAM_KINDS = {
     "observers": N_("Observers"),
 }
 PAGE_NUMBER = N_("Page %(page)s of %(pages)s")
-_SVG_START = re.compile(rb"<svg\b")
-_SVG_IDS = re.compile(r'(\bid="|xlink:href="#|href="#|url\(#)([^")]+)')
 _PLACEHOLDER = re.compile(r"%\((page|pages)\)s")
 
 
@@ -139,21 +137,16 @@ def page_rules(marking: str, status_label: str | None, page_text: str) -> Markup
     return Markup(rules)
 
 
-def inline_svg(svg: bytes, prefix: str, label_id: str) -> Markup:
-    """Matplotlib's SVG made fit to sit in the page: no XML prolog, ids made unique to the
-    chart (several charts share glyph and clip ids), ``role="img"`` naming its caption."""
-    start = _SVG_START.search(svg)
-    text = svg[start.start() if start else 0 :].decode("utf-8")
-    if "<script" in text.lower() or "<foreignobject" in text.lower():
-        # Matplotlib never writes these; refuse rather than trust a changed library.
-        return Markup("")
-    text = _SVG_IDS.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", text)
-    text = text.replace(
-        "<svg ",
-        f'<svg role="img" aria-labelledby="{label_id}" class="chart-svg" ',
-        1,
-    )
-    return Markup(text)  # matplotlib's own output, checked above
+def chart_markup(model: ReportModel, lang: str) -> dict[str, Markup]:
+    """Every chart the report has data for as inline SVG, ``role="img"`` named by its
+    caption (``caption-<name>``), its ``<title>`` giving the numbers."""
+    charts = {}
+    for name in CHART_NAMES:
+        chart = chart_data(model, name, lang)
+        if chart is not None:
+            attributes = f' class="chart-svg" aria-labelledby="caption-{name}"'
+            charts[name] = Markup(chart_svg(chart, attributes))  # every text in it escaped
+    return charts
 
 
 @cache
@@ -164,14 +157,6 @@ def _stylesheet(for_print: bool = False) -> Markup:
     if for_print:
         text += "\n" + (TEMPLATES / "aar-print.css").read_text(encoding="utf-8")
     return Markup(text)
-
-
-def png_image(png: bytes, alt: str, label_id: str) -> Markup:
-    """A chart as an ``<img>`` with its PNG inside (for print), described by its caption."""
-    data = base64.b64encode(png).decode("ascii")
-    return Markup(
-        '<img class="chart-img" src="data:image/png;base64,{}" alt="{}" aria-describedby="{}">'
-    ).format(Markup(data), alt, label_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,18 +343,9 @@ def render_html(report: Report, lang: str, *, for_print: bool = False) -> str:
     view = _View(model, lang)
     _ = view.gettext
     status_label = _("FINAL") if report.final else _("DRAFT")
-    if for_print:
-        # WeasyPrint draws an SVG path by path (seconds for four charts); a PNG at print
-        # resolution is embedded as is.
-        charts = {
-            name: png_image(png, chart_title(name, lang), f"caption-{name}")
-            for name, png in render_charts(model, lang, "png").items()
-        }
-    else:
-        charts = {
-            name: inline_svg(svg, f"chart-{name}", f"caption-{name}")
-            for name, svg in render_charts(model, lang, "svg").items()
-        }
+    # Plain SVG with real text, for the screen and for print alike: WeasyPrint lays it out
+    # in a few milliseconds (matplotlib's glyph paths cost it seconds).
+    charts = chart_markup(model, lang)
     findings = list(_all_findings(model))
     context = {
         "report": report,
