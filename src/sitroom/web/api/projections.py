@@ -311,9 +311,14 @@ async def events(
             metrics.frames_sent.inc()
         return frame
 
-    def render_for_page(stored: Any) -> Awaitable[list[Frame]] | None:
+    def render_for_page(stored: Any) -> Awaitable[list[Frame]] | tuple[Frame, ...] | None:
         if stored.type not in WOKEN_BY:
             return None  # a receipt, a vote of someone else: nothing, at no cost
+        if stored.type not in LISTENED:
+            ready = feed.ready(run_id, stored, audience)
+            if ready is not None:  # made once for the audience before the streams woke
+                metrics.frames_sent.inc(len(ready))
+                return ready
         return page_frames(stored)
 
     async def page_frames(stored: Any) -> list[Frame]:
