@@ -180,7 +180,9 @@ async def event_stream(
     ``is_disconnected`` says so, asked at every heartbeat (or when the server cancels it,
     or at its next write after the client left). Errors of ``read_after``
     propagate: the client reconnects and resumes from its ``Last-Event-ID``. When ``drain``
-    begins (the server is stopping), the stream sends ``draining_frame`` and ends at once.
+    begins (the server is stopping), the stream sends ``draining_frame`` and ends at once (a
+    broker's waits on a ``Watermarks`` are woken by draining, as every broker's here are; a
+    broker of another kind ends the wait at its time, then the stream ends).
     """
     if heartbeat <= 0:
         raise ValueError(f"heartbeat must be positive, got {heartbeat}")
