@@ -64,7 +64,6 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # baseline is the same stack and not one that pays full collections sitroom avoids.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])
     yield
 
 
