@@ -27,8 +27,9 @@ _EVERY: weakref.WeakSet[Watermarks] = weakref.WeakSet()
 
 
 def wake_every_waiter() -> None:
-    """Resolve every waiter of every watermark in this process now (on its loop): each
-    returns the watermark as it stands. For draining: the waiters look again at once."""
+    """Resolve every waiter of every watermark in this process that waits on the running
+    loop, now: each returns the watermark as it stands. For draining: the waiters look again
+    at once."""
     for marks in list(_EVERY):
         marks.wake_all()
 
@@ -94,10 +95,13 @@ class Watermarks:
             _resolve(waiter, _TIMED_OUT)
 
     def wake_all(self) -> None:
-        """Resolve every waiter of every run now: each returns the watermark as it stands."""
+        """Resolve every waiter of every run on the running loop now: each returns the
+        watermark as it stands. (Waiters of another loop, as a second application in a test
+        process has, are left to their own loop's draining.)"""
+        loop = asyncio.get_running_loop()
         for mark in self._runs.values():
-            waiters, mark.waiters = mark.waiters, set()
-            for waiter in waiters:
+            for waiter in [w for w in mark.waiters if w.get_loop() is loop]:
+                mark.waiters.discard(waiter)
                 _resolve(waiter, _WOKEN)
 
     async def wait_beyond(self, run_id: str, after: int, timeout: float) -> int:
