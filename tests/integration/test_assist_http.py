@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from sitroom.package.examples import example_path
-from tests.support.fake_llm import FakeLLM, start
+from tests.support.fake_llm import FakeLLM, running
 from tests.support.server import create_admin, invite_and_join, running_server, sign_in
 
 PASSWORD = "assist-http-password"
@@ -24,12 +24,8 @@ RUN = "assisted"
 def llm(tmp_path: Path) -> Iterator[FakeLLM]:
     folder = tmp_path / "llm"
     folder.mkdir()
-    process, fake = start(folder)
-    try:
+    with running(folder) as fake:
         yield fake
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _stream(client: httpx.Client, path: str, upto: int, seconds: float = 5.0) -> str:

@@ -20,7 +20,7 @@ from sitroom.conduct.principal import Principal, Role
 from sitroom.conduct.run import Rejected
 from sitroom.services.assist.service import Assistants
 from sitroom.services.cells.provider import ChatClient, Endpoint
-from tests.support.fake_llm import FakeLLM, start
+from tests.support.fake_llm import FakeLLM, running
 from tests.support.playthrough import Example, played_example
 
 
@@ -28,12 +28,8 @@ from tests.support.playthrough import Example, played_example
 def llm(tmp_path: Path) -> Iterator[FakeLLM]:
     folder = tmp_path / "llm"
     folder.mkdir()
-    process, fake = start(folder)
-    try:
+    with running(folder) as fake:
         yield fake
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture(scope="module")

@@ -20,18 +20,14 @@ from sitroom.services.cells.mind import ModelMind
 from sitroom.services.cells.provider import ChatClient, Endpoint, ProviderDown
 from sitroom.services.cells.situation import Situation
 from sitroom.services.rehearsal import rehearse
-from tests.support.fake_llm import FakeLLM, start
+from tests.support.fake_llm import FakeLLM, running
 from tests.support.server import free_port
 
 
 @pytest.fixture
 def llm(tmp_path: Path) -> Iterator[FakeLLM]:
-    process, fake = start(tmp_path)
-    try:
+    with running(tmp_path) as fake:
         yield fake
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -226,8 +222,7 @@ def test_a_cell_may_name_its_own_endpoint_and_model(
 
     other_dir = tmp_path / "other"
     other_dir.mkdir()
-    process, other = start(other_dir)
-    try:
+    with running(other_dir) as other:
         me = _brenland(allied)
         provider = me.cell.provider.model_copy(
             update={"base_url": other.base_url, "model": "cell-model"}
@@ -237,6 +232,3 @@ def test_a_cell_may_name_its_own_endpoint_and_model(
         assert choice.commands and llm.requests() == []
         (sent,) = other.requests()
         assert sent["model"] == "cell-model" and choice.trace["model"] == "cell-model"
-    finally:
-        process.terminate()
-        process.wait(10)

@@ -25,7 +25,7 @@ from sitroom.services.orgcell import OrganisationCell
 from sitroom.services.runs import Engine
 from sitroom.storage.cursors import MemoryCursorStore
 from sitroom.storage.memory import MemoryRecorder
-from tests.support.fake_llm import FakeLLM, start
+from tests.support.fake_llm import FakeLLM, running
 from tests.support.packages import simcell
 
 FAC = Principal("account:fac", Role.FACILITATOR, "Fac")
@@ -36,12 +36,8 @@ CONTROL_MARKER = "CONTROL-ONLY-PLAYED-BY-7731"
 
 @pytest.fixture
 def llm(tmp_path: Path) -> Iterator[FakeLLM]:
-    process, fake = start(tmp_path)
-    try:
+    with running(tmp_path) as fake:
         yield fake
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _package() -> Package:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from sitroom.package.examples import example_path
-from tests.support.fake_llm import start
+from tests.support.fake_llm import running
 from tests.support.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,8 +88,7 @@ def test_rehearse_with_a_model_that_is_down_stops_at_once_and_says_so(tmp_path: 
 
 
 def test_rehearse_with_model_played_cells(tmp_path: Path) -> None:
-    process, fake = start(tmp_path)
-    try:
+    with running(tmp_path) as fake:
         done = _sitroom(
             "rehearse",
             str(example_path("allied-consultation")),
@@ -101,9 +100,6 @@ def test_rehearse_with_model_played_cells(tmp_path: Path) -> None:
             SITROOM_LLM_BASE_URL=fake.base_url,
             SITROOM_LLM_MODEL="test-model",
         )
-    finally:
-        process.terminate()
-        process.wait(10)
     assert done.returncode == 0, done.stderr
     assert "ENDEX reached, chain verified" in done.stdout and "n=2" in done.stdout
     users = {body["user"] for body in fake.requests()}

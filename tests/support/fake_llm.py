@@ -19,10 +19,12 @@ a finding citing the first event.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -202,6 +204,18 @@ def start(folder: Path) -> tuple[Any, FakeLLM]:
         time.sleep(0.02)
     port = (folder / "port").read_text()
     return process, FakeLLM(folder, f"http://127.0.0.1:{port}/v1")
+
+
+@contextlib.contextmanager
+def running(folder: Path) -> Iterator[FakeLLM]:
+    """The fake model server in its own process for the ``with`` block, keeping its files in
+    ``folder``; stopped afterwards."""
+    process, fake = start(folder)
+    try:
+        yield fake
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def main() -> None:

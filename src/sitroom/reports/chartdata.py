@@ -14,7 +14,7 @@ import statistics
 from dataclasses import dataclass
 
 from sitroom.package.model import text_in
-from sitroom.reports.i18n import N_, RATING_GROUPS, RATING_NAMES, report_translations
+from sitroom.reports.i18n import N_, RATING_GROUPS, RATING_NAMES, RATINGS, report_translations
 from sitroom.reports.model import ReportModel
 
 CHART_NAMES = ("timeline", "latency", "ratings", "coverage")
@@ -30,7 +30,6 @@ CHART_TITLES = {
 # HSEEP's usual traffic-light colours, darkened where white text or a white page would lose
 # them; the rating letter is also written on every bar, so colour is never the only cue.
 RATING_COLOURS = {"P": "#1b7837", "S": "#e0b000", "M": "#e66101", "U": "#b2182b"}
-RATINGS = ("P", "S", "M", "U")
 KIND_COLOURS = {
     "inject": "#2166ac",
     "decision": "#762a83",

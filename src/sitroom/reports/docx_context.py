@@ -39,7 +39,7 @@ MAX_SUMMARY_FINDINGS = 5
 """Strengths and areas for improvement named in the executive summary."""
 CHART_WIDTH_MM = 165
 EXERCISE_MARK = "EXERCISE EXERCISE EXERCISE"
-RATINGS = ("P", "S", "M", "U")
+RATINGS = i18n.RATINGS
 
 
 def _labels(words: Words) -> dict[str, str]:

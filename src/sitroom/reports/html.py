@@ -43,6 +43,7 @@ from sitroom.reports.i18n import (
     RATING_DEFINITIONS,
     RATING_GROUPS,
     RATING_NAMES,
+    RATINGS,
     RETEST_OUTCOMES,
     TIMELINE_KINDS,
     report_translations,
@@ -72,7 +73,6 @@ lists ``EVIDENCE_CAP``); the rest are counted ("… and N more")."""
 ESSENTIAL_EVENTS = frozenset(
     {"startex", "pause", "resume", "endex", "inject", "poll", "milestone", "branch"}
 )
-RATINGS = ("P", "S", "M", "U")
 TEAM_KINDS = {
     "players": N_("Players"),
     "control": N_("Control"),

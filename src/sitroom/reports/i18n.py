@@ -29,6 +29,8 @@ RATING_NAMES = {
     "U": N_("Unable to be Performed"),
 }
 """HSEEP's four ratings, by letter."""
+RATINGS = tuple(RATING_NAMES)
+"""The rating letters in order: P, S, M, U."""
 
 RATING_DEFINITIONS = {
     "P": N_(
