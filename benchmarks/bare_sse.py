@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import os
 import subprocess
@@ -21,6 +20,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
+
+from sitroom.realtime import watermark
+from sitroom.web import heap
 
 queues: set[asyncio.Queue[bytes]] = set()
 counter = 0
@@ -49,6 +51,7 @@ async def release(request: Request) -> JSONResponse:
     data = json.dumps({"number": number, "how": "manual", "pad": ""})
     data = data[:-2] + "x" * max(0, size - len(data) - len("data: ")) + '"}'
     frame = f"id: {counter}\nevent: inject-released\ndata: {data}\n\n".encode()
+    watermark.note_wake()  # a release goes out: no full collection now (as in sitroom)
     for queue in list(queues):
         queue.put_nowait(frame)
     return JSONResponse({"sent": len(queues)})
@@ -60,11 +63,13 @@ async def health(request: Request) -> JSONResponse:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    # The same collector settings as `sitroom serve` (sitroom.web.heap.settle), so that the
+    # The same collector settings as `sitroom serve` (sitroom.web.heap), so that the
     # baseline is the same stack and not one that pays full collections sitroom avoids.
-    gc.collect()
-    gc.freeze()
+    unsettle = heap.settle()
+    sweeping = asyncio.create_task(heap.collect_when_quiet())
     yield
+    sweeping.cancel()
+    unsettle()
 
 
 app = Starlette(

@@ -126,6 +126,10 @@ def test_metrics_count_requests_streams_deliveries_appends_and_follower_lag(
             time.sleep(0.1)
         assert _samples(body, "sitroom_sse_frames_total")[""] >= 3  # created, started, released
         assert _samples(body, "sitroom_append_seconds_count")[""] >= 2
+        assert set(_samples(body, "sitroom_gc_full_collections_total")) == {
+            '{when="quiet"}',
+            '{when="overdue"}',
+        }
         requests = _samples(body, "sitroom_http_requests_total")
         assert requests['{method="GET",route="/api/runs/{run_id}/events",status="200"}'] == 1
         assert requests['{method="GET",route="unmatched",status="404"}'] == 1

@@ -18,12 +18,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 import weakref
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
 _EVERY: weakref.WeakSet[Watermarks] = weakref.WeakSet()
+
+_last_wake = [0.0]
+"""When (``time.monotonic``) waiters were last woken in this process."""
+
+
+def note_wake() -> None:
+    """Note that waiters are being woken now (a release goes out to the streams)."""
+    _last_wake[0] = time.monotonic()
+
+
+def quiet_for() -> float:
+    """Seconds since waiters were last woken in this process: how long no release has gone
+    out to any stream (the garbage collector's quiet moment, see ``sitroom.web.heap``)."""
+    return time.monotonic() - _last_wake[0]
 
 
 def wake_every_waiter() -> None:
@@ -84,6 +99,7 @@ class Watermarks:
             return False
         mark.latest = seq
         if mark.waiters:
+            note_wake()
             waiters, mark.waiters = mark.waiters, set()
             for waiter in waiters:
                 if not waiter.done():

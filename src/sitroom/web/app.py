@@ -141,13 +141,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if mailing is not None:
             drain.on_begin(mailing.cancel)
         undo_signal = on_stop_signal(drain.begin)
-        unsettle = heap.settle()  # the start-up heap, never garbage, out of the collector's way
+        # The start-up heap out of the collector's way; full collections at quiet moments.
+        unsettle = heap.settle()
+        sweeping = asyncio.create_task(heap.collect_when_quiet())
         try:
             yield
         finally:
             unsettle()
             undo_signal()
-            for task in (following, mailing):
+            for task in (following, mailing, sweeping):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

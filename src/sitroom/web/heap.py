@@ -1,27 +1,125 @@
-"""The server's heap after start-up: out of the garbage collector's way.
+"""The server's heap: the start-up heap out of the collector's way, and full collections at
+quiet moments.
 
 A server holds a large, long-lived heap from its first second (the packages' models, the
-templates, the routes) and then makes many short-lived objects per request and per streamed
-frame. CPython's collector scans the oldest generation again and again, so a full collection
-of that heap lands, every so often, in the middle of a release to a thousand streams and holds
-every one of them (in ``benchmarks/bench_sse.py`` at 3,000 streams, one release in ten took
-three to four times the others). `settle` runs once the application is up: one collection,
-then everything alive is moved out of the collector's sight (`gc.freeze`). What is made later
-is collected as before. (Collecting the young generation less often as well cut the CPU a
-little more but let the heap grow by a megabyte a release in the 30-minute soak: not done.)
-When the application stops, the heap is given back to the collector (the process may go on:
-a test process starts and stops many applications, and a frozen heap is never collected).
+templates, the routes), then one more for every open stream (its connection, request,
+session and coroutine: at 3,000 streams a full collection took 0.4 s, at 10,000 over a
+second), and makes many short-lived objects per request and per streamed frame. CPython
+starts a full collection when enough objects have outlived the young generations, which
+happens most while a release goes out to every stream: so one release in ten at 3,000
+streams (``benchmarks/bench_sse.py``) waited for a full collection and took three to five
+times the others.
+
+`settle` runs once the application is up: one collection, then everything alive is moved out
+of the collector's sight (`gc.freeze`), and the collector no longer starts full collections
+by itself (the young generations are collected as before). `collect_when_quiet` runs them
+instead: when as many young collections have passed as would have started one, and no
+release has gone out to the streams for a while (`watermark.quiet_for`) with the event loop
+idle; and in any case after ten times as many, so that under endless load the heap is still
+swept. (Collecting the young generation less often as well cut the CPU a little more but let
+the heap grow by a megabyte a release in the 30-minute soak: not done.)
+
+When the application stops, all of this is undone (the process may go on: a test process
+starts and stops many applications, and a frozen heap is never collected).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from sitroom.realtime import watermark
+
+logger = logging.getLogger(__name__)
+
+NEVER = 1 << 30
+"""The oldest generation's threshold while settled: the collector never reaches it."""
+
+DUE = 10
+"""Young (generation 1) collections after which a full collection is due: CPython's own
+default threshold for the oldest generation."""
+
+OVERDUE = 10 * DUE
+"""Young collections after which a full collection runs whether the server is quiet or not."""
+
+QUIET = 1.0
+"""Seconds without a release to the streams after which the server counts as quiet."""
+
+CHECK = 0.25
+"""Seconds between two looks at whether a full collection is due."""
+
+IDLE_LAG = 0.05
+"""How late (seconds) a look may come and the event loop still count as idle."""
+
+
+@dataclass
+class Sweeps:
+    """The full collections run in this process since start, for the metrics."""
+
+    quiet: int = 0
+    overdue: int = 0
+    seconds: float = 0.0
+
+
+SWEEPS = Sweeps()
+
+_settled: list[tuple[int, int, int]] = []
+"""One entry per application settled in this process now: the thresholds before the first."""
 
 
 def settle() -> Callable[[], None]:
-    """Collect once and freeze what survives; returns what undoes it (call it when the
-    application stops)."""
+    """Collect once, freeze what survives and leave full collections to
+    `collect_when_quiet`; returns what undoes it (call it when the application stops)."""
     gc.collect()
     gc.freeze()
-    return gc.unfreeze
+    threshold = _settled[0] if _settled else gc.get_threshold()
+    _settled.append(threshold)
+    gc.set_threshold(threshold[0], threshold[1], NEVER)
+
+    def undo() -> None:
+        _settled.pop()
+        if not _settled:  # another application in this process may still run settled
+            gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+    return undo
+
+
+def sweep_due(young: int, quiet_for: float, lag: float) -> str | None:
+    """Whether a full collection is due after ``young`` young collections, ``quiet_for``
+    seconds since the last release and a look ``lag`` seconds late: "quiet", "overdue" or
+    None (not now)."""
+    if young >= OVERDUE:
+        return "overdue"
+    if young >= DUE and quiet_for >= QUIET and lag <= IDLE_LAG:
+        return "quiet"
+    return None
+
+
+def sweep(why: str) -> None:
+    """Run a full collection now and count it under ``why``."""
+    started = time.perf_counter()
+    gc.collect()
+    took = time.perf_counter() - started
+    SWEEPS.seconds += took
+    if why == "quiet":
+        SWEEPS.quiet += 1
+    else:
+        SWEEPS.overdue += 1
+        logger.info("full garbage collection overdue under load: %.0f ms", took * 1000)
+
+
+async def collect_when_quiet(check: float = CHECK) -> None:
+    """Run full collections when they are due (see the module); runs until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(check)
+        lag = loop.time() - before - check
+        why = sweep_due(gc.get_count()[2], watermark.quiet_for(), lag)
+        if why is not None:
+            sweep(why)

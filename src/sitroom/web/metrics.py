@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sitroom import audit
 from sitroom.config import Settings
+from sitroom.web import heap
 
 APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 UNMATCHED = "unmatched"
@@ -78,6 +79,25 @@ class AuditDrops:
         for sink, count in sorted((trail.stats() if trail else {}).items()):
             dropped.add_metric([sink], count)
         return [dropped]
+
+
+class FullCollections:
+    """A collector of the full garbage collections this process ran (`sitroom.web.heap`)."""
+
+    def collect(self) -> Iterable[Metric]:
+        runs = CounterMetricFamily(
+            "sitroom_gc_full_collections",
+            "Full garbage collections, by when: quiet (no release going out) or overdue.",
+            labels=["when"],
+        )
+        runs.add_metric(["quiet"], heap.SWEEPS.quiet)
+        runs.add_metric(["overdue"], heap.SWEEPS.overdue)
+        seconds = CounterMetricFamily(
+            "sitroom_gc_full_collection_seconds",
+            "Seconds the event loop spent in those full collections.",
+        )
+        seconds.add_metric([], heap.SWEEPS.seconds)
+        return [runs, seconds]
 
 
 Counts = Callable[[], dict[tuple[str, str], int]]
@@ -132,6 +152,7 @@ class Metrics:
         self.follower_lag = FollowerLag()
         self.registry.register(self.follower_lag)
         self.registry.register(AuditDrops())
+        self.registry.register(FullCollections())
         self.deliveries = Deliveries()
         self.registry.register(self.deliveries)
         ProcessCollector(registry=self.registry)
