@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -48,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import bare_sse, summary  # noqa: E402
+from benchmarks.bench_sse import py_spy  # noqa: E402
 from benchmarks.page_client import Browser, Round, Tally, Wiring, wiring_of  # noqa: E402
 
 from sitroom.conduct.visibility import can_see_inject, team_principal  # noqa: E402
@@ -158,9 +160,11 @@ async def measure(
     rounds: int,
     deadline: float,
     pids: tuple[int, ...] = (),
+    on_ready: Callable[[], None] = lambda: None,
 ) -> tuple[list[Round], Tally]:
     """Connect every browser, then release ``rounds`` injects one after another; the CPU
-    seconds the server processes ``pids`` use over the releases go into the tally."""
+    seconds the server processes ``pids`` use over the releases go into the tally.
+    ``on_ready`` is called once every browser is connected (to start a profiler then)."""
     await release.open()
     tally = Tally()
     browsers = [Browser(i, port, c, t, w) for i, (c, t, w) in enumerate(people)]
@@ -174,6 +178,7 @@ async def measure(
     # theirs, or a full collection of the clients' own heap lands in a release (always the
     # second: after the first receipts) and is counted as the server's delay.
     unsettle = heap.settle()
+    on_ready()
     cpu_before = bare_sse.cpu_seconds(pids)
     done: list[Round] = []
     for n in range(1, rounds + 1):
@@ -189,6 +194,7 @@ async def measure(
             await asyncio.sleep(0.005)
         done.append(current)
         await settle(tally, 1.0)
+        gc.collect()  # the clients' own garbage (their receipts' requests), between releases
     tally.server_cpu = bare_sse.cpu_seconds(pids) - cpu_before
     unsettle()
     for b in browsers:
@@ -265,7 +271,6 @@ def run_sitroom(
         people = seat_players(data, clients)
         port = free_port()
         server = start_process(data, port, **{"SITROOM_HEARTBEAT": "15", **server_env})
-        spy: subprocess.Popen[bytes] | None = None
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(base, timeout=120)
@@ -284,31 +289,18 @@ def run_sitroom(
                         wirings[team].polls.clear()
                     wirings[team].receipts &= receipts
             browsers = [(c, t, wirings[team]) for c, t, team in people]
-            if profile:
-                spy = subprocess.Popen(
-                    [
-                        profile,
-                        "record",
-                        "--pid",
-                        str(server.pid),
-                        "--rate",
-                        "50",
-                        "--format",
-                        "raw",
-                        "--output",
-                        str(Path(f"profile-{clients}.txt").resolve()),
-                        "--nonblocking",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+            spies: list[subprocess.Popen[bytes]] = []
+
+            def on_ready() -> None:  # profile the releases only, not the connections
+                if profile:
+                    spies.append(py_spy(profile, server.pid, f"profile-{clients}.txt"))
 
             release = Releaser(base, lambda n: f"/api/runs/{RUN}/injects/{HELD}{n}/release", admin)
             done, tally = asyncio.run(
-                measure(port, browsers, release, rounds, deadline, (server.pid,))
+                measure(port, browsers, release, rounds, deadline, (server.pid,), on_ready)
             )
         finally:
-            if spy is not None:
+            for spy in spies:
                 spy.send_signal(2)
                 spy.wait(timeout=60)
             stop(server)

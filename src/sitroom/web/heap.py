@@ -46,7 +46,7 @@ default threshold for the oldest generation."""
 OVERDUE = 10 * DUE
 """Young collections after which a full collection runs whether the server is quiet or not."""
 
-QUIET = 1.0
+QUIET = 0.5
 """Seconds without a release to the streams after which the server counts as quiet."""
 
 CHECK = 0.25

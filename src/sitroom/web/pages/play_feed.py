@@ -306,9 +306,30 @@ class PlayFeed:
         self._audiences.setdefault(run_id, set()).add(audience)
 
     async def prepare(self, run_id: str, stored: StoredEvent) -> None:
-        """Render ``stored`` for every audience with a page open on the run, all at once."""
-        audiences = list(self._audiences.get(run_id, ()))
-        await asyncio.gather(*(self.frames(run_id, stored, a) for a in audiences))
+        """Render ``stored`` for every audience with a page open on the run, one after
+        another in one worker thread (they take the run's lock in turn anyway: a thread each
+        only added a hop each before the streams could wake)."""
+        if stored.type not in PUSHED:
+            return
+        missing = [
+            a
+            for a in self._audiences.get(run_id, ())
+            if ("event", run_id, stored.seq, a) not in self._done
+        ]
+        if not missing:
+            return
+
+        def render_each() -> list[tuple[Audience, tuple[Frame, ...]]]:
+            made = []
+            for audience in missing:
+                try:
+                    made.append((audience, self.render(run_id, stored, audience)))
+                except Exception:  # that audience's streams ask again (`frames`)
+                    log.exception("no HTML for the player page")
+            return made
+
+        for audience, frames in await run_in_threadpool(render_each):
+            self._store(("event", run_id, stored.seq, audience), frames)
 
     async def clock(self, run_id: str, audience: Audience) -> tuple[Frame, ...]:
         """The status panel (the run's clock) for ``audience``, rendered once per audience and
@@ -336,7 +357,10 @@ class PlayFeed:
         self._pending.pop(key, None)
         if future.cancelled() or future.exception() is not None:
             return
-        self._done[key] = future.result()
+        self._store(key, future.result())
+
+    def _store(self, key: tuple[Any, ...], frames: tuple[Frame, ...]) -> None:
+        self._done[key] = frames
         while len(self._done) > self.size:
             self._done.popitem(last=False)
 
