@@ -61,15 +61,17 @@ from sitroom.reports.svgchart import chart_svg
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EVIDENCE_CAP = 50
 """Most evidence items listed under one finding; the rest are counted ("… and N more")."""
-PRINT_ROWS = 60
+PRINT_ROWS = 30
 """Most rows of the key-event and concurrence tables in print (the PDF): WeasyPrint lays out
-a page in about a tenth of a second, and a long run's 1,000 timeline rows would add 50 pages.
-These tables are supporting detail, not parts of the AAR/IP (its overview, Table 1, findings,
-improvement plan and participants are printed whole); the PDF says how many more rows the HTML
-report lists."""
-PRINT_EVIDENCE = 20
-"""Most evidence items under one finding in the PDF, as in the Word document (the HTML report
-lists ``EVIDENCE_CAP``); the rest are counted ("… and N more")."""
+and writes a page in about a tenth of a second, and a long run's 1,000 timeline rows would add
+50 pages. These tables are supporting detail, not parts of the AAR/IP (its overview, Table 1,
+findings, improvement plan and participants are printed whole); the PDF says how many more
+rows the HTML report lists."""
+PRINT_EVIDENCE = 10
+"""Most evidence items under one finding in the PDF (the Word document lists 20, the HTML
+report ``EVIDENCE_CAP``); the rest are counted ("… and N more"). A drafted analysis already
+quotes the first twelve pieces of evidence above the table: at 20 rows a three-day run's
+findings filled seventeen of the PDF's thirty-six pages, most of it twice."""
 ESSENTIAL_EVENTS = frozenset(
     {"startex", "pause", "resume", "endex", "inject", "poll", "milestone", "branch"}
 )

@@ -7,6 +7,8 @@ top and bottom, the DRAFT label and watermark while the report is a draft, and "
 
 from __future__ import annotations
 
+import logging
+import threading
 import warnings
 
 from sitroom.package.marking import label_json
@@ -15,6 +17,42 @@ from sitroom.reports.model import Report
 
 PDF_LABEL_FILE = "sitroom-label.json"
 """The file embedded in the PDF that holds its label (JSON)."""
+
+log = logging.getLogger(__name__)
+_loading: list[threading.Thread] = []
+_loading_lock = threading.Lock()
+
+
+def load_engine() -> None:
+    """Load WeasyPrint and its fonts: import it and lay out one line in the report's fonts.
+
+    The first PDF of a process pays this otherwise (about a second); a server does it ahead,
+    in the background, when someone opens a report page (`preload_engine`)."""
+    import weasyprint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weasyprint.HTML(
+            string='<p style="font-family: DejaVu Sans">A</p>'
+            '<p style="font-family: NanumGothic"><b>가</b></p>'
+        ).render().write_pdf()
+
+
+def preload_engine() -> None:
+    """Start `load_engine` in a background thread, once per process."""
+    with _loading_lock:
+        if _loading:
+            return
+        thread = threading.Thread(target=_load_quietly, name="sitroom-pdf-engine", daemon=True)
+        _loading.append(thread)
+    thread.start()
+
+
+def _load_quietly() -> None:
+    try:
+        load_engine()
+    except Exception:  # the first PDF then loads it, and says what is wrong
+        log.exception("could not load the PDF engine ahead")
 
 
 def render_pdf(report: Report, lang: str) -> bytes:

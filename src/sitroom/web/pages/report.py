@@ -28,6 +28,7 @@ from sitroom.package.marking import EXERCISE_MARK
 from sitroom.package.model import Package
 from sitroom.reports.build import ReportError, build_model
 from sitroom.reports.model import FindingItem, Report, ReportModel, model_data
+from sitroom.reports.pdf import preload_engine
 from sitroom.web.api import schemas as s
 from sitroom.web.api.errors import STAFF_READ, WRITE_WITH_BODY
 from sitroom.web.api.fields import one_of
@@ -372,6 +373,7 @@ async def report_page(
     """The After-Action Report page: one AAR, its findings, downloads and finalising."""
     ctx = await run_page(request, run_id, *STAFF_ROLES)
     parties, rlang, notice = parse_scope(scope), lang[:10], NOTICES.get(done[:20])
+    preload_engine()  # the PDF link is on this page: its first download need not load it
 
     def render(shared_ctx: RunPage) -> str:
         return _html(request, shared_ctx, parties, rlang, None, notice)
