@@ -6,7 +6,8 @@ Baseline, measured in the same run: reading and folding the whole log (the least
 must do). Targets: HTML < 1 s, DOCX < 5 s, PDF < 4 s (each including reading the log and
 building the model; the PDF with WeasyPrint loaded, as the report page has it loaded in the
 background, and the first PDF of a process, which loads it, on a row of its own). Each row
-gives the wall time and the process CPU time of the same run (the machine may be shared); the load average is printed before and after.
+gives the wall time and the process CPU time of the same run (the machine may be shared); the
+load average is printed before and after.
 
     python benchmarks/bench_report.py [--events 20000] [--observations 1500]
 """
