@@ -193,6 +193,54 @@ def test_the_evaluator_page_lists_the_newest_observations_and_all_on_request(
     assert "관찰 203건 가운데 최근 200건입니다." in korean and "관찰 모두 보기" in korean
 
 
+def test_the_console_lists_the_newest_settled_decisions_and_all_on_request(
+    server: Server,
+) -> None:
+    """A three-day run holds hundreds of concurred decisions: the console lists the newest 50
+    of each settled status with the count and a "Show all" link, and every decision still
+    awaiting an answer; with ``decisions=all`` the page and its live panel list every one."""
+    run = "many-decisions"
+    made = server.admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": run})
+    assert made.status_code == 201, made.text
+    ald = invite_and_join(server.admin, server.base, run, name="A", role="player", team="ald-nsc")
+    brn = invite_and_join(server.admin, server.base, run, name="B", role="player", team="brn-nsc")
+    assert server.admin.post(f"/api/runs/{run}/start", json={}).status_code == 200
+    for n in range(53):
+        title = f"LINE-{n:03d}"
+        proposed = ald.post(
+            f"/api/runs/{run}/decisions", json={"title": title, "joint_with": ["brn"]}
+        )
+        assert proposed.status_code == 200, proposed.text
+    decisions = {d["title"]: d["id"] for d in brn.get(f"/api/runs/{run}/decisions").json()}
+    for n in range(52):  # LINE-052 still awaits Brenland's answer
+        answer = f"/api/runs/{run}/decisions/{decisions[f'LINE-{n:03d}']}/answer"
+        assert brn.post(answer, json={"concur": True}).status_code == 200
+    listed = {title: f'id="decision-{id_}"' for title, id_ in decisions.items()}
+    page = server.admin.get(f"/runs/{run}/console").text
+    assert 'class="count">(52)' in page and "The newest 50 of 52." in page
+    assert all(listed[f"LINE-{n:03d}"] in page for n in (52, 51, 2))
+    assert listed["LINE-001"] not in page and listed["LINE-000"] not in page
+    assert f"/runs/{run}/console?decisions=all#h-decisions" in page
+    assert 'hx-include="#decisions-all"' in page
+    every = server.admin.get(f"/runs/{run}/console", params={"decisions": "all"}).text
+    assert all(marker in every for marker in listed.values()) and "The newest" not in every
+    assert 'id="decisions-all" name="decisions" value="all"' in every
+    panel = server.admin.get(
+        f"/runs/{run}/console/panels/decisions", params={"decisions": "all"}, headers=HTMX
+    ).text
+    assert listed["LINE-000"] in panel and 'id="decisions-all"' in panel
+    newest = server.admin.get(f"/runs/{run}/console/panels/decisions", headers=HTMX).text
+    assert listed["LINE-000"] not in newest and listed["LINE-051"] in newest
+    server.admin.cookies.set("sitroom_lang", "ko")
+    try:
+        korean = server.admin.get(f"/runs/{run}/console").text
+    finally:
+        server.admin.cookies.delete("sitroom_lang")
+    assert "52건 가운데 최근 50건입니다." in korean and "결정 모두 보기" in korean
+    for client in (ald, brn):
+        client.close()
+
+
 def test_team_view_never_shows_more_than_the_viewer_may_see(server: Server) -> None:
     post(server.admin, f"/runs/{RUN}/console/injects/2/release", key="r-2")
     evaluator = server.evaluator.get(

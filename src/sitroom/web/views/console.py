@@ -174,6 +174,17 @@ def active_players(
     return found
 
 
+DECISION_ORDER = (
+    DecisionStatus.AWAITING_CONCURRENCE,
+    DecisionStatus.NON_CONCURRED,
+    DecisionStatus.CONCURRED,
+    DecisionStatus.PROPOSED,
+)
+"""The console's groups of decisions, in the order the page shows them."""
+SETTLED = frozenset({DecisionStatus.CONCURRED, DecisionStatus.NON_CONCURRED})
+"""The statuses in which nothing more is awaited of a decision."""
+
+
 @dataclass
 class ConsoleView:
     """Every panel of the console for one control viewer, in one language."""
@@ -404,14 +415,20 @@ class ConsoleView:
 
     # -- decisions -------------------------------------------------------------------------
 
-    def decisions(self) -> dict[str, list[DecisionRow]]:
-        groups: dict[str, list[DecisionRow]] = {
-            DecisionStatus.AWAITING_CONCURRENCE: [],
-            DecisionStatus.NON_CONCURRED: [],
-            DecisionStatus.CONCURRED: [],
-            DecisionStatus.PROPOSED: [],
-        }
+    def decision_counts(self) -> dict[str, int]:
+        """How many decisions stand in each status."""
+        counts = dict.fromkeys(map(str, DECISION_ORDER), 0)
+        for d in self.state.decisions.values():
+            counts[str(d.status)] += 1
+        return counts
+
+    def decisions(self, settled: int | None = None) -> dict[str, list[DecisionRow]]:
+        """The decisions by status, newest first; of the settled ones (concurred or not)
+        only the newest ``settled`` of each status when given (the page counts the rest)."""
+        groups: dict[str, list[DecisionRow]] = {status: [] for status in DECISION_ORDER}
         for d in sorted(self.state.decisions.values(), key=lambda d: -d.seq):
+            if settled is not None and d.status in SETTLED and len(groups[d.status]) >= settled:
+                continue
             groups[d.status].append(
                 DecisionRow(
                     id=d.id,
