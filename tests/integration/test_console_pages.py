@@ -241,6 +241,31 @@ def test_the_console_lists_the_newest_settled_decisions_and_all_on_request(
         client.close()
 
 
+def test_the_report_page_lists_200_evidence_items_of_a_finding_and_counts_the_rest(
+    server: Server,
+) -> None:
+    """A drafted finding of a long run gathers thousands of observations; the report page
+    lists the first 200 under it and says how many more the evaluator page holds."""
+    run = "much-evidence"
+    made = server.admin.post("/api/runs", json={"package_yaml": TWO_PARTIES, "run_id": run})
+    assert made.status_code == 201, made.text
+    assert server.admin.post(f"/api/runs/{run}/start", json={}).status_code == 200
+    for n in range(205):
+        body = {"text": f"EVIDENCE-{n:03d}", "objective": "o1", "task": "k1", "rating": "P"}
+        reply = server.admin.post(f"/api/runs/{run}/observations", json=body)
+        assert reply.status_code == 200, reply.text
+    page = server.admin.get(f"/runs/{run}/report").text
+    assert "Evidence (205)" in page
+    assert "EVIDENCE-000" in page and "EVIDENCE-199" in page and "EVIDENCE-200" not in page
+    assert "… and 5 more: the evaluator page lists every observation." in page
+    server.admin.cookies.set("sitroom_lang", "ko")
+    try:
+        korean = server.admin.get(f"/runs/{run}/report").text
+    finally:
+        server.admin.cookies.delete("sitroom_lang")
+    assert "… 그 밖에 5건: 평가자 화면에 관찰이 모두 있습니다." in korean
+
+
 def test_team_view_never_shows_more_than_the_viewer_may_see(server: Server) -> None:
     post(server.admin, f"/runs/{RUN}/console/injects/2/release", key="r-2")
     evaluator = server.evaluator.get(

@@ -298,6 +298,12 @@ async def _render(
     return respond(text, status)
 
 
+EVIDENCE_SHOWN = 200
+"""Evidence items listed under a finding on the page; the rest are counted. A drafted finding
+of a three-day run gathers thousands (2,671 under one, 1.8 MB of page in all), every one an
+observation the evaluator page lists (the AAR itself lists 50)."""
+
+
 def _html(
     request: Request,
     ctx: RunPage,
@@ -332,6 +338,7 @@ def _html(
         kinds=KINDS,
         elements=ELEMENTS,
         evidence_kinds=EVIDENCE_KINDS,
+        evidence_shown=EVIDENCE_SHOWN,
         element_ids=CAPABILITY_ELEMENTS,
         removal=forms.removal,
         finalise=forms.finalise or FormState(),
