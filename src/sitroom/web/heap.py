@@ -13,9 +13,9 @@ times the others.
 `settle` runs once the application is up: one collection, then everything alive is moved out
 of the collector's sight (`gc.freeze`), and the collector no longer starts full collections
 by itself (the young generations are collected as before). `collect_when_quiet` runs them
-instead: when as many young collections have passed as would have started one, and no
-release has gone out to the streams for a while (`watermark.quiet_for`) with the event loop
-idle; and in any case after ten times as many, so that under endless load the heap is still
+instead: when as many young collections have passed as would have started one, and no event
+has woken the streams for half a second (`watermark.quiet_for`: a release, a receipt, a vote)
+with the event loop idle; and in any case after ten times as many, so that under endless load the heap is still
 swept. (Collecting the young generation less often as well cut the CPU a little more but let
 the heap grow by a megabyte a release in the 30-minute soak: not done.)
 
@@ -47,7 +47,7 @@ OVERDUE = 10 * DUE
 """Young collections after which a full collection runs whether the server is quiet or not."""
 
 QUIET = 0.5
-"""Seconds without a release to the streams after which the server counts as quiet."""
+"""Seconds without an event waking the streams after which the server counts as quiet."""
 
 CHECK = 0.25
 """Seconds between two looks at whether a full collection is due."""
