@@ -66,6 +66,10 @@ def test_a_full_collection_is_due_when_quiet_or_overdue() -> None:
     assert heap.sweep_due(heap.DUE, heap.QUIET / 2, 0.0) is None  # a release just went out
     assert heap.sweep_due(heap.DUE, 60.0, 1.0) is None  # the event loop is busy
     assert heap.sweep_due(heap.OVERDUE, 0.0, 1.0) == "overdue"
+    # A heap whose collection took 1.5 s waits for 3 s of quiet: releases a second apart
+    # would each risk meeting it.
+    assert heap.sweep_due(heap.DUE, 2.0, 0.0, last=1.5) is None
+    assert heap.sweep_due(heap.DUE, 3.0, 0.0, last=1.5) == "quiet"
 
 
 @pytest.mark.asyncio

@@ -14,8 +14,10 @@ times the others.
 of the collector's sight (`gc.freeze`), and the collector no longer starts full collections
 by itself (the young generations are collected as before). `collect_when_quiet` runs them
 instead: when as many young collections have passed as would have started one, and no event
-has woken the streams for half a second (`watermark.quiet_for`: a release, a receipt, a vote)
-with the event loop idle; and in any case after ten times as many, so that under endless load the heap is still
+has woken the streams (`watermark.quiet_for`: a release, a receipt, a vote) for half a second
+or for twice as long as the last full collection took, whichever is longer (a room whose
+releases come faster than a collection takes is left alone), with the event loop idle; and
+in any case after ten times as many, so that under endless load the heap is still
 swept. (Collecting the young generation less often as well cut the CPU a little more but let
 the heap grow by a megabyte a release in the 30-minute soak: not done.)
 
@@ -47,7 +49,8 @@ OVERDUE = 10 * DUE
 """Young collections after which a full collection runs whether the server is quiet or not."""
 
 QUIET = 0.5
-"""Seconds without an event waking the streams after which the server counts as quiet."""
+"""Seconds without an event waking the streams after which the server counts as quiet (or
+twice the last full collection's time, if longer)."""
 
 CHECK = 0.25
 """Seconds between two looks at whether a full collection is due."""
@@ -63,6 +66,8 @@ class Sweeps:
     quiet: int = 0
     overdue: int = 0
     seconds: float = 0.0
+    last: float = 0.0
+    """Seconds the last one took."""
 
 
 SWEEPS = Sweeps()
@@ -89,13 +94,13 @@ def settle() -> Callable[[], None]:
     return undo
 
 
-def sweep_due(young: int, quiet_for: float, lag: float) -> str | None:
+def sweep_due(young: int, quiet_for: float, lag: float, last: float = 0.0) -> str | None:
     """Whether a full collection is due after ``young`` young collections, ``quiet_for``
-    seconds since the last release and a look ``lag`` seconds late: "quiet", "overdue" or
-    None (not now)."""
+    seconds since the streams were last woken and a look ``lag`` seconds late, when the last
+    full collection took ``last`` seconds: "quiet", "overdue" or None (not now)."""
     if young >= OVERDUE:
         return "overdue"
-    if young >= DUE and quiet_for >= QUIET and lag <= IDLE_LAG:
+    if young >= DUE and quiet_for >= max(QUIET, 2 * last) and lag <= IDLE_LAG:
         return "quiet"
     return None
 
@@ -106,6 +111,7 @@ def sweep(why: str) -> None:
     gc.collect()
     took = time.perf_counter() - started
     SWEEPS.seconds += took
+    SWEEPS.last = took
     if why == "quiet":
         SWEEPS.quiet += 1
     else:
@@ -120,6 +126,6 @@ async def collect_when_quiet(check: float = CHECK) -> None:
         before = loop.time()
         await asyncio.sleep(check)
         lag = loop.time() - before - check
-        why = sweep_due(gc.get_count()[2], watermark.quiet_for(), lag)
+        why = sweep_due(gc.get_count()[2], watermark.quiet_for(), lag, SWEEPS.last)
         if why is not None:
             sweep(why)
