@@ -81,8 +81,12 @@ async def test_garbage_in_the_oldest_generation_is_swept_at_a_quiet_moment() -> 
         found = garbage_in_the_oldest_generation()
         young_collections(heap.DUE)
         assert found() is not None  # the young collections do not reach it
+        heap.SWEEPS.last = 0.0  # quiet means QUIET seconds here, not twice an earlier sweep
         watermark.note_wake()  # a release goes out: nothing is swept while it does
-        await asyncio.sleep(heap.QUIET / 2)
+        await asyncio.sleep(heap.QUIET * 0.6)
+        assert found() is not None
+        heap.note_request()  # a page is asked for: nor while it is answered
+        await asyncio.sleep(heap.QUIET * 0.6)  # 1.2 QUIET after the release, 0.6 after the page
         assert found() is not None
         limit = time.monotonic() + 5
         while found() is not None:

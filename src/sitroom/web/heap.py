@@ -13,9 +13,10 @@ times the others.
 `settle` runs once the application is up: one collection, then everything alive is moved out
 of the collector's sight (`gc.freeze`), and the collector no longer starts full collections
 by itself (the young generations are collected as before). `collect_when_quiet` runs them
-instead: when as many young collections have passed as would have started one, and no event
-has woken the streams (`watermark.quiet_for`: a release, a receipt, a vote) for half a second
-or for twice as long as the last full collection took, whichever is longer (a room whose
+instead: when as many young collections have passed as would have started one, and neither
+has an event woken the streams (`watermark.quiet_for`: a release, a receipt, a vote) nor has a
+request come in or been answered (`note_request`) for half a second or for twice as long as
+the last full collection took, whichever is longer (a room whose
 releases come faster than a collection takes is left alone), with the event loop idle; and
 in any case after ten times as many, so that under endless load the heap is still
 swept. (Collecting the young generation less often as well cut the CPU a little more but let
@@ -49,8 +50,8 @@ OVERDUE = 10 * DUE
 """Young collections after which a full collection runs whether the server is quiet or not."""
 
 QUIET = 0.5
-"""Seconds without an event waking the streams after which the server counts as quiet (or
-twice the last full collection's time, if longer)."""
+"""Seconds without an event waking the streams and without a request after which the server
+counts as quiet (or twice the last full collection's time, if longer)."""
 
 CHECK = 0.25
 """Seconds between two looks at whether a full collection is due."""
@@ -71,6 +72,20 @@ class Sweeps:
 
 
 SWEEPS = Sweeps()
+
+_last_request = [0.0]
+"""When (``time.monotonic``) a request last came in or was answered in this process."""
+
+
+def note_request() -> None:
+    """Note that a request comes in or is answered now (the server is not quiet)."""
+    _last_request[0] = time.monotonic()
+
+
+def quiet_for() -> float:
+    """Seconds since the streams were last woken or a request last came in or was answered."""
+    return min(watermark.quiet_for(), time.monotonic() - _last_request[0])
+
 
 _settled: list[tuple[int, int, int]] = []
 """One entry per application settled in this process now: the thresholds before the first."""
@@ -126,6 +141,6 @@ async def collect_when_quiet(check: float = CHECK) -> None:
         before = loop.time()
         await asyncio.sleep(check)
         lag = loop.time() - before - check
-        why = sweep_due(gc.get_count()[2], watermark.quiet_for(), lag, SWEEPS.last)
+        why = sweep_due(gc.get_count()[2], quiet_for(), lag, SWEEPS.last)
         if why is not None:
             sweep(why)

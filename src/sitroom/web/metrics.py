@@ -195,6 +195,7 @@ class RequestMetrics:
             return
 
         started = False
+        heap.note_request()  # not a quiet moment for a full collection
 
         def count(status: int) -> None:
             labels = (scope["method"], route_template(scope), str(status))
@@ -204,6 +205,7 @@ class RequestMetrics:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                heap.note_request()
                 count(message["status"])
             await send(message)
 
