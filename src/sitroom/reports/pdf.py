@@ -27,7 +27,8 @@ def load_engine() -> None:
     """Load WeasyPrint and its fonts: import it and lay out one line in the report's fonts.
 
     The first PDF of a process pays this otherwise (about a second); a server does it ahead,
-    in the background, when someone opens a report page (`preload_engine`)."""
+    in the background, when someone opens the report page of an ended run
+    (`preload_engine`)."""
     import weasyprint
 
     with warnings.catch_warnings():

@@ -23,6 +23,7 @@ from sitroom import audit
 from sitroom.bootstrap import Services
 from sitroom.conduct import commands as cmd
 from sitroom.conduct.run import CAPABILITY_ELEMENTS, Rejected
+from sitroom.conduct.state import RunStatus
 from sitroom.conduct.visibility import STAFF_ROLES, is_staff
 from sitroom.package.marking import EXERCISE_MARK
 from sitroom.package.model import Package
@@ -380,7 +381,10 @@ async def report_page(
     """The After-Action Report page: one AAR, its findings, downloads and finalising."""
     ctx = await run_page(request, run_id, *STAFF_ROLES)
     parties, rlang, notice = parse_scope(scope), lang[:10], NOTICES.get(done[:20])
-    preload_engine()  # the PDF link is on this page: its first download need not load it
+    if ctx.state.status == RunStatus.ENDED:
+        # The PDF link is on this page: its first download need not load the engine. Not
+        # while the run is played: loading takes the process about a second of its time.
+        preload_engine()
 
     def render(shared_ctx: RunPage) -> str:
         return _html(request, shared_ctx, parties, rlang, None, notice)
