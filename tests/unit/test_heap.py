@@ -130,3 +130,35 @@ async def test_under_endless_releases_an_overdue_collection_still_sweeps() -> No
 def _collect_afterwards() -> object:
     yield None
     gc.collect()
+
+
+@pytest.mark.asyncio
+async def test_an_answered_request_is_noted_and_a_stream_is_not() -> None:
+    """A page answered is work (no full collection right after it); a stream opening or
+    ending is not (a room's reconnections never stop)."""
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse, StreamingResponse
+    from starlette.routing import Route
+
+    from sitroom.web.metrics import Metrics, RequestMetrics
+
+    async def page(request: object) -> PlainTextResponse:
+        return PlainTextResponse("page")
+
+    async def events(request: object) -> StreamingResponse:
+        async def frames():  # type: ignore[no-untyped-def]
+            yield b"data: one\n\n"
+
+        return StreamingResponse(frames(), media_type="text/event-stream")
+
+    app = RequestMetrics(
+        Starlette(routes=[Route("/page", page), Route("/events", events)]), Metrics()
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        heap._last_request[0] = 0.0
+        assert (await client.get("/events")).text == "data: one\n\n"
+        assert heap._last_request[0] == 0.0
+        assert (await client.get("/page")).text == "page"
+        assert heap.quiet_for() < 1.0

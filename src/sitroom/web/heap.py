@@ -15,7 +15,8 @@ of the collector's sight (`gc.freeze`), and the collector no longer starts full 
 by itself (the young generations are collected as before). `collect_when_quiet` runs them
 instead: when as many young collections have passed as would have started one, and neither
 has an event woken the streams (`watermark.quiet_for`: a release, a receipt, a vote) nor has a
-request come in or been answered (`note_request`) for half a second or for twice as long as
+request been answered (`note_request`; a stream's opening is no such work: a room's
+reconnections come all the time) for half a second or for twice as long as
 the last full collection took, whichever is longer (a room whose
 releases come faster than a collection takes is left alone), with the event loop idle; and
 in any case after ten times as many, so that under endless load the heap is still
@@ -74,16 +75,16 @@ class Sweeps:
 SWEEPS = Sweeps()
 
 _last_request = [0.0]
-"""When (``time.monotonic``) a request last came in or was answered in this process."""
+"""When (``time.monotonic``) a request (not a stream) was last answered in this process."""
 
 
 def note_request() -> None:
-    """Note that a request comes in or is answered now (the server is not quiet)."""
+    """Note that a request has just been answered (the server is not quiet)."""
     _last_request[0] = time.monotonic()
 
 
 def quiet_for() -> float:
-    """Seconds since the streams were last woken or a request last came in or was answered."""
+    """Seconds since the streams were last woken or a request was last answered."""
     return min(watermark.quiet_for(), time.monotonic() - _last_request[0])
 
 
