@@ -69,6 +69,15 @@ def post(client: httpx.Client, path: str, **form: str) -> httpx.Response:
     return client.post(path, data=form, headers=HTMX)
 
 
+def in_korean(client: httpx.Client, path: str) -> str:
+    """The page at ``path`` as ``client`` reads it with Korean chosen."""
+    client.cookies.set("sitroom_lang", "ko")
+    try:
+        return client.get(path).text
+    finally:
+        client.cookies.delete("sitroom_lang")
+
+
 def test_every_console_panel_renders_as_a_fragment(server: Server) -> None:
     page = server.admin.get(f"/runs/{RUN}/console")
     assert page.status_code == 200
@@ -185,11 +194,7 @@ def test_the_evaluator_page_lists_the_newest_observations_and_all_on_request(
     assert "NOTE-000" in panel and 'id="observations-all"' in panel
     newest = server.admin.get(f"/runs/{run}/evaluate/panels/observations", headers=HTMX).text
     assert "NOTE-002" not in newest and "NOTE-202" in newest
-    server.admin.cookies.set("sitroom_lang", "ko")
-    try:
-        korean = server.admin.get(f"/runs/{run}/evaluate").text
-    finally:
-        server.admin.cookies.delete("sitroom_lang")
+    korean = in_korean(server.admin, f"/runs/{run}/evaluate")
     assert "관찰 203건 가운데 최근 200건입니다." in korean and "관찰 모두 보기" in korean
 
 
@@ -231,11 +236,7 @@ def test_the_console_lists_the_newest_settled_decisions_and_all_on_request(
     assert listed["LINE-000"] in panel and 'id="decisions-all"' in panel
     newest = server.admin.get(f"/runs/{run}/console/panels/decisions", headers=HTMX).text
     assert listed["LINE-000"] not in newest and listed["LINE-051"] in newest
-    server.admin.cookies.set("sitroom_lang", "ko")
-    try:
-        korean = server.admin.get(f"/runs/{run}/console").text
-    finally:
-        server.admin.cookies.delete("sitroom_lang")
+    korean = in_korean(server.admin, f"/runs/{run}/console")
     assert "52건 가운데 최근 50건입니다." in korean and "결정 모두 보기" in korean
     for client in (ald, brn):
         client.close()
@@ -258,11 +259,7 @@ def test_the_report_page_lists_200_evidence_items_of_a_finding_and_counts_the_re
     assert "Evidence (205)" in page
     assert "EVIDENCE-000" in page and "EVIDENCE-199" in page and "EVIDENCE-200" not in page
     assert "… and 5 more: the evaluator page lists every observation." in page
-    server.admin.cookies.set("sitroom_lang", "ko")
-    try:
-        korean = server.admin.get(f"/runs/{run}/report").text
-    finally:
-        server.admin.cookies.delete("sitroom_lang")
+    korean = in_korean(server.admin, f"/runs/{run}/report")
     assert "… 그 밖에 5건: 평가자 화면에 관찰이 모두 있습니다." in korean
 
 

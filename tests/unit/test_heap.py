@@ -8,6 +8,7 @@ import asyncio
 import gc
 import time
 import weakref
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -35,6 +36,14 @@ def garbage_in_the_oldest_generation() -> weakref.ref[Cycle]:
 def young_collections(count: int) -> None:
     for _ in range(count):
         gc.collect(1)
+
+
+async def until_swept(found: weakref.ref[Cycle], what: str) -> None:
+    """Wait (5 s at most) until the collector task has freed ``found``."""
+    limit = time.monotonic() + 5
+    while found() is not None:
+        assert time.monotonic() < limit, f"no {what}"
+        await asyncio.sleep(0.02)
 
 
 def test_settle_freezes_the_heap_and_its_undo_gives_it_back() -> None:
@@ -88,10 +97,7 @@ async def test_garbage_in_the_oldest_generation_is_swept_at_a_quiet_moment() -> 
         heap.note_request()  # a page is asked for: nor while it is answered
         await asyncio.sleep(heap.QUIET * 0.6)  # 1.2 QUIET after the release, 0.6 after the page
         assert found() is not None
-        limit = time.monotonic() + 5
-        while found() is not None:
-            assert time.monotonic() < limit, "no full collection at a quiet moment"
-            await asyncio.sleep(0.02)
+        await until_swept(found, "full collection at a quiet moment")
         assert heap.SWEEPS.quiet == before + 1
     finally:
         sweeping.cancel()
@@ -116,10 +122,7 @@ async def test_under_endless_releases_an_overdue_collection_still_sweeps() -> No
         assert watermark.quiet_for() < heap.QUIET
         assert found() is not None  # never quiet: not swept yet
         young_collections(heap.OVERDUE)
-        limit = time.monotonic() + 5
-        while found() is not None:
-            assert time.monotonic() < limit, "no overdue full collection"
-            await asyncio.sleep(0.02)
+        await until_swept(found, "overdue full collection")
         assert heap.SWEEPS.overdue == before + 1
     finally:
         sweeping.cancel()
@@ -147,7 +150,7 @@ async def test_an_answered_request_is_noted_and_a_stream_is_not() -> None:
         return PlainTextResponse("page")
 
     async def events(request: object) -> StreamingResponse:
-        async def frames():  # type: ignore[no-untyped-def]
+        async def frames() -> AsyncIterator[bytes]:
             yield b"data: one\n\n"
 
         return StreamingResponse(frames(), media_type="text/event-stream")
