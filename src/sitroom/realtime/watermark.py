@@ -31,13 +31,13 @@ _last_wake = [0.0]
 
 
 def note_wake() -> None:
-    """Note that waiters are being woken now (a release goes out to the streams)."""
+    """Note that waiters are being woken now (an event goes out to the streams)."""
     _last_wake[0] = time.monotonic()
 
 
 def quiet_for() -> float:
-    """Seconds since waiters were last woken in this process: how long no release has gone
-    out to any stream (the garbage collector's quiet moment, see ``sitroom.web.heap``)."""
+    """Seconds since waiters were last woken in this process: how long no event has woken
+    any stream (part of the garbage collector's quiet moment, see ``sitroom.web.heap``)."""
     return time.monotonic() - _last_wake[0]
 
 

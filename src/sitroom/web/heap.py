@@ -13,15 +13,15 @@ times the others.
 `settle` runs once the application is up: one collection, then everything alive is moved out
 of the collector's sight (`gc.freeze`), and the collector no longer starts full collections
 by itself (the young generations are collected as before). `collect_when_quiet` runs them
-instead: when as many young collections have passed as would have started one, and neither
-has an event woken the streams (`watermark.quiet_for`: a release, a receipt, a vote) nor has a
-request been answered (`note_request`; a stream's opening is no such work: a room's
-reconnections come all the time) for half a second or for twice as long as
-the last full collection took, whichever is longer (a room whose
-releases come faster than a collection takes is left alone), with the event loop idle; and
-in any case after ten times as many, so that under endless load the heap is still
-swept. (Collecting the young generation less often as well cut the CPU a little more but let
-the heap grow by a megabyte a release in the 30-minute soak: not done.)
+instead, when as many young collections have passed as would have started one and the server
+is quiet: no event has woken the streams (`watermark.quiet_for`: a release, a receipt, a
+vote) and no request has been answered (`note_request`; a stream opening or ending does not
+count, a room's reconnections never stop) for half a second, or for twice as long as the last
+full collection took if that is longer (a room whose releases come faster than a collection
+takes is left alone), and the event loop is idle. After ten times as many young collections
+it runs one anyway, so that under endless load the heap is still swept. (Collecting the young
+generation less often as well cut the CPU a little more but let the heap grow by a megabyte a
+release in the 30-minute soak: not done.)
 
 When the application stops, all of this is undone (the process may go on: a test process
 starts and stops many applications, and a frozen heap is never collected).

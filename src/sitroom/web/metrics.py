@@ -89,7 +89,8 @@ class FullCollections:
     def collect(self) -> Iterable[Metric]:
         runs = CounterMetricFamily(
             "sitroom_gc_full_collections",
-            "Full garbage collections, by when: quiet (no release going out) or overdue.",
+            "Full garbage collections, by when: quiet (no stream woken, no request answered"
+            " for a while) or overdue.",
             labels=["when"],
         )
         runs.add_metric(["quiet"], heap.SWEEPS.quiet)
@@ -203,9 +204,8 @@ class RequestMetrics:
             self.metrics.requests.labels(*labels).inc()
 
         async def counting_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, streaming
             if message["type"] == "http.response.start":
-                nonlocal streaming
                 started = True
                 streaming = any(
                     k == b"content-type" and v.startswith(EVENT_STREAM)
