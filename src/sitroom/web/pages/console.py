@@ -95,9 +95,10 @@ async def _view(request: Request, ctx: RunPage, panels: Iterable[str]) -> Consol
 
 
 DECISIONS_SHOWN = 50
-"""Settled decisions (concurred, not concurred) listed per status, newest first; "Show all"
-lists every one. Those awaiting an answer are always listed whole. A three-day run's 480
-concurred decisions were 667 kB of every console page and of each refresh of the panel."""
+"""Settled decisions (concurred, not concurred, team decisions) listed per status, newest
+first; "Show all" lists every one. Those awaiting an answer are always listed whole. A
+three-day run's 480 concurred decisions were 667 kB of every console page and of each refresh
+of the panel."""
 
 
 def _context(ctx: RunPage, cv: ConsoleView | None, **extra: Any) -> dict[str, Any]:

@@ -181,8 +181,10 @@ DECISION_ORDER = (
     DecisionStatus.PROPOSED,
 )
 """The console's groups of decisions, in the order the page shows them."""
-SETTLED = frozenset({DecisionStatus.CONCURRED, DecisionStatus.NON_CONCURRED})
-"""The statuses in which nothing more is awaited of a decision."""
+SETTLED = frozenset(
+    {DecisionStatus.CONCURRED, DecisionStatus.NON_CONCURRED, DecisionStatus.PROPOSED}
+)
+"""The statuses in which nothing more is awaited of a decision (a team decision asks no ally)."""
 
 
 @dataclass
@@ -423,8 +425,9 @@ class ConsoleView:
         return counts
 
     def decisions(self, settled: int | None = None) -> dict[str, list[DecisionRow]]:
-        """The decisions by status, newest first; of the settled ones (concurred or not)
-        only the newest ``settled`` of each status when given (the page counts the rest)."""
+        """The decisions by status, newest first; of the settled ones (concurred or not, and
+        team decisions) only the newest ``settled`` of each status when given (the page counts
+        the rest)."""
         groups: dict[str, list[DecisionRow]] = {status: [] for status in DECISION_ORDER}
         for d in sorted(self.state.decisions.values(), key=lambda d: -d.seq):
             if settled is not None and d.status in SETTLED and len(groups[d.status]) >= settled:
