@@ -15,13 +15,13 @@ of the collector's sight (`gc.freeze`), and the collector no longer starts full 
 by itself (the young generations are collected as before). `collect_when_quiet` runs them
 instead, when as many young collections have passed as would have started one and the server
 is quiet: no event has woken the streams (`watermark.quiet_for`: a release, a receipt, a
-vote) and no request has been answered (`note_request`; a stream opening or ending does not
-count, a room's reconnections never stop) for half a second, or for twice as long as the last
-full collection took if that is longer (a room whose releases come faster than a collection
-takes is left alone), and the event loop is idle. After ten times as many young collections
-it runs one anyway, so that under endless load the heap is still swept. (Collecting the young
-generation less often as well cut the CPU a little more but let the heap grow by a megabyte a
-release in the 30-minute soak: not done.)
+vote) for half a second, or for twice as long as the last full collection took if that is
+longer (a room whose releases come faster than a collection takes is left alone), and the
+process used less than half a core since the last look (fifty people loading pages at once
+keep it busy; a room's trickle of reconnections and polls does not). After ten times as many
+young collections it runs one anyway, so that under endless load the heap is still swept.
+(Collecting the young generation less often as well cut the CPU a little more but let the
+heap grow by a megabyte a release in the 30-minute soak: not done.)
 
 When the application stops, all of this is undone (the process may go on: a test process
 starts and stops many applications, and a frozen heap is never collected).
@@ -51,14 +51,15 @@ OVERDUE = 10 * DUE
 """Young collections after which a full collection runs whether the server is quiet or not."""
 
 QUIET = 0.5
-"""Seconds without an event waking the streams and without a request after which the server
-counts as quiet (or twice the last full collection's time, if longer)."""
+"""Seconds without an event waking the streams after which the server counts as quiet (or
+twice the last full collection's time, if longer)."""
 
 CHECK = 0.25
 """Seconds between two looks at whether a full collection is due."""
 
-IDLE_LAG = 0.05
-"""How late (seconds) a look may come and the event loop still count as idle."""
+BUSY = 0.5
+"""The share of a core the process may have used since the last look and still count as
+quiet (its CPU time over the wall time between the two looks)."""
 
 
 @dataclass
@@ -73,20 +74,6 @@ class Sweeps:
 
 
 SWEEPS = Sweeps()
-
-_last_request = [0.0]
-"""When (``time.monotonic``) a request (not a stream) was last answered in this process."""
-
-
-def note_request() -> None:
-    """Note that a request has just been answered (the server is not quiet)."""
-    _last_request[0] = time.monotonic()
-
-
-def quiet_for() -> float:
-    """Seconds since the streams were last woken or a request was last answered."""
-    return min(watermark.quiet_for(), time.monotonic() - _last_request[0])
-
 
 _settled: list[tuple[int, int, int]] = []
 """One entry per application settled in this process now: the thresholds before the first."""
@@ -110,13 +97,14 @@ def settle() -> Callable[[], None]:
     return undo
 
 
-def sweep_due(young: int, quiet_for: float, lag: float, last: float = 0.0) -> str | None:
+def sweep_due(young: int, quiet_for: float, busy: float, last: float = 0.0) -> str | None:
     """Whether a full collection is due after ``young`` young collections, ``quiet_for``
-    seconds since the streams were last woken and a look ``lag`` seconds late, when the last
-    full collection took ``last`` seconds: "quiet", "overdue" or None (not now)."""
+    seconds since the streams were last woken, with the process using the share ``busy`` of a
+    core since the last look, when the last full collection took ``last`` seconds: "quiet",
+    "overdue" or None (not now)."""
     if young >= OVERDUE:
         return "overdue"
-    if young >= DUE and quiet_for >= max(QUIET, 2 * last) and lag <= IDLE_LAG:
+    if young >= DUE and quiet_for >= max(QUIET, 2 * last) and busy < BUSY:
         return "quiet"
     return None
 
@@ -137,11 +125,12 @@ def sweep(why: str) -> None:
 
 async def collect_when_quiet(check: float = CHECK) -> None:
     """Run full collections when they are due (see the module); runs until cancelled."""
-    loop = asyncio.get_running_loop()
+    wall, cpu = time.monotonic(), time.process_time()
     while True:
-        before = loop.time()
         await asyncio.sleep(check)
-        lag = loop.time() - before - check
-        why = sweep_due(gc.get_count()[2], quiet_for(), lag, SWEEPS.last)
+        now, used = time.monotonic(), time.process_time()
+        busy = (used - cpu) / max(now - wall, 1e-3)
+        why = sweep_due(gc.get_count()[2], watermark.quiet_for(), busy, SWEEPS.last)
         if why is not None:
             sweep(why)
+        wall, cpu = time.monotonic(), time.process_time()

@@ -37,8 +37,6 @@ from sitroom.config import Settings
 from sitroom.web import heap
 
 APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-EVENT_STREAM = b"text/event-stream"
-"""The content type of a stream (whose opening and end are no burst of work)."""
 UNMATCHED = "unmatched"
 """The route label of requests no route matched (their paths could be anything)."""
 
@@ -89,8 +87,8 @@ class FullCollections:
     def collect(self) -> Iterable[Metric]:
         runs = CounterMetricFamily(
             "sitroom_gc_full_collections",
-            "Full garbage collections, by when: quiet (no stream woken, no request answered"
-            " for a while) or overdue.",
+            "Full garbage collections, by when: quiet (no stream woken for a while, the process"
+            " not busy) or overdue.",
             labels=["when"],
         )
         runs.add_metric(["quiet"], heap.SWEEPS.quiet)
@@ -197,20 +195,16 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
 
-        started = streaming = False
+        started = False
 
         def count(status: int) -> None:
             labels = (scope["method"], route_template(scope), str(status))
             self.metrics.requests.labels(*labels).inc()
 
         async def counting_send(message: Message) -> None:
-            nonlocal started, streaming
+            nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                streaming = any(
-                    k == b"content-type" and v.startswith(EVENT_STREAM)
-                    for k, v in message.get("headers", ())
-                )
                 count(message["status"])
             await send(message)
 
@@ -220,9 +214,6 @@ class RequestMetrics:
             if not started:  # the server's error handler, outside, answers 500
                 count(500)
             raise
-        finally:
-            if not streaming:  # a page or an answer: not a quiet moment for a full collection
-                heap.note_request()
 
 
 def may_read(request: Request, settings: Settings) -> bool:
