@@ -39,7 +39,6 @@ MAX_SUMMARY_FINDINGS = 5
 """Strengths and areas for improvement named in the executive summary."""
 CHART_WIDTH_MM = 165
 EXERCISE_MARK = "EXERCISE EXERCISE EXERCISE"
-RATINGS = i18n.RATINGS
 
 
 def _labels(words: Words) -> dict[str, str]:
@@ -472,14 +471,14 @@ def report_context(
                 "name": words(i18n.RATING_NAMES[code]),
                 "definition": words(i18n.RATING_DEFINITIONS[code]),
             }
-            for code in RATINGS
+            for code in i18n.RATINGS
         ],
         "capability_table": [
             {
                 "objective": f"{c['objective_number']}. {c['objective_text']}",
                 "capability": c["name"],
                 "rating": c["rating"],
-                **{code: "X" if c["rating"] == code else "" for code in RATINGS},
+                **{code: "X" if c["rating"] == code else "" for code in i18n.RATINGS},
             }
             for c in capabilities
         ],
