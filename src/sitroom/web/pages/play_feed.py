@@ -255,6 +255,11 @@ class _Folded:
     documents: tuple[RunDocuments] | None = None
 
 
+def _event_key(run_id: str, stored: StoredEvent, audience: Audience) -> tuple[Any, ...]:
+    """Where `PlayFeed` keeps the frames of ``stored`` for ``audience``."""
+    return ("event", run_id, stored.seq, audience)
+
+
 class PlayFeed:
     """The HTML parts of each event for each audience, rendered once and shared.
 
@@ -285,7 +290,7 @@ class PlayFeed:
         from them, or it changes nothing on the page)."""
         if stored.type not in PUSHED:
             return ()  # receipts, acknowledgements, votes: nothing to render, no one waits
-        key = ("event", run_id, stored.seq, audience)
+        key = _event_key(run_id, stored, audience)
         done = self._done.get(key)  # what a thousand streams woken together find
         if done is not None:
             return done
@@ -299,7 +304,7 @@ class PlayFeed:
         each."""
         if stored.type not in PUSHED:
             return ()
-        return self._done.get(("event", run_id, stored.seq, audience))
+        return self._done.get(_event_key(run_id, stored, audience))
 
     def attend(self, run_id: str, audience: Audience) -> None:
         """Note that a page of ``audience`` follows ``run_id`` (``prepare`` renders for it)."""
@@ -314,7 +319,7 @@ class PlayFeed:
         missing = [
             a
             for a in self._audiences.get(run_id, ())
-            if ("event", run_id, stored.seq, a) not in self._done
+            if _event_key(run_id, stored, a) not in self._done
         ]
         if not missing:
             return
@@ -329,7 +334,7 @@ class PlayFeed:
             return made
 
         for audience, frames in await run_in_threadpool(render_each):
-            self._store(("event", run_id, stored.seq, audience), frames)
+            self._store(_event_key(run_id, stored, audience), frames)
 
     async def clock(self, run_id: str, audience: Audience) -> tuple[Frame, ...]:
         """The status panel (the run's clock) for ``audience``, rendered once per audience and
