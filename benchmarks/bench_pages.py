@@ -35,6 +35,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import summary
+from benchmarks.bench_sse import py_spy
 from benchmarks.page_client import Http
 
 from sitroom.package.model import Package
@@ -111,12 +112,7 @@ def profiler(path: str | None, pid: int, page: str) -> subprocess.Popen[bytes] |
     """py-spy recording the server ``pid`` into ``profile-PAGE.txt`` (raw format), or None."""
     if not path:
         return None
-    spy = subprocess.Popen(
-        [path, "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--nonblocking"]
-        + ["--output", str(Path(f"profile-{page}.txt").resolve())],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    spy = py_spy(path, pid, f"profile-{page}.txt", rate="200")
     time.sleep(1.0)  # attached before the users start
     return spy
 

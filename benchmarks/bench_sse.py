@@ -315,8 +315,9 @@ def run_sitroom(
                 (Path.cwd() / f"sse-{clients}-{log.name}").write_bytes(log.read_bytes())
 
 
-def py_spy(path: str, pid: int, output: str) -> subprocess.Popen[bytes]:
-    """py-spy recording ``pid`` into ``output`` (raw: one stack per line with its count)."""
+def py_spy(path: str, pid: int, output: str, rate: str = "50") -> subprocess.Popen[bytes]:
+    """py-spy recording ``pid`` into ``output`` (raw: one stack per line with its count),
+    ``rate`` samples a second unless ``PY_SPY_RATE`` says otherwise."""
     return subprocess.Popen(
         [
             path,
@@ -324,7 +325,7 @@ def py_spy(path: str, pid: int, output: str) -> subprocess.Popen[bytes]:
             "--pid",
             str(pid),
             "--rate",
-            os.environ.get("PY_SPY_RATE", "50"),
+            os.environ.get("PY_SPY_RATE", rate),
             "--format",
             "raw",
             "--output",
