@@ -11,6 +11,7 @@ from sitroom.auth.errors import AuthError
 from sitroom.auth.store import (
     Account,
     ApiTokenRecord,
+    Changes,
     Endings,
     Invitation,
     LinkedIdentity,
@@ -42,6 +43,7 @@ class MemoryAuthStore:
         """Start empty."""
         self._lock = threading.Lock()
         self.endings = Endings()
+        self.account_changes = Changes()
         self._accounts: dict[str, Account] = {}
         self._hashes: dict[str, str] = {}
         self._invitations: dict[str, Invitation] = {}
@@ -62,6 +64,7 @@ class MemoryAuthStore:
                 )
             self._accounts[account.id] = _in_utc(account)
             self._hashes[account.id] = password_hash
+        self.account_changes.note()
 
     def get_account(self, account_id: str) -> Account | None:
         """Return the account, or None."""
@@ -295,6 +298,7 @@ class MemoryAuthStore:
             self._identities[(identity.issuer, identity.subject)] = replace(
                 identity, account_id=account.id
             )
+        self.account_changes.note()
 
     def find_linked_identity(
         self, issuer: str, subject: str
@@ -326,7 +330,8 @@ class MemoryAuthStore:
                 return None
             account = replace(account, role=role, display_name=display_name)
             self._accounts[account.id] = account
-            return account
+        self.account_changes.note()
+        return account
 
     def add_pending_sign_in(self, pending: PendingSignIn, since: datetime) -> None:
         """Record a sign-in that went to the provider; forget those begun before ``since``."""

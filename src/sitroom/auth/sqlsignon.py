@@ -7,7 +7,7 @@ from datetime import datetime
 from sitroom.auth.errors import AuthError
 from sitroom.auth.sqldatabase import Row
 from sitroom.auth.sqlrows import ACCOUNT, SqlRows
-from sitroom.auth.store import Account, LinkedIdentity, PendingSignIn, username_key
+from sitroom.auth.store import Account, Changes, LinkedIdentity, PendingSignIn, username_key
 from sitroom.conduct.principal import Role
 
 IDENTITY = "o.issuer, o.subject, o.account_id, o.email, o.linked_at, o.last_sign_in"
@@ -16,6 +16,9 @@ IDENTITY_WIDTH = 6
 
 class SqlSignOn(SqlRows):
     """The store's part for OpenID Connect (see `sitroom.auth.oidc`)."""
+
+    account_changes: Changes
+    """Counts the accounts added or renamed here (set by `SqlAuthStore`)."""
 
     def _identity(self, row: Row) -> LinkedIdentity:
         return LinkedIdentity(
@@ -75,6 +78,7 @@ class SqlSignOn(SqlRows):
             raise AuthError(
                 "username", f"the username {account.username!r} is taken", reason="taken"
             ) from error
+        self.account_changes.note()
 
     def find_linked_identity(
         self, issuer: str, subject: str
@@ -120,6 +124,7 @@ class SqlSignOn(SqlRows):
                 f"SELECT {ACCOUNT} FROM accounts AS a WHERE a.id = :id",
                 {"id": identity.account_id},
             )
+        self.account_changes.note()
         return self._account(rows[0]) if rows else None
 
     def add_pending_sign_in(self, pending: PendingSignIn, since: datetime) -> None:

@@ -30,6 +30,7 @@ from sitroom.auth.store import (
     Account,
     ApiTokenRecord,
     AuthStore,
+    Changes,
     Endings,
     Invitation,
     SessionKind,
@@ -56,6 +57,7 @@ class SqlAuthStore(SqlSignOn):
         """Keep everything in ``database``."""
         super().__init__(database)
         self.endings = Endings()
+        self.account_changes = Changes()
 
     @property
     def database(self) -> Database:
@@ -87,6 +89,7 @@ class SqlAuthStore(SqlSignOn):
             raise AuthError(
                 "username", f"the username {account.username!r} is taken", reason="taken"
             ) from error
+        self.account_changes.note()
 
     def get_account(self, account_id: str) -> Account | None:
         """Return the account, or None."""

@@ -217,15 +217,12 @@ class PendingSignIn:
     created_at: datetime
 
 
-class Endings:
-    """How often this process changed a store in a way that can end sessions.
+class Changes:
+    """How often this process changed something kept in a store: a count to compare.
 
-    Revoking an invitation, disabling an account, ending one or all of a subject's sessions
-    and purging move it forward. An open event stream's check of its session is held in
-    memory between heartbeats (`SessionManager.still_live`); a held check counts only while
-    this number has not moved since it was made, so every ending in this process is seen by
-    the next heartbeat of every stream. Endings in other processes (another worker, the CLI)
-    are seen when the held check runs out.
+    Whoever holds what it read compares the count taken before the read with the count now;
+    a change in this process moves it, so what was held is read again at once. Changes made
+    by other processes (another worker, the CLI) are seen when the holder's time runs out.
     """
 
     __slots__ = ("_count", "_lock")
@@ -236,13 +233,27 @@ class Endings:
 
     @property
     def count(self) -> int:
-        """How many endings so far; compare two readings, never the value itself."""
+        """How many changes so far; compare two readings, never the value itself."""
         return self._count
 
     def note(self) -> None:
-        """Count one ending (after it is written)."""
+        """Count one change (after it is written)."""
         with self._lock:
             self._count += 1
+
+
+class Endings(Changes):
+    """How often this process changed a store in a way that can end sessions.
+
+    Revoking an invitation, disabling an account, ending one or all of a subject's sessions
+    and purging move it forward. An open event stream's check of its session is held in
+    memory between heartbeats (`SessionManager.still_live`); a held check counts only while
+    this number has not moved since it was made, so every ending in this process is seen by
+    the next heartbeat of every stream. Endings in other processes (another worker, the CLI)
+    are seen when the held check runs out.
+    """
+
+    __slots__ = ()
 
 
 @runtime_checkable
@@ -251,6 +262,8 @@ class AuthStore(Protocol):
 
     endings: Endings
     """What this process did that can end sessions (see `Endings`)."""
+    account_changes: Changes
+    """Accounts this process added or renamed (`services.people.AccountNames` holds names)."""
 
     def add_account(self, account: Account, password_hash: str) -> None:
         """Record a new account; raise `AuthError` on ``username`` if the name is taken."""

@@ -31,7 +31,7 @@ from sitroom.services.injectmail import Recipient
 from sitroom.services.mailtext import invitation_letter, reset_letter
 from sitroom.services.naming import invitation_name as invitation_name
 from sitroom.services.outbox import Outbox, delivery_view
-from sitroom.services.people import RunNames
+from sitroom.services.people import AccountNames, RunPeople
 from sitroom.services.signon_steps import SignOnSteps
 
 if TYPE_CHECKING:
@@ -83,15 +83,30 @@ class Identity(SignOnSteps):
     sso: OpenIdConnect | None = None
     """Single sign-on, when SITROOM_OIDC_ISSUER is set."""
     sso_accounts: SignOnAccounts | None = None
-    people: RunNames = field(init=False, repr=False)
-    """The names of each run's people, read once and held briefly (`names`)."""
+    people: RunPeople = field(init=False, repr=False)
+    """The names and roster of each run's people, read once and held briefly (`names`)."""
+    accounts: AccountNames = field(init=False, repr=False)
+    """The names of accounts, read once and held briefly (`account_names`)."""
 
     def __post_init__(self) -> None:
-        self.people = RunNames(self.auth.invitations.list_invitations)
+        self.people = RunPeople(self.auth.invitations.list_invitations)
+        store = self.auth.store
+        self.accounts = AccountNames(
+            self.auth.accounts.list_accounts, lambda: store.account_changes.count
+        )
 
     def names(self, run_id: str) -> Mapping[str, str]:
         """Principal id → display name of the run's invitations (held for a moment)."""
-        return self.people.of(run_id)
+        return self.people.of(run_id).names
+
+    def roster(self, run_id: str) -> tuple[Mapping[str, Any], ...]:
+        """The run's invitations as pages list their people (held for a moment): principal,
+        name, role, team, party, expiry and revocation, as `describe` gives them."""
+        return self.people.of(run_id).roster
+
+    def account_names(self) -> Mapping[str, str]:
+        """``account:<id>`` → the name each account goes by (held for a moment)."""
+        return self.accounts.all()
 
     @classmethod
     def open(cls, url: str, settings: Settings) -> Identity:

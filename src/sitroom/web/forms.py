@@ -111,16 +111,11 @@ async def render(
     return await run_in_threadpool(lambda: page(request, template, lang, status_code, **context))
 
 
-def principal_names(
-    svc: Services, run_id: str, invitations: list[dict[str, Any]] | None = None
-) -> dict[str, str]:
-    """Principal id → the name people know: invitation display names and account names."""
-    if invitations is None:
-        names = {p: n or p for p, n in svc.identity.names(run_id).items()}
-    else:
-        names = {str(i["principal"]): str(i["name"] or i["principal"]) for i in invitations}
-    for account in svc.identity.auth.accounts.list_accounts():
-        names[f"account:{account.id}"] = account.display_name or account.username
+def principal_names(svc: Services, run_id: str) -> dict[str, str]:
+    """Principal id → the name people know: invitation display names and account names
+    (both held for a moment: `Identity.names`, `Identity.account_names`)."""
+    names = {p: n or p for p, n in svc.identity.names(run_id).items()}
+    names.update(svc.identity.account_names())
     names.setdefault("system:scheduler", "scheduler")
     return names
 

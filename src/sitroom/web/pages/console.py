@@ -9,7 +9,7 @@ Form posts build a command, hand it to the engine and answer with the panel re-r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,16 +56,16 @@ FORM_PANELS = ("correct", "broadcast", "hotwash")
 """Panels that hold a form people type into: never re-rendered by the live stream."""
 
 
-Invited = tuple[list[dict[str, Any]], dict[str, str], datetime]
-"""The run's invitations, the names people go by, and the time they were read."""
+Invited = tuple[tuple[Mapping[str, Any], ...], dict[str, str], datetime]
+"""The run's invitations (`Identity.roster`), the names people go by, and the time they were
+read."""
 
 
 async def _invited(request: Request, ctx: RunPage) -> Invited:
     svc = services(request)
 
     def read() -> Invited:
-        invitations = svc.identity.invitations(ctx.run_id)
-        return invitations, principal_names(svc, ctx.run_id, invitations), svc.engine.clock()
+        return svc.identity.roster(ctx.run_id), principal_names(svc, ctx.run_id), svc.engine.clock()
 
     return await run_in_threadpool(read)
 

@@ -6,7 +6,7 @@ timeline, from the log as the control viewer sees it). Templates only lay them o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -153,7 +153,7 @@ def excerpt(value: str, limit: int = EXCERPT) -> str:
 
 
 def active_players(
-    invitations: Iterable[dict[str, Any]], now: datetime
+    invitations: Iterable[Mapping[str, Any]], now: datetime
 ) -> list[tuple[Principal, str]]:
     """Players of the invitations that are neither revoked nor expired at ``now``, as
     principals, with their names: who the MSEL waits for."""
@@ -195,7 +195,7 @@ class ConsoleView:
     principal: Principal
     lang: str
     names: dict[str, str]
-    invitations: list[dict[str, Any]]
+    invitations: Sequence[Mapping[str, Any]]
     now: datetime
     log: list[dict[str, Any]] = field(default_factory=list)
     gettext: Callable[[str], str] = str
