@@ -108,6 +108,13 @@ class Identity(SignOnSteps):
         """``account:<id>`` → the name each account goes by (held for a moment)."""
         return self.accounts.all()
 
+    def held_names(self, run_id: str) -> tuple[Mapping[str, str], Mapping[str, str]] | None:
+        """The run's `names` and the `account_names` if both are held now, without reading
+        anything: an event loop may call this; None means a thread must call those two."""
+        people = self.people.peek(run_id)
+        accounts = self.accounts.peek("")
+        return None if people is None or accounts is None else (people.names, accounts)
+
     @classmethod
     def open(cls, url: str, settings: Settings) -> Identity:
         """Open the auth store on the same database as the event log."""

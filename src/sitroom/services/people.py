@@ -51,6 +51,17 @@ class Held(Generic[T]):
             self._changes += 1
             self._held.clear()
 
+    def peek(self, key: str) -> T | None:
+        """The value of ``key`` if it is held and fresh, without reading (None: `of` reads)."""
+        now = self._clock()
+        version = self._version()
+        with self._lock:
+            held = self._held.get(key)
+            changes = self._changes
+        if held is not None and held[:2] == (changes, version) and now - held[2] < HOLD:
+            return held[3]
+        return None
+
     def of(self, key: str) -> T:
         """The value of ``key``: held if read less than ``HOLD`` seconds ago, else read now."""
         now = self._clock()

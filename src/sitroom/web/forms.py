@@ -8,6 +8,7 @@ and the reason next to it. Nothing typed is lost, and a retried post never recor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -114,15 +115,23 @@ async def render(
 def principal_names(svc: Services, run_id: str) -> dict[str, str]:
     """Principal id → the name people know: invitation display names and account names
     (both held for a moment: `Identity.names`, `Identity.account_names`)."""
-    names = {p: n or p for p, n in svc.identity.names(run_id).items()}
-    names.update(svc.identity.account_names())
+    return _named(svc.identity.names(run_id), svc.identity.account_names())
+
+
+def _named(people: Mapping[str, str], accounts: Mapping[str, str]) -> dict[str, str]:
+    names = {p: n or p for p, n in people.items()}
+    names.update(accounts)
     names.setdefault("system:scheduler", "scheduler")
     return names
 
 
 async def names_of(request: Request, run_id: str) -> dict[str, str]:
-    """``principal_names`` off the event loop."""
-    return await run_in_threadpool(principal_names, services(request), run_id)
+    """``principal_names``: from what is held, or read off the event loop."""
+    svc = services(request)
+    held = svc.identity.held_names(run_id)
+    if held is not None:
+        return _named(*held)
+    return await run_in_threadpool(principal_names, svc, run_id)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -222,13 +222,16 @@ async def run_page(request: Request, run_id: str, *roles: Role) -> RunPage:
         raise NotSignedIn
     if who.run_id is not None and who.run_id != run_id:
         raise PageError(404, N_("There is no such run here."))
+
+    def read() -> RunState:  # one trip to a thread: how far the log goes, and the state there
+        return svc.engine.state(run_id, svc.engine.last_seq(run_id))
+
     try:
-        known = await run_in_threadpool(svc.engine.last_seq, run_id)
+        state = await run_in_threadpool(read)
     except RunNotFound:
         raise PageError(404, N_("There is no such run here.")) from None
     if roles and who.principal.role not in roles:
         raise PageError(403, N_("This page is not for your role."))
-    state = await run_in_threadpool(svc.engine.state, run_id, known)
     csrf = svc.identity.csrf_token(who.session) if who.session else None
     lang = ui_language(request, who.language)
     return RunPage(who, run_id, state.package, state, lang, csrf)

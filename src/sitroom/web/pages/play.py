@@ -33,10 +33,10 @@ from sitroom.web.pages.play_panels import (
     NOT_SHOWN,
     OWN_PANELS,
     documents_of,
-    names_of,
     panel_data,
     panel_values,
     play_page,
+    run_names,
     shared,
 )
 from sitroom.web.pages.play_panels import PANELS as PANELS
@@ -79,7 +79,7 @@ async def play(run_id: str, request: Request) -> Response:
     svc = services(request)
     ctx = await play_page(request, run_id)
     await _record_receipts(svc, ctx)
-    names = await run_in_threadpool(names_of, svc, run_id)
+    names = await run_names(svc, run_id)
 
     def render(shared_ctx: RunPage) -> str:
         data: dict[str, Any] = {}
@@ -114,7 +114,7 @@ async def panel(run_id: str, name: str, request: Request) -> Response:
     if name in OWN_PANELS:
         data = await panel_data(name, ctx, svc)
         return page(request, f"play/_{name}.html", ctx.lang, **shared(ctx), **data)
-    names = await run_in_threadpool(names_of, svc, run_id)
+    names = await run_names(svc, run_id)
 
     def render(shared_ctx: RunPage) -> str:
         data = panel_values(name, shared_ctx, svc, names)

@@ -22,10 +22,10 @@ from sitroom.web.deps import ApiError, services, viewer
 from sitroom.web.pages.home import PageError, RunPage
 from sitroom.web.pages.play_panels import (
     decision_card,
-    names_of,
     panel_data,
     play_page,
     question_of,
+    run_names,
     shared,
 )
 from sitroom.web.render import N_, page, translator
@@ -192,7 +192,7 @@ async def answer(run_id: str, decision: str, request: Request) -> Response:
     command = cmd.AnswerDecision(decision, concur, reasons, clauses)
     error = await _act(request, ctx, command, key)
     svc = services(request)
-    names = await run_in_threadpool(names_of, svc, run_id)
+    names = await run_names(svc, run_id)
     ctx.state = await run_in_threadpool(svc.engine.state, run_id)
     card = decision_card(ctx.state.decisions[decision], ctx, names)
     keep = error is not None

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
 
 from sitroom.bootstrap import Services
@@ -31,7 +32,7 @@ from sitroom.package.model import Package, text_in
 from sitroom.web.deps import services
 from sitroom.web.pagecache import Filler, Hole
 from sitroom.web.pages.home import PageError, RunPage, run_page
-from sitroom.web.render import N_, html
+from sitroom.web.render import N_, fragment, html
 from sitroom.web.views import play as pv
 from sitroom.web.views import simcell as simcell_view
 from sitroom.web.views.game import board_values as game_board_values
@@ -138,6 +139,14 @@ class ClauseOption:
 def names_of(svc: Services, run_id: str) -> dict[str, str]:
     """Principal id → display name for the people of the run."""
     return dict(svc.identity.names(run_id))
+
+
+async def run_names(svc: Services, run_id: str) -> dict[str, str]:
+    """`names_of`: from what is held, or read off the event loop."""
+    held = svc.identity.held_names(run_id)
+    if held is not None:
+        return dict(held[0])
+    return await run_in_threadpool(names_of, svc, run_id)
 
 
 def clause_options(package: Package, lang: str) -> list[ClauseOption]:
@@ -410,15 +419,8 @@ def own_parts(ctx: RunPage, svc: Services, request: Request) -> dict[str, Filler
         number = hole.args[0]
         at = acknowledged(number)
         shown = pv.wall_time(at, ctx.package, ctx.lang) if at else None
-        return html(
-            request,
-            "play/_ack.html",
-            ctx.lang,
-            run_id=ctx.run_id,
-            csrf_token=ctx.csrf_token,
-            number=number,
-            acknowledged_at=shown,
-        )
+        made = _ack_part(ctx.lang, ctx.run_id, number, shown, ctx.csrf_token is not None)
+        return made.replace(_TOKEN_MARK, str(escape(ctx.csrf_token))) if ctx.csrf_token else made
 
     def panel(hole: Hole) -> str:
         name = hole.args[0]
@@ -426,6 +428,24 @@ def own_parts(ctx: RunPage, svc: Services, request: Request) -> dict[str, Filler
         return html(request, f"play/_{name}.html", ctx.lang, **shared(ctx), **data)
 
     return {"ack": ack, "panel": panel}
+
+
+_TOKEN_MARK = "csrf-token-of-this-viewer"
+
+
+@lru_cache(maxsize=4096)
+def _ack_part(lang: str, run_id: str, number: str, shown: str | None, form_token: bool) -> str:
+    """An inject card's acknowledgement, made once per language, inject and time shown; a
+    form's CSRF token stands as ``_TOKEN_MARK``, which `own_parts` replaces with the
+    viewer's own (a page lists every inject, and each asked for a render per request)."""
+    return fragment(
+        "play/_ack.html",
+        lang,
+        run_id=run_id,
+        csrf_token=_TOKEN_MARK if form_token else None,
+        number=number,
+        acknowledged_at=shown,
+    )
 
 
 def shared(ctx: RunPage) -> dict[str, Any]:
