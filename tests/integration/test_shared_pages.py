@@ -144,6 +144,18 @@ def test_an_acknowledgement_is_the_viewer_s_own_on_a_shared_page(room: Room) -> 
     assert "Acknowledged at" not in theirs_card.group(0)
     assert "ack-form" in theirs_card.group(0)
     assert "/injects/1/acknowledge" in theirs_card.group(0)
+    # The acknowledgement is made once for everyone; each form carries its viewer's token.
+    for html in (mine, theirs):
+        assert set(re.findall(r'name="csrf_token" value="([^"]*)"', html)) == {csrf_of(html)}
+    card_token = re.search(r'name="csrf_token" value="([^"]*)"', theirs_card.group(0))
+    assert card_token and card_token.group(1) == csrf_of(theirs)
+    reply = room.ald_two.post(
+        f"/runs/{RUN}/play/injects/1/acknowledge",
+        data={"csrf_token": card_token.group(1)},
+        headers={"HX-Request": "true"},
+    )
+    assert reply.status_code == 200, reply.text
+    assert "Acknowledged at" in reply.text
 
 
 def test_a_page_after_an_event_shows_the_event(room: Room) -> None:
