@@ -41,15 +41,25 @@ def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-async def optional_viewer(request: Request) -> Viewer | None:
-    """The viewer from the session cookie or an ``Authorization: Bearer`` API token."""
-    svc = services(request)
+def credentials(request: Request) -> tuple[str | None, str | None]:
+    """The session cookie and the ``Authorization: Bearer`` API token a request carries."""
     token = request.cookies.get(SESSION_COOKIE)
     bearer = request.headers.get("authorization", "")
     api_token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
+    return token or None, api_token or None
+
+
+async def optional_viewer(request: Request) -> Viewer | None:
+    """The viewer from the session cookie or an ``Authorization: Bearer`` API token."""
+    token, api_token = credentials(request)
     if not token and not api_token:
         return None
-    found = await run_in_threadpool(svc.identity.resolve, token, api_token)
+    found = await run_in_threadpool(services(request).identity.resolve, token, api_token)
+    return await as_previewed(request, found)
+
+
+async def as_previewed(request: Request, found: Viewer | None) -> Viewer | None:
+    """``found``, or the viewer a preview of this request makes of it (`services.preview`)."""
     spec = request.query_params.get(PREVIEW_QUERY) or request.headers.get(PREVIEW_HEADER)
     if found is None or not spec:
         return found

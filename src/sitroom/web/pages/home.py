@@ -33,6 +33,8 @@ from sitroom.web.deps import (
     SESSION_COOKIE,
     ApiError,
     Viewer,
+    as_previewed,
+    credentials,
     optional_viewer,
     services,
 )
@@ -214,22 +216,29 @@ class NotSignedIn(Exception):
 async def run_page(request: Request, run_id: str, *roles: Role) -> RunPage:
     """The run page context for the viewer, who must belong to the run (and hold a role)."""
     svc: Services = services(request)
+    token, api_token = credentials(request)
+    if not token and not api_token:
+        raise NotSignedIn
+
+    def read() -> tuple[Viewer | None, RunState | None]:
+        """One trip to a thread: who is asking, how far the log goes, and the state there."""
+        found = svc.identity.resolve(token, api_token)
+        if found is None or (found.run_id is not None and found.run_id != run_id):
+            return found, None  # nothing of the run is read for someone not in it
+        try:
+            return found, svc.engine.state(run_id, svc.engine.last_seq(run_id))
+        except RunNotFound:
+            return found, None
+
+    found, state = await run_in_threadpool(read)
     try:
-        who = await optional_viewer(request)
+        who = await as_previewed(request, found)
     except ApiError as refused:  # a preview that cannot be
         raise PageError(refused.status, refused.message) from None
     if who is None:
         raise NotSignedIn
-    if who.run_id is not None and who.run_id != run_id:
+    if state is None or (who.run_id is not None and who.run_id != run_id):
         raise PageError(404, N_("There is no such run here."))
-
-    def read() -> RunState:  # one trip to a thread: how far the log goes, and the state there
-        return svc.engine.state(run_id, svc.engine.last_seq(run_id))
-
-    try:
-        state = await run_in_threadpool(read)
-    except RunNotFound:
-        raise PageError(404, N_("There is no such run here.")) from None
     if roles and who.principal.role not in roles:
         raise PageError(403, N_("This page is not for your role."))
     csrf = svc.identity.csrf_token(who.session) if who.session else None
