@@ -11,14 +11,16 @@ import asyncio
 import logging
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from sitroom.web.routing import PrefixRouter
+
 log = logging.getLogger("sitroom.web")
 
-router = APIRouter(prefix="/api")
+router = PrefixRouter(prefix="/api")
 
 DATABASE_TIMEOUT = 2.0
 """Seconds the database has to answer a readiness check."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -31,8 +31,9 @@ from sitroom.web.deps import (
 )
 from sitroom.web.deps import IdempotencyKey as IdempotencyKey
 from sitroom.web.limits import accepts_upload, json_schema_body
+from sitroom.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api")
+router = PrefixRouter(prefix="/api")
 
 
 @router.get(
@@ -141,15 +142,6 @@ async def create_run(
             "package-uploaded", actor=who, run_id=record.id, package_hash=record.package_hash
         )
     return {"id": record.id, "title": record.title, "package_hash": record.package_hash}
-
-
-# The run's reads (projections, the log, the live stream) sit here in the API's route order.
-router.include_router(projections.router)
-router.include_router(cells.router)
-router.include_router(branches.router)
-router.include_router(assist.router)
-router.include_router(simcell.router)
-router.include_router(game.router)
 
 
 # --- control commands -----------------------------------------------------------------------
@@ -425,3 +417,15 @@ async def feedback(
 def error_response(status: int, message: str, field: str | None = None) -> JSONResponse:
     """The one error body: ``{"errors": [{"field": ..., "message": ...}]}``."""
     return JSONResponse({"errors": [{"field": field, "message": message}]}, status_code=status)
+
+
+# The run's reads (projections, the log, the live stream) and the cells', branches', model
+# assistant's and game's routes come after this module's own: a request is matched against
+# the routes in order, and the receipts every player's page sends after each inject were
+# matched against all of those first (0.4 ms a request). No path here overlaps one of theirs.
+router.include_router(projections.router)
+router.include_router(cells.router)
+router.include_router(branches.router)
+router.include_router(assist.router)
+router.include_router(simcell.router)
+router.include_router(game.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
@@ -16,9 +16,10 @@ from sitroom.services.hooks.service import HookInvalid
 from sitroom.web.api.errors import errors
 from sitroom.web.api.schemas import Body
 from sitroom.web.deps import ApiError, Viewer, services, viewer_in_run
+from sitroom.web.routing import PrefixRouter
 from sitroom.web.views import hooks as view
 
-router = APIRouter(prefix="/api/runs/{run_id}/webhooks", tags=["webhooks"])
+router = PrefixRouter(prefix="/api/runs/{run_id}/webhooks", tags=["webhooks"])
 
 DEFAULT_EVENTS = (
     "inject-released",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -22,8 +22,9 @@ from sitroom.web.limits import accepts_upload, json_schema_body
 from sitroom.web.pages.editor_access import audit_upload
 from sitroom.web.pages.editor_versions import DOWNLOADS
 from sitroom.web.pages.series_access import Staff, Svc
+from sitroom.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/drafts", tags=["drafts"])
+router = PrefixRouter(prefix="/api/drafts", tags=["drafts"])
 
 MAX_UPLOAD_CHARS = MAX_FILE_BYTES * 4 // 3 + 4
 """A package file as base64 (the design page's upload limit)."""
