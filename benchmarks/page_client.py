@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import quote
 
+SSE_DATA = re.compile(rb"^data: ?(.*)$", re.M)
+SSE_EVENT = re.compile(rb"^event: ?(.*)$", re.M)
+
 DATA_NUMBER = re.compile(r'<article id="inject-[^"]*" class="inject[^"]*" data-number="([^"]+)"')
 
 # --- what the page is wired to do ---------------------------------------------------------
@@ -250,17 +253,19 @@ class Browser:
 
     def on_message(self, message: bytes, tally: Tally) -> None:
         now = time.perf_counter()
-        name, data = "message", []
-        for line in message.decode().split("\n"):
-            key, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if key == "event":
-                name = value
-            elif key == "data":
-                data.append(value)
+        # An HTML frame has a data line per line of HTML: read them with one expression, not
+        # a loop per line, or a thousand pages in this one process fall behind the server by
+        # 20 µs a frame where the bare broadcaster's one-line frames cost 3 (each browser
+        # reads only its own frames).
+        # An HTML frame has a data line per line of HTML: one expression finds them all (a
+        # loop per line cost 20 µs a 60-line frame, where the bare broadcaster's one-line
+        # frames cost 3, and a thousand pages in this one process fell behind by that).
+        data = SSE_DATA.findall(message)
         if not data:
             return  # a comment (ping) or retry:
-        text = "\n".join(data)
+        named = SSE_EVENT.search(message)
+        name = named.group(1).decode() if named else "message"
+        text = b"\n".join(data).decode()
         current = self.round
         if current is not None and current.title in text:
             if self.index not in current.frame:
