@@ -359,9 +359,14 @@ def run_bare(clients: int, rounds: int, size: int, procs: int, deadline: float) 
         )
 
 
-def targets(result: Result, bare: Result) -> tuple[str, bool]:
-    """The issue's target for this row and whether it is met."""
+def targets(result: Result, bare: Result, workers: int = 1) -> tuple[str, bool]:
+    """The issue's target for this row and whether it is met. For several workers the issue
+    asks for the p50 and p99 per worker count and that no stream is served twice or skipped
+    across them; it sets no ratio (on two cores shared with the clients, PostgreSQL and Redis,
+    another worker adds work and no core: docs/benchmarks.md)."""
     whole = result.missing == 0 and result.duplicates == 0 and result.in_order == result.clients
+    if workers > 1:
+        return "reported; none missed or twice", whole
     if result.clients >= 10_000:
         return "no missed delivery, p99 < 2 s", whole and result.p99 < 2000
     return "≤ 2× bare p99, none missed", whole and result.p99 <= 2 * bare.p99
@@ -398,10 +403,12 @@ def main() -> None:
             flush=True,
         )
         mine: list[Result] = []
+        served_by: list[int] = []
         if not worker_counts:
             mine.append(
                 run_sitroom(clients, args.rounds, 1, "", env, procs, args.deadline, args.py_spy)
             )
+            served_by.append(1)
         else:
             for workers in worker_counts:
                 with postgres_and_redis() as (url, prefix):
@@ -418,11 +425,12 @@ def main() -> None:
                             args.py_spy,
                         )
                     )
+                served_by.append(workers)
                 print(mine[-1].line(), flush=True)
         bare = run_bare(clients, args.rounds, int(mine[0].size), procs, args.deadline)
         rows += [bare, *mine]
-        for result in mine:
-            target, met = targets(result, bare)
+        for result, workers in zip(mine, served_by, strict=True):
+            target, met = targets(result, bare, workers)
             summary.record(
                 f"SSE {clients:,} clients p99, {result.name}",
                 summary.ms(result.p99),
