@@ -51,26 +51,26 @@ class Held(Generic[T]):
             self._changes += 1
             self._held.clear()
 
+    def _fresh(self, key: str) -> tuple[T | None, int, int, float]:
+        """What is held of ``key`` if fresh (else None), and the counts and time of this look."""
+        now = self._clock()
+        version = self._version()  # before a read: a change after it drops the value
+        with self._lock:
+            changes = self._changes
+            held = self._held.get(key)
+        if held is not None and held[:2] == (changes, version) and now - held[2] < HOLD:
+            return held[3], changes, version, now
+        return None, changes, version, now
+
     def peek(self, key: str) -> T | None:
         """The value of ``key`` if it is held and fresh, without reading (None: `of` reads)."""
-        now = self._clock()
-        version = self._version()
-        with self._lock:
-            held = self._held.get(key)
-            changes = self._changes
-        if held is not None and held[:2] == (changes, version) and now - held[2] < HOLD:
-            return held[3]
-        return None
+        return self._fresh(key)[0]
 
     def of(self, key: str) -> T:
         """The value of ``key``: held if read less than ``HOLD`` seconds ago, else read now."""
-        now = self._clock()
-        version = self._version()  # before the read: a change after it drops the value
-        with self._lock:
-            changes = self._changes
-            held = self._held.get(key)
-        if held is not None and held[:2] == (changes, version) and now - held[2] < HOLD:
-            return held[3]
+        held, changes, version, now = self._fresh(key)
+        if held is not None:
+            return held
         value = self._read(key)
         with self._lock:
             if self._changes == changes:
