@@ -32,8 +32,10 @@ def test_names_are_held_and_dropped_when_an_invitation_changes(tmp_path: Path) -
         ada = identity.invite(
             "duo", package, "account:a", name="Ada Aldor", role="player", team="ald-nsc"
         )
+        assert identity.held_names("duo") is None  # nothing read yet: a thread must read
         assert identity.names("duo") == {ada["principal"]: "Ada Aldor"}
         assert identity.names("duo") == {ada["principal"]: "Ada Aldor"}
+        assert identity.held_names("duo") == {ada["principal"]: "Ada Aldor"}
         assert reads == ["duo"]  # held
 
         bo = identity.invite(
@@ -112,7 +114,9 @@ def test_account_names_are_held_and_dropped_when_an_account_is_added_or_renamed(
         finally:
             other.close()
         assert f"account:{third.id}" not in identity.account_names()
+        assert identity.held_account_names() == identity.account_names()
         now[0] += people.HOLD
+        assert identity.held_account_names() is None  # run out: a thread must read
         assert identity.account_names()[f"account:{third.id}"] == "Hal Hest"
     finally:
         identity.close()

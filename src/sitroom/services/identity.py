@@ -108,12 +108,16 @@ class Identity(SignOnSteps):
         """``account:<id>`` → the name each account goes by (held for a moment)."""
         return self.accounts.all()
 
-    def held_names(self, run_id: str) -> tuple[Mapping[str, str], Mapping[str, str]] | None:
-        """The run's `names` and the `account_names` if both are held now, without reading
-        anything: an event loop may call this; None means a thread must call those two."""
+    def held_names(self, run_id: str) -> Mapping[str, str] | None:
+        """The run's `names` if they are held now, without reading anything: an event loop
+        may call this; None means a thread must call `names`."""
         people = self.people.peek(run_id)
-        accounts = self.accounts.peek("")
-        return None if people is None or accounts is None else (people.names, accounts)
+        return None if people is None else people.names
+
+    def held_account_names(self) -> Mapping[str, str] | None:
+        """The `account_names` if they are held now, without reading anything (None: a thread
+        must call `account_names`)."""
+        return self.accounts.held()
 
     @classmethod
     def open(cls, url: str, settings: Settings) -> Identity:

@@ -141,3 +141,7 @@ class AccountNames(Held[Mapping[str, str]]):
     def all(self) -> Mapping[str, str]:
         """Every account's name."""
         return self.of("")
+
+    def held(self) -> Mapping[str, str] | None:
+        """Every account's name if held and fresh, without reading (None: `all` reads)."""
+        return self.peek("")

@@ -128,9 +128,9 @@ def _named(people: Mapping[str, str], accounts: Mapping[str, str]) -> dict[str, 
 async def names_of(request: Request, run_id: str) -> dict[str, str]:
     """``principal_names``: from what is held, or read off the event loop."""
     svc = services(request)
-    held = svc.identity.held_names(run_id)
-    if held is not None:
-        return _named(*held)
+    people, accounts = svc.identity.held_names(run_id), svc.identity.held_account_names()
+    if people is not None and accounts is not None:
+        return _named(people, accounts)
     return await run_in_threadpool(principal_names, svc, run_id)
 
 

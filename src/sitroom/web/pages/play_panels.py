@@ -145,7 +145,7 @@ async def run_names(svc: Services, run_id: str) -> dict[str, str]:
     """`names_of`: from what is held, or read off the event loop."""
     held = svc.identity.held_names(run_id)
     if held is not None:
-        return dict(held[0])
+        return dict(held)
     return await run_in_threadpool(names_of, svc, run_id)
 
 
