@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,7 @@ from sitroom.services.injectmail import Recipient
 from sitroom.services.mailtext import invitation_letter, reset_letter
 from sitroom.services.naming import invitation_name as invitation_name
 from sitroom.services.outbox import Outbox, delivery_view
-from sitroom.services.people import AccountNames, RunPeople
+from sitroom.services.people import AccountNames, PeopleViews, RunPeople
 from sitroom.services.signon_steps import SignOnSteps
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ class Viewer:
 
 
 @dataclass
-class Identity(SignOnSteps):
+class Identity(SignOnSteps, PeopleViews):
     """Sign-in, invitations and sessions for one database and one server secret."""
 
     auth: AuthService
@@ -94,30 +93,6 @@ class Identity(SignOnSteps):
         self.accounts = AccountNames(
             self.auth.accounts.list_accounts, lambda: store.account_changes.count
         )
-
-    def names(self, run_id: str) -> Mapping[str, str]:
-        """Principal id → display name of the run's invitations (held for a moment)."""
-        return self.people.of(run_id).names
-
-    def roster(self, run_id: str) -> tuple[Mapping[str, Any], ...]:
-        """The run's invitations as pages list their people (held for a moment): principal,
-        name, role, team, party, expiry and revocation, as `describe` gives them."""
-        return self.people.of(run_id).roster
-
-    def account_names(self) -> Mapping[str, str]:
-        """``account:<id>`` → the name each account goes by (held for a moment)."""
-        return self.accounts.all()
-
-    def held_names(self, run_id: str) -> Mapping[str, str] | None:
-        """The run's `names` if they are held now, without reading anything: an event loop
-        may call this; None means a thread must call `names`."""
-        people = self.people.peek(run_id)
-        return None if people is None else people.names
-
-    def held_account_names(self) -> Mapping[str, str] | None:
-        """The `account_names` if they are held now, without reading anything (None: a thread
-        must call `account_names`)."""
-        return self.accounts.held()
 
     @classmethod
     def open(cls, url: str, settings: Settings) -> Identity:

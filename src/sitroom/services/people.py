@@ -145,3 +145,35 @@ class AccountNames(Held[Mapping[str, str]]):
     def held(self) -> Mapping[str, str] | None:
         """Every account's name if held and fresh, without reading (None: `all` reads)."""
         return self.peek("")
+
+
+class PeopleViews:
+    """What pages read of people, held briefly: the part of ``Identity`` (which holds
+    ``people`` and ``accounts``) that pages call."""
+
+    people: RunPeople
+    accounts: AccountNames
+
+    def names(self, run_id: str) -> Mapping[str, str]:
+        """Principal id → display name of the run's invitations (held for a moment)."""
+        return self.people.of(run_id).names
+
+    def roster(self, run_id: str) -> tuple[Mapping[str, Any], ...]:
+        """The run's invitations as pages list their people (held for a moment): principal,
+        name, role, team, party, expiry and revocation, as `describe` gives them."""
+        return self.people.of(run_id).roster
+
+    def account_names(self) -> Mapping[str, str]:
+        """``account:<id>`` → the name each account goes by (held for a moment)."""
+        return self.accounts.all()
+
+    def held_names(self, run_id: str) -> Mapping[str, str] | None:
+        """The run's `names` if they are held now, without reading anything: an event loop
+        may call this; None means a thread must call `names`."""
+        people = self.people.peek(run_id)
+        return None if people is None else people.names
+
+    def held_account_names(self) -> Mapping[str, str] | None:
+        """The `account_names` if they are held now, without reading anything (None: a thread
+        must call `account_names`)."""
+        return self.accounts.held()
